@@ -1,0 +1,89 @@
+//! The command line: clap types and one file per subcommand. Each
+//! subcommand's `run` returns the process exit code or a [`UsageError`]; no
+//! logic lives here that a test could not call through the library.
+//!
+//! Exit codes (a contract with CI pipelines): 0 success; 1 a threshold,
+//! comparison or verification failed; 2 bad input or usage.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod bench;
+pub mod schema;
+pub mod sign;
+pub mod simulate;
+pub mod validate;
+pub mod verify;
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a threshold, comparison or verification failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for bad input or usage.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Bad input or usage: printed as `voipsim: error: …` on stderr, exit code 2.
+/// The message says what is wrong, where, and how to fix it. It must never
+/// contain a session key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> Self {
+        UsageError(message.into())
+    }
+}
+
+/// What a subcommand returns.
+pub type CliResult = Result<ExitCode, UsageError>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "voipsim",
+    version,
+    about = "Room simulator and load tester for WeChat Mini Program voice/video chat (wx.joinVoIPChat)",
+    long_about = None,
+    after_help = "Exit codes: 0 success; 1 a threshold, comparison or verification failed; 2 bad input or usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the join signature wx.joinVoIPChat expects.
+    Sign(sign::SignArgs),
+    /// Check a join signature: exit 0 if valid, 1 if not.
+    Verify(verify::VerifyArgs),
+    /// Measure voipsim's own hot paths.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Play a scenario through WeChat's room rules in virtual time.
+    Simulate(simulate::SimulateArgs),
+    /// Check scenario files without running them.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema(schema::SchemaArgs),
+}
+
+/// Runs a parsed command line and maps errors to exit code 2.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Bench(cmd) => bench::run(cmd),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("voipsim: error: {err}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The keyed signer: HMAC-SHA256 with the key state computed once per session
+//! key, the message streamed part by part in JavaScript sort order (no
+//! concatenation, no heap allocation), and constant-time verification.
+
+use std::fmt;
+use std::str::FromStr;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use super::canonical::sort_js;
+use super::input::{InputError, SessionKey, check_nonce};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The four fields a join signature covers. `timestamp` is UNIX seconds; it
+/// enters the message as its decimal digits, as JavaScript's `String(n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinFields<'a> {
+    pub app_id: &'a str,
+    pub group_id: &'a str,
+    pub nonce: &'a str,
+    pub timestamp: u32,
+}
+
+impl JoinFields<'_> {
+    /// Checks the fields WeChat constrains (the timestamp is already a valid
+    /// `u32` by construction; see [`super::parse_timestamp`] for its text).
+    pub fn check(&self) -> Result<(), InputError> {
+        if self.app_id.is_empty() {
+            return Err(InputError::EmptyAppId);
+        }
+        if self.group_id.is_empty() {
+            return Err(InputError::EmptyGroupId);
+        }
+        check_nonce(self.nonce)
+    }
+
+    /// Calls `f` with the four parts in JavaScript sort order. The timestamp's
+    /// digits live in a stack buffer for the duration of the call.
+    fn with_sorted_parts<R>(&self, f: impl FnOnce(&[&str; 4]) -> R) -> R {
+        let mut digits = [0u8; 10];
+        let ts = format_u32(self.timestamp, &mut digits);
+        let mut parts = [self.app_id, self.group_id, self.nonce, ts];
+        sort_js(&mut parts);
+        f(&parts)
+    }
+
+    /// The joined message, for `--explain` and tests (allocates).
+    pub fn canonical_message(&self) -> String {
+        self.with_sorted_parts(|p| p.concat())
+    }
+
+    /// The sorted parts as owned strings, for `--explain`.
+    pub fn sorted_parts(&self) -> [String; 4] {
+        self.with_sorted_parts(|p| p.map(str::to_string))
+    }
+}
+
+/// Writes `n` in decimal into `buf`, returning the digits as a `&str`.
+fn format_u32(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+/// A signature: 32 bytes, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signature(pub [u8; 32]);
+
+impl Signature {
+    /// The 64 lowercase hex digits, without allocating.
+    pub fn to_hex(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        // Cannot fail: the output is exactly twice the input's length.
+        let _ = hex::encode_to_slice(self.0, &mut out);
+        out
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex = self.to_hex();
+        // Hex digits are ASCII.
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({self})")
+    }
+}
+
+/// Why a signature's text is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseSignatureError {
+    #[error(
+        "signature is {len} characters long: it must be exactly 64 hexadecimal digits (HMAC-SHA256)"
+    )]
+    WrongLength { len: usize },
+    #[error(
+        "signature has a non-hexadecimal character {found:?} at position {position}: use only 0-9 and a-f (A-F is accepted too)"
+    )]
+    NotHex { found: char, position: usize },
+}
+
+/// Accepts 64 hex digits in either case (WeChat's own signatures are
+/// lowercase; clients that upper-case them are forgiven).
+impl FromStr for Signature {
+    type Err = ParseSignatureError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some((position, found)) = text.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
+            return Err(ParseSignatureError::NotHex { found, position: position + 1 });
+        }
+        if text.len() != 64 {
+            return Err(ParseSignatureError::WrongLength { len: text.len() });
+        }
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes)
+            .map_err(|_| ParseSignatureError::WrongLength { len: text.len() })?;
+        Ok(Signature(bytes))
+    }
+}
+
+/// Signs and verifies joins for one session key. Construction computes the
+/// HMAC inner and outer key states (two SHA-256 compressions); each signature
+/// then clones that state, a plain copy of a few dozen bytes.
+#[derive(Clone)]
+pub struct Signer {
+    keyed: HmacSha256,
+}
+
+impl Signer {
+    pub fn new(key: &SessionKey) -> Self {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let keyed = HmacSha256::new_from_slice(key.expose_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        Signer { keyed }
+    }
+
+    fn mac_of(&self, fields: &JoinFields) -> HmacSha256 {
+        let mut mac = self.keyed.clone();
+        fields.with_sorted_parts(|parts| {
+            for part in parts {
+                mac.update(part.as_bytes());
+            }
+        });
+        mac
+    }
+
+    /// The signature of `fields` under this key.
+    pub fn sign(&self, fields: &JoinFields) -> Signature {
+        Signature(self.mac_of(fields).finalize().into_bytes().into())
+    }
+
+    /// Whether `signature` is the signature of `fields`, compared in constant
+    /// time so a caller cannot learn a prefix of the right answer by timing.
+    pub fn verify(&self, fields: &JoinFields, signature: &Signature) -> bool {
+        self.mac_of(fields).verify_slice(&signature.0).is_ok()
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(<keyed>)")
+    }
+}
+
+/// Whether this CPU has the SHA extensions that `sha2` picks at run time.
+pub fn sha_ni_available() -> bool {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    {
+        std::arch::is_x86_feature_detected!("sha")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("sha2")
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: JoinFields<'static> = JoinFields {
+        app_id: "wx20afc706a711eefc",
+        group_id: "1559129713_672975982",
+        nonce: "8AP6DT9ybtniUJfb",
+        timestamp: 1559129714,
+    };
+    const EXAMPLE_SIG: &str = "b002b824688dd8593a6079e11d8c5e8734fbcb39a6d5906eb347bfbcad79c617";
+
+    fn example_signer() -> Signer {
+        Signer::new(&SessionKey::new("gDyVgzwa0mFz9uUP7M6GQQ==").unwrap())
+    }
+
+    #[test]
+    fn worked_example_from_the_documentation() {
+        assert_eq!(
+            EXAMPLE.canonical_message(),
+            "1559129713_67297598215591297148AP6DT9ybtniUJfbwx20afc706a711eefc"
+        );
+        assert_eq!(example_signer().sign(&EXAMPLE).to_string(), EXAMPLE_SIG);
+    }
+
+    #[test]
+    fn verify_accepts_either_case_and_rejects_others() {
+        let s = example_signer();
+        assert!(s.verify(&EXAMPLE, &EXAMPLE_SIG.parse().unwrap()));
+        assert!(s.verify(&EXAMPLE, &EXAMPLE_SIG.to_uppercase().parse().unwrap()));
+        let other = JoinFields { nonce: "other", ..EXAMPLE };
+        assert!(!s.verify(&other, &EXAMPLE_SIG.parse().unwrap()));
+    }
+
+    #[test]
+    fn decoded_key_gives_a_different_signature() {
+        // The common bug: base64-decoding the session_key first.
+        let decoded = [
+            0x80u8, 0x3c, 0x95, 0x83, 0x3c, 0x1a, 0xd2, 0x61, 0x73, 0xf6, 0xe5, 0x0f, 0xec,
+            0xce, 0x86, 0x41,
+        ];
+        let mac = HmacSha256::new_from_slice(&decoded).unwrap();
+        let mut mac = mac;
+        mac.update(EXAMPLE.canonical_message().as_bytes());
+        let wrong: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_ne!(Signature(wrong).to_string(), EXAMPLE_SIG);
+    }
+
+    #[test]
+    fn malformed_signatures_say_why() {
+        assert_eq!(
+            "abc".parse::<Signature>(),
+            Err(ParseSignatureError::WrongLength { len: 3 })
+        );
+        assert!(matches!(
+            "zz".parse::<Signature>(),
+            Err(ParseSignatureError::NotHex { found: 'z', position: 1 })
+        ));
+    }
+
+    #[test]
+    fn timestamp_digits() {
+        let mut buf = [0u8; 10];
+        assert_eq!(format_u32(0, &mut buf), "0");
+        assert_eq!(format_u32(u32::MAX, &mut buf), "4294967295");
+        assert_eq!(format_u32(1559129714, &mut buf), "1559129714");
+    }
+
+    #[test]
+    fn field_checks() {
+        assert_eq!(JoinFields { app_id: "", ..EXAMPLE }.check(), Err(InputError::EmptyAppId));
+        assert_eq!(JoinFields { group_id: "", ..EXAMPLE }.check(), Err(InputError::EmptyGroupId));
+        assert_eq!(JoinFields { nonce: "", ..EXAMPLE }.check(), Err(InputError::EmptyNonce));
+        assert!(EXAMPLE.check().is_ok());
+    }
+}
