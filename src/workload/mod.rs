@@ -1,1 +1,12 @@
-//! placeholder
+//! The workload: who joins which room when, independent of the clock that
+//! plays it. The simulator drives it in virtual time; the load tester will
+//! drive the same generators against the wall clock.
+//!
+//! * [`rng`] — one seeded random stream per workload and purpose.
+//! * [`dist`] — duration distributions (stays, staggers, reconnect delays).
+//! * [`rate`] — arrival-rate curves (constant, daily profiles, ramps,
+//!   bursts) and non-homogeneous Poisson arrivals by thinning.
+
+pub mod dist;
+pub mod rate;
+pub mod rng;
