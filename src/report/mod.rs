@@ -1,1 +1,15 @@
-//! placeholder
+//! Reports: what a run found, in the forms people use.
+//!
+//! * [`counters`] — counts by reason, kept during the run.
+//! * [`summary`] — `summary.json` and its schema.
+//! * [`timeseries`] — `timeseries.csv`, one row per interval.
+//! * [`hlog`] — HdrHistogram interval logs of measured latencies.
+//! * [`files`] — atomic file writes.
+//!
+//! Every writer is a function returning bytes, so each is tested on its own.
+
+pub mod counters;
+pub mod files;
+pub mod hlog;
+pub mod summary;
+pub mod timeseries;

@@ -1,1 +1,3 @@
-//! placeholder
+//! The virtual-time simulator (under construction).
+
+pub mod queue;

@@ -127,7 +127,10 @@ mod tests {
             DurationDist::Fixed(5_000_000),
             DurationDist::Exponential { mean_us: 300e6 },
             DurationDist::lognormal_from_median_p95(300e6, 1800e6),
-            DurationDist::Uniform { min_us: 60_000_000, max_us: 600_000_000 },
+            DurationDist::Uniform {
+                min_us: 60_000_000,
+                max_us: 600_000_000,
+            },
             DurationDist::empirical(vec![1, 2, 3, 1000]),
         ];
         for d in &cases {
@@ -151,7 +154,10 @@ mod tests {
 
     #[test]
     fn uniform_stays_in_bounds_and_bounded_covers_range() {
-        let d = DurationDist::Uniform { min_us: 10, max_us: 12 };
+        let d = DurationDist::Uniform {
+            min_us: 10,
+            max_us: 12,
+        };
         let mut rng = stream(1, "t", Purpose::Stay);
         let mut seen = [false; 3];
         for _ in 0..1000 {

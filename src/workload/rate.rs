@@ -103,7 +103,8 @@ impl Shape<'_> {
                 mean * weights[hour.min(23)] / total
             }
             BaseRate::Points { mean, points } => {
-                mean * interpolate_periodic(points, self.tod_seconds(t_us)) / self.points_mean_weight
+                mean * interpolate_periodic(points, self.tod_seconds(t_us))
+                    / self.points_mean_weight
             }
             BaseRate::Ramp { from, to, over_us } => {
                 if t_us <= 0.0 || *over_us == 0 {
@@ -160,7 +161,11 @@ fn interpolate_periodic(points: &[(u32, f64)], tod: f64) -> f64 {
             } else {
                 (points[idx].0 as f64, points[idx].1)
             };
-            if t1 <= t0 { w0 } else { w0 + (w1 - w0) * (tod - t0) / (t1 - t0) }
+            if t1 <= t0 {
+                w0
+            } else {
+                w0 + (w1 - w0) * (tod - t0) / (t1 - t0)
+            }
         }
     }
 }
@@ -190,7 +195,13 @@ fn points_daily_mean(points: &[(u32, f64)]) -> f64 {
 impl RateCurve {
     /// Builds the curve over `[from_us, to_us)` (relative to the start),
     /// for a run starting `start_tod` seconds after local midnight.
-    pub fn build(base: &BaseRate, bursts: &[Burst], start_tod: u32, from_us: i64, to_us: i64) -> Self {
+    pub fn build(
+        base: &BaseRate,
+        bursts: &[Burst],
+        start_tod: u32,
+        from_us: i64,
+        to_us: i64,
+    ) -> Self {
         let shape = Shape {
             base,
             bursts,
@@ -211,9 +222,9 @@ impl RateCurve {
         match base {
             BaseRate::Constant(_) => {}
             BaseRate::Hourly { .. } => (0..24).for_each(|h| cuts.extend(daily(h * 3600))),
-            BaseRate::Points { points, .. } => {
-                points.iter().for_each(|&(t, _)| cuts.extend(daily(i64::from(t))))
-            }
+            BaseRate::Points { points, .. } => points
+                .iter()
+                .for_each(|&(t, _)| cuts.extend(daily(i64::from(t)))),
             BaseRate::Ramp { over_us, .. } => cuts.extend([0, *over_us as i64]),
         }
         for b in bursts {
@@ -268,7 +279,10 @@ impl RateCurve {
 
     /// The highest rate anywhere on the curve.
     pub fn peak(&self) -> f64 {
-        self.segments.iter().map(|s| s.r0.max(s.r1)).fold(0.0, f64::max)
+        self.segments
+            .iter()
+            .map(|s| s.r0.max(s.r1))
+            .fold(0.0, f64::max)
     }
 
     /// Arrivals along this curve, starting at its beginning.
@@ -349,15 +363,27 @@ mod tests {
     fn hourly_profile_keeps_its_mean_and_shape() {
         let mut weights = [1.0; 24];
         weights[20] = 5.0;
-        let c = RateCurve::build(&BaseRate::Hourly { mean: 2.0, weights }, &[], 0, 0, 24 * HOUR);
+        let c = RateCurve::build(
+            &BaseRate::Hourly { mean: 2.0, weights },
+            &[],
+            0,
+            0,
+            24 * HOUR,
+        );
         assert!((c.expected_count() - 2.0 * 86_400.0).abs() < 1e-3);
         let total = 28.0 / 24.0;
         assert!((c.rate_at(20 * HOUR + 5) - 2.0 * 5.0 / total).abs() < 1e-9);
         assert!((c.rate_at(3 * HOUR) - 2.0 / total).abs() < 1e-9);
         let (_, times) = count(&c, 2);
-        let in_hour_20 = times.iter().filter(|&&t| (20 * HOUR..21 * HOUR).contains(&t)).count() as f64;
+        let in_hour_20 = times
+            .iter()
+            .filter(|&&t| (20 * HOUR..21 * HOUR).contains(&t))
+            .count() as f64;
         let expected = 2.0 / total * 5.0 * 3600.0;
-        assert!((in_hour_20 - expected).abs() < 5.0 * expected.sqrt(), "{in_hour_20} vs {expected}");
+        assert!(
+            (in_hour_20 - expected).abs() < 5.0 * expected.sqrt(),
+            "{in_hour_20} vs {expected}"
+        );
     }
 
     #[test]
@@ -365,7 +391,13 @@ mod tests {
         let mut weights = [0.0; 24];
         weights[20] = 1.0;
         // Starting at 18:00 local, the peak hour is 2 to 3 hours in.
-        let c = RateCurve::build(&BaseRate::Hourly { mean: 1.0, weights }, &[], 18 * 3600, 0, 24 * HOUR);
+        let c = RateCurve::build(
+            &BaseRate::Hourly { mean: 1.0, weights },
+            &[],
+            18 * 3600,
+            0,
+            24 * HOUR,
+        );
         assert!(c.rate_at(2 * HOUR + 1) > 0.0);
         assert_eq!(c.rate_at(HOUR), 0.0);
     }
@@ -373,7 +405,13 @@ mod tests {
     #[test]
     fn points_profile_interpolates_and_thinning_matches() {
         let points = vec![(0, 0.0), (12 * 3600, 2.0)];
-        let c = RateCurve::build(&BaseRate::Points { mean: 1.0, points }, &[], 0, 0, 24 * HOUR);
+        let c = RateCurve::build(
+            &BaseRate::Points { mean: 1.0, points },
+            &[],
+            0,
+            0,
+            24 * HOUR,
+        );
         assert!((c.expected_count() - 86_400.0).abs() < 1.0);
         assert!((c.rate_at(12 * HOUR) - 2.0).abs() < 1e-6);
         assert!((c.rate_at(6 * HOUR) - 1.0).abs() < 1e-6);
@@ -382,14 +420,25 @@ mod tests {
         let morning = times.iter().filter(|&&t| t < 6 * HOUR).count() as f64;
         // ∫0..6h of t/6h·1 = 3h·1/s·… : a quarter of the first half's mass.
         let expected = 0.5 * 6.0 * 3600.0 * 1.0;
-        assert!((morning - expected).abs() < 5.0 * expected.sqrt(), "{morning} vs {expected}");
+        assert!(
+            (morning - expected).abs() < 5.0 * expected.sqrt(),
+            "{morning} vs {expected}"
+        );
     }
 
     #[test]
     fn bursts_multiply_inside_the_window_only() {
         let bursts = [
-            Burst { start: BurstStart::Daily(20 * 3600), length_us: 600_000_000, factor: 5.0 },
-            Burst { start: BurstStart::Once(HOUR as u64), length_us: 60_000_000, factor: 0.0 },
+            Burst {
+                start: BurstStart::Daily(20 * 3600),
+                length_us: 600_000_000,
+                factor: 5.0,
+            },
+            Burst {
+                start: BurstStart::Once(HOUR as u64),
+                length_us: 60_000_000,
+                factor: 0.0,
+            },
         ];
         let c = RateCurve::build(&BaseRate::Constant(1.0), &bursts, 0, 0, 24 * HOUR);
         assert_eq!(c.rate_at(20 * HOUR + 1), 5.0);
@@ -402,7 +451,11 @@ mod tests {
     #[test]
     fn ramp_is_linear_then_flat_and_pre_roll_uses_from() {
         let c = RateCurve::build(
-            &BaseRate::Ramp { from: 0.0, to: 10.0, over_us: HOUR as u64 },
+            &BaseRate::Ramp {
+                from: 0.0,
+                to: 10.0,
+                over_us: HOUR as u64,
+            },
             &[],
             0,
             -HOUR,

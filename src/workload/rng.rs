@@ -85,7 +85,10 @@ mod tests {
         assert_ne!(a, stream_seed(42, "matches", Purpose::Arrivals));
         assert_ne!(a, stream_seed(42, "lobby", Purpose::Stay));
         assert_ne!(a, stream_seed(43, "matches", Purpose::Stay));
-        assert_ne!(stream_seed(1, "ab", Purpose::Stay), stream_seed(1, "a", Purpose::Stay));
+        assert_ne!(
+            stream_seed(1, "ab", Purpose::Stay),
+            stream_seed(1, "a", Purpose::Stay)
+        );
     }
 
     const PINNED_SEED: u64 = 1_926_525_902_901_385_816;

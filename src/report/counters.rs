@@ -1,0 +1,170 @@
+//! Running counts of what the room service did, by reason, kept by the
+//! simulator for the whole window and for each report interval.
+
+use serde::Serialize;
+
+use super::summary::{FaultCounts, Joins, Rejections};
+
+/// Why a join was refused, as the report counts it (one column each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    RoomFull,
+    DailyQuota,
+    AlreadyInRoom,
+    InvalidSignature,
+    StaleTimestamp,
+    ReplayedNonce,
+    InvalidRequest,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 7] = [
+        RejectReason::RoomFull,
+        RejectReason::DailyQuota,
+        RejectReason::AlreadyInRoom,
+        RejectReason::InvalidSignature,
+        RejectReason::StaleTimestamp,
+        RejectReason::ReplayedNonce,
+        RejectReason::InvalidRequest,
+    ];
+
+    /// The field name in `summary.json` and the CSV column suffix.
+    pub fn key(self) -> &'static str {
+        match self {
+            RejectReason::RoomFull => "room_full",
+            RejectReason::DailyQuota => "daily_quota",
+            RejectReason::AlreadyInRoom => "already_in_room",
+            RejectReason::InvalidSignature => "invalid_signature",
+            RejectReason::StaleTimestamp => "stale_timestamp",
+            RejectReason::ReplayedNonce => "replayed_nonce",
+            RejectReason::InvalidRequest => "invalid_request",
+        }
+    }
+}
+
+/// A fault the workload put into a join on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Fault {
+    WrongSignature,
+    MillisecondTimestamp,
+    StaleTimestamp,
+    StaleSessionKey,
+}
+
+/// Counts over some span of simulated time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub joins_attempted: u64,
+    pub joins_accepted: u64,
+    pub rejected: [u64; 7],
+    pub leaves: u64,
+    pub rooms_created: u64,
+    pub rooms_destroyed: u64,
+    pub signatures: u64,
+    pub faults: [u64; 4],
+}
+
+impl Counters {
+    #[inline]
+    pub fn reject(&mut self, reason: RejectReason) {
+        self.rejected[reason as usize] += 1;
+    }
+
+    #[inline]
+    pub fn fault(&mut self, fault: Fault) {
+        self.faults[fault as usize] += 1;
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.iter().sum()
+    }
+
+    pub fn rejected(&self, reason: RejectReason) -> u64 {
+        self.rejected[reason as usize]
+    }
+
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Counters) {
+        self.joins_attempted += other.joins_attempted;
+        self.joins_accepted += other.joins_accepted;
+        for (a, b) in self.rejected.iter_mut().zip(other.rejected) {
+            *a += b;
+        }
+        self.leaves += other.leaves;
+        self.rooms_created += other.rooms_created;
+        self.rooms_destroyed += other.rooms_destroyed;
+        self.signatures += other.signatures;
+        for (a, b) in self.faults.iter_mut().zip(other.faults) {
+            *a += b;
+        }
+    }
+
+    /// The `joins` section of the summary.
+    pub fn joins(&self) -> Joins {
+        let r = |reason| self.rejected(reason);
+        Joins {
+            attempted: self.joins_attempted,
+            accepted: self.joins_accepted,
+            rejected: Rejections {
+                total: self.rejected_total(),
+                room_full: r(RejectReason::RoomFull),
+                daily_quota: r(RejectReason::DailyQuota),
+                already_in_room: r(RejectReason::AlreadyInRoom),
+                invalid_signature: r(RejectReason::InvalidSignature),
+                stale_timestamp: r(RejectReason::StaleTimestamp),
+                replayed_nonce: r(RejectReason::ReplayedNonce),
+                invalid_request: r(RejectReason::InvalidRequest),
+            },
+        }
+    }
+
+    /// The `faults` section of the summary.
+    pub fn fault_counts(&self) -> FaultCounts {
+        FaultCounts {
+            wrong_signature: self.faults[Fault::WrongSignature as usize],
+            millisecond_timestamp: self.faults[Fault::MillisecondTimestamp as usize],
+            stale_timestamp: self.faults[Fault::StaleTimestamp as usize],
+            stale_session_key: self.faults[Fault::StaleSessionKey as usize],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_enum_order() {
+        for (i, r) in RejectReason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+        }
+        let mut c = Counters::default();
+        c.reject(RejectReason::RoomFull);
+        c.reject(RejectReason::InvalidRequest);
+        let j = c.joins();
+        assert_eq!(
+            (
+                j.rejected.room_full,
+                j.rejected.invalid_request,
+                j.rejected.total
+            ),
+            (1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn add_sums_every_field() {
+        let mut a = Counters {
+            joins_attempted: 1,
+            leaves: 2,
+            signatures: 3,
+            ..Default::default()
+        };
+        a.fault(Fault::StaleSessionKey);
+        let mut b = a.clone();
+        b.add(&a);
+        assert_eq!(b.joins_attempted, 2);
+        assert_eq!(b.leaves, 4);
+        assert_eq!(b.faults[3], 2);
+    }
+}
