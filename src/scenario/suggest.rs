@@ -1,0 +1,31 @@
+//! "Did you mean …?": the nearest known word to a misspelt one.
+
+/// The candidate closest to `word`, if it is close enough to be a likely
+/// misspelling (Jaro-Winkler similarity ≥ 0.8, or a small edit distance).
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(&str, f64)> = None;
+    for candidate in candidates {
+        let score = strsim::jaro_winkler(word, candidate);
+        if best.is_none_or(|(_, s)| score > s) {
+            best = Some((candidate, score));
+        }
+    }
+    let (candidate, score) = best?;
+    let close_edit = strsim::damerau_levenshtein(word, candidate) <= (candidate.len() / 3).max(1);
+    (score >= 0.8 || close_edit).then_some(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    #[test]
+    fn finds_misspellings_only() {
+        let keys = ["stay", "stagger", "party", "faults"];
+        assert_eq!(nearest("stay_time", keys), Some("stay"));
+        assert_eq!(nearest("fault", keys), Some("faults"));
+        assert_eq!(nearest("staggr", keys), Some("stagger"));
+        assert_eq!(nearest("zzzzzz", keys), None);
+        assert_eq!(nearest("x", []), None);
+    }
+}
