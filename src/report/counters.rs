@@ -1,9 +1,8 @@
 //! Running counts of what the room service did, by reason, kept by the
 //! simulator for the whole window and for each report interval.
 
-use serde::Serialize;
-
 use super::summary::{FaultCounts, Joins, Rejections};
+use crate::workload::Fault;
 
 /// Why a join was refused, as the report counts it (one column each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +39,6 @@ impl RejectReason {
             RejectReason::InvalidRequest => "invalid_request",
         }
     }
-}
-
-/// A fault the workload put into a join on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Fault {
-    WrongSignature,
-    MillisecondTimestamp,
-    StaleTimestamp,
-    StaleSessionKey,
 }
 
 /// Counts over some span of simulated time.

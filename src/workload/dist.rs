@@ -9,6 +9,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use super::rng::Stream;
+use crate::scenario::Distribution as Spec;
 
 /// z such that P(Z ≤ z) = 0.95 for a standard normal Z.
 const Z95: f64 = 1.644_853_626_951_472_2;
@@ -71,19 +72,6 @@ impl DurationDist {
         }
     }
 
-    /// The mean, in microseconds.
-    pub fn mean_us(&self) -> f64 {
-        match self {
-            DurationDist::Fixed(us) => *us as f64,
-            DurationDist::Exponential { mean_us } => *mean_us,
-            DurationDist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
-            DurationDist::Uniform { min_us, max_us } => (*min_us as f64 + *max_us as f64) / 2.0,
-            DurationDist::Empirical(values) => {
-                values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
-            }
-        }
-    }
-
     /// The 99.99th percentile, in microseconds (the pre-roll length).
     pub fn high_quantile_us(&self) -> f64 {
         const Z9999: f64 = 3.719_016_485_455_68;
@@ -94,6 +82,26 @@ impl DurationDist {
             DurationDist::LogNormal { mu, sigma } => (mu + sigma * Z9999).exp(),
             DurationDist::Uniform { max_us, .. } => *max_us as f64,
             DurationDist::Empirical(values) => *values.last().unwrap_or(&0) as f64,
+        }
+    }
+}
+
+impl From<&Spec> for DurationDist {
+    fn from(spec: &Spec) -> Self {
+        let us = |d: &std::time::Duration| d.as_micros().min(u128::from(u64::MAX)) as u64;
+        match spec {
+            Spec::Fixed(d) => DurationDist::Fixed(us(d)),
+            Spec::Exponential { mean } => DurationDist::Exponential {
+                mean_us: us(mean) as f64,
+            },
+            Spec::LogNormal { median, p95 } => {
+                DurationDist::lognormal_from_median_p95(us(median) as f64, us(p95) as f64)
+            }
+            Spec::Uniform { min, max } => DurationDist::Uniform {
+                min_us: us(min),
+                max_us: us(max),
+            },
+            Spec::Empirical(values) => DurationDist::empirical(values.iter().map(us).collect()),
         }
     }
 }
@@ -122,21 +130,30 @@ mod tests {
     }
 
     #[test]
-    fn sample_means_match_analytic_means() {
-        let cases = [
-            DurationDist::Fixed(5_000_000),
-            DurationDist::Exponential { mean_us: 300e6 },
-            DurationDist::lognormal_from_median_p95(300e6, 1800e6),
-            DurationDist::Uniform {
-                min_us: 60_000_000,
-                max_us: 600_000_000,
+    fn sample_means_match_the_specs_means() {
+        use std::time::Duration;
+        let secs = Duration::from_secs;
+        let specs = [
+            Spec::Fixed(secs(5)),
+            Spec::Exponential { mean: secs(300) },
+            Spec::LogNormal {
+                median: secs(300),
+                p95: secs(1800),
             },
-            DurationDist::empirical(vec![1, 2, 3, 1000]),
+            Spec::Uniform {
+                min: secs(60),
+                max: secs(600),
+            },
+            Spec::Empirical(vec![secs(1), secs(2), secs(3), secs(1000)]),
         ];
-        for d in &cases {
-            let m = mean_of(d, 400_000);
-            let rel = (m - d.mean_us()).abs() / d.mean_us();
-            assert!(rel < 0.02, "{d:?}: sample mean {m} vs {}", d.mean_us());
+        for spec in &specs {
+            let m = mean_of(&DurationDist::from(spec), 400_000) / 1e6;
+            let rel = (m - spec.mean_secs()).abs() / spec.mean_secs();
+            assert!(
+                rel < 0.02,
+                "{spec:?}: sample mean {m} s vs {} s",
+                spec.mean_secs()
+            );
         }
     }
 

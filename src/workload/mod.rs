@@ -6,7 +6,13 @@
 //! * [`dist`] — duration distributions (stays, staggers, reconnect delays).
 //! * [`rate`] — arrival-rate curves (constant, daily profiles, ramps,
 //!   bursts) and non-homogeneous Poisson arrivals by thinning.
+//! * [`groups`] — how parties pick groupIds.
+//! * [`source`] — one workload's generator: parties, member plans, faults.
 
 pub mod dist;
+pub mod groups;
 pub mod rate;
 pub mod rng;
+pub mod source;
+
+pub use source::{Fault, MemberPlan, ReconnectPlan, WorkloadSource};

@@ -1,0 +1,347 @@
+//! One workload made ready to generate: when parties arrive, which group
+//! each picks, how many members it has, when each member joins, how long it
+//! stays, whether it drops and rejoins, and which joins are made wrong on
+//! purpose. The driver (virtual clock or wall clock) asks; this answers.
+
+use super::dist::{DurationDist, bounded, unit};
+use super::groups::GroupChooser;
+use super::rate::{Cursor, RateCurve};
+use super::rng::{Purpose, Stream, stream};
+use crate::scenario::{Faults, PartySize, Workload};
+
+/// A fault a join is given on purpose (the scenario's `faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Signed over the wrong message.
+    WrongSignature,
+    /// Signed with a millisecond timestamp (WeChat answers "invalid
+    /// signature").
+    MillisecondTimestamp,
+    /// A timestamp older than the app's tolerance.
+    StaleTimestamp,
+    /// Signed with the session key a re-login has just replaced.
+    StaleSessionKey,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 4] = [
+        Fault::WrongSignature,
+        Fault::MillisecondTimestamp,
+        Fault::StaleTimestamp,
+        Fault::StaleSessionKey,
+    ];
+}
+
+/// One member's plan, drawn when its party arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberPlan {
+    /// After the party's arrival.
+    pub join_after_us: u64,
+    pub stay_us: u64,
+    /// Drop once, `drop_after_us` into the stay, and rejoin `delay_us`
+    /// later for the rest of the stay.
+    pub reconnect: Option<ReconnectPlan>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectPlan {
+    pub drop_after_us: u64,
+    pub delay_us: u64,
+}
+
+/// Party sizes as a sampler.
+#[derive(Debug, Clone)]
+enum PartySampler {
+    Fixed(u32),
+    Uniform {
+        min: u32,
+        span: u64,
+    },
+    /// Cumulative probabilities, ascending, with their sizes.
+    Weighted(Vec<(f64, u32)>),
+}
+
+impl PartySampler {
+    fn new(spec: &PartySize) -> Self {
+        match spec {
+            PartySize::Fixed(n) => PartySampler::Fixed((*n).max(1)),
+            PartySize::Uniform { min, max } => PartySampler::Uniform {
+                min: (*min).max(1),
+                span: u64::from(max.saturating_sub(*min)) + 1,
+            },
+            PartySize::Weighted(table) => {
+                let mut acc = 0.0;
+                PartySampler::Weighted(
+                    table
+                        .iter()
+                        .map(|&(size, p)| {
+                            acc += p;
+                            (acc, size.max(1))
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    fn sample(&self, rng: &mut Stream) -> u32 {
+        match self {
+            PartySampler::Fixed(n) => *n,
+            PartySampler::Uniform { min, span } => min + bounded(rng, *span) as u32,
+            PartySampler::Weighted(table) => {
+                let u = unit(rng) * table.last().map_or(1.0, |e| e.0);
+                table
+                    .iter()
+                    .find(|e| u < e.0)
+                    .or(table.last())
+                    .map_or(1, |e| e.1)
+            }
+        }
+    }
+}
+
+/// The random streams of one workload, one per purpose.
+#[derive(Debug, Clone)]
+struct Streams {
+    arrivals: Stream,
+    groups: Stream,
+    party: Stream,
+    stagger: Stream,
+    stay: Stream,
+    reconnect: Stream,
+    faults: Stream,
+}
+
+/// A workload's generator.
+#[derive(Debug, Clone)]
+pub struct WorkloadSource {
+    /// The workload's name (the groupId prefix).
+    pub name: String,
+    /// Index of its app in the scenario.
+    pub app: usize,
+    curve: RateCurve,
+    cursor: Cursor,
+    groups: GroupChooser,
+    party: PartySampler,
+    stagger: DurationDist,
+    stay: DurationDist,
+    reconnect: Option<(f64, DurationDist)>,
+    /// Cumulative fault fractions in [`Fault::ALL`] order.
+    faults: [f64; 4],
+    has_faults: bool,
+    streams: Streams,
+}
+
+impl WorkloadSource {
+    /// Prepares `workload` for arrivals in `[from_us, to_us)` relative to
+    /// the scenario's start (`from_us` < 0 during a warm-start pre-roll),
+    /// `start_tod` seconds after local midnight.
+    pub fn new(seed: u64, workload: &Workload, start_tod: f64, from_us: i64, to_us: i64) -> Self {
+        let s = |p| stream(seed, &workload.name, p);
+        let Faults {
+            wrong_signature,
+            millisecond_timestamp,
+            stale_timestamp,
+            stale_session_key,
+        } = workload.faults;
+        let mut acc = 0.0;
+        let faults = [
+            wrong_signature,
+            millisecond_timestamp,
+            stale_timestamp,
+            stale_session_key,
+        ]
+        .map(|f| {
+            acc += f;
+            acc
+        });
+        let curve = RateCurve::build(
+            &workload.arrivals,
+            &workload.bursts,
+            start_tod,
+            from_us,
+            to_us,
+        );
+        WorkloadSource {
+            name: workload.name.clone(),
+            app: workload.app,
+            cursor: curve.cursor(),
+            curve,
+            groups: GroupChooser::new(&workload.groups),
+            party: PartySampler::new(&workload.party),
+            stagger: DurationDist::from(&workload.stagger),
+            stay: DurationDist::from(&workload.stay),
+            reconnect: workload
+                .reconnect
+                .as_ref()
+                .map(|r| (r.probability, DurationDist::from(&r.delay))),
+            faults,
+            has_faults: workload.faults.total() > 0.0,
+            streams: Streams {
+                arrivals: s(Purpose::Arrivals),
+                groups: s(Purpose::Groups),
+                party: s(Purpose::Party),
+                stagger: s(Purpose::Stagger),
+                stay: s(Purpose::Stay),
+                reconnect: s(Purpose::Reconnect),
+                faults: s(Purpose::Faults),
+            },
+        }
+    }
+
+    /// The next party's arrival (relative µs), or `None` when done.
+    #[inline]
+    pub fn next_arrival(&mut self) -> Option<i64> {
+        self.curve
+            .next_arrival(&mut self.cursor, &mut self.streams.arrivals)
+    }
+
+    /// The expected number of parties over the whole curve.
+    pub fn expected_parties(&self) -> f64 {
+        self.curve.expected_count()
+    }
+
+    /// The group and size of a party that just arrived.
+    #[inline]
+    pub fn party(&mut self) -> (u64, u32) {
+        let group = self.groups.choose(&mut self.streams.groups);
+        (group, self.party.sample(&mut self.streams.party))
+    }
+
+    /// The plan of a party's `index`-th member (0-based). Staggers add up:
+    /// member i joins after i stagger gaps.
+    #[inline]
+    pub fn member(&mut self, previous_join_after_us: u64, index: u32) -> MemberPlan {
+        let join_after_us = if index == 0 {
+            0
+        } else {
+            previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
+        };
+        let stay_us = self.stay.sample(&mut self.streams.stay);
+        let reconnect = match &self.reconnect {
+            Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
+                // The drop comes at a uniform point of the stay.
+                let drop_after_us = (unit(&mut self.streams.reconnect) * stay_us as f64) as u64;
+                Some(ReconnectPlan {
+                    drop_after_us,
+                    delay_us: delay.sample(&mut self.streams.reconnect),
+                })
+            }
+            _ => None,
+        };
+        MemberPlan {
+            join_after_us,
+            stay_us,
+            reconnect,
+        }
+    }
+
+    /// The fault of the next join attempt, if any.
+    #[inline]
+    pub fn fault(&mut self) -> Option<Fault> {
+        if !self.has_faults {
+            return None;
+        }
+        let u = unit(&mut self.streams.faults);
+        self.faults
+            .iter()
+            .position(|&limit| u < limit)
+            .map(|i| Fault::ALL[i])
+    }
+
+    /// The longest time a member is likely to spend from its party's
+    /// arrival to its final leave (99.99th percentiles added up): the length
+    /// of a warm-start pre-roll that leaves almost no member out.
+    pub fn settle_time_us(&self, max_party: u32) -> f64 {
+        let stagger = self.stagger.high_quantile_us() * f64::from(max_party.saturating_sub(1));
+        let reconnect = self
+            .reconnect
+            .as_ref()
+            .map_or(0.0, |(_, d)| d.high_quantile_us());
+        self.stay.high_quantile_us() + stagger + reconnect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Arrivals, Distribution, Groups, Reconnect};
+    use std::time::Duration;
+
+    fn workload() -> Workload {
+        Workload {
+            name: "w".into(),
+            app: 0,
+            groups: Groups::Pool { size: 10 },
+            arrivals: Arrivals::Poisson { rate: 2.0 },
+            bursts: vec![],
+            party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
+            stagger: Distribution::Fixed(Duration::from_secs(3)),
+            stay: Distribution::Exponential {
+                mean: Duration::from_secs(60),
+            },
+            reconnect: Some(Reconnect {
+                probability: 0.5,
+                delay: Distribution::Fixed(Duration::from_secs(10)),
+            }),
+            faults: Faults {
+                wrong_signature: 0.1,
+                stale_session_key: 0.2,
+                ..Faults::default()
+            },
+        }
+    }
+
+    #[test]
+    fn plans_follow_the_spec() {
+        let mut src = WorkloadSource::new(1, &workload(), 0.0, 0, 3_600_000_000);
+        let mut sizes = [0u32; 5];
+        let mut reconnects = 0;
+        for _ in 0..4000 {
+            let (group, size) = src.party();
+            assert!(group < 10);
+            sizes[size as usize] += 1;
+            let mut prev = 0;
+            for i in 0..size {
+                let m = src.member(prev, i);
+                assert_eq!(m.join_after_us, u64::from(i) * 3_000_000);
+                prev = m.join_after_us;
+                if let Some(r) = m.reconnect {
+                    assert!(r.drop_after_us <= m.stay_us);
+                    assert_eq!(r.delay_us, 10_000_000);
+                    reconnects += 1;
+                }
+            }
+        }
+        assert_eq!(sizes[0] + sizes[1] + sizes[3], 0);
+        assert!((900..1100).contains(&sizes[2]), "{sizes:?}");
+        let members = sizes[2] * 2 + sizes[4] * 4;
+        assert!((reconnects as f64 / members as f64 - 0.5).abs() < 0.03);
+        let faults: Vec<_> = (0..10_000).filter_map(|_| src.fault()).collect();
+        let wrong = faults
+            .iter()
+            .filter(|f| **f == Fault::WrongSignature)
+            .count();
+        let stale = faults
+            .iter()
+            .filter(|f| **f == Fault::StaleSessionKey)
+            .count();
+        assert!(
+            (850..1150).contains(&wrong) && (1800..2200).contains(&stale),
+            "{wrong} {stale}"
+        );
+    }
+
+    #[test]
+    fn streams_are_independent_of_other_purposes() {
+        // Drawing faults must not change the arrivals.
+        let mut a = WorkloadSource::new(5, &workload(), 0.0, 0, 3_600_000_000);
+        let mut b = a.clone();
+        for _ in 0..100 {
+            b.fault();
+        }
+        let ta: Vec<_> = (0..50).map(|_| a.next_arrival()).collect();
+        let tb: Vec<_> = (0..50).map(|_| b.next_arrival()).collect();
+        assert_eq!(ta, tb);
+    }
+}
