@@ -1,10 +1,131 @@
-//! `voipsim simulate` (not built yet).
+//! `voipsim simulate [SCENARIO]`: play a scenario in virtual time, write the
+//! report folder, print the Markdown summary, and exit 1 if a threshold
+//! failed (after every file is written).
+//!
+//! Ctrl-C stops the run at the next check (every few thousand events) and
+//! still writes the report so far, marked `"partial": true`; the exit code
+//! is then 130, the shell's code for an interrupt.
 
-use super::{CliResult, UsageError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
+use crate::report::{markdown, write::write_report};
+use crate::scenario;
+use crate::sim::{self, Progress, Stopwatch};
+
+/// Exit code of a run stopped by Ctrl-C (its partial report is written).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, clap::Args)]
-pub struct SimulateArgs {}
+#[command(after_help = "Examples:\n  \
+    voipsim simulate                                 # the built-in default scenario\n  \
+    voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n\n\
+Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
+(default reports/<scenario name>/). Exit codes: 0 all thresholds passed;\n\
+1 a threshold failed; 2 bad scenario or flags; 130 interrupted (partial report written).")]
+pub struct SimulateArgs {
+    /// The scenario file (TOML). Without it, the built-in default runs: a
+    /// social game's day in China under WeChat's rules.
+    pub scenario: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The report folder (default: reports/<scenario name>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary on stdout (the files are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
 
-pub fn run(_args: SimulateArgs) -> CliResult {
-    Err(UsageError::new("`voipsim simulate` is not built yet"))
+/// The real CPU clock, for signing latency and the run's wall time.
+struct WallClock(Instant);
+
+impl Stopwatch for WallClock {
+    #[inline]
+    fn now_ns(&mut self) -> u64 {
+        self.0.elapsed().as_nanos() as u64
+    }
+}
+
+pub fn run(args: SimulateArgs) -> CliResult {
+    let mut scenario = match &args.scenario {
+        Some(path) => scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?,
+        None => scenario::default_scenario(),
+    };
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupted);
+        // Fails only if a handler is already set (a second run in-process,
+        // as in tests): the first handler still stops nothing there, fine.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    }
+
+    let bar = progress_bar(args.quiet);
+    let mut clock = WallClock(Instant::now());
+    let outcome = sim::run(
+        &scenario,
+        &mut clock,
+        |p: Progress| {
+            bar.set_position((p.done * 1000.0) as u64);
+            bar.set_message(format!(
+                "{:.1} M events, {} rooms, {} members",
+                p.events as f64 / 1e6,
+                p.rooms_active,
+                p.members_active
+            ));
+        },
+        || interrupted.load(Ordering::Relaxed),
+    )
+    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
+    bar.finish_and_clear();
+
+    write_report(&out, &outcome).map_err(|e| UsageError::new(e.to_string()))?;
+    if !args.quiet {
+        print!("{}", markdown::summary(&outcome.summary, Some(&out)));
+    }
+    if outcome.summary.partial {
+        eprintln!(
+            "voipsim: interrupted: partial report written to {}",
+            out.display()
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(if outcome.summary.passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
+}
+
+/// A bar on stderr showing simulated time done; hidden when stderr is not a
+/// terminal (indicatif's default) or with `--quiet`.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulated {percent:>3}% [{bar:30}] {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
 }

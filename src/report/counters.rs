@@ -2,44 +2,8 @@
 //! simulator for the whole window and for each report interval.
 
 use super::summary::{FaultCounts, Joins, Rejections};
+use crate::rules::RejectReason;
 use crate::workload::Fault;
-
-/// Why a join was refused, as the report counts it (one column each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectReason {
-    RoomFull,
-    DailyQuota,
-    AlreadyInRoom,
-    InvalidSignature,
-    StaleTimestamp,
-    ReplayedNonce,
-    InvalidRequest,
-}
-
-impl RejectReason {
-    pub const ALL: [RejectReason; 7] = [
-        RejectReason::RoomFull,
-        RejectReason::DailyQuota,
-        RejectReason::AlreadyInRoom,
-        RejectReason::InvalidSignature,
-        RejectReason::StaleTimestamp,
-        RejectReason::ReplayedNonce,
-        RejectReason::InvalidRequest,
-    ];
-
-    /// The field name in `summary.json` and the CSV column suffix.
-    pub fn key(self) -> &'static str {
-        match self {
-            RejectReason::RoomFull => "room_full",
-            RejectReason::DailyQuota => "daily_quota",
-            RejectReason::AlreadyInRoom => "already_in_room",
-            RejectReason::InvalidSignature => "invalid_signature",
-            RejectReason::StaleTimestamp => "stale_timestamp",
-            RejectReason::ReplayedNonce => "replayed_nonce",
-            RejectReason::InvalidRequest => "invalid_request",
-        }
-    }
-}
 
 /// Counts over some span of simulated time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +21,7 @@ pub struct Counters {
 impl Counters {
     #[inline]
     pub fn reject(&mut self, reason: RejectReason) {
-        self.rejected[reason as usize] += 1;
+        self.rejected[reason.index()] += 1;
     }
 
     #[inline]
@@ -70,7 +34,7 @@ impl Counters {
     }
 
     pub fn rejected(&self, reason: RejectReason) -> u64 {
-        self.rejected[reason as usize]
+        self.rejected[reason.index()]
     }
 
     /// Adds `other` into `self`.
@@ -124,9 +88,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_follow_the_enum_order() {
+    fn rejections_land_in_their_own_fields() {
         for (i, r) in RejectReason::ALL.iter().enumerate() {
-            assert_eq!(*r as usize, i);
+            assert_eq!(r.index(), i);
         }
         let mut c = Counters::default();
         c.reject(RejectReason::RoomFull);

@@ -15,11 +15,11 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 
 /// One interval's histogram.
-pub struct LoggedInterval<'a> {
+pub struct LoggedInterval {
     /// Since the scenario's start.
     pub start: Duration,
     pub length: Duration,
-    pub histogram: &'a Histogram<u64>,
+    pub histogram: Histogram<u64>,
 }
 
 /// Serializes the intervals as an interval log tagged `tag`; values are in
@@ -28,7 +28,7 @@ pub fn interval_log(
     start: SystemTime,
     tag: &str,
     comment: &str,
-    intervals: &[LoggedInterval<'_>],
+    intervals: impl IntoIterator<Item = LoggedInterval>,
 ) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
@@ -42,7 +42,7 @@ pub fn interval_log(
         let tag = Tag::new(tag);
         for interval in intervals {
             writer
-                .write_histogram(interval.histogram, interval.start, interval.length, tag)
+                .write_histogram(&interval.histogram, interval.start, interval.length, tag)
                 .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
         }
     }

@@ -209,3 +209,61 @@ pub struct ThresholdResult {
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Summary)).unwrap_or_default()
 }
+
+/// A filled-in summary for tests of the code that reads summaries.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn sample() -> Summary {
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            voipsim_version: "0.0.0".into(),
+            partial: false,
+            scenario: ScenarioInfo {
+                name: "t".into(),
+                description: String::new(),
+                file: "t.toml".into(),
+                start: "2026-01-01T00:00:00+08:00".into(),
+                duration_s: 60.0,
+                report_interval_s: 60.0,
+                warm_start: true,
+                warmup_s: 0.0,
+            },
+            seed: 1,
+            window: Window {
+                from: "a".into(),
+                to: "b".into(),
+                preroll_s: 0.0,
+            },
+            engine: Engine {
+                events: 10,
+                pending_peak: 1,
+                wall_s: 0.5,
+                events_per_s: 20.0,
+            },
+            joins: Joins::default(),
+            leaves: 0,
+            rooms: Rooms::default(),
+            members: Members::default(),
+            quota: Quota::default(),
+            signing: Signing {
+                latency_ns: Some(Latency {
+                    p50: 100,
+                    p90: 120,
+                    p99: 150,
+                    p999: 200,
+                    max: 300,
+                    mean: 110.0,
+                }),
+                ops_per_s: Some(9e6),
+                measured: true,
+                ..Signing::default()
+            },
+            faults: FaultCounts::default(),
+            apps: Vec::new(),
+            thresholds: Vec::new(),
+            passed: true,
+        }
+    }
+}

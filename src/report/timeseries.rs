@@ -1,7 +1,8 @@
 //! `timeseries.csv`: one row per report interval (default one simulated
 //! minute), the shape of the day at a glance and the input of any plot.
 
-use super::counters::{Counters, RejectReason};
+use super::counters::Counters;
+use crate::rules::RejectReason;
 
 /// One interval's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,7 @@ pub fn to_csv(app_names: &[String], rows: &[IntervalRow]) -> Vec<u8> {
         "time,elapsed_s,rooms_active,members_active,rooms_created,rooms_destroyed,joins_attempted,joins_accepted",
     );
     for reason in RejectReason::ALL {
-        let _ = write!(out, ",rejected_{}", reason.key());
+        let _ = write!(out, ",rejected_{}", reason.as_str());
     }
     out.push_str(",leaves,signatures,signatures_peak_per_s");
     for name in app_names {

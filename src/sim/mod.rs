@@ -1,3 +1,175 @@
-//! The virtual-time simulator (under construction).
+//! The virtual-time simulator: plays a scenario's workloads through the
+//! room rules on a virtual clock, a day in seconds, and gathers what the
+//! report needs.
+//!
+//! * [`queue`] — the pending-event queue (radix heap).
+//! * [`engine`] — the event loop.
+//! * [`backend`] — the Mini Program backend that signs joins.
+//! * [`users`] — the user population, recycled.
+//! * [`recorder`] — the room service observer that counts.
+//! * [`outcome`] — the finished run, turned into the summary.
+//!
+//! Nothing here reads a clock: the driver passes a [`Stopwatch`] for the
+//! two things measured on the real CPU (signing latency, the run's wall
+//! time). With a fake stopwatch every output is a pure function of the
+//! scenario and seed.
 
+pub mod backend;
+pub mod engine;
+pub mod outcome;
 pub mod queue;
+pub mod recorder;
+pub mod users;
+
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::rules::{AppSettings, NonceReplay, RoomService};
+use crate::scenario::Scenario;
+use crate::workload::WorkloadSource;
+use crate::workload::rng::{Purpose, stream};
+use engine::{AppRuntime, Engine, Source, TraceCursor};
+pub use outcome::Outcome;
+
+/// A source of real elapsed time, in nanoseconds from any origin.
+pub trait Stopwatch {
+    fn now_ns(&mut self) -> u64;
+}
+
+/// The longest warm-start pre-roll: two simulated days.
+pub const MAX_PREROLL_US: u64 = 2 * 86_400 * 1_000_000;
+
+/// Progress of a run, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Fraction of the simulated time done, pre-roll included, in [0, 1].
+    pub done: f64,
+    pub events: u64,
+    pub rooms_active: u64,
+    pub members_active: u64,
+}
+
+/// Why a scenario could not be set up for simulation.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+/// Formats UNIX microseconds as RFC 3339 in `offset`.
+pub fn format_instant(unix_us: i64, offset: UtcOffset) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{unix_us}us"))
+}
+
+/// The warm-start pre-roll for a scenario: long enough that members
+/// present at the start almost all arrived during it (see
+/// [`WorkloadSource::settle_time_us`]); 0 without warm start.
+pub fn preroll_us(scenario: &Scenario, sources: &[WorkloadSource]) -> u64 {
+    if !scenario.warm_start {
+        return 0;
+    }
+    sources
+        .iter()
+        .zip(scenario.workloads.iter().filter(|w| !w.is_trace()))
+        .map(|(src, w)| src.settle_time_us(w.party.max()) as u64)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_PREROLL_US)
+}
+
+/// Runs `scenario`. `should_stop` is asked every few thousand events (a
+/// Ctrl-C flag); `progress` is told how far the run is at the same pace.
+pub fn run<W: Stopwatch>(
+    scenario: &Scenario,
+    stopwatch: &mut W,
+    mut progress: impl FnMut(Progress),
+    mut should_stop: impl FnMut() -> bool,
+) -> Result<Outcome, SetupError> {
+    let wall_start = stopwatch.now_ns();
+    let mut service = RoomService::with_observer(recorder::Recorder::new(scenario.apps.len()));
+    let mut apps = Vec::with_capacity(scenario.apps.len());
+    for app in &scenario.apps {
+        let settings = AppSettings {
+            capacity: app.capacity,
+            daily_quota: app.daily_quota.min(u64::from(u32::MAX)) as u32,
+            quota_day_offset_s: app.quota_day_offset.whole_seconds(),
+            timestamp_tolerance_s: app
+                .timestamp_tolerance
+                .map(|d| d.as_secs().min(u64::from(u32::MAX)) as u32),
+            nonce_replay: if app.nonce_replay {
+                NonceReplay::PerApp
+            } else {
+                NonceReplay::Off
+            },
+            verify_signatures: app.verify_signatures,
+        };
+        let idx = service
+            .add_app(&app.app_id, settings)
+            .map_err(|e| SetupError(format!("app '{}': {e}", app.name)))?;
+        apps.push(AppRuntime {
+            idx,
+            app_id: app.app_id.clone(),
+            verify: app.verify_signatures,
+            tolerance_s: settings.timestamp_tolerance_s,
+        });
+    }
+
+    let duration_us = scenario.duration.as_micros() as i64;
+    let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
+    // First without a pre-roll, to size it; then for real.
+    let probe: Vec<WorkloadSource> = scenario
+        .workloads
+        .iter()
+        .filter(|w| !w.is_trace())
+        .map(|w| WorkloadSource::new(scenario.seed, w, start_tod, 0, duration_us))
+        .collect();
+    let preroll = preroll_us(scenario, &probe);
+    let sources: Vec<Source> = scenario
+        .workloads
+        .iter()
+        .map(|w| match &w.arrivals {
+            crate::scenario::Arrivals::Trace(trace) => Source::Trace(TraceCursor {
+                events: &trace.events,
+                next: 0,
+            }),
+            _ => Source::Generated(WorkloadSource::new(
+                scenario.seed,
+                w,
+                start_tod,
+                -(preroll as i64),
+                duration_us,
+            )),
+        })
+        .collect();
+
+    let backend = backend::Backend::new(
+        stream(scenario.seed, "backend", Purpose::Keys),
+        stream(scenario.seed, "backend", Purpose::Nonces),
+    );
+    let start_unix_us = (scenario.start.unix_timestamp_nanos() / 1000) as i64;
+    let mut engine = Engine::new(
+        scenario,
+        service,
+        apps,
+        sources,
+        backend,
+        stopwatch,
+        preroll,
+        start_unix_us,
+    );
+    let total = (engine.end).max(1) as f64;
+    let completed = engine.run(|e| {
+        progress(Progress {
+            done: e.now as f64 / total,
+            events: e.events,
+            rooms_active: e.service.active_rooms() as u64,
+            members_active: e.service.active_members(),
+        });
+        should_stop()
+    });
+    Ok(Outcome::finish(engine, completed, wall_start))
+}

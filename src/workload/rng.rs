@@ -24,6 +24,7 @@ pub enum Purpose {
     Reconnect,
     Faults,
     Keys,
+    Nonces,
     WarmStart,
 }
 
@@ -38,6 +39,7 @@ impl Purpose {
             Purpose::Reconnect => "reconnect",
             Purpose::Faults => "faults",
             Purpose::Keys => "keys",
+            Purpose::Nonces => "nonces",
             Purpose::WarmStart => "warm-start",
         }
     }

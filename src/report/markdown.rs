@@ -1,0 +1,218 @@
+//! The Markdown summary printed on stdout (and saved as `summary.md`): the
+//! planner's questions answered in a few lines, thresholds with pass/fail.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::summary::Summary;
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0%".into()
+    } else {
+        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// A nanosecond figure in the unit that reads best.
+pub fn nanos(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{:.1} ms", ns / 1e6)
+    }
+}
+
+/// The summary as Markdown; `report_dir` is mentioned when given.
+pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
+    let mut out = String::new();
+    let partial = if s.partial {
+        " — PARTIAL (interrupted)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "## voipsim simulate: {} (seed {}){partial}\n",
+        s.scenario.name, s.seed
+    );
+    let _ = writeln!(
+        out,
+        "Simulated {} → {} ({}{}).\n",
+        s.window.from,
+        s.window.to,
+        if s.scenario.warm_start {
+            format!("warm start, {:.0} min pre-roll", s.window.preroll_s / 60.0)
+        } else {
+            "cold start: rooms begin empty".into()
+        },
+        if s.scenario.warmup_s > 0.0 {
+            format!(", first {:.0} s excluded", s.scenario.warmup_s)
+        } else {
+            String::new()
+        },
+    );
+    let j = &s.joins;
+    let _ = writeln!(
+        out,
+        "- **Joins**: {} attempted, {} accepted ({}); {} bounced off full rooms ({}), {} refused for the daily quota, {} for signatures or timestamps.",
+        thousands(j.attempted),
+        thousands(j.accepted),
+        percent(j.accepted, j.attempted),
+        thousands(j.rejected.room_full),
+        percent(j.rejected.room_full, j.attempted),
+        thousands(j.rejected.daily_quota),
+        thousands(
+            j.rejected.invalid_signature
+                + j.rejected.stale_timestamp
+                + j.rejected.replayed_nonce
+                + j.rejected.invalid_request
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "- **Rooms**: {} created ({:.3} per accepted join), peak {} active at once; members peak {}.",
+        thousands(s.rooms.created),
+        s.rooms.created_per_accepted_join,
+        thousands(s.rooms.peak_active),
+        thousands(s.members.peak_active),
+    );
+    if s.quota.days.is_empty() {
+        let _ = writeln!(out, "- **Quota**: no rooms created.");
+    }
+    for day in &s.quota.days {
+        match &day.exhausted_at {
+            Some(at) => {
+                let _ = writeln!(
+                    out,
+                    "- **Quota**: app `{}` ran out on {} at {} ({} rooms); {} joins refused after that.",
+                    day.app,
+                    day.date,
+                    at,
+                    thousands(day.quota),
+                    thousands(day.rejected_joins)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "- **Quota**: app `{}` on {}: {} of {} rooms used ({}).",
+                    day.app,
+                    day.date,
+                    thousands(day.rooms_created),
+                    thousands(day.quota),
+                    percent(day.rooms_created, day.quota)
+                );
+            }
+        }
+    }
+    let g = &s.signing;
+    let mut signing = format!(
+        "- **Signing**: the backend signs {} joins, {:.1}/s on average, {}/s at the busiest second{}",
+        thousands(g.count),
+        g.mean_per_s,
+        thousands(g.peak_per_s),
+        g.peak_at
+            .as_deref()
+            .map(|at| format!(" ({at})"))
+            .unwrap_or_default(),
+    );
+    match &g.latency_ns {
+        Some(l) => {
+            let _ = write!(
+                signing,
+                "; one signature takes {} median, {} p99, {} max on this CPU.",
+                nanos(l.p50 as f64),
+                nanos(l.p99 as f64),
+                nanos(l.max as f64)
+            );
+        }
+        None => signing.push_str("; latency not measured (no app verifies signatures)."),
+    }
+    let _ = writeln!(out, "{signing}");
+    let f = &s.faults;
+    let injected =
+        f.wrong_signature + f.millisecond_timestamp + f.stale_timestamp + f.stale_session_key;
+    if injected > 0 {
+        let _ = writeln!(
+            out,
+            "- **Faults injected**: {} wrong signatures, {} millisecond timestamps, {} stale timestamps, {} stale session keys.",
+            thousands(f.wrong_signature),
+            thousands(f.millisecond_timestamp),
+            thousands(f.stale_timestamp),
+            thousands(f.stale_session_key)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- **Engine**: {} events in {:.2} s ({:.2} M events/s).",
+        thousands(s.engine.events),
+        s.engine.wall_s,
+        s.engine.events_per_s / 1e6
+    );
+    if !s.thresholds.is_empty() {
+        let passed = s.thresholds.iter().filter(|t| t.passed).count();
+        let _ = writeln!(
+            out,
+            "\n### Thresholds: {passed} of {} passed\n",
+            s.thresholds.len()
+        );
+        for t in &s.thresholds {
+            let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+            let _ = writeln!(
+                out,
+                "- {} `{}` (observed {observed})",
+                if t.passed { "PASS" } else { "FAIL" },
+                t.expr
+            );
+        }
+    }
+    if let Some(dir) = report_dir {
+        let _ = writeln!(out, "\nReport: {}", dir.display());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::ThresholdResult;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(28_500_000), "28,500,000");
+    }
+
+    #[test]
+    fn shows_thresholds_and_partial() {
+        let mut s = crate::report::summary::tests_support::sample();
+        s.partial = true;
+        s.thresholds.push(ThresholdResult {
+            expr: "leaves > 1".into(),
+            observed: Some(0.0),
+            passed: false,
+        });
+        let text = summary(&s, None);
+        assert!(text.contains("PARTIAL"), "{text}");
+        assert!(text.contains("FAIL `leaves > 1`"), "{text}");
+        assert!(text.contains("0 of 1 passed"), "{text}");
+    }
+}

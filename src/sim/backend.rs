@@ -1,0 +1,241 @@
+//! The Mini Program's backend, simulated: it holds each user's session key
+//! (as `code2Session` gave it), makes a nonce, and signs every join, timing
+//! each signature on the real CPU through the [`Stopwatch`] the driver
+//! passes in (the simulator itself reads no clock).
+//!
+//! It also commits the scenario's faults: a wrong signature, a millisecond
+//! timestamp, a stale timestamp, or signing with the key a re-login has
+//! just replaced.
+
+use hdrhistogram::Histogram;
+
+use super::Stopwatch;
+use crate::rules::UserIdx;
+use crate::signature::{JoinFields, SessionKey, Signature, Signer};
+use crate::workload::Fault;
+use crate::workload::dist::bounded;
+use crate::workload::rng::Stream;
+
+/// Latencies are recorded from 1 ns to 60 s at 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    // The bounds are constants that the crate accepts.
+    Histogram::new_with_bounds(1, 60_000_000_000, 3)
+        .unwrap_or_else(|_| unreachable!("valid bounds"))
+}
+
+/// Nonce characters: WeChat's examples use letters and digits.
+const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// session_key text is the base64 of 16 random bytes.
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub const NONCE_LEN: usize = 16;
+
+/// Signing latencies: one histogram for the current report interval, one
+/// for the statistics window.
+pub struct SigningLatency {
+    pub interval: Histogram<u64>,
+    pub window: Histogram<u64>,
+}
+
+/// The simulated backend.
+pub struct Backend {
+    /// Each user's signer, indexed by the user's handle.
+    signers: Vec<Option<Signer>>,
+    keys: Stream,
+    nonces: Stream,
+    pub latency: SigningLatency,
+}
+
+/// The fields of a join the backend signed, as the client sends them.
+pub struct Signed {
+    pub timestamp: u32,
+    pub signature: Signature,
+}
+
+impl Backend {
+    pub fn new(keys: Stream, nonces: Stream) -> Self {
+        Backend {
+            signers: Vec::new(),
+            keys,
+            nonces,
+            latency: SigningLatency {
+                interval: latency_histogram(),
+                window: latency_histogram(),
+            },
+        }
+    }
+
+    /// A fresh session key, as `code2Session` would issue.
+    pub fn new_key(&mut self) -> SessionKey {
+        let mut text = [b'='; 24];
+        for c in text.iter_mut().take(22) {
+            *c = BASE64[bounded(&mut self.keys, 64) as usize];
+        }
+        // 22 base64 characters and "==": ASCII, never empty.
+        SessionKey::new(String::from_utf8_lossy(&text).into_owned())
+            .unwrap_or_else(|_| unreachable!("non-empty"))
+    }
+
+    /// Remembers `key` as `user`'s current key.
+    pub fn set_key(&mut self, user: UserIdx, key: &SessionKey) {
+        let i = user.index();
+        if self.signers.len() <= i {
+            self.signers.resize(i + 1, None);
+        }
+        self.signers[i] = Some(Signer::new(key));
+    }
+
+    /// A random nonce.
+    #[inline]
+    pub fn nonce<'b>(&mut self, buf: &'b mut [u8; NONCE_LEN]) -> &'b str {
+        // Ten 6-bit draws per u64 word, each reduced to 62 characters by
+        // multiply-shift (a bias of 2/64 between characters is harmless
+        // for a nonce that only has to differ).
+        let mut word = 0u64;
+        for (i, c) in buf.iter_mut().enumerate() {
+            if i % 10 == 0 {
+                word = rand::Rng::next_u64(&mut self.nonces);
+            }
+            *c = ALPHANUMERIC[(((word & 63) * 62) >> 6) as usize];
+            word >>= 6;
+        }
+        std::str::from_utf8(buf).unwrap_or("nonce")
+    }
+
+    /// Signs a join for `user` at `now_s` (UNIX seconds), committing
+    /// `fault`, and records how long the signature took.
+    /// `tolerance_s` is the app's timestamp tolerance (a stale timestamp is
+    /// made older than it; an hour when the app has none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign<W: Stopwatch>(
+        &mut self,
+        stopwatch: &mut W,
+        user: UserIdx,
+        app_id: &str,
+        group_id: &str,
+        nonce: &str,
+        now_s: u32,
+        fault: Option<Fault>,
+        tolerance_s: Option<u32>,
+    ) -> Signed {
+        let timestamp = match fault {
+            Some(Fault::StaleTimestamp) => now_s.saturating_sub(tolerance_s.unwrap_or(3600) + 60),
+            _ => now_s,
+        };
+        // What the backend signs: with a millisecond timestamp the signed
+        // digits differ from the seconds WeChat checks against.
+        let signed_timestamp = match fault {
+            Some(Fault::MillisecondTimestamp) => timestamp.wrapping_mul(1000),
+            _ => timestamp,
+        };
+        let fields = JoinFields {
+            app_id,
+            group_id,
+            nonce,
+            timestamp: signed_timestamp,
+        };
+        let Some(signer) = self.signers.get(user.index()).and_then(Option::as_ref) else {
+            // A user who never logged in: the client sends no valid signature.
+            return Signed {
+                timestamp,
+                signature: Signature([0; 32]),
+            };
+        };
+        let started = stopwatch.now_ns();
+        let mut signature = signer.sign(&fields);
+        let elapsed = stopwatch.now_ns().saturating_sub(started).max(1);
+        self.latency.interval.saturating_record(elapsed);
+        self.latency.window.saturating_record(elapsed);
+        if fault == Some(Fault::WrongSignature) {
+            signature.0[0] ^= 0x01;
+        }
+        Signed {
+            timestamp,
+            signature,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::rng::{Purpose, stream};
+
+    struct Ticker(u64);
+    impl Stopwatch for Ticker {
+        fn now_ns(&mut self) -> u64 {
+            self.0 += 100;
+            self.0
+        }
+    }
+
+    fn backend() -> Backend {
+        Backend::new(
+            stream(1, "k", Purpose::Keys),
+            stream(1, "n", Purpose::Faults),
+        )
+    }
+
+    #[test]
+    fn keys_and_nonces_look_like_wechats() {
+        let mut b = backend();
+        let key = b.new_key();
+        let text = String::from_utf8(key.expose_bytes().to_vec()).unwrap();
+        assert_eq!(text.len(), 24);
+        assert!(text.ends_with("=="));
+        let mut buf = [0u8; NONCE_LEN];
+        let n1 = b.nonce(&mut buf).to_string();
+        let n2 = b.nonce(&mut buf).to_string();
+        assert_eq!(n1.len(), 16);
+        assert!(n1.bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(n1, n2);
+    }
+
+    #[test]
+    fn faults_change_what_is_signed() {
+        let mut b = backend();
+        let key = b.new_key();
+        let user = UserIdx(3);
+        b.set_key(user, &key);
+        let signer = Signer::new(&key);
+        let mut clock = Ticker(0);
+        let fields = |ts| JoinFields {
+            app_id: "wx1",
+            group_id: "g",
+            nonce: "n",
+            timestamp: ts,
+        };
+        let ok = b.sign(&mut clock, user, "wx1", "g", "n", 1_700_000_000, None, None);
+        assert!(signer.verify(&fields(ok.timestamp), &ok.signature));
+        for fault in [Fault::WrongSignature, Fault::MillisecondTimestamp] {
+            let bad = b.sign(
+                &mut clock,
+                user,
+                "wx1",
+                "g",
+                "n",
+                1_700_000_000,
+                Some(fault),
+                None,
+            );
+            assert_eq!(bad.timestamp, 1_700_000_000);
+            assert!(
+                !signer.verify(&fields(bad.timestamp), &bad.signature),
+                "{fault:?}"
+            );
+        }
+        let stale = b.sign(
+            &mut clock,
+            user,
+            "wx1",
+            "g",
+            "n",
+            1_700_000_000,
+            Some(Fault::StaleTimestamp),
+            Some(300),
+        );
+        assert_eq!(stale.timestamp, 1_700_000_000 - 360);
+        assert!(signer.verify(&fields(stale.timestamp), &stale.signature));
+        assert_eq!(b.latency.window.len(), 4);
+        assert_eq!(b.latency.window.max(), 100);
+    }
+}

@@ -1,0 +1,604 @@
+//! The event loop: parties arrive (from each workload's generator), members
+//! join, stay, drop and rejoin, and leave, in virtual time, through the
+//! room rules. One loop, one thread, no clock but the virtual one.
+//!
+//! Time is in ticks (microseconds) since the run's origin, which is the
+//! scenario's start minus the warm-start pre-roll. Arrivals are generated
+//! lazily, one pending per workload, outside the queue; the queue holds the
+//! members' next steps (join after a stagger, leave, drop, rejoin).
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+use rustc_hash::FxHashMap;
+
+use super::Stopwatch;
+use super::backend::{Backend, NONCE_LEN, latency_histogram};
+use super::queue::{EventQueue, Ticks};
+use super::recorder::Recorder;
+use super::users::UserPool;
+use crate::report::timeseries::IntervalRow;
+use crate::rules::{
+    AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
+};
+use crate::scenario::{Scenario, TraceEvent, TraceEventKind};
+use crate::signature::Signature;
+use crate::workload::groups::{MAX_GROUP_NAME, group_name};
+use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
+
+/// What a member does next when its queued event fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Join,
+    Drop,
+    Leave,
+}
+
+/// A member of a party, from its arrival to its final leave.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    user: UserIdx,
+    workload: u32,
+    step: Step,
+    group: u64,
+    /// Stay still ahead (after a drop, what is left of it).
+    stay_us: u64,
+    reconnect: Option<ReconnectPlan>,
+}
+
+/// Per app, what the engine needs on every join.
+pub(super) struct AppRuntime {
+    pub idx: AppIdx,
+    pub app_id: String,
+    pub verify: bool,
+    pub tolerance_s: Option<u32>,
+}
+
+/// A replayed trace's position.
+pub(super) struct TraceCursor<'s> {
+    pub events: &'s [TraceEvent],
+    pub next: usize,
+}
+
+/// A report interval's signing histogram, stored compactly (V2 encoding)
+/// so a long run keeps kilobytes per interval, not a full histogram.
+pub struct StoredInterval {
+    pub start_us: u64,
+    pub length_us: u64,
+    pub encoded: Vec<u8>,
+}
+
+/// Sources of arrivals: a workload's generator or a trace.
+pub(super) enum Source<'s> {
+    Generated(WorkloadSource),
+    Trace(TraceCursor<'s>),
+}
+
+/// Everything the loop mutates.
+pub(super) struct Engine<'s, W: Stopwatch> {
+    pub scenario: &'s Scenario,
+    pub service: RoomService<Recorder>,
+    pub apps: Vec<AppRuntime>,
+    pub sources: Vec<Source<'s>>,
+    /// The next arrival of each source (ticks), `Ticks::MAX` when done.
+    pub next_arrival: Vec<Ticks>,
+    queue: EventQueue,
+    members: Vec<Member>,
+    free_members: Vec<u32>,
+    pub users: UserPool,
+    pub backend: Backend,
+    pub stopwatch: &'s mut W,
+    /// Ticks of the scenario's start (= the pre-roll length) and end.
+    pub start: Ticks,
+    pub end: Ticks,
+    /// Ticks at which statistics begin (start + warm-up).
+    pub window_from: Ticks,
+    pub start_unix_us: i64,
+    pub interval_us: u64,
+    /// End of the current report interval (ticks).
+    next_row_end: Ticks,
+    started: bool,
+    pub rows: Vec<IntervalRow>,
+    pub hlog: Vec<StoredInterval>,
+    /// Signatures per simulated second: the current second and its count.
+    second: i64,
+    second_count: u64,
+    interval_peak_per_s: u64,
+    /// The busiest second in the window: (signatures, its UNIX µs).
+    pub window_peak_per_s: (u64, i64),
+    pub rooms_peak: u64,
+    pub members_peak: u64,
+    pub pending_peak: u64,
+    pub events: u64,
+    /// Joins refused for the quota, per (app, quota day).
+    pub quota_rejections: FxHashMap<(u32, i64), u64>,
+    /// Trace openids already registered, per app.
+    trace_users: FxHashMap<(u32, String), UserIdx>,
+    /// Where the loop stopped (ticks).
+    pub now: Ticks,
+    /// Reused buffer of members joining on arrival.
+    scratch: Vec<u32>,
+}
+
+impl<'s, W: Stopwatch> Engine<'s, W> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        scenario: &'s Scenario,
+        service: RoomService<Recorder>,
+        apps: Vec<AppRuntime>,
+        sources: Vec<Source<'s>>,
+        backend: Backend,
+        stopwatch: &'s mut W,
+        preroll_us: u64,
+        start_unix_us: i64,
+    ) -> Self {
+        let start = preroll_us;
+        let end = start + scenario.duration.as_micros() as u64;
+        let interval_us = (scenario.report_interval.as_micros() as u64).max(1);
+        let apps_len = apps.len();
+        let mut engine = Engine {
+            scenario,
+            service,
+            apps,
+            next_arrival: vec![Ticks::MAX; sources.len()],
+            sources,
+            queue: EventQueue::new(),
+            members: Vec::new(),
+            free_members: Vec::new(),
+            users: UserPool::new(apps_len),
+            backend,
+            stopwatch,
+            start,
+            end,
+            window_from: start + scenario.warmup.as_micros() as u64,
+            start_unix_us,
+            interval_us,
+            next_row_end: start + interval_us,
+            started: false,
+            rows: Vec::new(),
+            hlog: Vec::new(),
+            second: 0,
+            second_count: 0,
+            interval_peak_per_s: 0,
+            window_peak_per_s: (0, 0),
+            rooms_peak: 0,
+            members_peak: 0,
+            pending_peak: 0,
+            events: 0,
+            quota_rejections: FxHashMap::default(),
+            trace_users: FxHashMap::default(),
+            now: 0,
+            scratch: Vec::new(),
+        };
+        for i in 0..engine.sources.len() {
+            engine.next_arrival[i] = engine.pull_arrival(i);
+        }
+        engine
+    }
+
+    /// Ticks → UNIX microseconds.
+    #[inline]
+    fn unix_us(&self, t: Ticks) -> i64 {
+        self.start_unix_us + (t as i64 - self.start as i64)
+    }
+
+    /// The next arrival of source `i`, in ticks.
+    fn pull_arrival(&mut self, i: usize) -> Ticks {
+        let start = self.start as i64;
+        match &mut self.sources[i] {
+            Source::Generated(src) => src
+                .next_arrival()
+                .map_or(Ticks::MAX, |rel| (start + rel).max(0) as Ticks),
+            Source::Trace(cursor) => cursor
+                .events
+                .get(cursor.next)
+                .map_or(Ticks::MAX, |e| self.start + e.at.as_micros() as u64),
+        }
+    }
+
+    /// Runs until the end, or until `should_stop` says so (checked every
+    /// few thousand events); returns true when it ran to the end.
+    pub(super) fn run(&mut self, mut should_stop: impl FnMut(&Self) -> bool) -> bool {
+        let mut iterations: u32 = 0;
+        loop {
+            iterations = iterations.wrapping_add(1);
+            if iterations % 4096 == 0 && should_stop(self) {
+                return false;
+            }
+            let queued = self.queue.peek_time().unwrap_or(Ticks::MAX);
+            let (source, arrival) = self
+                .next_arrival
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, t)| **t)
+                .map_or((0, Ticks::MAX), |(i, t)| (i, *t));
+            let t = queued.min(arrival);
+            if t >= self.end {
+                self.advance(self.end);
+                self.now = self.end;
+                return true;
+            }
+            self.advance(t);
+            self.now = t;
+            if arrival <= queued {
+                self.arrive(source, t);
+                self.next_arrival[source] = self.pull_arrival(source);
+            } else if let Some((t, slot)) = self.queue.pop() {
+                self.step(slot, t);
+            }
+        }
+    }
+
+    /// Closes every report interval that ends at or before `t`, and opens
+    /// the statistics window when `t` reaches it.
+    #[inline]
+    fn advance(&mut self, t: Ticks) {
+        if !self.started && t >= self.start {
+            // The pre-roll's counts are not reported.
+            self.started = true;
+            self.service.observer_mut().interval = Default::default();
+            self.backend.latency.interval.reset();
+            self.interval_peak_per_s = 0;
+        }
+        if !self.service.observer().in_window && t >= self.window_from {
+            self.service.observer_mut().in_window = true;
+        }
+        while t >= self.next_row_end && self.next_row_end <= self.end {
+            let end = self.next_row_end;
+            self.close_interval(end);
+        }
+    }
+
+    /// Emits the row of the interval ending at `end`.
+    pub(super) fn close_interval(&mut self, end: Ticks) {
+        let start = end.saturating_sub(self.interval_us).max(self.start);
+        // The open second counts toward this interval too (it began in it).
+        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
+        let now = UnixMicros(self.unix_us(end));
+        let quota_left = self
+            .apps
+            .iter()
+            .map(|app| {
+                let day = self.service.quota_day(app.idx, now);
+                u64::from(self.service.quota_status(app.idx, day).remaining())
+            })
+            .collect();
+        let counts = std::mem::take(&mut self.service.observer_mut().interval);
+        self.rows.push(IntervalRow {
+            time: super::format_instant(self.unix_us(start), self.scenario.start.offset()),
+            elapsed_s: (start - self.start) as f64 / 1e6,
+            rooms_active: self.service.active_rooms() as u64,
+            members_active: self.service.active_members(),
+            counts,
+            signatures_peak_per_s: self.interval_peak_per_s,
+            quota_left,
+        });
+        let histogram = std::mem::replace(&mut self.backend.latency.interval, latency_histogram());
+        self.hlog.push(StoredInterval {
+            start_us: start - self.start,
+            length_us: end - start,
+            encoded: encode(&histogram),
+        });
+        self.interval_peak_per_s = 0;
+        self.next_row_end = end + self.interval_us;
+    }
+
+    /// A party of workload `source` arrives at `t`: its members are given
+    /// users and plans; those with no stagger try to join at once.
+    fn arrive(&mut self, source: usize, t: Ticks) {
+        let Source::Generated(src) = &mut self.sources[source] else {
+            return self.replay(source, t);
+        };
+        let app = &self.apps[src.app];
+        let (app_idx, logs_in) = (app.idx, app.verify);
+        let (group, size) = src.party();
+        let mut now_joining = std::mem::take(&mut self.scratch);
+        let mut previous = 0;
+        for i in 0..size {
+            let plan = src.member(previous, i);
+            previous = plan.join_after_us;
+            let Ok(user) =
+                self.users
+                    .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
+            else {
+                // The user table is full (billions of users): drop the member.
+                continue;
+            };
+            let member = Member {
+                user,
+                workload: source as u32,
+                step: Step::Join,
+                group,
+                stay_us: plan.stay_us,
+                reconnect: plan.reconnect,
+            };
+            let slot = match self.free_members.pop() {
+                Some(slot) => {
+                    self.members[slot as usize] = member;
+                    slot
+                }
+                None => {
+                    self.members.push(member);
+                    (self.members.len() - 1) as u32
+                }
+            };
+            if plan.join_after_us == 0 {
+                now_joining.push(slot);
+            } else {
+                self.queue.push(t + plan.join_after_us, slot);
+            }
+        }
+        for &slot in &now_joining {
+            self.join(slot, t);
+        }
+        now_joining.clear();
+        self.scratch = now_joining;
+        self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
+    }
+
+    /// A queued member event fires.
+    #[inline]
+    fn step(&mut self, slot: u32, t: Ticks) {
+        match self.members[slot as usize].step {
+            Step::Join => self.join(slot, t),
+            Step::Drop => {
+                let m = &mut self.members[slot as usize];
+                let plan = m.reconnect.take().unwrap_or(ReconnectPlan {
+                    drop_after_us: 0,
+                    delay_us: 0,
+                });
+                m.stay_us = m.stay_us.saturating_sub(plan.drop_after_us);
+                m.step = Step::Join;
+                let user = m.user;
+                self.events += 1;
+                self.service.leave(user, UnixMicros(self.unix_us(t)));
+                self.queue.push(t + plan.delay_us, slot);
+            }
+            Step::Leave => {
+                let m = self.members[slot as usize];
+                self.events += 1;
+                self.service.leave(m.user, UnixMicros(self.unix_us(t)));
+                self.finish(slot);
+            }
+        }
+    }
+
+    /// The member is done: its user returns to the pool, its slot is freed.
+    fn finish(&mut self, slot: u32) {
+        let m = self.members[slot as usize];
+        let app = self.app_of_workload(m.workload);
+        self.users.release(app, m.user);
+        self.free_members.push(slot);
+    }
+
+    #[inline]
+    fn app_of_workload(&self, workload: u32) -> AppIdx {
+        match &self.sources[workload as usize] {
+            Source::Generated(src) => self.apps[src.app].idx,
+            Source::Trace(_) => AppIdx(0),
+        }
+    }
+
+    /// Counts one signature issued at `t` toward the per-second peak.
+    /// Seconds are calendar seconds (UNIX), so the busiest second reads as a
+    /// whole second on the clock.
+    #[inline]
+    fn count_signature(&mut self, t: Ticks) {
+        let second = self.unix_us(t).div_euclid(1_000_000);
+        if second != self.second {
+            self.close_open_second();
+            self.second = second;
+        }
+        self.second_count += 1;
+    }
+
+    /// Folds the open second's count into the interval's and window's peaks.
+    fn close_open_second(&mut self) {
+        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
+        let second_start_us = self.second * 1_000_000;
+        if second_start_us >= self.unix_us(self.window_from)
+            && self.second_count > self.window_peak_per_s.0
+        {
+            self.window_peak_per_s = (self.second_count, second_start_us);
+        }
+        self.second_count = 0;
+    }
+
+    /// Member `slot` tries to join its group at `t`.
+    fn join(&mut self, slot: u32, t: Ticks) {
+        let m = self.members[slot as usize];
+        let Source::Generated(src) = &mut self.sources[m.workload as usize] else {
+            return;
+        };
+        let fault = src.fault();
+        let app = &self.apps[src.app];
+        let mut group_buf = [0u8; MAX_GROUP_NAME];
+        let group_id = group_name(&src.name, m.group, &mut group_buf);
+        let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
+        let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
+        let mut nonce_buf = [0u8; NONCE_LEN];
+        let nonce = self.backend.nonce(&mut nonce_buf);
+        let (timestamp, signature) = if app.verify {
+            if fault == Some(Fault::StaleSessionKey) {
+                // A new wx.login replaced the key; the backend still signs
+                // with the old one this once, then learns the new one.
+                let key = self.backend.new_key();
+                self.service.login(m.user, &key);
+                let signed = self.backend.sign(
+                    self.stopwatch,
+                    m.user,
+                    &app.app_id,
+                    group_id,
+                    nonce,
+                    now_s,
+                    None,
+                    app.tolerance_s,
+                );
+                self.backend.set_key(m.user, &key);
+                (signed.timestamp, signed.signature)
+            } else {
+                let signed = self.backend.sign(
+                    self.stopwatch,
+                    m.user,
+                    &app.app_id,
+                    group_id,
+                    nonce,
+                    now_s,
+                    fault,
+                    app.tolerance_s,
+                );
+                (signed.timestamp, signed.signature)
+            }
+        } else {
+            (now_s, Signature([0; 32]))
+        };
+        let app_idx = app.idx;
+        self.events += 1;
+        self.count_signature(t);
+        let recorder = self.service.observer_mut();
+        recorder.count(app_idx, |c| {
+            c.joins_attempted += 1;
+            c.signatures += 1;
+        });
+        if let Some(fault) = fault {
+            recorder.count(app_idx, |c| c.fault(fault));
+        }
+        let request = JoinRequest {
+            group_id,
+            nonce,
+            timestamp,
+            signature,
+            room_type: RoomType::Voice,
+        };
+        match self.service.join(m.user, &request, UnixMicros(unix_us)) {
+            Ok(_) => {
+                self.track_peaks();
+                let member = &mut self.members[slot as usize];
+                let due = match member.reconnect {
+                    Some(plan) => {
+                        member.step = Step::Drop;
+                        t + plan.drop_after_us
+                    }
+                    None => {
+                        member.step = Step::Leave;
+                        t + member.stay_us
+                    }
+                };
+                self.queue.push(due, slot);
+            }
+            Err(reject) => {
+                if let Reject::DailyQuotaExhausted { day, .. } = reject {
+                    if self.service.observer().in_window {
+                        *self
+                            .quota_rejections
+                            .entry((app_idx.raw(), day.0))
+                            .or_default() += 1;
+                    }
+                }
+                self.finish(slot);
+            }
+        }
+    }
+
+    /// The next row of trace `source` happens at `t`.
+    fn replay(&mut self, source: usize, t: Ticks) {
+        let Source::Trace(cursor) = &mut self.sources[source] else {
+            return;
+        };
+        let Some(event) = cursor.events.get(cursor.next) else {
+            return;
+        };
+        cursor.next += 1;
+        let app = &self.apps[event.app];
+        let (app_idx, verify) = (app.idx, app.verify);
+        let key = (app_idx.raw(), event.openid.clone());
+        let user = match self.trace_users.get(&key) {
+            Some(user) => *user,
+            None => {
+                let Ok(user) = self.service.add_user(app_idx, &event.openid) else {
+                    return;
+                };
+                if verify {
+                    let session_key = self.backend.new_key();
+                    self.service.login(user, &session_key);
+                    self.backend.set_key(user, &session_key);
+                }
+                self.trace_users.insert(key, user);
+                user
+            }
+        };
+        let unix_us = self.unix_us(t);
+        self.events += 1;
+        match event.kind {
+            TraceEventKind::Leave => {
+                self.service.leave(user, UnixMicros(unix_us));
+            }
+            TraceEventKind::Join => {
+                let app = &self.apps[event.app];
+                let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
+                let mut nonce_buf = [0u8; NONCE_LEN];
+                let nonce = self.backend.nonce(&mut nonce_buf);
+                let signature = if app.verify {
+                    self.backend
+                        .sign(
+                            self.stopwatch,
+                            user,
+                            &app.app_id,
+                            &event.group_id,
+                            nonce,
+                            now_s,
+                            None,
+                            None,
+                        )
+                        .signature
+                } else {
+                    Signature([0; 32])
+                };
+                self.count_signature(t);
+                self.service.observer_mut().count(app_idx, |c| {
+                    c.joins_attempted += 1;
+                    c.signatures += 1;
+                });
+                let request = JoinRequest {
+                    group_id: &event.group_id,
+                    nonce,
+                    timestamp: now_s,
+                    signature,
+                    room_type: RoomType::Voice,
+                };
+                if self
+                    .service
+                    .join(user, &request, UnixMicros(unix_us))
+                    .is_ok()
+                {
+                    self.track_peaks();
+                }
+            }
+        }
+    }
+
+    /// Peaks are taken inside the statistics window only.
+    #[inline]
+    fn track_peaks(&mut self) {
+        if self.service.observer().in_window {
+            self.rooms_peak = self.rooms_peak.max(self.service.active_rooms() as u64);
+            self.members_peak = self.members_peak.max(self.service.active_members());
+        }
+    }
+
+    /// Flushes the open second into the peaks (at the end of the run).
+    pub(super) fn close_second(&mut self) {
+        self.close_open_second();
+    }
+
+    /// The quota day an instant falls on for an app (for the report).
+    pub(super) fn quota_day_of(&self, app: AppIdx, t: Ticks) -> QuotaDay {
+        self.service.quota_day(app, UnixMicros(self.unix_us(t)))
+    }
+}
+
+/// V2-encodes a histogram (no compression: the log writer compresses).
+fn encode(histogram: &Histogram<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = V2Serializer::new().serialize(histogram, &mut out);
+    out
+}
