@@ -207,7 +207,7 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
         (true, Some(interval), Some(total)) if interval > total => Some(total),
         (_, interval, _) => interval,
     };
-    let warm_start = raw.warm_start.map_or(true, |w| w.value);
+    let warm_start = raw.warm_start.is_none_or(|w| w.value);
     let warmup = match &raw.warmup {
         None => Some(Duration::ZERO),
         Some(v) => ctx.duration(v, "warmup", "").and_then(|warmup| {
@@ -439,7 +439,7 @@ fn convert_app(name: &Located<String>, raw: RawApp, ctx: &mut Ctx<'_>) -> App {
             .positive_duration(t, "timestamp_tolerance", s)
             .or(Some(Duration::MAX));
     }
-    app.verify_signatures = raw.verify_signatures.map_or(true, |v| v.value);
+    app.verify_signatures = raw.verify_signatures.is_none_or(|v| v.value);
     app.nonce_replay = raw.nonce_replay.is_some_and(|v| v.value);
     app
 }

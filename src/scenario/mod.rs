@@ -137,3 +137,6 @@ pub fn default_scenario() -> Scenario {
 pub fn json_schema() -> serde_json::Value {
     raw::schema()
 }
+
+#[cfg(test)]
+mod tests;

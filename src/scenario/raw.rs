@@ -77,6 +77,9 @@ impl<T: Ord> Ord for Located<T> {
 
 type L<T> = Option<Located<T>>;
 
+/// One `["HH:MM", weight]` point of a daily profile.
+pub type RawPoint = Located<(Located<String>, Located<f64>)>;
+
 /// A voipsim scenario: who joins which WeChat voice-chat room when, under
 /// which room rules, and what counts as a pass. Human units everywhere:
 /// durations "30s", "15m", "24h", "2ms"; rates "5/min", "40/s", "100/day".
@@ -234,7 +237,7 @@ pub struct RawArrivals {
     /// linearly interpolated between points, wrapping around midnight, and
     /// normalised to mean 1.
     #[schemars(with = "Option<Vec<(String, f64)>>")]
-    pub points: L<Vec<Located<(Located<String>, Located<f64>)>>>,
+    pub points: L<Vec<RawPoint>>,
     /// [FROM, TO]: a rate rising (or falling) linearly over `over`, then
     /// constant.
     #[schemars(length(min = 2, max = 2))]
@@ -294,7 +297,7 @@ pub enum RawDistribution {
     /// Always this long, e.g. "5m".
     Fixed(String),
     /// A table naming the distribution.
-    Table(RawDistributionTable),
+    Table(Box<RawDistributionTable>),
 }
 
 /// Exactly one of: { fixed = D }, { exponential = MEAN },
@@ -388,7 +391,7 @@ impl<'de> Visitor<'de> for DistributionVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         RawDistributionTable::deserialize(de::value::MapAccessDeserializer::new(map))
-            .map(RawDistribution::Table)
+            .map(|t| RawDistribution::Table(Box::new(t)))
     }
 }
 

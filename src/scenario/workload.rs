@@ -358,15 +358,15 @@ fn convert_arrivals(
 
     if let Some(rate) = &t.poisson {
         let rate = ctx.rate(rate, "arrivals.poisson", s)?;
-        return Some(Arrivals::Poisson {
-            rate: rate * multiplier?,
-        });
+        let rate = finite_total(rate * multiplier?, &a.span, s, ctx)?;
+        return Some(Arrivals::Poisson { rate });
     }
     if let Some(mean) = &t.profile {
         let mean_rate = ctx.rate(mean, "arrivals.profile", s);
         let profile = convert_profile(a, s, ctx);
+        let mean_rate = finite_total(mean_rate? * multiplier?, &a.span, s, ctx)?;
         return Some(Arrivals::Profile {
-            mean_rate: mean_rate? * multiplier?,
+            mean_rate,
             profile: profile?,
         });
     }
@@ -385,9 +385,11 @@ fn convert_arrivals(
             ctx.rate(to, "arrivals.ramp", s),
         );
         let m = multiplier?;
+        let from = finite_total(from? * m, &a.span, s, ctx)?;
+        let to = finite_total(to? * m, &a.span, s, ctx)?;
         return Some(Arrivals::Ramp {
-            from: from? * m,
-            to: to? * m,
+            from,
+            to,
             over: over?,
         });
     }
@@ -420,6 +422,38 @@ fn convert_arrivals(
     }
 }
 
+/// A total rate (after `per = "group"`) that is still a finite number.
+fn finite_total(rate: f64, span: &Range<usize>, s: &str, ctx: &mut Ctx<'_>) -> Option<f64> {
+    if rate.is_finite() {
+        return Some(rate);
+    }
+    ctx.error(
+        span,
+        format!(
+            "`arrivals`{s}: the total rate is too large to simulate; lower the rate or the pool"
+        ),
+    );
+    None
+}
+
+/// Weights normalised by their mean (or sum) must stay finite numbers.
+fn finite_scale(
+    scale: f64,
+    span: &Range<usize>,
+    key: &str,
+    s: &str,
+    ctx: &mut Ctx<'_>,
+) -> Option<()> {
+    if scale.is_finite() {
+        return Some(());
+    }
+    ctx.error(
+        span,
+        format!("`{key}`{s}: the weights are too large; use relative weights like 1, 2.5 or 0.2"),
+    );
+    None
+}
+
 /// The daily profile, normalised to mean 1.
 fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Option<DailyProfile> {
     let t = &a.value;
@@ -434,6 +468,7 @@ fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Opti
                 *slot = weight(w, "arrivals.hourly", s, ctx)?;
             }
             let mean = weights.iter().sum::<f64>() / 24.0;
+            finite_scale(mean, &hourly.span, "arrivals.hourly", s, ctx)?;
             if mean <= 0.0 {
                 ctx.error(&hourly.span, format!("`arrivals.hourly`{s} weights are all 0; give at least one hour a positive weight"));
                 return None;
@@ -464,6 +499,7 @@ fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Opti
                 converted.push((at, w));
             }
             let mean = day_average(&converted);
+            finite_scale(mean, &points.span, "arrivals.points", s, ctx)?;
             if mean <= 0.0 {
                 ctx.error(&points.span, format!("`arrivals.points`{s} weights are all 0; give at least one point a positive weight"));
                 return None;
@@ -642,6 +678,7 @@ fn convert_weights(
         return None;
     }
     let total: f64 = table.iter().map(|e| e.1).sum();
+    finite_scale(total, &w.span, "party.weights", s, ctx)?;
     if total <= 0.0 {
         ctx.error(
             &w.span,
