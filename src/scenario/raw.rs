@@ -119,10 +119,10 @@ pub struct RawScenario {
     /// The traffic: one or more workloads.
     #[schemars(required, length(min = 1))]
     pub workloads: Option<Vec<Located<RawWorkload>>>,
-    /// Pass/fail checks, k6-style: "METRIC [/ METRIC] OP VALUE[UNIT]", e.g.
+    /// Pass/fail checks, k6-style: `METRIC [/ METRIC] OP VALUE[UNIT]`, e.g.
     /// "joins.rejected.room_full / joins.attempted < 0.01" or
     /// "signing.latency_ns.p99 < 2ms". A failed threshold makes the exit
-    /// code 1. Must be written before the first [table] header.
+    /// code 1. Must be written before the first `[table]` header.
     pub thresholds: Option<Vec<Located<String>>>,
 }
 
@@ -161,7 +161,7 @@ pub struct RawApp {
 pub struct RawWorkload {
     /// Unique name. Default "workload-N" (N counts from 1).
     pub name: L<String>,
-    /// The app (a key of [apps]) the parties join. Required when the
+    /// The app (a key of `[apps]`) the parties join. Required when the
     /// scenario has more than one app.
     pub app: L<String>,
     /// How parties choose their groupId. Default { fresh = true }.
