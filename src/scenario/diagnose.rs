@@ -261,7 +261,7 @@ fn type_hint(key: &str) -> String {
         | "median"
         | "p95" => "write a duration in quotes, like \"30s\", \"15m\" or \"24h\"".into(),
         "stay" | "stagger" | "delay" => {
-            "write a duration like \"5m\" or a distribution like { exponential = \"5m\" }".into()
+            "durations are text with a unit, in quotes, like \"300s\" or \"5m\"".into()
         }
         "poisson" | "profile" => "write a rate in quotes, like \"5/min\" or \"40/s\"".into(),
         "ramp" => "write two rates, like ramp = [\"0/s\", \"100/s\"]".into(),

@@ -3,8 +3,8 @@
 //!
 //! Layers: `raw` (serde types that keep TOML spans; the JSON Schema comes
 //! from them), `diagnose` (TOML and serde messages → located errors with
-//! hints), `convert`, `workload` and `distribution` (raw → model,
-//! collecting every semantic error with its location), `trace` and
+//! hints), `convert`, `app`, `workload`, `arrivals` and `distribution`
+//! (raw → model, collecting every semantic error with its location), `trace` and
 //! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
 //! expressions), and `model` (the validated result, free of spans, that the
 //! workload generator and simulator use).
@@ -24,6 +24,8 @@
 //! assert_eq!(scenario.apps[0].capacity, 10);
 //! ```
 
+pub mod app;
+mod arrivals;
 pub mod convert;
 mod csv;
 pub mod diagnose;
@@ -42,7 +44,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::de::DeTable;
 
-pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP, derived_app_id};
+pub use app::{derived_app_id, wechat_app};
+pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;
 pub use threshold::{CmpOp, KNOWN_METRICS, Threshold};
