@@ -15,7 +15,7 @@ const DURATION_EXAMPLE: &str =
     "write a number and a unit, like \"30s\", \"15m\", \"24h\", \"2ms\" or \"1h30m\"";
 
 /// Parses a duration such as `30s`, `15m`, `24h`, `2ms`, `1h30m`, `1h 30m`,
-/// `500us` or `0`. Units: `ns`, `us`/`µs`, `ms`, `s`/`sec`, `m`/`min`,
+/// `1.5h`, `500us` or `0`. Units: `ns`, `us`/`µs`, `ms`, `s`/`sec`, `m`/`min`,
 /// `h`/`hr`, `d`/`day`, `w`/`week` (and plurals).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
@@ -220,6 +220,7 @@ mod tests {
         assert_eq!(parse_duration("3µs"), Ok(Duration::from_micros(3)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
     }
 
     #[test]

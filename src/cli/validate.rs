@@ -1,10 +1,58 @@
-//! `voipsim validate` (not built yet).
+//! `voipsim validate FILE…`: checks scenario files without running them.
+//!
+//! Prints `ok FILE (N workloads, M thresholds)` on stdout for each good
+//! file and every error of each bad file on stderr, one per line as
+//! `FILE:LINE:COL: what is wrong; how to fix it`. Exit code 2 if any file
+//! is bad, else 0.
 
-use super::{CliResult, UsageError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{CliResult, EXIT_OK, EXIT_USAGE};
+use crate::scenario::{self, Scenario};
 
 #[derive(Debug, clap::Args)]
-pub struct ValidateArgs {}
+#[command(after_help = "Example:\n  voipsim validate scenarios/*.toml\n  \
+    ok scenarios/quickstart.toml (1 workloads, 2 thresholds)\n  \
+    scenarios/broken.toml:12:9: unknown key `stay_time` in workload 'matches'; did you mean `stay`?")]
+pub struct ValidateArgs {
+    /// Scenario files (TOML) to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
 
-pub fn run(_args: ValidateArgs) -> CliResult {
-    Err(UsageError::new("`voipsim validate` is not built yet"))
+pub fn run(args: ValidateArgs) -> CliResult {
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    let mut bad = 0usize;
+    for file in &args.files {
+        match scenario::load(file) {
+            Ok(scenario) => {
+                let _ = writeln!(stdout, "{}", ok_line(file, &scenario));
+            }
+            Err(errors) => {
+                bad += 1;
+                let _ = writeln!(stderr, "{errors}");
+            }
+        }
+    }
+    if bad > 0 && args.files.len() > 1 {
+        let _ = writeln!(
+            stderr,
+            "voipsim: {bad} of {} scenario files are invalid",
+            args.files.len()
+        );
+    }
+    Ok(ExitCode::from(if bad == 0 { EXIT_OK } else { EXIT_USAGE }))
+}
+
+/// `ok FILE (N workloads, M thresholds)`.
+pub fn ok_line(file: &Path, scenario: &Scenario) -> String {
+    format!(
+        "ok {} ({} workloads, {} thresholds)",
+        file.display(),
+        scenario.workloads.len(),
+        scenario.thresholds.len()
+    )
 }

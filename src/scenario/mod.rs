@@ -1,37 +1,145 @@
 //! Scenarios: the TOML files QA engineers write to say who joins which room
 //! when, parsed and validated into the typed [`Scenario`] model.
 //!
-//! Layers: `raw` (serde types that keep TOML spans, and the JSON Schema),
-//! `convert` (raw → model, collecting every semantic error with its
-//! location), `trace` and `empirical` (CSV files a scenario names),
-//! `threshold` (k6-style pass/fail expressions), and `model` (the validated
-//! result, free of spans, that the workload generator and simulator use).
+//! Layers: `raw` (serde types that keep TOML spans; the JSON Schema comes
+//! from them), `diagnose` (TOML and serde messages → located errors with
+//! hints), `convert`, `app`, `workload`, `arrivals` and `distribution`
+//! (raw → model, collecting every semantic error with its location), `trace` and
+//! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
+//! expressions), and `model` (the validated result, free of spans, that the
+//! workload generator and simulator use).
+//!
+//! ```
+//! let scenario = voipsim::scenario::parse(
+//!     r#"
+//!     name = "quick"
+//!     duration = "1h"
+//!     [[workloads]]
+//!     arrivals = { poisson = "10/min" }
+//!     stay = { exponential = "5m" }
+//!     "#,
+//!     std::path::Path::new("quick.toml"),
+//! )
+//! .unwrap();
+//! assert_eq!(scenario.apps[0].capacity, 10);
+//! ```
 
+pub mod app;
+mod arrivals;
+pub mod convert;
+mod csv;
+pub mod diagnose;
+mod distribution;
+pub mod empirical;
 pub mod error;
 pub mod model;
+pub mod raw;
 pub mod suggest;
 pub mod threshold;
+pub mod trace;
+mod workload;
 
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::de::DeTable;
+
+pub use app::{derived_app_id, wechat_app};
+pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;
 pub use threshold::{CmpOp, KNOWN_METRICS, Threshold};
 
-use std::path::Path;
+/// The built-in scenario `voipsim simulate` runs when given none: a
+/// realistic day of a social game in China with an evening peak.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+
+/// The name the built-in scenario's messages use as its file.
+pub const DEFAULT_SCENARIO_ORIGIN: &str = "<built-in default.toml>";
+
+/// Most syntax errors reported per file (the parser recovers and finds more,
+/// but past a few they are mostly echoes of the first).
+const MAX_SYNTAX_ERRORS: usize = 10;
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::file(
             path,
-            format!("cannot read the scenario: {e}; check the path"),
+            format!(
+                "cannot read the scenario: {e}; check the path and that it is a UTF-8 text file"
+            ),
         )
     })?;
     parse(&text, path)
 }
 
-/// Parses and validates scenario text; `origin` names it in messages and
-/// anchors relative paths (traces, CSVs). Not built yet: the model above is
-/// the contract.
-pub fn parse(_text: &str, origin: &Path) -> Result<Scenario, ScenarioErrors> {
-    Err(ScenarioError::file(origin, "scenario parsing is not built yet").into())
+/// Parses and validates scenario text. `origin` names it in messages and
+/// anchors relative paths (traces, CSVs) at its folder.
+pub fn parse(text: &str, origin: &Path) -> Result<Scenario, ScenarioErrors> {
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        let mut errors: Vec<ScenarioError> = syntax
+            .iter()
+            .map(|e| diagnose::syntax_error(origin, text, e))
+            .collect();
+        sort_errors(&mut errors, origin);
+        errors.truncate(MAX_SYNTAX_ERRORS);
+        return Err(ScenarioErrors(errors));
+    }
+    let deserializer = toml::de::Deserializer::from(root.clone());
+    let raw = raw::RawScenario::deserialize(deserializer).map_err(|e| {
+        ScenarioErrors(vec![diagnose::serde_error(
+            origin,
+            text,
+            root.get_ref(),
+            &e,
+        )])
+    })?;
+    let mut ctx = convert::Ctx::new(origin, text);
+    match convert::convert(raw, &mut ctx) {
+        Some(scenario) if ctx.errors.is_empty() => Ok(scenario),
+        _ if ctx.errors.is_empty() => {
+            // Every failing check records an error; this is a safety net.
+            Err(ScenarioError::file(origin, "the scenario is invalid").into())
+        }
+        _ => {
+            let mut errors = ctx.errors;
+            sort_errors(&mut errors, origin);
+            Err(ScenarioErrors(errors))
+        }
+    }
 }
+
+/// File order: the scenario's own errors by line and column, then those in
+/// the files it names (each file's errors already in order).
+fn sort_errors(errors: &mut [ScenarioError], origin: &Path) {
+    errors.sort_by_key(|e| {
+        (
+            e.file != origin,
+            if e.file == origin {
+                (e.line, e.column)
+            } else {
+                (None, None)
+            },
+        )
+    });
+}
+
+/// The built-in default scenario, parsed.
+pub fn default_scenario() -> Scenario {
+    match parse(DEFAULT_SCENARIO, Path::new(DEFAULT_SCENARIO_ORIGIN)) {
+        Ok(scenario) => scenario,
+        // A test checks the built-in file; reaching this is a build defect.
+        Err(errors) => unreachable!("the built-in scenario is invalid:\n{errors}"),
+    }
+}
+
+/// The JSON Schema of the scenario format (what `voipsim schema` prints and
+/// `docs/scenario.schema.json` holds).
+pub fn json_schema() -> serde_json::Value {
+    raw::schema()
+}
+
+#[cfg(test)]
+mod tests;

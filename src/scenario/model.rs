@@ -36,7 +36,8 @@ pub struct Scenario {
     pub duration: Duration,
     /// Length of one time-series row, > 0 and ≤ `duration`.
     pub report_interval: Duration,
-    /// Rooms begin in their steady state instead of empty.
+    /// Rooms begin in their steady state instead of empty (generated
+    /// workloads only: a trace replay starts from the rooms its rows make).
     pub warm_start: bool,
     /// Leading period excluded from the statistics, < `duration`.
     pub warmup: Duration,
@@ -232,7 +233,9 @@ fn lerp(a: f64, b: f64, f: f64) -> f64 {
     a + (b - a) * f
 }
 
-/// A window during which the arrival rate is multiplied by `factor`.
+/// A window during which the arrival rate (of a Poisson, profile or ramp
+/// process) is multiplied by `factor`; overlapping windows multiply. A
+/// window runs over `[start, start + duration)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Burst {
     pub at: BurstAt,
@@ -378,7 +381,8 @@ impl Faults {
 pub struct Trace {
     /// The CSV file (resolved against the scenario's folder).
     pub path: PathBuf,
-    /// Events sorted by `at` (non-decreasing, in file order).
+    /// Events sorted by `at` (non-decreasing, in file order). Events at or
+    /// after the scenario's `duration` are to be ignored by the runner.
     pub events: Vec<TraceEvent>,
 }
 

@@ -108,6 +108,17 @@ impl Threshold {
     pub fn passes(&self, observed: f64) -> bool {
         self.op.holds(observed, self.value)
     }
+
+    /// The observed value given a way to look metrics up: the metric, or
+    /// the ratio `lhs / rhs` (NaN or infinite when `rhs` is 0). `None` when
+    /// a metric is missing.
+    pub fn observe(&self, metric: impl Fn(&str) -> Option<f64>) -> Option<f64> {
+        let lhs = metric(&self.lhs)?;
+        match &self.rhs {
+            None => Some(lhs),
+            Some(rhs) => Some(lhs / metric(rhs)?),
+        }
+    }
 }
 
 /// Why an expression does not parse: `at` is a byte offset into it.
@@ -363,6 +374,20 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn observe_divides_ratios() {
+        let t = parse_threshold("joins.rejected.room_full / joins.attempted < 1%").unwrap();
+        let summary = |m: &str| match m {
+            "joins.rejected.room_full" => Some(5.0),
+            "joins.attempted" => Some(1000.0),
+            _ => None,
+        };
+        assert_eq!(t.observe(summary), Some(0.005));
+        assert!(t.passes(0.005));
+        let t = parse_threshold("leaves > 0").unwrap();
+        assert_eq!(t.observe(summary), None);
     }
 
     #[test]

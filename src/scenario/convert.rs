@@ -1,0 +1,378 @@
+//! Raw (as written, with spans) → model (typed, validated): the top level
+//! and thresholds. Apps are in `app.rs`, workloads in `workload.rs`.
+//!
+//! Every check records its error with the offending value's location and
+//! carries on, so one run of `voipsim validate` lists every semantic
+//! problem in a file. A part that failed is left out (`None`) and checks
+//! that depend on it are skipped rather than reported twice.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::app::convert_apps;
+use super::error::ScenarioError;
+use super::model::Scenario;
+use super::raw::{Located, RawScenario};
+use super::threshold::{Threshold, parse_threshold};
+use super::workload::convert_workloads;
+use crate::units;
+
+/// The start when a scenario gives none.
+pub const DEFAULT_START: OffsetDateTime = datetime!(2026-01-01 00:00:00 +08:00);
+/// The report interval when a scenario gives none.
+pub const DEFAULT_REPORT_INTERVAL: Duration = Duration::from_secs(60);
+/// The app a scenario without `[apps]` has.
+pub const IMPLICIT_APP: &str = "default";
+
+/// The state of one conversion: where the text came from and the errors
+/// found so far.
+pub(crate) struct Ctx<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+    /// Folder relative paths (traces, CSVs) are resolved against.
+    pub dir: PathBuf,
+    pub errors: Vec<ScenarioError>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(file: &'a Path, text: &'a str) -> Self {
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ctx {
+            file,
+            text,
+            dir,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records an error at the start of `span`.
+    pub fn error(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.errors.push(ScenarioError::spanned(
+            self.file,
+            self.text,
+            span.clone(),
+            message,
+        ));
+    }
+
+    /// Records an error about the whole file (line 1, column 1).
+    pub fn error_at_top(&mut self, message: impl Into<String>) {
+        self.errors
+            .push(ScenarioError::at(self.file, 1, 1, message));
+    }
+
+    /// Parses a value with `parse`, recording `` `key`{section}: message ``
+    /// on failure.
+    pub fn parse<T>(
+        &mut self,
+        value: &Located<String>,
+        key: &str,
+        section: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(&value.value) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.error(&value.span, format!("`{key}`{section}: {message}"));
+                None
+            }
+        }
+    }
+
+    pub fn duration(
+        &mut self,
+        value: &Located<String>,
+        key: &str,
+        section: &str,
+    ) -> Option<Duration> {
+        self.parse(value, key, section, units::parse_duration)
+    }
+
+    /// A duration that must be > 0.
+    pub fn positive_duration(
+        &mut self,
+        value: &Located<String>,
+        key: &str,
+        section: &str,
+    ) -> Option<Duration> {
+        let d = self.duration(value, key, section)?;
+        if d.is_zero() {
+            self.error(
+                &value.span,
+                format!("`{key}`{section} must be longer than 0; write a duration like \"10m\""),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    pub fn rate(&mut self, value: &Located<String>, key: &str, section: &str) -> Option<f64> {
+        self.parse(value, key, section, units::parse_rate)
+    }
+
+    /// A number in `[0, 1]`.
+    pub fn probability(&mut self, value: &Located<f64>, key: &str, section: &str) -> Option<f64> {
+        let p = value.value;
+        if !(0.0..=1.0).contains(&p) {
+            self.error(
+                &value.span,
+                format!("`{key}`{section} is {p}, but a probability lies in [0, 1]; write a fraction like 0.05 (for 5%)"),
+            );
+            return None;
+        }
+        Some(p)
+    }
+
+    /// A whole number ≥ `min` that fits `T`.
+    pub fn at_least<T: TryFrom<i64>>(
+        &mut self,
+        value: &Located<i64>,
+        min: i64,
+        key: &str,
+        section: &str,
+    ) -> Option<T> {
+        if value.value < min {
+            self.error(
+                &value.span,
+                format!(
+                    "`{key}`{section} is {}, but must be at least {min}",
+                    value.value
+                ),
+            );
+            return None;
+        }
+        match T::try_from(value.value) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.error(
+                    &value.span,
+                    format!("`{key}`{section} is {}, which is too large", value.value),
+                );
+                None
+            }
+        }
+    }
+
+    /// A path relative to the scenario's folder.
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+}
+
+/// Converts the whole document, or returns every error found.
+pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
+    let name = scenario_name(&raw, ctx);
+    let description = raw.description.map(|d| d.value).unwrap_or_default();
+    let seed = raw.seed.map_or(1, |s| s.value);
+    let start = match &raw.start {
+        None => Some(DEFAULT_START),
+        Some(value) => start_instant(value, ctx),
+    };
+
+    let duration = match &raw.duration {
+        Some(d) => ctx.positive_duration(d, "duration", ""),
+        None => {
+            ctx.error_at_top(
+                "missing key `duration`; add how long to simulate, like duration = \"24h\"",
+            );
+            None
+        }
+    };
+    let report_interval = match &raw.report_interval {
+        None => Some(DEFAULT_REPORT_INTERVAL),
+        Some(v) => ctx.positive_duration(v, "report_interval", "").and_then(|interval| {
+            if let Some(total) = duration
+                && interval > total
+            {
+                ctx.error(
+                    &v.span,
+                    format!(
+                        "`report_interval` ({}) is longer than `duration` ({}); make it at most the duration",
+                        units::format_duration(interval),
+                        units::format_duration(total)
+                    ),
+                );
+                return None;
+            }
+            Some(interval)
+        }),
+    };
+    // The default report interval must also fit a very short run.
+    let report_interval = match (raw.report_interval.is_none(), report_interval, duration) {
+        (true, Some(interval), Some(total)) if interval > total => Some(total),
+        (_, interval, _) => interval,
+    };
+    let warm_start = raw.warm_start.is_none_or(|w| w.value);
+    let warmup = match &raw.warmup {
+        None => Some(Duration::ZERO),
+        Some(v) => ctx.duration(v, "warmup", "").and_then(|warmup| {
+            if let Some(total) = duration
+                && warmup >= total
+            {
+                ctx.error(
+                    &v.span,
+                    format!(
+                        "`warmup` ({}) leaves nothing to measure in a `duration` of {}; make it shorter than the duration",
+                        units::format_duration(warmup),
+                        units::format_duration(total)
+                    ),
+                );
+                return None;
+            }
+            Some(warmup)
+        }),
+    };
+
+    // Workloads are checked even when the apps, start or duration have
+    // errors, against best-effort values (WeChat's defaults stand in for
+    // bad settings), so one run reports as much as it can.
+    let (apps, apps_ok) = convert_apps(raw.apps, ctx);
+    let workloads = match &raw.workloads {
+        None => {
+            ctx.error_at_top(
+                "no workloads; add at least one [[workloads]] table, like\n  [[workloads]]\n  arrivals = { poisson = \"1/min\" }\n  stay = \"5m\"",
+            );
+            None
+        }
+        Some(list) if list.is_empty() => {
+            ctx.error_at_top("`workloads` is empty; add at least one [[workloads]] table");
+            None
+        }
+        Some(_) => convert_workloads(
+            raw.workloads.unwrap_or_default(),
+            &apps,
+            start.unwrap_or(DEFAULT_START),
+            duration,
+            ctx,
+        ),
+    };
+    let apps = apps_ok.then_some(apps);
+    let thresholds = convert_thresholds(raw.thresholds.unwrap_or_default(), ctx);
+
+    if !ctx.errors.is_empty() {
+        return None;
+    }
+    Some(Scenario {
+        name: name?,
+        description,
+        seed,
+        start: start?,
+        duration: duration?,
+        report_interval: report_interval?,
+        warm_start,
+        warmup: warmup?,
+        apps: apps?,
+        workloads: workloads?,
+        thresholds: thresholds?,
+        origin: ctx.file.to_path_buf(),
+    })
+}
+
+fn scenario_name(raw: &RawScenario, ctx: &mut Ctx<'_>) -> Option<String> {
+    let Some(name) = &raw.name else {
+        ctx.error_at_top(
+            "missing key `name`; add one at the top of the file, like name = \"evening-peak\"",
+        );
+        return None;
+    };
+    match check_name(&name.value) {
+        Ok(()) => Some(name.value.clone()),
+        Err(why) => {
+            ctx.error(&name.span, format!("`name` {why}; it names the report folder, so use letters, digits, `.`, `_` and `-`, like \"evening-peak\""));
+            None
+        }
+    }
+}
+
+/// A name that is safe as a folder name: `[A-Za-z0-9._-]+`, not `.`/`..`.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err(format!("\"{name}\" is not a folder name"));
+    }
+    if name.len() > 100 {
+        return Err("is longer than 100 characters".into());
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        Some(c) => Err(format!("\"{name}\" contains {c:?}")),
+        None => Ok(()),
+    }
+}
+
+fn start_instant(value: &Located<toml::Value>, ctx: &mut Ctx<'_>) -> Option<OffsetDateTime> {
+    let text = match &value.value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.date.is_some() && d.time.is_some() && d.offset.is_some() => {
+            d.to_string()
+        }
+        toml::Value::Datetime(_) => {
+            ctx.error(&value.span, "`start` needs a date, a time and a UTC offset; write it like 2026-11-27T00:00:00+08:00");
+            return None;
+        }
+        other => {
+            ctx.error(
+                &value.span,
+                format!(
+                    "`start`: found {}, expected an instant; write it like \"2026-11-27T00:00:00+08:00\"",
+                    other.type_str()
+                ),
+            );
+            return None;
+        }
+    };
+    let located = Located {
+        value: text,
+        span: value.span.clone(),
+    };
+    ctx.parse(&located, "start", "", units::parse_instant)
+}
+
+fn convert_thresholds(raw: Vec<Located<String>>, ctx: &mut Ctx<'_>) -> Option<Vec<Threshold>> {
+    let mut thresholds = Vec::new();
+    let mut ok = true;
+    for expr in raw {
+        match parse_threshold(&expr.value) {
+            Ok(t) => thresholds.push(t),
+            Err(e) => {
+                // Point inside the string when it is written without escapes.
+                let written = ctx.text.get(expr.span.clone()).unwrap_or("");
+                let inner = written
+                    .get(1..written.len().saturating_sub(1))
+                    .unwrap_or("");
+                let at = if inner == expr.value {
+                    expr.span.start + 1 + e.at
+                } else {
+                    expr.span.start
+                };
+                ctx.error(
+                    &(at..at + 1),
+                    format!("threshold \"{}\": {}", expr.value, e.message),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(thresholds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_path_safe() {
+        assert!(check_name("evening-peak_2.v1").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b", "день", &"x".repeat(101)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+}

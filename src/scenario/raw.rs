@@ -1,0 +1,436 @@
+//! The scenario file as written: serde types that mirror the TOML and keep
+//! every value's span, so later checks can point at a line and column.
+//!
+//! These types are also the source of the JSON Schema (`voipsim schema`),
+//! so their doc comments are the schema's descriptions. Almost every key is
+//! optional here even when the format requires it: `convert.rs` reports a
+//! missing key with a location and a fix, which serde cannot. Keys that are
+//! alternatives (`{ poisson = … }` or `{ ramp = … }`) are optional fields of
+//! one table, so an unknown key still gets a "did you mean" from serde's
+//! `deny_unknown_fields` and `convert.rs` checks that exactly one is given.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// A value and the byte range it came from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = toml::Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located {
+            span: spanned.span(),
+            value: spanned.into_inner(),
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Located<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+// Map keys are compared by value only, so `BTreeMap<Located<String>, _>`
+// orders apps by name and keeps each key's span.
+impl<T: PartialEq> PartialEq for Located<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Located<T> {}
+
+impl<T: PartialOrd> PartialOrd for Located<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+impl<T: Ord> Ord for Located<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+type L<T> = Option<Located<T>>;
+
+/// One `["HH:MM", weight]` point of a daily profile.
+pub type RawPoint = Located<(Located<String>, Located<f64>)>;
+
+/// A voipsim scenario: who joins which WeChat voice-chat room when, under
+/// which room rules, and what counts as a pass. Human units everywhere:
+/// durations "30s", "15m", "24h", "2ms"; rates "5/min", "40/s", "100/day".
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "voipsim scenario")]
+pub struct RawScenario {
+    /// Names the scenario and its report folder: letters, digits, `.`, `_`
+    /// and `-` only.
+    #[schemars(required, regex(pattern = r"^[A-Za-z0-9._-]+$"), example = &"evening-peak")]
+    pub name: L<String>,
+    /// Free text describing the scenario.
+    pub description: L<String>,
+    /// Seed of every random stream; the same seed and scenario give the same
+    /// report. Default 1.
+    #[schemars(range(min = 0))]
+    pub seed: L<u64>,
+    /// The simulated instant the run starts at, RFC 3339 with a UTC offset
+    /// (quoted or as a TOML date-time). Its offset is the clock for times of
+    /// day in profiles and bursts. Default "2026-01-01T00:00:00+08:00".
+    #[schemars(with = "Option<String>", example = &"2026-11-27T00:00:00+08:00")]
+    pub start: L<toml::Value>,
+    /// Simulated length, a duration > 0 such as "24h".
+    #[schemars(required, example = &"24h")]
+    pub duration: L<String>,
+    /// Length of one time-series row, > 0 and ≤ duration. Default "1m".
+    pub report_interval: L<String>,
+    /// Rooms begin in their steady state (occupied as they would be after a
+    /// long run) instead of empty. Default true: starting every room empty
+    /// overstates room creations.
+    pub warm_start: L<bool>,
+    /// Leading period excluded from the statistics, < duration. Default "0s".
+    pub warmup: L<String>,
+    /// Mini Programs by name, each with WeChat's room rules unless
+    /// overridden. Without this table there is one app named "default".
+    pub apps: Option<BTreeMap<Located<String>, Located<RawApp>>>,
+    /// The traffic: one or more workloads.
+    #[schemars(required, length(min = 1))]
+    pub workloads: Option<Vec<Located<RawWorkload>>>,
+    /// Pass/fail checks, k6-style: `METRIC [/ METRIC] OP VALUE[UNIT]`, e.g.
+    /// "joins.rejected.room_full / joins.attempted < 0.01" or
+    /// "signing.latency_ns.p99 < 2ms". A failed threshold makes the exit
+    /// code 1. Must be written before the first `[table]` header.
+    pub thresholds: Option<Vec<Located<String>>>,
+}
+
+/// One Mini Program's service settings; every key overrides a WeChat default.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "App")]
+pub struct RawApp {
+    /// The appId signed into joins. Default: "wx" and 16 hex digits derived
+    /// from the app's name.
+    #[schemars(example = &"wx20afc706a711eefc")]
+    pub app_id: L<String>,
+    /// Members a room holds at once, ≥ 1. WeChat: 10.
+    #[schemars(range(min = 1))]
+    pub capacity: L<i64>,
+    /// Rooms the app may create per quota day, ≥ 1. WeChat: 100000.
+    #[schemars(range(min = 1))]
+    pub daily_quota: L<i64>,
+    /// UTC offset of the quota day's midnight, "+HH:MM" within ±14:00.
+    /// Default "+08:00" (China).
+    #[schemars(example = &"+08:00")]
+    pub quota_day_offset: L<String>,
+    /// Reject joins whose timestamp is further than this from the service's
+    /// clock. Default: no limit (WeChat documents none).
+    pub timestamp_tolerance: L<String>,
+    /// Check join signatures. Default true.
+    pub verify_signatures: L<bool>,
+    /// Reject a join whose nonce the app has already seen. Default false.
+    pub nonce_replay: L<bool>,
+}
+
+/// A stream of parties joining rooms of one app, or a replayed trace.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Workload")]
+pub struct RawWorkload {
+    /// Unique name. Default "workload-N" (N counts from 1).
+    pub name: L<String>,
+    /// The app (a key of `[apps]`) the parties join. Required when the
+    /// scenario has more than one app.
+    pub app: L<String>,
+    /// How parties choose their groupId. Default { fresh = true }.
+    pub groups: L<RawGroups>,
+    /// When parties arrive: exactly one of poisson, profile, ramp, trace.
+    #[schemars(required)]
+    pub arrivals: L<RawArrivals>,
+    /// Windows that multiply the arrival rate.
+    pub bursts: Option<Vec<Located<RawBurst>>>,
+    /// Members per party. Default { size = 1 }.
+    pub party: L<RawParty>,
+    /// Gap between successive members of a party joining (a distribution).
+    /// Default "0s".
+    pub stagger: L<RawDistribution>,
+    /// How long each member stays (a distribution). Required unless the
+    /// workload replays a trace.
+    pub stay: L<RawDistribution>,
+    /// Members that drop once during their stay and rejoin.
+    pub reconnect: L<RawReconnect>,
+    /// Fractions of join attempts made wrong on purpose. Default all 0.
+    pub faults: L<RawFaults>,
+}
+
+/// Exactly one of: { pool = N }, { fresh = true },
+/// { recent = N, reuse = P }.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Groups")]
+pub struct RawGroups {
+    /// A fixed pool of this many groupIds (≥ 1), chosen uniformly.
+    #[schemars(range(min = 1))]
+    pub pool: L<i64>,
+    /// A new groupId for every party (must be true when given).
+    pub fresh: L<bool>,
+    /// Remember this many (≥ 1) most recent groupIds for reuse.
+    #[schemars(range(min = 1))]
+    pub recent: L<i64>,
+    /// With `recent`: probability in [0, 1] of reusing a recent groupId
+    /// instead of taking a fresh one.
+    #[schemars(range(min = 0, max = 1))]
+    pub reuse: L<f64>,
+}
+
+/// Whether a rate counts parties per pool group or for the whole workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Per")]
+pub enum RawPer {
+    /// The rate is the workload's total (default).
+    Workload,
+    /// The rate is per group of the pool (needs groups = { pool = N }).
+    Group,
+}
+
+/// Exactly one of: { poisson = RATE }, { profile = RATE, hourly = [...] or
+/// points = [...] }, { ramp = [RATE, RATE], over = DURATION },
+/// { trace = "file.csv" }. Rates count party arrivals.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Arrivals")]
+pub struct RawArrivals {
+    /// A Poisson process at this rate, e.g. "1/min".
+    #[schemars(example = &"1/min")]
+    pub poisson: L<String>,
+    /// Mean rate of a Poisson process shaped over the day by `hourly` or
+    /// `points` (generated by thinning).
+    pub profile: L<String>,
+    /// With `profile`: 24 weights ≥ 0, one per hour from 00:00, normalised
+    /// to mean 1.
+    #[schemars(length(min = 24, max = 24))]
+    pub hourly: L<Vec<Located<f64>>>,
+    /// With `profile`: [["HH:MM", weight], ...] sorted by time; weights
+    /// linearly interpolated between points, wrapping around midnight, and
+    /// normalised to mean 1.
+    #[schemars(with = "Option<Vec<(String, f64)>>")]
+    pub points: L<Vec<RawPoint>>,
+    /// [FROM, TO]: a rate rising (or falling) linearly over `over`, then
+    /// constant.
+    #[schemars(length(min = 2, max = 2))]
+    pub ramp: L<Vec<Located<String>>>,
+    /// With `ramp`: how long the ramp lasts, > 0.
+    pub over: L<String>,
+    /// Replay a recorded trace: a CSV with header
+    /// time,app,group_id,openid,event, relative to the scenario file.
+    pub trace: L<String>,
+    /// With poisson, profile or ramp: "workload" (default, the rate is the
+    /// total) or "group" (the rate is per pool group).
+    pub per: L<RawPer>,
+}
+
+/// A window multiplying the arrival rate.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Burst")]
+pub struct RawBurst {
+    /// A time of day "HH:MM" (every day) or an offset from the start "+2h"
+    /// (once).
+    #[schemars(required, example = &"20:00")]
+    pub at: L<String>,
+    /// How long the window lasts, > 0.
+    #[serde(rename = "for")]
+    #[schemars(required, example = &"10m")]
+    pub for_: L<String>,
+    /// Rate multiplier during the window, ≥ 0.
+    #[schemars(required, range(min = 0))]
+    pub factor: L<f64>,
+}
+
+/// Exactly one of: { size = N }, { uniform = [MIN, MAX] },
+/// { weights = { "2" = 0.5, "4" = 0.5 } }. No party may exceed the app's
+/// capacity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Party")]
+pub struct RawParty {
+    /// Every party has this many members (≥ 1).
+    #[schemars(range(min = 1))]
+    pub size: L<i64>,
+    /// Uniform over [MIN, MAX], 1 ≤ MIN ≤ MAX.
+    #[schemars(length(min = 2, max = 2))]
+    pub uniform: L<Vec<Located<i64>>>,
+    /// Party size → relative weight (≥ 0, not all 0).
+    #[schemars(with = "Option<BTreeMap<String, f64>>")]
+    pub weights: L<BTreeMap<Located<String>, Located<f64>>>,
+}
+
+/// A distribution of durations: a duration string ("5m", fixed) or a table
+/// with exactly one key.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "Distribution")]
+pub enum RawDistribution {
+    /// Always this long, e.g. "5m".
+    Fixed(String),
+    /// A table naming the distribution.
+    Table(Box<RawDistributionTable>),
+}
+
+/// Exactly one of: { fixed = D }, { exponential = MEAN },
+/// { lognormal = { median = D, p95 = D } }, { uniform = [MIN, MAX] },
+/// { empirical = "file.csv" }.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "DistributionTable")]
+pub struct RawDistributionTable {
+    /// Always this long.
+    pub fixed: L<String>,
+    /// Exponential with this mean (> 0).
+    pub exponential: L<String>,
+    /// Lognormal given by its median and 95th percentile (p95 > median).
+    pub lognormal: L<RawLogNormal>,
+    /// Uniform between [MIN, MAX], MIN ≤ MAX.
+    #[schemars(length(min = 2, max = 2))]
+    pub uniform: L<Vec<Located<String>>>,
+    /// Drawn from a CSV of durations (one per line, or a `seconds` column),
+    /// relative to the scenario file.
+    pub empirical: L<String>,
+}
+
+/// A lognormal distribution by two quantiles.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "LogNormal")]
+pub struct RawLogNormal {
+    /// The median (> 0).
+    #[schemars(required)]
+    pub median: L<String>,
+    /// The 95th percentile (> median).
+    #[schemars(required)]
+    pub p95: L<String>,
+}
+
+/// A member drops once during its stay and rejoins after a delay.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Reconnect")]
+pub struct RawReconnect {
+    /// Chance in [0, 1] that a member drops once.
+    #[schemars(required, range(min = 0, max = 1))]
+    pub probability: L<f64>,
+    /// Time from the drop to the rejoin (a distribution).
+    #[schemars(required)]
+    pub delay: L<RawDistribution>,
+}
+
+/// Fractions of join attempts, each in [0, 1], summing to at most 1.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Faults")]
+pub struct RawFaults {
+    /// Signed with a wrong key or message (needs verify_signatures).
+    #[schemars(range(min = 0, max = 1))]
+    pub wrong_signature: L<f64>,
+    /// Timestamp in milliseconds instead of seconds, a common client bug
+    /// (needs verify_signatures or timestamp_tolerance).
+    #[schemars(range(min = 0, max = 1))]
+    pub millisecond_timestamp: L<f64>,
+    /// Timestamp older than the app's timestamp_tolerance (needs it set).
+    #[schemars(range(min = 0, max = 1))]
+    pub stale_timestamp: L<f64>,
+    /// Signed with a session key a re-login replaced (needs
+    /// verify_signatures).
+    #[schemars(range(min = 0, max = 1))]
+    pub stale_session_key: L<f64>,
+}
+
+impl<'de> Deserialize<'de> for RawDistribution {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DistributionVisitor)
+    }
+}
+
+/// Reads either form of a distribution without losing the table's own
+/// error messages (an untagged enum would hide them).
+struct DistributionVisitor;
+
+impl<'de> Visitor<'de> for DistributionVisitor {
+    type Value = RawDistribution;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration like \"5m\" or a table like { exponential = \"5m\" }")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawDistribution::Fixed(v.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawDistributionTable::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|t| RawDistribution::Table(Box::new(t)))
+    }
+}
+
+/// The JSON Schema of [`RawScenario`].
+/// The JSON Schema of [`RawScenario`]. TOML has no null, so optional keys
+/// are simply absent: the `null` alternatives schemars adds for `Option`
+/// are removed.
+pub fn schema() -> serde_json::Value {
+    let mut value = schemars::schema_for!(RawScenario).to_value();
+    strip_null(&mut value);
+    value
+}
+
+fn strip_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(strip_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(options)) = map.get("anyOf") {
+        let is_null = |v: &Value| v.get("type").is_some_and(|t| t == "null");
+        let rest: Vec<Value> = options.iter().filter(|v| !is_null(v)).cloned().collect();
+        if rest.len() == 1 && rest.len() < options.len() {
+            map.remove("anyOf");
+            if let Value::Object(inner) = &rest[0] {
+                for (k, v) in inner {
+                    map.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    map.values_mut().for_each(strip_null);
+}

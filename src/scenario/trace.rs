@@ -1,0 +1,378 @@
+//! Recorded traces: the CSV a `{ trace = "file.csv" }` workload replays.
+//!
+//! Header `time,app,group_id,openid,event` (any column order, extra
+//! columns ignored). `time` is seconds since the scenario start (a number
+//! ≥ 0) or an RFC 3339 instant not before the start; times must not
+//! decrease. `app` is an app name or app_id of the scenario, or empty for
+//! the workload's app. `event` is `join` or `leave`. The whole file is
+//! loaded and checked at parse time; every bad row is reported with the
+//! trace's own file:line:col.
+
+use std::path::Path;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::csv::{Field, data_lines, split_line};
+use super::error::ScenarioError;
+use super::model::{App, TraceEvent, TraceEventKind};
+use super::suggest::nearest;
+use crate::units;
+
+/// Columns a trace must have.
+pub const TRACE_COLUMNS: [&str; 5] = ["time", "app", "group_id", "openid", "event"];
+
+/// Most row errors reported per file; the rest are counted.
+pub const MAX_ROW_ERRORS: usize = 20;
+
+/// What a trace's rows are checked against.
+pub struct TraceRules<'a> {
+    pub apps: &'a [App],
+    /// Index of the workload's app, for rows with an empty `app`.
+    pub default_app: usize,
+    pub start: OffsetDateTime,
+}
+
+/// Parses a trace's text; `path` names it in errors.
+pub fn parse_trace(
+    text: &str,
+    path: &Path,
+    rules: &TraceRules<'_>,
+) -> Result<Vec<TraceEvent>, Vec<ScenarioError>> {
+    let mut lines = data_lines(text);
+    let Some((header_line, header)) = lines.next() else {
+        return Err(vec![ScenarioError::file(
+            path,
+            format!(
+                "the trace is empty; write a header `{}` and one row per event",
+                TRACE_COLUMNS.join(",")
+            ),
+        )]);
+    };
+    let columns = header_columns(header, header_line, path)?;
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    let mut skipped = 0usize;
+    let mut last: Option<(Duration, usize)> = None;
+    for (line, row) in lines {
+        match parse_row(row, line, path, &columns, rules, last) {
+            Ok(event) => {
+                last = Some((event.at, line));
+                events.push(event);
+            }
+            Err(error) if errors.len() < MAX_ROW_ERRORS => errors.push(error),
+            Err(_) => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        errors.push(ScenarioError::file(
+            path,
+            format!("… and {skipped} more bad rows"),
+        ));
+    }
+    if events.is_empty() && errors.is_empty() {
+        errors.push(ScenarioError::at(
+            path,
+            header_line,
+            1,
+            "the trace has a header but no rows; add one row per event",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Index of each required column in the header.
+fn header_columns(
+    header: &str,
+    line: usize,
+    path: &Path,
+) -> Result<[usize; 5], Vec<ScenarioError>> {
+    let names: Vec<String> = match split_line(header) {
+        Ok(fields) => fields
+            .into_iter()
+            .map(|f| f.text.to_ascii_lowercase())
+            .collect(),
+        Err((column, message)) => return Err(vec![ScenarioError::at(path, line, column, message)]),
+    };
+    let mut indexes = [0; 5];
+    let mut missing = Vec::new();
+    for (slot, wanted) in indexes.iter_mut().zip(TRACE_COLUMNS) {
+        match names.iter().position(|n| n == wanted) {
+            Some(i) => *slot = i,
+            None => missing.push(wanted),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(indexes);
+    }
+    let hint = missing
+        .iter()
+        .filter_map(|m| {
+            let unknown = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !TRACE_COLUMNS.contains(n));
+            nearest(m, unknown).map(|n| format!(" (is `{n}` meant to be `{m}`?)"))
+        })
+        .collect::<String>();
+    Err(vec![ScenarioError::at(
+        path,
+        line,
+        1,
+        format!(
+            "the trace header lacks column(s) {}{hint}; the first line must be `{}`",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            TRACE_COLUMNS.join(",")
+        ),
+    )])
+}
+
+fn parse_row(
+    row: &str,
+    line: usize,
+    path: &Path,
+    columns: &[usize; 5],
+    rules: &TraceRules<'_>,
+    last: Option<(Duration, usize)>,
+) -> Result<TraceEvent, ScenarioError> {
+    let fields = split_line(row)
+        .map_err(|(column, message)| ScenarioError::at(path, line, column, message))?;
+    let needed = columns.iter().max().copied().unwrap_or(0) + 1;
+    if fields.len() < needed {
+        return Err(ScenarioError::at(
+            path,
+            line,
+            1,
+            format!(
+                "row has {} field(s) but the header has at least {needed}; write every column: `{}`",
+                fields.len(),
+                TRACE_COLUMNS.join(",")
+            ),
+        ));
+    }
+    let field = |i: usize| -> &Field { &fields[columns[i]] };
+    let at_field = |f: &Field, message: String| ScenarioError::at(path, line, f.column, message);
+
+    let time = field(0);
+    let at = parse_time(&time.text, rules.start).map_err(|m| at_field(time, m))?;
+    if let Some((previous, previous_line)) = last
+        && at < previous
+    {
+        return Err(at_field(
+            time,
+            format!(
+                "time goes backwards: {} is before {} on line {previous_line}; sort the trace by time",
+                units::format_duration(at),
+                units::format_duration(previous)
+            ),
+        ));
+    }
+
+    let app_field = field(1);
+    let app = if app_field.text.is_empty() {
+        rules.default_app
+    } else {
+        rules
+            .apps
+            .iter()
+            .position(|a| a.name == app_field.text || a.app_id == app_field.text)
+            .ok_or_else(|| at_field(app_field, unknown_app(&app_field.text, rules.apps)))?
+    };
+
+    let group_id = field(2);
+    if group_id.text.is_empty() {
+        return Err(at_field(
+            group_id,
+            "empty group_id; every row names the room's groupId".into(),
+        ));
+    }
+    let openid = field(3);
+    if openid.text.is_empty() {
+        return Err(at_field(
+            openid,
+            "empty openid; every row names the member's openid".into(),
+        ));
+    }
+    let event = field(4);
+    let kind = match event.text.to_ascii_lowercase().as_str() {
+        "join" => TraceEventKind::Join,
+        "leave" => TraceEventKind::Leave,
+        other => {
+            let near = nearest(other, ["join", "leave"])
+                .map_or(String::new(), |n| format!("did you mean `{n}`? "));
+            return Err(at_field(
+                event,
+                format!(
+                    "unknown event `{}`; {near}write `join` or `leave`",
+                    event.text
+                ),
+            ));
+        }
+    };
+    Ok(TraceEvent {
+        at,
+        app,
+        group_id: group_id.text.clone(),
+        openid: openid.text.clone(),
+        kind,
+    })
+}
+
+/// Seconds since the start, or an RFC 3339 instant not before it.
+fn parse_time(text: &str, start: OffsetDateTime) -> Result<Duration, String> {
+    if let Ok(secs) = text.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!(
+                "time `{text}` must be a number of seconds ≥ 0 since the start"
+            ));
+        }
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("time `{text}` is too large"));
+    }
+    let instant = units::parse_instant(text).map_err(|_| {
+        format!("`{text}` is not a time; write seconds since the start (like 12.5) or an RFC 3339 instant (like 2026-11-27T20:00:00+08:00)")
+    })?;
+    let since = instant - start;
+    if since.is_negative() {
+        return Err(format!(
+            "time `{text}` is before the scenario start; drop the row or move `start` earlier"
+        ));
+    }
+    Duration::try_from(since).map_err(|_| format!("time `{text}` is out of range"))
+}
+
+fn unknown_app(name: &str, apps: &[App]) -> String {
+    let known: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    let near = nearest(name, known.iter().copied())
+        .map_or(String::new(), |n| format!("did you mean `{n}`? "));
+    format!(
+        "unknown app `{name}`; {near}the app column names an app of the scenario (by name or app_id: {}) or is empty for the workload's app",
+        known.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::WECHAT_CAPACITY;
+    use time::macros::datetime;
+
+    fn apps() -> Vec<App> {
+        vec![App {
+            name: "game".into(),
+            app_id: "wx0123456789abcdef".into(),
+            capacity: WECHAT_CAPACITY,
+            daily_quota: 100_000,
+            quota_day_offset: time::UtcOffset::UTC,
+            timestamp_tolerance: None,
+            verify_signatures: true,
+            nonce_replay: false,
+        }]
+    }
+
+    fn parse(text: &str) -> Result<Vec<TraceEvent>, Vec<ScenarioError>> {
+        let apps = apps();
+        let rules = TraceRules {
+            apps: &apps,
+            default_app: 0,
+            start: datetime!(2026-01-01 00:00 +8),
+        };
+        parse_trace(text, Path::new("t.csv"), &rules)
+    }
+
+    fn messages(text: &str) -> Vec<String> {
+        parse(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn good_trace() {
+        let events = parse(
+            "# recorded\ntime,app,group_id,openid,event\n0,game,g1,o1,join\n1.5,,g1,o2,join\n\
+             2026-01-01T00:00:03+08:00,wx0123456789abcdef,g1,o1,leave\n",
+        )
+        .unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[1].at, Duration::from_millis(1500));
+        assert_eq!(events[2].at, Duration::from_secs(3));
+        assert_eq!(events[2].kind, TraceEventKind::Leave);
+    }
+
+    #[test]
+    fn columns_in_any_order() {
+        let events = parse("event,openid,group_id,app,time\njoin,o1,g1,game,5\n").unwrap();
+        assert_eq!(events[0].openid, "o1");
+    }
+
+    #[test]
+    fn unsorted_times_name_the_line() {
+        let m = messages("time,app,group_id,openid,event\n5,game,g,o,join\n3,game,g,o,leave\n");
+        assert_eq!(
+            m,
+            ["t.csv:3:1: time goes backwards: 3s is before 5s on line 2; sort the trace by time"]
+        );
+    }
+
+    #[test]
+    fn broken_rows_each_reported() {
+        let m = messages(
+            "time,app,group_id,openid,event\nx,game,g,o,join\n1,gmae,g,o,join\n2,game,,o,join\n3,game,g,o,jion\n4,game\n",
+        );
+        assert_eq!(m.len(), 5, "{m:#?}");
+        assert!(m[0].starts_with("t.csv:2:1: `x` is not a time"), "{}", m[0]);
+        assert!(
+            m[1].contains("t.csv:3:3: unknown app `gmae`; did you mean `game`?"),
+            "{}",
+            m[1]
+        );
+        assert!(m[2].starts_with("t.csv:4:8: empty group_id"), "{}", m[2]);
+        assert!(m[3].contains("did you mean `join`?"), "{}", m[3]);
+        assert!(
+            m[4].starts_with("t.csv:6:1: row has 2 field(s)"),
+            "{}",
+            m[4]
+        );
+    }
+
+    #[test]
+    fn bad_header_and_empty_file() {
+        let m = messages("time,app,group,openid,event\n1,game,g,o,join\n");
+        assert!(
+            m[0].contains("lacks column(s) `group_id` (is `group` meant to be `group_id`?)"),
+            "{}",
+            m[0]
+        );
+        assert!(messages("")[0].contains("the trace is empty"));
+        assert!(messages("time,app,group_id,openid,event\n")[0].contains("no rows"));
+    }
+
+    #[test]
+    fn times_before_start_or_negative() {
+        assert!(messages("time,app,group_id,openid,event\n-1,game,g,o,join\n")[0].contains("≥ 0"));
+        let m =
+            messages("time,app,group_id,openid,event\n2025-12-31T00:00:00+08:00,game,g,o,join\n");
+        assert!(m[0].contains("before the scenario start"), "{}", m[0]);
+    }
+
+    #[test]
+    fn error_count_is_capped() {
+        let mut text = String::from("time,app,group_id,openid,event\n");
+        for _ in 0..30 {
+            text.push_str("x,game,g,o,join\n");
+        }
+        let m = messages(&text);
+        assert_eq!(m.len(), MAX_ROW_ERRORS + 1);
+        assert!(m.last().unwrap().contains("and 10 more bad rows"));
+    }
+}
