@@ -67,10 +67,10 @@ mod tests {
             start,
             "signing",
             "test",
-            &[LoggedInterval {
+            [LoggedInterval {
                 start: Duration::from_secs(60),
                 length: Duration::from_secs(60),
-                histogram: &h,
+                histogram: h.clone(),
             }],
         )
         .unwrap();

@@ -173,3 +173,6 @@ pub fn run<W: Stopwatch>(
     });
     Ok(Outcome::finish(engine, completed, wall_start))
 }
+
+#[cfg(test)]
+mod tests;
