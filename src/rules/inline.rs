@@ -1,0 +1,202 @@
+//! [`InlineVec`]: a short vector of `Copy` items kept inside its owner
+//! (a room's members, a room's groupId bytes), spilling to a heap buffer
+//! only when it grows past `N`.
+//!
+//! Why: at a million members, a join that follows a pointer from the room
+//! to a separate heap block for the groupId and another for the members pays
+//! two more cache misses than one that finds both in the room record. Items
+//! are inline exactly when `len <= N`; a spilled buffer is kept (boxed, 8
+//! bytes when unused) so a room reused for a large group again allocates
+//! nothing.
+
+pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
+    len: u32,
+    inline: [T; N],
+    // Boxed on purpose: 8 bytes in every room record instead of 24, for a
+    // buffer that only rooms beyond `N` use.
+    #[expect(clippy::box_collection, reason = "keeps the unused case at 8 bytes")]
+    heap: Option<Box<Vec<T>>>,
+}
+
+impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
+    fn default() -> Self {
+        InlineVec {
+            len: 0,
+            inline: [T::default(); N],
+            heap: None,
+        }
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize> InlineVec<T, N> {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn spilled(&self) -> bool {
+        self.len() > N
+    }
+
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[T] {
+        if self.spilled() {
+            self.heap.as_deref().map_or(&[], |v| v.as_slice())
+        } else {
+            &self.inline[..self.len()]
+        }
+    }
+
+    /// Appends `item`, spilling to the heap buffer when `N` is exceeded.
+    #[inline]
+    pub(crate) fn push(&mut self, item: T) {
+        let len = self.len();
+        if len < N {
+            self.inline[len] = item;
+        } else {
+            let heap = self.heap.get_or_insert_with(Default::default);
+            if len == N {
+                heap.clear();
+                heap.extend_from_slice(&self.inline);
+            }
+            heap.push(item);
+        }
+        self.len += 1;
+    }
+
+    /// Removes the item at `pos`, keeping the order of the others.
+    #[inline]
+    pub(crate) fn remove(&mut self, pos: usize) {
+        let len = self.len();
+        assert!(pos < len, "remove at {pos} of {len}");
+        if len <= N {
+            self.inline.copy_within(pos + 1..len, pos);
+        } else if let Some(heap) = self.heap.as_deref_mut() {
+            heap.remove(pos);
+            if len - 1 == N {
+                self.inline.copy_from_slice(heap);
+            }
+        }
+        self.len -= 1;
+    }
+
+    /// Replaces the contents with `items`.
+    #[inline]
+    pub(crate) fn set(&mut self, items: &[T]) {
+        if items.len() <= N {
+            self.inline[..items.len()].copy_from_slice(items);
+        } else {
+            let heap = self.heap.get_or_insert_with(Default::default);
+            heap.clear();
+            heap.extend_from_slice(items);
+        }
+        self.len =
+            u32::try_from(items.len()).unwrap_or_else(|_| panic!("InlineVec over 2^32 items"));
+    }
+
+    /// Empties the vector, keeping a heap buffer of at most `keep_bytes`.
+    pub(crate) fn clear(&mut self, keep_bytes: usize) {
+        self.len = 0;
+        if self
+            .heap
+            .as_ref()
+            .is_some_and(|v| v.capacity() * size_of::<T>() > keep_bytes)
+        {
+            self.heap = None;
+        }
+    }
+
+    /// Reserves heap room for `additional` items beyond `N` if needed.
+    pub(crate) fn reserve_total(&mut self, total: usize) {
+        if total > N {
+            let heap = self.heap.get_or_insert_with(Default::default);
+            heap.reserve(total.saturating_sub(heap.len()));
+        }
+    }
+
+    /// Bytes held on the heap (for memory accounting in tests).
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.heap
+            .as_ref()
+            .map_or(0, |v| size_of::<Vec<T>>() + v.capacity() * size_of::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(u8),
+        Remove(usize),
+        Set(Vec<u8>),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => any::<u8>().prop_map(Op::Push),
+            3 => any::<usize>().prop_map(Op::Remove),
+            1 => prop::collection::vec(any::<u8>(), 0..10).prop_map(Op::Set),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_vec(ops in prop::collection::vec(op(), 0..60)) {
+            let mut v: InlineVec<u8, 4> = InlineVec::default();
+            let mut reference: Vec<u8> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Push(x) => {
+                        v.push(x);
+                        reference.push(x);
+                    }
+                    Op::Remove(i) if !reference.is_empty() => {
+                        let i = i % reference.len();
+                        v.remove(i);
+                        reference.remove(i);
+                    }
+                    Op::Remove(_) => {}
+                    Op::Set(items) => {
+                        v.set(&items);
+                        reference = items;
+                    }
+                    Op::Clear => {
+                        v.clear(usize::MAX);
+                        reference.clear();
+                    }
+                }
+                prop_assert_eq!(v.as_slice(), reference.as_slice());
+                prop_assert_eq!(v.len(), reference.len());
+                prop_assert_eq!(v.is_empty(), reference.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn spilled_buffer_is_kept_unless_large() {
+        let mut v: InlineVec<u32, 2> = InlineVec::default();
+        v.reserve_total(8);
+        for i in 0..5 {
+            v.push(i);
+        }
+        assert!(v.heap_bytes() > 0);
+        v.clear(1024);
+        assert!(v.heap_bytes() > 0, "kept for reuse");
+        v.set(&[1, 2, 3]);
+        assert_eq!(v.as_slice(), [1, 2, 3]);
+        v.clear(4);
+        assert_eq!(v.heap_bytes(), 0, "released: over the limit");
+    }
+}

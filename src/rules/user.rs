@@ -1,0 +1,258 @@
+//! Users: a slab of user records (openid, current signer, current room)
+//! with a free list, and an openid index for the HTTP emulator.
+//!
+//! A user is three parallel entries: its seat (app and current room, the
+//! hot 8 bytes every join and leave read), the pre-keyed [`Signer`] of its
+//! current session key (never the key text, so a signature check is one
+//! HMAC; logging in again replaces it, so a client still signing with the
+//! old key is refused), and its openid. The openid is stored once; the
+//! signers and openids are kept in chunks ([`super::chunked`]) so growth
+//! never leaves half a column unused. The
+//! openid index is a `hashbrown::HashTable` of slot numbers whose hash is
+//! recomputed from the stored openid, so it costs about 5 bytes a user
+//! rather than a second copy of the string. Freed slots are reused by the
+//! next `add_user`.
+
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
+
+use super::chunked::ChunkedVec;
+use super::handles::{AppIdx, RoomIdx, UserIdx};
+use crate::signature::Signer;
+
+/// Where a user is: a slot's state packed in 32 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seat(u32);
+
+impl Seat {
+    const FREE: Seat = Seat(u32::MAX);
+    const IDLE: Seat = Seat(u32::MAX - 1);
+
+    /// The largest room index a seat can hold.
+    const MAX_ROOM: u32 = u32::MAX - 2;
+
+    #[inline]
+    fn room(self) -> Option<RoomIdx> {
+        (self.0 <= Self::MAX_ROOM).then_some(RoomIdx(self.0))
+    }
+}
+
+/// The part of a user that `join` and `leave` read every time, 8 bytes,
+/// kept apart from the signer and the openid so that a million of them fit
+/// in a few megabytes of cache.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserSeat {
+    pub(crate) app: AppIdx,
+    seat: Seat,
+}
+
+impl UserSeat {
+    #[inline]
+    pub(crate) fn room(self) -> Option<RoomIdx> {
+        self.seat.room()
+    }
+}
+
+/// Why a user cannot be added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("openid is empty: pass the user's openid within the app")]
+    EmptyOpenId,
+    #[error("openid {openid:?} is already registered in this app: look it up with user_by_openid")]
+    DuplicateOpenId { openid: String },
+    #[error("too many users: at most {max} can be registered at once")]
+    TooManyUsers { max: u32 },
+    #[error("the user is in a room: leave it before removing the user")]
+    InRoom { room: RoomIdx },
+}
+
+/// Users registered at once are limited so every seat value stays distinct.
+pub const MAX_USERS: u32 = u32::MAX - 2;
+
+#[derive(Default)]
+pub(crate) struct UserTable {
+    seats: Vec<UserSeat>,
+    signers: ChunkedVec<Option<Signer>>,
+    openids: ChunkedVec<Box<str>>,
+    free: Vec<u32>,
+    by_openid: HashTable<u32>,
+}
+
+fn openid_hash(app: AppIdx, openid: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write_u32(app.0);
+    h.write(openid.as_bytes());
+    h.finish()
+}
+
+impl UserTable {
+    pub(crate) fn add(&mut self, app: AppIdx, openid: &str) -> Result<UserIdx, UserError> {
+        if openid.is_empty() {
+            return Err(UserError::EmptyOpenId);
+        }
+        if self.find(app, openid).is_some() {
+            return Err(UserError::DuplicateOpenId {
+                openid: openid.to_string(),
+            });
+        }
+        let seat = UserSeat {
+            app,
+            seat: Seat::IDLE,
+        };
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.seats[i as usize] = seat;
+                *self.openids.get_mut(i as usize) = openid.into();
+                i
+            }
+            None => {
+                if self.seats.len() >= MAX_USERS as usize {
+                    return Err(UserError::TooManyUsers { max: MAX_USERS });
+                }
+                self.seats.push(seat);
+                self.signers.push(None);
+                self.openids.push(openid.into());
+                (self.seats.len() - 1) as u32
+            }
+        };
+        let (seats, openids) = (&self.seats, &self.openids);
+        self.by_openid
+            .insert_unique(openid_hash(app, openid), index, |&i| {
+                openid_hash(seats[i as usize].app, openids.get(i as usize))
+            });
+        Ok(UserIdx(index))
+    }
+
+    pub(crate) fn remove(&mut self, user: UserIdx) -> Result<(), UserError> {
+        let seat = self.seat(user);
+        if let Some(room) = seat.room() {
+            return Err(UserError::InRoom { room });
+        }
+        let hash = openid_hash(seat.app, self.openids.get(user.index()));
+        if let Ok(entry) = self.by_openid.find_entry(hash, |&i| i == user.0) {
+            entry.remove();
+        }
+        *self.signers.get_mut(user.index()) = None;
+        *self.openids.get_mut(user.index()) = Box::default();
+        self.seats[user.index()].seat = Seat::FREE;
+        self.free.push(user.0);
+        Ok(())
+    }
+
+    pub(crate) fn find(&self, app: AppIdx, openid: &str) -> Option<UserIdx> {
+        let (seats, openids) = (&self.seats, &self.openids);
+        self.by_openid
+            .find(openid_hash(app, openid), |&i| {
+                seats[i as usize].app == app && &**openids.get(i as usize) == openid
+            })
+            .map(|&i| UserIdx(i))
+    }
+
+    /// The seat of a live `user`.
+    ///
+    /// # Panics
+    /// If `user` was not issued by this table or has been removed: a handle
+    /// is the caller's promise, like a slice index.
+    #[inline]
+    pub(crate) fn seat(&self, user: UserIdx) -> UserSeat {
+        let seat = self.seats[user.index()];
+        assert!(seat.seat != Seat::FREE, "{user:?} was removed");
+        seat
+    }
+
+    /// Seats `user` in `room`, or in none.
+    #[inline]
+    pub(crate) fn set_room(&mut self, user: UserIdx, room: Option<RoomIdx>) {
+        let seat = &mut self.seats[user.index()];
+        debug_assert!(seat.seat != Seat::FREE);
+        seat.seat = match room {
+            Some(r) => {
+                debug_assert!(r.0 <= Seat::MAX_ROOM);
+                Seat(r.0)
+            }
+            None => Seat::IDLE,
+        };
+    }
+
+    /// The signer of the user's current key, if it has logged in.
+    #[inline]
+    pub(crate) fn signer(&self, user: UserIdx) -> Option<&Signer> {
+        self.signers.get(user.index()).as_ref()
+    }
+
+    /// Replaces the user's key. Panics on a removed handle.
+    pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
+        self.seat(user);
+        *self.signers.get_mut(user.index()) = Some(signer);
+    }
+
+    /// The openid of a live `user`. Panics on a removed handle.
+    pub(crate) fn openid(&self, user: UserIdx) -> &str {
+        self.seat(user);
+        self.openids.get(user.index())
+    }
+
+    pub(crate) fn is_live(&self, user: UserIdx) -> bool {
+        self.seats
+            .get(user.index())
+            .is_some_and(|s| s.seat != Seat::FREE)
+    }
+
+    /// Users registered now.
+    pub(crate) fn len(&self) -> usize {
+        self.seats.len() - self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_find_remove_reuse() {
+        let mut t = UserTable::default();
+        let a = t.add(AppIdx(0), "oA").unwrap();
+        let b = t.add(AppIdx(0), "oB").unwrap();
+        let a1 = t.add(AppIdx(1), "oA").unwrap();
+        assert_eq!(t.find(AppIdx(0), "oA"), Some(a));
+        assert_eq!(t.find(AppIdx(1), "oA"), Some(a1));
+        assert_eq!(t.find(AppIdx(1), "oB"), None);
+        assert_eq!(
+            t.add(AppIdx(0), "oB"),
+            Err(UserError::DuplicateOpenId {
+                openid: "oB".into()
+            })
+        );
+        assert_eq!(t.add(AppIdx(0), ""), Err(UserError::EmptyOpenId));
+        t.remove(a).unwrap();
+        assert!(!t.is_live(a));
+        assert_eq!(t.find(AppIdx(0), "oA"), None);
+        assert_eq!(t.len(), 2);
+        let c = t.add(AppIdx(0), "oC").unwrap();
+        assert_eq!(c, a, "the freed slot is reused");
+        assert_eq!(t.openid(c), "oC");
+        assert_eq!(t.find(AppIdx(0), "oB"), Some(b));
+    }
+
+    #[test]
+    fn a_user_in_a_room_is_not_removed() {
+        let mut t = UserTable::default();
+        let a = t.add(AppIdx(0), "oA").unwrap();
+        t.set_room(a, Some(RoomIdx(4)));
+        assert_eq!(t.seat(a).room(), Some(RoomIdx(4)));
+        assert_eq!(t.remove(a), Err(UserError::InRoom { room: RoomIdx(4) }));
+        t.set_room(a, None);
+        assert_eq!(t.remove(a), Ok(()));
+    }
+
+    #[test]
+    #[should_panic(expected = "was removed")]
+    fn a_removed_handle_panics() {
+        let mut t = UserTable::default();
+        let a = t.add(AppIdx(0), "oA").unwrap();
+        t.remove(a).unwrap();
+        let _ = t.seat(a);
+    }
+}
