@@ -1,6 +1,7 @@
 //! `voipsim schema`: prints the JSON Schema of the scenario format, the same
 //! text as `docs/scenario.schema.json` (regenerate that file with
-//! `cargo run -- schema > docs/scenario.schema.json`).
+//! `cargo run -- schema > docs/scenario.schema.json`); `--summary` prints
+//! the schema of a report's `summary.json` (`docs/summary.schema.json`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,22 +10,36 @@ use super::{CliResult, EXIT_OK, UsageError};
 use crate::scenario;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  voipsim schema > scenario.schema.json\n\n\
+#[command(after_help = "Examples:\n  voipsim schema > scenario.schema.json\n  voipsim schema --summary > summary.schema.json\n\n\
     Editors that read JSON Schemas for TOML (for example with a `#:schema` comment\n\
     or a settings entry) then complete and check scenario keys as you type.")]
-pub struct SchemaArgs {}
+pub struct SchemaArgs {
+    /// Print the schema of `summary.json` (the report) instead.
+    #[arg(long)]
+    pub summary: bool,
+}
 
-/// The schema as printed: pretty JSON and a final newline.
+/// The scenario schema as printed: pretty JSON and a final newline.
 pub fn schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(&scenario::json_schema()).unwrap_or_default();
+    pretty(&scenario::json_schema())
+}
+
+/// The `summary.json` schema as printed.
+pub fn summary_schema_text() -> String {
+    pretty(&crate::report::summary::json_schema())
+}
+
+fn pretty(schema: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
     text.push('\n');
     text
 }
 
-pub fn run(_args: SchemaArgs) -> CliResult {
+pub fn run(args: SchemaArgs) -> CliResult {
+    let text = if args.summary { summary_schema_text() } else { schema_text() };
     std::io::stdout()
         .lock()
-        .write_all(schema_text().as_bytes())
+        .write_all(text.as_bytes())
         .map_err(|e| UsageError::new(format!("cannot write the schema to stdout: {e}")))?;
     Ok(ExitCode::from(EXIT_OK))
 }
