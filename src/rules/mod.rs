@@ -73,7 +73,7 @@
 //! Rooms and users live in slabs with free lists whose buffers are reused,
 //! so a steady state allocates nothing. Memory grows with active rooms,
 //! members and registered users, never with how many rooms ever existed;
-//! past quota days are capped at [`MAX_PAST_DAYS`] per app. About 232 heap
+//! past quota days are capped at [`MAX_PAST_DAYS`] per app. About 233 heap
 //! bytes per member with one million members active, each a distinct user
 //! holding a key (`cargo run --release --example rules_memory`; guarded at
 //! 300 by `tests/rules_memory.rs`). Speed: `cargo bench --bench rules`. The

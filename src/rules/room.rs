@@ -31,6 +31,9 @@ pub(crate) const GROUP_INLINE: usize = 28;
 /// Members stored in the room record (WeChat's capacity is 10).
 pub(crate) const MEMBERS_INLINE: usize = 10;
 
+/// Aligned to a cache line so a record (128 bytes) spans exactly two lines
+/// instead of straddling three: at 100,000+ rooms every line is a miss.
+#[repr(align(64))]
 pub(crate) struct Room {
     hash: u64,
     pub(crate) created_at: UnixMicros,
@@ -217,6 +220,6 @@ mod tests {
 
     #[test]
     fn a_room_record_stays_small() {
-        assert!(size_of::<Room>() <= 128, "{}", size_of::<Room>());
+        assert_eq!(size_of::<Room>(), 128);
     }
 }
