@@ -1,9 +1,8 @@
 //! Evaluating the scenario's thresholds against the summary. The one place
 //! that decides pass or fail.
 //!
-//! A metric is a dotted path into `summary.json`. A ratio `a / b` with
-//! `b = 0` is 0 when `a = 0` too (nothing happened, nothing went wrong) and
-//! infinite otherwise. A metric that is null (signing latency when nothing
+//! A metric is a dotted path into `summary.json` (ratios: see
+//! [`Threshold::observe`]). A metric that is null (signing latency when nothing
 //! was signed) fails its threshold, with `observed` null, so a gate never
 //! passes on a figure that was not measured.
 
@@ -28,17 +27,7 @@ pub fn evaluate(thresholds: &[Threshold], summary: &Summary) -> Vec<ThresholdRes
     thresholds
         .iter()
         .map(|t| {
-            let lhs = lookup(&root, &t.lhs);
-            let observed = match &t.rhs {
-                None => lhs,
-                Some(rhs) => match (lhs, lookup(&root, rhs)) {
-                    (Some(a), Some(b)) if b == 0.0 => {
-                        Some(if a == 0.0 { 0.0 } else { f64::INFINITY })
-                    }
-                    (Some(a), Some(b)) => Some(a / b),
-                    _ => None,
-                },
-            };
+            let observed = t.observe(|metric| lookup(&root, metric));
             let passed = observed.is_some_and(|v| t.passes(v));
             // JSON has no infinity: a division by zero is reported as null.
             ThresholdResult {

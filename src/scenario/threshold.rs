@@ -55,9 +55,7 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
-    /// Whether `observed OP value` holds. NaN observations never pass
-    /// (except `!=`, which IEEE makes true; a ratio 0/0 is NaN, so write
-    /// thresholds on counts when the denominator can be zero).
+    /// Whether `observed OP value` holds.
     pub fn holds(self, observed: f64, value: f64) -> bool {
         match self {
             CmpOp::Lt => observed < value,
@@ -110,13 +108,18 @@ impl Threshold {
     }
 
     /// The observed value given a way to look metrics up: the metric, or
-    /// the ratio `lhs / rhs` (NaN or infinite when `rhs` is 0). `None` when
-    /// a metric is missing.
+    /// the ratio `lhs / rhs`. A ratio `0 / 0` is 0 (nothing happened, so
+    /// nothing went wrong); `x / 0` is infinite. `None` when a metric is
+    /// missing (not measured).
     pub fn observe(&self, metric: impl Fn(&str) -> Option<f64>) -> Option<f64> {
         let lhs = metric(&self.lhs)?;
         match &self.rhs {
             None => Some(lhs),
-            Some(rhs) => Some(lhs / metric(rhs)?),
+            Some(rhs) => match metric(rhs)? {
+                0.0 if lhs == 0.0 => Some(0.0),
+                0.0 => Some(f64::INFINITY),
+                rhs => Some(lhs / rhs),
+            },
         }
     }
 }

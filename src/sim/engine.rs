@@ -69,7 +69,7 @@ pub struct StoredInterval {
 
 /// Sources of arrivals: a workload's generator or a trace.
 pub(super) enum Source<'s> {
-    Generated(WorkloadSource),
+    Generated(Box<WorkloadSource>),
     Trace(TraceCursor<'s>),
 }
 
@@ -201,7 +201,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let mut iterations: u32 = 0;
         loop {
             iterations = iterations.wrapping_add(1);
-            if iterations % 4096 == 0 && should_stop(self) {
+            if iterations.is_multiple_of(4096) && should_stop(self) {
                 return false;
             }
             let queued = self.queue.peek_time().unwrap_or(Ticks::MAX);
@@ -486,13 +486,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 self.queue.push(due, slot);
             }
             Err(reject) => {
-                if let Reject::DailyQuotaExhausted { day, .. } = reject {
-                    if self.service.observer().in_window {
-                        *self
-                            .quota_rejections
-                            .entry((app_idx.raw(), day.0))
-                            .or_default() += 1;
-                    }
+                if let Reject::DailyQuotaExhausted { day, .. } = reject
+                    && self.service.observer().in_window
+                {
+                    *self
+                        .quota_rejections
+                        .entry((app_idx.raw(), day.0))
+                        .or_default() += 1;
                 }
                 self.finish(slot);
             }

@@ -136,13 +136,13 @@ pub fn run<W: Stopwatch>(
                 events: &trace.events,
                 next: 0,
             }),
-            _ => Source::Generated(WorkloadSource::new(
+            _ => Source::Generated(Box::new(WorkloadSource::new(
                 scenario.seed,
                 w,
                 start_tod,
                 -(preroll as i64),
                 duration_us,
-            )),
+            ))),
         })
         .collect();
 
