@@ -82,9 +82,11 @@ pub fn run(args: SimulateArgs) -> CliResult {
         &mut clock,
         |p: Progress| {
             bar.set_position((p.done * 1000.0) as u64);
+            let rate = p.events as f64 / bar.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!(
-                "{:.1} M events, {} rooms, {} members",
+                "{:.1}M events, {:.1}M/s, {} rooms, {} members",
                 p.events as f64 / 1e6,
+                rate / 1e6,
                 p.rooms_active,
                 p.members_active
             ));
