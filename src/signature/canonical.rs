@@ -38,7 +38,7 @@ pub fn cmp_js(a: &str, b: &str) -> Ordering {
 
 /// Sorts the parts in place in JavaScript's order (a 4-element sorting
 /// network would not be faster than insertion sort here and is less clear).
-pub fn sort_js<'a>(parts: &mut [&'a str]) {
+pub fn sort_js(parts: &mut [&str]) {
     for i in 1..parts.len() {
         let mut j = i;
         while j > 0 && cmp_js(parts[j - 1], parts[j]) == Ordering::Greater {

@@ -184,7 +184,10 @@ mod tests {
     #[test]
     fn millis_message_says_seconds() {
         let msg = parse_timestamp("1559129714000").unwrap_err().to_string();
-        assert!(msg.contains("milliseconds") && msg.contains("seconds"), "{msg}");
+        assert!(
+            msg.contains("milliseconds") && msg.contains("seconds"),
+            "{msg}"
+        );
     }
 
     #[test]

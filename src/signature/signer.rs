@@ -119,8 +119,15 @@ impl FromStr for Signature {
     type Err = ParseSignatureError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if let Some((position, found)) = text.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
-            return Err(ParseSignatureError::NotHex { found, position: position + 1 });
+        if let Some((position, found)) = text
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_hexdigit())
+        {
+            return Err(ParseSignatureError::NotHex {
+                found,
+                position: position + 1,
+            });
         }
         if text.len() != 64 {
             return Err(ParseSignatureError::WrongLength { len: text.len() });
@@ -180,8 +187,7 @@ impl fmt::Debug for Signer {
 pub fn sha_ni_available() -> bool {
     #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
     {
-        std::arch::is_x86_feature_detected!("sha")
-            && std::arch::is_x86_feature_detected!("sse4.1")
+        std::arch::is_x86_feature_detected!("sha") && std::arch::is_x86_feature_detected!("sse4.1")
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -223,7 +229,10 @@ mod tests {
         let s = example_signer();
         assert!(s.verify(&EXAMPLE, &EXAMPLE_SIG.parse().unwrap()));
         assert!(s.verify(&EXAMPLE, &EXAMPLE_SIG.to_uppercase().parse().unwrap()));
-        let other = JoinFields { nonce: "other", ..EXAMPLE };
+        let other = JoinFields {
+            nonce: "other",
+            ..EXAMPLE
+        };
         assert!(!s.verify(&other, &EXAMPLE_SIG.parse().unwrap()));
     }
 
@@ -231,8 +240,8 @@ mod tests {
     fn decoded_key_gives_a_different_signature() {
         // The common bug: base64-decoding the session_key first.
         let decoded = [
-            0x80u8, 0x3c, 0x95, 0x83, 0x3c, 0x1a, 0xd2, 0x61, 0x73, 0xf6, 0xe5, 0x0f, 0xec,
-            0xce, 0x86, 0x41,
+            0x80u8, 0x3c, 0x95, 0x83, 0x3c, 0x1a, 0xd2, 0x61, 0x73, 0xf6, 0xe5, 0x0f, 0xec, 0xce,
+            0x86, 0x41,
         ];
         let mac = HmacSha256::new_from_slice(&decoded).unwrap();
         let mut mac = mac;
@@ -249,7 +258,10 @@ mod tests {
         );
         assert!(matches!(
             "zz".parse::<Signature>(),
-            Err(ParseSignatureError::NotHex { found: 'z', position: 1 })
+            Err(ParseSignatureError::NotHex {
+                found: 'z',
+                position: 1
+            })
         ));
     }
 
@@ -263,9 +275,30 @@ mod tests {
 
     #[test]
     fn field_checks() {
-        assert_eq!(JoinFields { app_id: "", ..EXAMPLE }.check(), Err(InputError::EmptyAppId));
-        assert_eq!(JoinFields { group_id: "", ..EXAMPLE }.check(), Err(InputError::EmptyGroupId));
-        assert_eq!(JoinFields { nonce: "", ..EXAMPLE }.check(), Err(InputError::EmptyNonce));
+        assert_eq!(
+            JoinFields {
+                app_id: "",
+                ..EXAMPLE
+            }
+            .check(),
+            Err(InputError::EmptyAppId)
+        );
+        assert_eq!(
+            JoinFields {
+                group_id: "",
+                ..EXAMPLE
+            }
+            .check(),
+            Err(InputError::EmptyGroupId)
+        );
+        assert_eq!(
+            JoinFields {
+                nonce: "",
+                ..EXAMPLE
+            }
+            .check(),
+            Err(InputError::EmptyNonce)
+        );
         assert!(EXAMPLE.check().is_ok());
     }
 }
