@@ -50,10 +50,12 @@ impl KeyedHmac {
         } else {
             block[..key.len()].copy_from_slice(key);
         }
+        block.iter_mut().for_each(|b| *b ^= IPAD);
         let mut inner = IV;
-        compress256(&mut inner, &[block.map(|b| b ^ IPAD)]);
+        compress256(&mut inner, std::slice::from_ref(&block));
+        block.iter_mut().for_each(|b| *b ^= IPAD ^ OPAD);
         let mut outer = IV;
-        compress256(&mut outer, &[block.map(|b| b ^ OPAD)]);
+        compress256(&mut outer, std::slice::from_ref(&block));
         KeyedHmac { inner, outer }
     }
 
