@@ -5,9 +5,12 @@
 //! * [`sign`] — signing throughput and latency: threads, rotating session
 //!   keys, batched timing, per-thread HdrHistograms merged.
 //! * [`keys`] — deterministic session keys for the benchmark.
+//! * [`cpu`] — how much CPU time a thread got, to tell a slow signer from
+//!   a busy machine.
 //! * [`latency`] — the percentile summary of a latency histogram.
 //! * [`output`] — the report as text or JSON.
 
+pub mod cpu;
 pub mod keys;
 pub mod latency;
 pub mod output;

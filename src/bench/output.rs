@@ -65,6 +65,30 @@ pub fn render_text(report: &SignBenchReport) -> String {
         thousands(report.ops_per_s_per_thread),
         per_thread.join(", ")
     );
+    if let (Some(shares), Some(per_cpu_s)) = (&report.cpu_share_per_thread, report.ops_per_cpu_s) {
+        let shares: Vec<String> = shares
+            .iter()
+            .map(|s| format!("{:.0}%", s * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "CPU:        each thread was on a core {} of the time; {} ops per CPU-second",
+            shares.join(", "),
+            thousands(per_cpu_s)
+        );
+        if report
+            .cpu_share_per_thread
+            .iter()
+            .flatten()
+            .any(|&s| s < 0.9)
+        {
+            let _ = writeln!(
+                out,
+                "warning:    other work took the cores for part of the run: ops/s understates the signer \
+                 (ops per CPU-second does not)"
+            );
+        }
+    }
     let l = &report.latency_ns;
     let _ = writeln!(
         out,
@@ -112,6 +136,8 @@ mod tests {
             ops_per_s: 8_000_000.0,
             ops_per_s_per_thread: 4_000_000.0,
             per_thread_ops_per_s: vec![4_000_100.0, 3_999_900.0],
+            cpu_share_per_thread: Some(vec![0.99, 0.6]),
+            ops_per_cpu_s: Some(5_000_000.0),
             batch_ops: 64,
             latency_method: "per-signature mean of each batch of 64 signatures".into(),
             latency_ns: LatencyNs {
@@ -153,6 +179,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("p99.9 1,200 ns, max 25,000 ns"), "{text}");
+        assert!(
+            text.contains("on a core 99%, 60% of the time; 5,000,000 ops per CPU-second"),
+            "{text}"
+        );
+        assert!(text.contains("other work took the cores"), "{text}");
     }
 
     #[test]

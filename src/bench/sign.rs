@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::cpu::thread_cpu_time;
 use super::keys::session_keys;
 use super::latency::LatencyNs;
 use crate::signature::{JoinFields, SessionKey, Signer, sha_ni_available};
@@ -101,6 +102,14 @@ pub struct SignBenchReport {
     pub ops_per_s: f64,
     pub ops_per_s_per_thread: f64,
     pub per_thread_ops_per_s: Vec<f64>,
+    /// Per thread, the share of its measured wall time it spent on a CPU
+    /// (1.0 = a core to itself; `null` where the platform does not say).
+    /// Well below 1, other work took the cores and ops/s understates the
+    /// signer.
+    pub cpu_share_per_thread: Option<Vec<f64>>,
+    /// Signatures per CPU-second of one thread: the throughput the machine's
+    /// other load does not distort (`null` where CPU time is unknown).
+    pub ops_per_cpu_s: Option<f64>,
     pub batch_ops: u64,
     /// How `latency_ns` was measured.
     pub latency_method: String,
@@ -127,6 +136,7 @@ pub enum BenchError {
 struct ThreadOutcome {
     ops: u64,
     elapsed: Duration,
+    cpu: Option<Duration>,
     histogram: Histogram<u64>,
 }
 
@@ -235,6 +245,7 @@ fn measure(mut batch: impl FnMut(), config: &SignBenchConfig) -> Result<ThreadOu
         batch();
     }
 
+    let cpu_start = thread_cpu_time();
     let start = Instant::now();
     let deadline = start.checked_add(config.duration).ok_or_else(too_long)?;
     let mut ops = 0u64;
@@ -253,9 +264,13 @@ fn measure(mut batch: impl FnMut(), config: &SignBenchConfig) -> Result<ThreadOu
             break;
         }
     }
+    let cpu = thread_cpu_time()
+        .zip(cpu_start)
+        .map(|(end, start)| end.saturating_sub(start));
     Ok(ThreadOutcome {
         ops,
         elapsed: batch_start - start,
+        cpu,
         histogram,
     })
 }
@@ -279,6 +294,21 @@ fn summarize(
     let threads = outcomes.len();
     let ops_per_s: f64 = per_thread.iter().sum();
     let tenths = |x: f64| (x * 10.0).round() / 10.0;
+    let hundredths = |x: f64| (x * 100.0).round() / 100.0;
+    let cpu: Option<Vec<Duration>> = outcomes.iter().map(|o| o.cpu).collect();
+    let cpu_share_per_thread = cpu.as_ref().map(|cpu| {
+        cpu.iter()
+            .zip(outcomes)
+            .map(|(c, o)| {
+                hundredths(c.as_secs_f64() / o.elapsed.as_secs_f64().max(f64::MIN_POSITIVE))
+            })
+            .collect()
+    });
+    let ops_total: u64 = outcomes.iter().map(|o| o.ops).sum();
+    let ops_per_cpu_s = cpu
+        .map(|cpu| cpu.iter().sum::<Duration>().as_secs_f64())
+        .filter(|&s| s > 0.0)
+        .map(|s| tenths(ops_total as f64 / s));
     let duration_s = outcomes
         .iter()
         .map(|o| o.elapsed.as_secs_f64())
@@ -299,10 +329,12 @@ fn summarize(
         optimized: !cfg!(debug_assertions),
         warmup_s: config.warmup.as_secs_f64(),
         duration_s: tenths(duration_s * 1000.0) / 1000.0,
-        ops: outcomes.iter().map(|o| o.ops).sum(),
+        ops: ops_total,
         ops_per_s: tenths(ops_per_s),
         ops_per_s_per_thread: tenths(ops_per_s / threads.max(1) as f64),
         per_thread_ops_per_s: per_thread.into_iter().map(tenths).collect(),
+        cpu_share_per_thread,
+        ops_per_cpu_s,
         batch_ops: BATCH_OPS,
         latency_method: format!(
             "per-signature mean of each batch of {BATCH_OPS} signatures, one clock read per batch"
