@@ -2,7 +2,7 @@
 //! key, the parts fed in JavaScript sort order into a stack buffer (no heap
 //! allocation), and constant-time verification.
 //!
-//! The HMAC framing is [`super::hmac_sha256`] (over `sha2`'s compression
+//! The HMAC framing is `super::hmac_sha256` (over `sha2`'s compression
 //! function) rather than the `hmac` crate: see that module for the
 //! measurements behind the choice.
 
