@@ -127,7 +127,6 @@ impl JoinArgs {
 
     /// The four fields, checked: a one-line error naming the flag otherwise.
     pub fn fields(&self) -> Result<JoinFields<'_>, UsageError> {
-        self.refuse_key_arguments()?;
         let timestamp = parse_timestamp(&self.timestamp).map_err(field_error)?;
         let fields = JoinFields {
             app_id: &self.app_id,
@@ -150,6 +149,7 @@ impl JoinArgs {
     /// Fields, key and signer, with `--explain` printed when asked: what
     /// `sign` and `verify` both start with.
     pub fn prepare(&self) -> Result<(JoinFields<'_>, Signer), UsageError> {
+        self.refuse_key_arguments()?;
         let fields = self.fields()?;
         let (key, source) = self.session_key()?;
         if let Some(position) = first_non_base64(&key) {
