@@ -31,6 +31,7 @@ timed per batch of 64 signatures (one clock read each) and reported per
 signature: percentiles are of batch means.";
 
 #[derive(Debug, clap::Subcommand)]
+#[command(after_help = "Example:\n  voipsim bench sign --threads 2 --duration 5s")]
 pub enum BenchCommand {
     /// Signing throughput and latency, in-process.
     #[command(after_help = SIGN_AFTER_HELP)]
