@@ -31,11 +31,18 @@ fn voipsim() -> Command {
     cmd
 }
 
-/// `voipsim <subcommand>` with the worked example's four fields.
-fn example(subcommand: &str) -> Command {
+/// `voipsim <subcommand>` with the worked example's fields but the timestamp.
+fn example_without_timestamp(subcommand: &str) -> Command {
     let mut cmd = voipsim();
     cmd.args([subcommand, "--app-id", APP_ID, "--group-id", GROUP_ID])
-        .args(["--nonce", NONCE, "--timestamp", TIMESTAMP]);
+        .args(["--nonce", NONCE]);
+    cmd
+}
+
+/// `voipsim <subcommand>` with the worked example's four fields.
+fn example(subcommand: &str) -> Command {
+    let mut cmd = example_without_timestamp(subcommand);
+    cmd.args(["--timestamp", TIMESTAMP]);
     cmd
 }
 
@@ -297,16 +304,7 @@ fn timestamp_errors_name_the_flag_and_the_fix() {
     ];
     for (value, needles) in cases {
         assert_input_error(
-            voipsim()
-                .args([
-                    "sign",
-                    "--app-id",
-                    APP_ID,
-                    "--group-id",
-                    GROUP_ID,
-                    "--nonce",
-                    NONCE,
-                ])
+            example_without_timestamp("sign")
                 .arg(format!("--timestamp={value}"))
                 .env("VOIPSIM_SESSION_KEY", KEY),
             needles,
@@ -360,18 +358,7 @@ fn key_as_an_argument_is_refused() {
 
 #[test]
 fn missing_flag_is_a_usage_error() {
-    assert_usage_error(
-        voipsim().args([
-            "sign",
-            "--app-id",
-            APP_ID,
-            "--group-id",
-            GROUP_ID,
-            "--nonce",
-            NONCE,
-        ]),
-        &["--timestamp"],
-    );
+    assert_usage_error(&mut example_without_timestamp("sign"), &["--timestamp"]);
     assert_usage_error(
         example("verify").env("VOIPSIM_SESSION_KEY", KEY),
         &["--signature"],
@@ -472,17 +459,8 @@ fn the_key_never_appears_in_any_output() {
         cmd.args(["--explain", "--signature", sig]);
         runs.push(with_env(cmd));
     }
-    let mut cmd = voipsim();
-    cmd.args([
-        "sign",
-        "--app-id",
-        APP_ID,
-        "--group-id",
-        GROUP_ID,
-        "--nonce",
-        NONCE,
-    ])
-    .args(["--timestamp", "1559129714000"]);
+    let mut cmd = example_without_timestamp("sign");
+    cmd.args(["--timestamp", "1559129714000"]);
     runs.push(with_env(cmd));
     let mut cmd = example("sign");
     cmd.arg(format!("--session-key={SECRET}"));
