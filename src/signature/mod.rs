@@ -10,12 +10,15 @@
 //! * [`signer`] — a keyed signer holding the pre-computed HMAC key state, so
 //!   each signature costs only the message's compressions, with no heap
 //!   allocation; constant-time verification.
+//! * `hmac_sha256` (private) — HMAC-SHA256 over `sha2`'s compression
+//!   function, tested bit for bit against the `hmac` crate.
 //! * [`input`] — the checks WeChat's inputs must pass, each with a precise
 //!   reason and the fix.
 //!
 //! This module knows nothing about rooms.
 
 pub mod canonical;
+mod hmac_sha256;
 pub mod input;
 pub mod signer;
 
