@@ -292,3 +292,33 @@ fn ctrl_c_writes_a_partial_report_and_exits_130() {
             >= 1
     );
 }
+
+#[test]
+fn shipped_scenarios_match_the_committed_scenario_schema() {
+    let schema: Value =
+        serde_json::from_slice(&fs::read(repo("docs/scenario.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut checked = 0;
+    for entry in fs::read_dir(repo("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let doc: Value = toml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} does not match docs/scenario.schema.json: {errors:#?}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} scenarios found");
+    // The schema does constrain: a wrong type and an unknown key fail it.
+    let bad: Value =
+        toml::from_str("name = 5\nduration = \"1h\"\nstay_time = 1\n[[workloads]]\n").unwrap();
+    assert!(validator.iter_errors(&bad).count() >= 2);
+}
