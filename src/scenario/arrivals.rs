@@ -125,20 +125,7 @@ pub(crate) fn convert_arrivals(
         });
     }
     let file = t.trace.as_ref()?;
-    let path = ctx.resolve(&file.value);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) => {
-            ctx.error(
-                &file.span,
-                format!(
-                    "`arrivals.trace`{s}: cannot read trace `{}`: {e}; the path is relative to the scenario file's folder",
-                    path.display()
-                ),
-            );
-            return None;
-        }
-    };
+    let (path, text) = ctx.read_data_file(file, "arrivals.trace", "trace", s)?;
     let rules = TraceRules {
         apps: env.apps,
         default_app: app,

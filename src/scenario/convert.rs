@@ -161,6 +161,32 @@ impl<'a> Ctx<'a> {
     pub fn resolve(&self, relative: &str) -> PathBuf {
         self.dir.join(relative)
     }
+
+    /// Reads a data file the scenario names (a trace, an empirical CSV),
+    /// relative to the scenario's folder; on failure records
+    /// `` `what`{section}: cannot read NOUN `PATH`: … `` at the value's span.
+    pub fn read_data_file(
+        &mut self,
+        file: &Located<String>,
+        what: &str,
+        noun: &str,
+        section: &str,
+    ) -> Option<(PathBuf, String)> {
+        let path = self.resolve(&file.value);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Some((path, text)),
+            Err(e) => {
+                self.error(
+                    &file.span,
+                    format!(
+                        "`{what}`{section}: cannot read {noun} `{}`: {e}; the path is relative to the scenario file's folder",
+                        path.display()
+                    ),
+                );
+                None
+            }
+        }
+    }
 }
 
 /// Converts the whole document, or returns every error found.

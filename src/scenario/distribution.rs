@@ -123,20 +123,7 @@ fn convert_table(
         return Some(Distribution::Uniform { min, max });
     }
     let file = t.empirical.as_ref()?;
-    let path = ctx.resolve(&file.value);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) => {
-            ctx.error(
-                &file.span,
-                format!(
-                    "`{key}.empirical`{s}: cannot read `{}`: {e}; the path is relative to the scenario file's folder",
-                    path.display()
-                ),
-            );
-            return None;
-        }
-    };
+    let (path, text) = ctx.read_data_file(file, &format!("{key}.empirical"), "the CSV", s)?;
     match parse_empirical(&text, &path) {
         Ok(values) => Some(Distribution::Empirical(values)),
         Err(errors) => {
