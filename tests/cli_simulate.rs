@@ -24,7 +24,12 @@ fn summary(dir: &Path) -> Value {
 
 /// summary.json without the figures measured on the real CPU.
 fn deterministic_part(mut v: Value) -> Value {
-    for (section, field) in [("engine", "wall_s"), ("engine", "events_per_s"), ("signing", "ops_per_s"), ("signing", "latency_ns")] {
+    for (section, field) in [
+        ("engine", "wall_s"),
+        ("engine", "events_per_s"),
+        ("signing", "ops_per_s"),
+        ("signing", "latency_ns"),
+    ] {
         v[section].as_object_mut().unwrap().remove(field);
     }
     v
@@ -58,20 +63,49 @@ fn writes_a_report_that_matches_its_schema() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), SMALL);
     let out = dir.path().join("report");
-    let output = voipsim().arg("simulate").arg(&scenario).arg("--out").arg(&out).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("## voipsim simulate: small (seed 1)"), "{stdout}");
-    assert!(stdout.contains("PASS `joins.rejected.room_full / joins.attempted < 50%`"), "{stdout}");
+    assert!(
+        stdout.contains("## voipsim simulate: small (seed 1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PASS `joins.rejected.room_full / joins.attempted < 50%`"),
+        "{stdout}"
+    );
 
     let summary = summary(&out);
-    let schema: Value = serde_json::from_slice(&fs::read(repo("docs/summary.schema.json")).unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_slice(&fs::read(repo("docs/summary.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&summary).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "summary.json does not match docs/summary.schema.json: {errors:#?}");
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "summary.json does not match docs/summary.schema.json: {errors:#?}"
+    );
     assert_eq!(summary["scenario"]["name"], "small");
     assert_eq!(summary["partial"], false);
-    assert!(summary["joins"]["rejected"]["invalid_signature"].as_u64().unwrap() > 0);
+    assert!(
+        summary["joins"]["rejected"]["invalid_signature"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     assert!(summary["signing"]["latency_ns"]["p99"].as_u64().unwrap() > 0);
 
     let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap();
@@ -81,7 +115,12 @@ fn writes_a_report_that_matches_its_schema() {
 
     let hlog = fs::read_to_string(out.join("signing.hlog")).unwrap();
     assert!(hlog.contains("#[StartTime: "));
-    assert_eq!(hlog.lines().filter(|l| l.starts_with("Tag=signing,")).count(), 30);
+    assert_eq!(
+        hlog.lines()
+            .filter(|l| l.starts_with("Tag=signing,"))
+            .count(),
+        30
+    );
 
     let md = fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("**Joins**"));
@@ -107,14 +146,23 @@ fn same_seed_same_files_other_seed_other_files() {
     let scenario = write_scenario(dir.path(), SMALL);
     let run = |name: &str, seed: &str| {
         let out = dir.path().join(name);
-        voipsim().arg("simulate").arg(&scenario).args(["--quiet", "--seed", seed, "--out"]).arg(&out).assert().success();
+        voipsim()
+            .arg("simulate")
+            .arg(&scenario)
+            .args(["--quiet", "--seed", seed, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
         out
     };
     let (a, b, c) = (run("a", "7"), run("b", "7"), run("c", "8"));
     let csv = |d: &Path| fs::read(d.join("timeseries.csv")).unwrap();
     assert_eq!(csv(&a), csv(&b));
     assert_ne!(csv(&a), csv(&c));
-    assert_eq!(deterministic_part(summary(&a)), deterministic_part(summary(&b)));
+    assert_eq!(
+        deterministic_part(summary(&a)),
+        deterministic_part(summary(&b))
+    );
     assert_eq!(summary(&a)["seed"], 7);
 }
 
@@ -123,10 +171,18 @@ fn a_failed_threshold_exits_1_after_writing_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(
         dir.path(),
-        &SMALL.replace("< 50%", "< 0.0001%").replace("room_full / joins.attempted", "room_full / joins.attempted"),
+        &SMALL
+            .replace("< 50%", "< 0.0001%")
+            .replace("room_full / joins.attempted", "room_full / joins.attempted"),
     );
     let out = dir.path().join("r");
-    let output = voipsim().arg("simulate").arg(&scenario).arg("--out").arg(&out).output().unwrap();
+    let output = voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("FAIL `"));
     let s = summary(&out);
@@ -141,13 +197,22 @@ fn bad_scenarios_exit_2_with_the_place_and_the_fix() {
     let output = voipsim().arg("simulate").arg(&scenario).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("scenario.toml:") && stderr.contains("party of 3"), "{stderr}");
+    assert!(
+        stderr.contains("scenario.toml:") && stderr.contains("party of 3"),
+        "{stderr}"
+    );
 
-    let output = voipsim().args(["simulate", "no/such/file.toml"]).output().unwrap();
+    let output = voipsim()
+        .args(["simulate", "no/such/file.toml"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/file.toml"));
 
-    let output = voipsim().args(["simulate", "--seed", "minus-one"]).output().unwrap();
+    let output = voipsim()
+        .args(["simulate", "--seed", "minus-one"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -157,7 +222,13 @@ fn unwritable_report_folder_exits_2_and_says_where() {
     let scenario = write_scenario(dir.path(), SMALL);
     let blocker = dir.path().join("file");
     fs::write(&blocker, "x").unwrap();
-    let output = voipsim().arg("simulate").arg(&scenario).arg("--out").arg(blocker.join("r")).output().unwrap();
+    let output = voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(blocker.join("r"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write"));
 }
@@ -165,10 +236,24 @@ fn unwritable_report_folder_exits_2_and_says_where() {
 #[test]
 fn the_built_in_default_runs_without_a_file() {
     let dir = tempfile::tempdir().unwrap();
-    let output = voipsim().current_dir(dir.path()).arg("simulate").output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = voipsim()
+        .current_dir(dir.path())
+        .arg("simulate")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = dir.path().join("reports");
-    let name = fs::read_dir(&report).unwrap().next().unwrap().unwrap().path();
+    let name = fs::read_dir(&report)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     assert!(summary(&name)["joins"]["accepted"].as_u64().unwrap() > 1000);
 }
 
@@ -187,7 +272,9 @@ fn ctrl_c_writes_a_partial_report_and_exits_130() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -202,5 +289,11 @@ fn ctrl_c_writes_a_partial_report_and_exits_130() {
     assert_eq!(status.code(), Some(130));
     let s = summary(&out);
     assert_eq!(s["partial"], true);
-    assert!(fs::read_to_string(out.join("timeseries.csv")).unwrap().lines().count() >= 1);
+    assert!(
+        fs::read_to_string(out.join("timeseries.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            >= 1
+    );
 }

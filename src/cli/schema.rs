@@ -10,9 +10,11 @@ use super::{CliResult, EXIT_OK, UsageError};
 use crate::scenario;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  voipsim schema > scenario.schema.json\n  voipsim schema --summary > summary.schema.json\n\n\
+#[command(
+    after_help = "Examples:\n  voipsim schema > scenario.schema.json\n  voipsim schema --summary > summary.schema.json\n\n\
     Editors that read JSON Schemas for TOML (for example with a `#:schema` comment\n\
-    or a settings entry) then complete and check scenario keys as you type.")]
+    or a settings entry) then complete and check scenario keys as you type."
+)]
 pub struct SchemaArgs {
     /// Print the schema of `summary.json` (the report) instead.
     #[arg(long)]
@@ -36,7 +38,11 @@ fn pretty(schema: &serde_json::Value) -> String {
 }
 
 pub fn run(args: SchemaArgs) -> CliResult {
-    let text = if args.summary { summary_schema_text() } else { schema_text() };
+    let text = if args.summary {
+        summary_schema_text()
+    } else {
+        schema_text()
+    };
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

@@ -13,6 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::Stopwatch;
 use super::backend::{Backend, NONCE_LEN, latency_histogram};
+use super::event::Event;
+use super::members::{Member, PendingMembers};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
 use super::users::UserPool;
@@ -25,31 +27,19 @@ use crate::signature::Signature;
 use crate::workload::groups::{MAX_GROUP_NAME, group_name};
 use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
 
-/// What a member does next when its queued event fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Join,
-    Drop,
-    Leave,
-}
-
-/// A member of a party, from its arrival to its final leave.
-#[derive(Debug, Clone, Copy)]
-struct Member {
-    user: UserIdx,
-    workload: u32,
-    step: Step,
-    group: u64,
-    /// Stay still ahead (after a drop, what is left of it).
-    stay_us: u64,
-    reconnect: Option<ReconnectPlan>,
-}
+/// The nonce of joins to an app that neither checks signatures nor
+/// remembers nonces.
+const CONSTANT_NONCE: &str = "0";
 
 /// Per app, what the engine needs on every join.
 pub(super) struct AppRuntime {
     pub idx: AppIdx,
     pub app_id: String,
     pub verify: bool,
+    /// Whether joins need a random nonce: only when the rules check
+    /// signatures or remember nonces. Otherwise a constant does (the rules
+    /// still require a non-empty one), and no random draw is spent.
+    pub random_nonce: bool,
     pub tolerance_s: Option<u32>,
 }
 
@@ -82,8 +72,7 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// The next arrival of each source (ticks), `Ticks::MAX` when done.
     pub next_arrival: Vec<Ticks>,
     queue: EventQueue,
-    members: Vec<Member>,
-    free_members: Vec<u32>,
+    pending: PendingMembers,
     pub users: UserPool,
     pub backend: Backend,
     pub stopwatch: &'s mut W,
@@ -116,7 +105,7 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// Where the loop stopped (ticks).
     pub now: Ticks,
     /// Reused buffer of members joining on arrival.
-    scratch: Vec<u32>,
+    scratch: Vec<Member>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -142,8 +131,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             next_arrival: vec![Ticks::MAX; sources.len()],
             sources,
             queue: EventQueue::new(),
-            members: Vec::new(),
-            free_members: Vec::new(),
+            pending: PendingMembers::default(),
             users: UserPool::new(apps_len),
             backend,
             stopwatch,
@@ -283,7 +271,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// A party of workload `source` arrives at `t`: its members are given
-    /// users and plans; those with no stagger try to join at once.
+    /// users and plans; those with no stagger try to join at once (after
+    /// the whole party is planned, so the draws do not depend on outcomes).
     fn arrive(&mut self, source: usize, t: Ticks) {
         let Source::Generated(src) = &mut self.sources[source] else {
             return self.replay(source, t);
@@ -300,81 +289,65 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 self.users
                     .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
             else {
-                // The user table is full (billions of users): drop the member.
+                // The user table is full (a billion users): drop the member.
                 continue;
             };
             let member = Member {
                 user,
                 workload: source as u32,
-                step: Step::Join,
                 group,
                 stay_us: plan.stay_us,
                 reconnect: plan.reconnect,
             };
-            let slot = match self.free_members.pop() {
-                Some(slot) => {
-                    self.members[slot as usize] = member;
-                    slot
-                }
-                None => {
-                    self.members.push(member);
-                    (self.members.len() - 1) as u32
-                }
-            };
             if plan.join_after_us == 0 {
-                now_joining.push(slot);
+                now_joining.push(member);
             } else {
-                self.queue.push(t + plan.join_after_us, slot);
+                let slot = self.pending.insert(member);
+                self.queue
+                    .push(t + plan.join_after_us, Event::Join(slot).pack());
             }
         }
-        for &slot in &now_joining {
-            self.join(slot, t);
+        for member in &now_joining {
+            self.join(member, t);
         }
         now_joining.clear();
         self.scratch = now_joining;
         self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
     }
 
-    /// A queued member event fires.
+    /// Queues `event` at `t`.
     #[inline]
-    fn step(&mut self, slot: u32, t: Ticks) {
-        match self.members[slot as usize].step {
-            Step::Join => self.join(slot, t),
-            Step::Drop => {
-                let m = &mut self.members[slot as usize];
+    fn schedule(&mut self, t: Ticks, event: Event) {
+        self.queue.push(t, event.pack());
+    }
+
+    /// A queued event fires.
+    #[inline]
+    fn step(&mut self, payload: u32, t: Ticks) {
+        match Event::unpack(payload) {
+            Event::Leave(user) => {
+                let user = UserIdx(user);
+                self.events += 1;
+                self.service.leave(user, UnixMicros(self.unix_us(t)));
+                let app = self.service.user_app(user);
+                self.users.release(app, user);
+            }
+            Event::Join(slot) => {
+                let member = self.pending.take(slot);
+                self.join(&member, t);
+            }
+            Event::Drop(slot) => {
+                let m = self.pending.get_mut(slot);
                 let plan = m.reconnect.take().unwrap_or(ReconnectPlan {
                     drop_after_us: 0,
                     delay_us: 0,
                 });
                 m.stay_us = m.stay_us.saturating_sub(plan.drop_after_us);
-                m.step = Step::Join;
                 let user = m.user;
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
-                self.queue.push(t + plan.delay_us, slot);
+                self.schedule(t + plan.delay_us, Event::Join(slot));
             }
-            Step::Leave => {
-                let m = self.members[slot as usize];
-                self.events += 1;
-                self.service.leave(m.user, UnixMicros(self.unix_us(t)));
-                self.finish(slot);
-            }
-        }
-    }
-
-    /// The member is done: its user returns to the pool, its slot is freed.
-    fn finish(&mut self, slot: u32) {
-        let m = self.members[slot as usize];
-        let app = self.app_of_workload(m.workload);
-        self.users.release(app, m.user);
-        self.free_members.push(slot);
-    }
-
-    #[inline]
-    fn app_of_workload(&self, workload: u32) -> AppIdx {
-        match &self.sources[workload as usize] {
-            Source::Generated(src) => self.apps[src.app].idx,
-            Source::Trace(_) => AppIdx(0),
         }
     }
 
@@ -403,29 +376,34 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         self.second_count = 0;
     }
 
-    /// Member `slot` tries to join its group at `t`.
-    fn join(&mut self, slot: u32, t: Ticks) {
-        let m = self.members[slot as usize];
-        let Source::Generated(src) = &mut self.sources[m.workload as usize] else {
+    /// `member` tries to join its group at `t`. Accepted, it is scheduled
+    /// to drop or leave; refused, its user returns to the pool.
+    fn join(&mut self, member: &Member, t: Ticks) {
+        let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
         let fault = src.fault();
         let app = &self.apps[src.app];
         let mut group_buf = [0u8; MAX_GROUP_NAME];
-        let group_id = group_name(&src.name, m.group, &mut group_buf);
+        let group_id = group_name(&src.name, member.group, &mut group_buf);
         let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
         let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
         let mut nonce_buf = [0u8; NONCE_LEN];
-        let nonce = self.backend.nonce(&mut nonce_buf);
+        let nonce = if app.random_nonce {
+            self.backend.nonce(&mut nonce_buf)
+        } else {
+            CONSTANT_NONCE
+        };
+        let user = member.user;
         let (timestamp, signature) = if app.verify {
             if fault == Some(Fault::StaleSessionKey) {
                 // A new wx.login replaced the key; the backend still signs
                 // with the old one this once, then learns the new one.
                 let key = self.backend.new_key();
-                self.service.login(m.user, &key);
+                self.service.login(user, &key);
                 let signed = self.backend.sign(
                     self.stopwatch,
-                    m.user,
+                    user,
                     &app.app_id,
                     group_id,
                     nonce,
@@ -433,12 +411,12 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     None,
                     app.tolerance_s,
                 );
-                self.backend.set_key(m.user, &key);
+                self.backend.set_key(user, &key);
                 (signed.timestamp, signed.signature)
             } else {
                 let signed = self.backend.sign(
                     self.stopwatch,
-                    m.user,
+                    user,
                     &app.app_id,
                     group_id,
                     nonce,
@@ -469,21 +447,16 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             signature,
             room_type: RoomType::Voice,
         };
-        match self.service.join(m.user, &request, UnixMicros(unix_us)) {
+        match self.service.join(user, &request, UnixMicros(unix_us)) {
             Ok(_) => {
                 self.track_peaks();
-                let member = &mut self.members[slot as usize];
-                let due = match member.reconnect {
+                match member.reconnect {
                     Some(plan) => {
-                        member.step = Step::Drop;
-                        t + plan.drop_after_us
+                        let slot = self.pending.insert(*member);
+                        self.schedule(t + plan.drop_after_us, Event::Drop(slot));
                     }
-                    None => {
-                        member.step = Step::Leave;
-                        t + member.stay_us
-                    }
-                };
-                self.queue.push(due, slot);
+                    None => self.schedule(t + member.stay_us, Event::Leave(user.raw())),
+                }
             }
             Err(reject) => {
                 if let Reject::DailyQuotaExhausted { day, .. } = reject {
@@ -494,7 +467,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                             .or_default() += 1;
                     }
                 }
-                self.finish(slot);
+                self.users.release(app_idx, user);
             }
         }
     }

@@ -4,6 +4,8 @@
 //!
 //! * [`queue`] — the pending-event queue (radix heap).
 //! * [`engine`] — the event loop.
+//! * [`event`] — what a queued event does, packed in 32 bits.
+//! * [`members`] — members with a staggered join or a drop still ahead.
 //! * [`backend`] — the Mini Program backend that signs joins.
 //! * [`users`] — the user population, recycled.
 //! * [`recorder`] — the room service observer that counts.
@@ -16,6 +18,8 @@
 
 pub mod backend;
 pub mod engine;
+pub mod event;
+pub mod members;
 pub mod outcome;
 pub mod queue;
 pub mod recorder;
@@ -114,6 +118,7 @@ pub fn run<W: Stopwatch>(
             idx,
             app_id: app.app_id.clone(),
             verify: app.verify_signatures,
+            random_nonce: app.verify_signatures || app.nonce_replay,
             tolerance_s: settings.timestamp_tolerance_s,
         });
     }

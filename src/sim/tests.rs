@@ -41,7 +41,10 @@ fn p_empty(c: u32, a: f64) -> f64 {
 
 /// The mean and standard error of a ratio over batches (one per report
 /// interval), so the tolerance reflects the run's own variability.
-fn batch_ratio(outcome: &Outcome, num: impl Fn(&crate::report::counters::Counters) -> u64) -> (f64, f64) {
+fn batch_ratio(
+    outcome: &Outcome,
+    num: impl Fn(&crate::report::counters::Counters) -> u64,
+) -> (f64, f64) {
     let ratios: Vec<f64> = outcome
         .rows
         .iter()
@@ -76,7 +79,9 @@ fn single_group_matches_erlang_b_and_empty_room_probability() {
     );
     let s = &outcome.summary;
     let blocking = s.joins.rejected.room_full as f64 / s.joins.attempted as f64;
-    let (_, se_b) = batch_ratio(&outcome, |c| c.rejected[crate::rules::RejectReason::RoomFull.index()]);
+    let (_, se_b) = batch_ratio(&outcome, |c| {
+        c.rejected[crate::rules::RejectReason::RoomFull.index()]
+    });
     let expected_b = erlang_b(3, 2.0);
     assert!(
         (blocking - expected_b).abs() < 4.0 * se_b,
@@ -152,7 +157,10 @@ fn same_seed_same_report_different_seed_different_report() {
     let b = simulate(SMALL);
     let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);
     assert_eq!(csv(&a), csv(&b));
-    assert_eq!(serde_json::to_string(&a.summary).unwrap(), serde_json::to_string(&b.summary).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a.summary).unwrap(),
+        serde_json::to_string(&b.summary).unwrap()
+    );
     let c = simulate(&SMALL.replace("name = \"small\"", "name = \"small\"\nseed = 2"));
     assert_ne!(csv(&a), csv(&c));
 }
@@ -201,7 +209,10 @@ fn warm_start_creates_fewer_rooms_than_a_cold_start() {
     // A cold start first fills every one of the 1,000 rooms: about
     // 1000 × (1 − e^-5) extra creations on top of ~ 6 h × 60 × 1000 × P(empty).
     let extra = cold.summary.rooms.created as f64 - warm.summary.rooms.created as f64;
-    assert!((700.0..1300.0).contains(&extra), "extra rooms from a cold start: {extra}");
+    assert!(
+        (700.0..1300.0).contains(&extra),
+        "extra rooms from a cold start: {extra}"
+    );
     assert!(warm.summary.window.preroll_s > 0.0 && cold.summary.window.preroll_s == 0.0);
 }
 
@@ -227,7 +238,10 @@ fn quota_runs_out_and_later_joins_bounce() {
     assert_eq!(first.date, "2026-11-27");
     assert_eq!(first.rooms_created, 500);
     assert!(first.exhausted_at.is_some() && first.rejected_joins > 0);
-    assert_eq!(s.joins.rejected.daily_quota, first.rejected_joins + s.quota.days[1].rejected_joins);
+    assert_eq!(
+        s.joins.rejected.daily_quota,
+        first.rejected_joins + s.quota.days[1].rejected_joins
+    );
     assert!(s.quota.days[1].rooms_created > 0);
     assert!(s.quota.exhausted_days >= 1);
 }
