@@ -118,7 +118,9 @@
 
 mod app;
 mod chunked;
+mod group_index;
 mod handles;
+mod hints;
 mod inline;
 mod observer;
 mod queries;
@@ -141,6 +143,7 @@ mod service_tests;
 
 pub use app::AppError;
 pub use handles::{AppIdx, RoomIdx, UserIdx};
+pub use hints::GroupKey;
 pub use observer::{MemberEvent, NoObserver, RoomEvent, RoomObserver};
 pub use queries::RoomInfo;
 pub use quota::{MAX_PAST_DAYS, QuotaDayStatus};

@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 use super::Stopwatch;
 use super::backend::{Backend, NONCE_LEN, latency_histogram};
 use super::event::Event;
+use super::lookahead::{Ahead, Upcoming};
 use super::members::{Member, PendingMembers};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
@@ -26,6 +27,10 @@ use crate::scenario::{Scenario, TraceEvent, TraceEventKind};
 use crate::signature::Signature;
 use crate::workload::groups::{MAX_GROUP_NAME, group_name};
 use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
+
+/// How far ahead in the queue a leave's user (then room) is prefetched.
+const SEAT_AHEAD: usize = 4;
+const ROOM_AHEAD: usize = 2;
 
 /// The nonce of joins to an app that neither checks signatures nor
 /// remembers nonces.
@@ -71,6 +76,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub sources: Vec<Source<'s>>,
     /// The next arrival of each source (ticks), `Ticks::MAX` when done.
     pub next_arrival: Vec<Ticks>,
+    /// Parties drawn ahead, per source (generated sources only).
+    ahead: Vec<Ahead>,
     queue: EventQueue,
     pending: PendingMembers,
     pub users: UserPool,
@@ -129,6 +136,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             service,
             apps,
             next_arrival: vec![Ticks::MAX; sources.len()],
+            ahead: (0..sources.len()).map(|_| Ahead::default()).collect(),
             sources,
             queue: EventQueue::new(),
             pending: PendingMembers::default(),
@@ -169,13 +177,39 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         self.start_unix_us + (t as i64 - self.start as i64)
     }
 
-    /// The next arrival of source `i`, in ticks.
+    /// The next arrival of source `i`, in ticks. A generated source keeps
+    /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules about
+    /// their joins: the first step for a party as it is drawn, the second
+    /// for the party that arrives next.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
         let start = self.start as i64;
         match &mut self.sources[i] {
-            Source::Generated(src) => src
-                .next_arrival()
-                .map_or(Ticks::MAX, |rel| (start + rel).max(0) as Ticks),
+            Source::Generated(src) => {
+                let ahead = &mut self.ahead[i];
+                let app = self.apps[src.app].idx;
+                while ahead.wants_more() {
+                    let Some(rel) = src.next_arrival() else {
+                        ahead.done = true;
+                        break;
+                    };
+                    let (group, size) = src.party();
+                    let mut buf = [0u8; MAX_GROUP_NAME];
+                    let key = self
+                        .service
+                        .group_key(app, group_name(&src.name, group, &mut buf));
+                    self.service.prefetch_group(key);
+                    ahead.push(Upcoming {
+                        at: (start + rel).max(0) as Ticks,
+                        group,
+                        size,
+                        key,
+                    });
+                }
+                ahead.first().map_or(Ticks::MAX, |next| {
+                    self.service.prefetch_group_room(next.key);
+                    next.at
+                })
+            }
             Source::Trace(cursor) => cursor
                 .events
                 .get(cursor.next)
@@ -279,7 +313,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         };
         let app = &self.apps[src.app];
         let (app_idx, logs_in) = (app.idx, app.verify);
-        let (group, size) = src.party();
+        let Some(Upcoming { group, size, .. }) = self.ahead[source].pop() else {
+            return;
+        };
         let mut now_joining = std::mem::take(&mut self.scratch);
         let mut previous = 0;
         for i in 0..size {
@@ -324,6 +360,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// A queued event fires.
     #[inline]
     fn step(&mut self, payload: u32, t: Ticks) {
+        self.hint_leaves();
         match Event::unpack(payload) {
             Event::Leave(user) => {
                 let user = UserIdx(user);
@@ -348,6 +385,19 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
                 self.schedule(t + plan.delay_us, Event::Join(slot));
             }
+        }
+    }
+
+    /// Hints the rules about the leaves among the next queued events: the
+    /// first step [`SEAT_AHEAD`] events ahead, the second [`ROOM_AHEAD`]
+    /// ahead (see `RoomService::prefetch_user`).
+    #[inline]
+    fn hint_leaves(&self) {
+        if let Some(Event::Leave(user)) = self.queue.peek_ahead(SEAT_AHEAD).map(Event::unpack) {
+            self.service.prefetch_user(UserIdx(user));
+        }
+        if let Some(Event::Leave(user)) = self.queue.peek_ahead(ROOM_AHEAD).map(Event::unpack) {
+            self.service.prefetch_users_room(UserIdx(user));
         }
     }
 

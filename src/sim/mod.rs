@@ -6,6 +6,7 @@
 //! * [`engine`] — the event loop.
 //! * [`event`] — what a queued event does, packed in 32 bits.
 //! * [`members`] — members with a staggered join or a drop still ahead.
+//! * [`lookahead`] — parties drawn a few arrivals early, for cache hints.
 //! * [`backend`] — the Mini Program backend that signs joins.
 //! * [`users`] — the user population, recycled.
 //! * [`recorder`] — the room service observer that counts.
@@ -19,6 +20,7 @@
 pub mod backend;
 pub mod engine;
 pub mod event;
+pub mod lookahead;
 pub mod members;
 pub mod outcome;
 pub mod queue;
