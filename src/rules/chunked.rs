@@ -77,6 +77,13 @@ impl<T> LazyColumn<T> {
         self.chunks.get(index / CHUNK)?.as_deref()?[index % CHUNK].as_ref()
     }
 
+    /// The place of the item at `index`, if its chunk exists, without
+    /// reading it (a prefetch target).
+    #[inline]
+    pub(crate) fn place(&self, index: usize) -> Option<&Option<T>> {
+        Some(&self.chunks.get(index / CHUNK)?.as_deref()?[index % CHUNK])
+    }
+
     /// Sets or clears the item at `index`; clearing allocates nothing.
     pub(crate) fn set(&mut self, index: usize, item: Option<T>) {
         let c = index / CHUNK;

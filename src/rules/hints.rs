@@ -16,33 +16,12 @@ use super::handles::{AppIdx, UserIdx};
 use super::observer::RoomObserver;
 use super::room::{Room, group_hash};
 use super::service::RoomService;
-
-/// Starts loading the cache line at `address` (a no-op off x86_64).
-#[inline(always)]
-fn prefetch(address: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` needs only SSE, which every x86_64 CPU has. A
-    // prefetch is a hint: it never faults, whatever the address, and
-    // changes no memory.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = address;
-}
-
-#[inline(always)]
-fn prefetch_ref<T>(item: &T) {
-    prefetch((item as *const T).cast::<u8>());
-}
+use crate::cache::{prefetch, prefetch_first_line};
 
 /// Both cache lines of a room record.
 #[inline(always)]
 fn prefetch_room(room: &Room) {
-    let start = (room as *const Room).cast::<u8>();
-    prefetch(start);
-    prefetch(start.wrapping_add(64));
+    prefetch(room);
 }
 
 /// A groupId's place in the room index, computed once so that a coming
@@ -60,7 +39,7 @@ impl<O: RoomObserver> RoomService<O> {
     /// First step before a join to this group: loads its index entry.
     #[inline]
     pub fn prefetch_group(&self, key: GroupKey) {
-        prefetch_ref(self.rooms.index_slot(key.0));
+        prefetch_first_line(self.rooms.index_slot(key.0));
     }
 
     /// Second step, a little later: reads the index entry and loads the
@@ -72,11 +51,20 @@ impl<O: RoomObserver> RoomService<O> {
         }
     }
 
+    /// Before a join of this user that checks its signature: loads the
+    /// signer of its session key (the verification reads all of it).
+    #[inline]
+    pub fn prefetch_signer(&self, user: UserIdx) {
+        if let Some(place) = self.users.signer_place(user) {
+            prefetch(place);
+        }
+    }
+
     /// First step before a leave of this user: loads the user's seat.
     #[inline]
     pub fn prefetch_user(&self, user: UserIdx) {
         if let Some(seat) = self.users.seat_slot(user) {
-            prefetch_ref(seat);
+            prefetch_first_line(seat);
         }
     }
 
@@ -86,7 +74,7 @@ impl<O: RoomObserver> RoomService<O> {
     pub fn prefetch_users_room(&self, user: UserIdx) {
         let room = self.users.seat_slot(user).and_then(|s| s.room());
         if let Some(room) = room.and_then(|r| self.rooms.slot(r)) {
-            prefetch_ref(room);
+            prefetch_first_line(room);
         }
     }
 }
@@ -124,6 +112,8 @@ mod tests {
         // Handles never issued, or of users removed since, are fine too.
         service.prefetch_user(UserIdx(99));
         service.prefetch_users_room(UserIdx(99));
+        service.prefetch_signer(user);
+        service.prefetch_signer(UserIdx(99));
         assert_eq!(service.room_of(user), Some(room));
         assert_eq!(service.members(room), [user]);
     }

@@ -189,6 +189,13 @@ impl UserTable {
         self.signers.get(user.index())
     }
 
+    /// Where the user's signer is kept, if anywhere, without reading it
+    /// (a prefetch target).
+    #[inline]
+    pub(crate) fn signer_place(&self, user: UserIdx) -> Option<&Option<Signer>> {
+        self.signers.place(user.index())
+    }
+
     /// Replaces the user's key. Panics on a removed handle.
     pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
         self.seat(user);

@@ -25,7 +25,6 @@ use crate::rules::{
 };
 use crate::scenario::{Scenario, TraceEvent, TraceEventKind};
 use crate::signature::Signature;
-use crate::workload::groups::{MAX_GROUP_NAME, group_name};
 use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
 
 /// How far ahead in the queue a leave's user (then room) is prefetched.
@@ -78,6 +77,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub next_arrival: Vec<Ticks>,
     /// Parties drawn ahead, per source (generated sources only).
     ahead: Vec<Ahead>,
+    /// Whether any app checks signatures (so joins sign).
+    signs: bool,
     queue: EventQueue,
     pending: PendingMembers,
     pub users: UserPool,
@@ -113,6 +114,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub now: Ticks,
     /// Reused buffer of members joining on arrival.
     scratch: Vec<Member>,
+    /// Reused buffer of the nonce of the join being made.
+    nonce_text: String,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -131,12 +134,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let end = start + scenario.duration.as_micros() as u64;
         let interval_us = (scenario.report_interval.as_micros() as u64).max(1);
         let apps_len = apps.len();
+        let signs = apps.iter().any(|a| a.verify);
         let mut engine = Engine {
             scenario,
             service,
             apps,
             next_arrival: vec![Ticks::MAX; sources.len()],
             ahead: (0..sources.len()).map(|_| Ahead::default()).collect(),
+            signs,
             sources,
             queue: EventQueue::new(),
             pending: PendingMembers::default(),
@@ -164,6 +169,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             trace_users: FxHashMap::default(),
             now: 0,
             scratch: Vec::new(),
+            nonce_text: String::with_capacity(NONCE_LEN),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -193,10 +199,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         break;
                     };
                     let (group, size) = src.party();
-                    let mut buf = [0u8; MAX_GROUP_NAME];
-                    let key = self
-                        .service
-                        .group_key(app, group_name(&src.name, group, &mut buf));
+                    let key = self.service.group_key(app, src.group_names.name(group));
                     self.service.prefetch_group(key);
                     ahead.push(Upcoming {
                         at: (start + rel).max(0) as Ticks,
@@ -397,7 +400,15 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             self.service.prefetch_user(UserIdx(user));
         }
         if let Some(Event::Leave(user)) = self.queue.peek_ahead(ROOM_AHEAD).map(Event::unpack) {
-            self.service.prefetch_users_room(UserIdx(user));
+            let user = UserIdx(user);
+            self.service.prefetch_users_room(user);
+            if self.signs {
+                // The pool hands out the user who left last first, so a
+                // leaving user is most likely the next to join: its signers
+                // (the backend's and the rules') will be read then.
+                self.backend.prefetch_signer(user);
+                self.service.prefetch_signer(user);
+            }
         }
     }
 
@@ -429,18 +440,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// `member` tries to join its group at `t`. Accepted, it is scheduled
     /// to drop or leave; refused, its user returns to the pool.
     fn join(&mut self, member: &Member, t: Ticks) {
+        if !matches!(self.sources[member.workload as usize], Source::Generated(_)) {
+            return;
+        }
+        self.events += 1;
+        self.count_signature(t);
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
         let fault = src.fault();
         let app = &self.apps[src.app];
-        let mut group_buf = [0u8; MAX_GROUP_NAME];
-        let group_id = group_name(&src.name, member.group, &mut group_buf);
+        let group_id = src.group_names.name(member.group);
         let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
         let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
-        let mut nonce_buf = [0u8; NONCE_LEN];
         let nonce = if app.random_nonce {
-            self.backend.nonce(&mut nonce_buf)
+            self.backend.nonce_into(&mut self.nonce_text);
+            &self.nonce_text
         } else {
             CONSTANT_NONCE
         };
@@ -480,8 +495,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             (now_s, Signature([0; 32]))
         };
         let app_idx = app.idx;
-        self.events += 1;
-        self.count_signature(t);
         let recorder = self.service.observer_mut();
         recorder.count(app_idx, |c| {
             c.joins_attempted += 1;

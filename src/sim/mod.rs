@@ -153,10 +153,11 @@ pub fn run<W: Stopwatch>(
         })
         .collect();
 
-    let backend = backend::Backend::new(
+    let mut backend = backend::Backend::new(
         stream(scenario.seed, "backend", Purpose::Keys),
         stream(scenario.seed, "backend", Purpose::Nonces),
     );
+    backend.time_every(backend::TIMED_EVERY);
     let start_unix_us = (scenario.start.unix_timestamp_nanos() / 1000) as i64;
     let mut engine = Engine::new(
         scenario,
