@@ -2,7 +2,7 @@
 //! room rules on a virtual clock, a day in seconds, and gathers what the
 //! report needs.
 //!
-//! * [`queue`] — the pending-event queue (radix heap).
+//! * [`queue`] — the pending-event queue (a calendar queue).
 //! * [`engine`] — the event loop.
 //! * [`event`] — what a queued event does, packed in 32 bits.
 //! * [`members`] — members with a staggered join or a drop still ahead.
