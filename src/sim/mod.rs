@@ -2,7 +2,8 @@
 //! room rules on a virtual clock, a day in seconds, and gathers what the
 //! report needs.
 //!
-//! * [`queue`] — the pending-event queue (a calendar queue).
+//! * [`queue`] — the pending-event queue (a calendar queue), with
+//!   [`slots`], its ring of pooled chunks.
 //! * [`engine`] — the event loop.
 //! * [`event`] — what a queued event does, packed in 32 bits.
 //! * [`members`] — members with a staggered join or a drop still ahead.
@@ -25,6 +26,7 @@ pub mod members;
 pub mod outcome;
 pub mod queue;
 pub mod recorder;
+pub mod slots;
 pub mod users;
 
 use time::{OffsetDateTime, UtcOffset};

@@ -12,8 +12,8 @@
 //! # Layout
 //! Time is cut into slots of `2^SLOT_BITS` µs (about a quarter second). A
 //! ring of [`RING`] slots covers the next ~36 minutes; each slot is an
-//! unsorted vector of 8-byte entries (`offset in slot << 32 | payload`), so
-//! scheduling is one append. When the clock reaches a slot, its entries are
+//! unsorted list of 8-byte entries (`offset in slot << 32 | payload`) kept
+//! in pooled chunks ([`super::slots`]), so scheduling is one append. When the clock reaches a slot, its entries are
 //! sorted once (a few dozen to a few hundred of them) into `run`, which
 //! then pops from its end. Events due later than the ring reaches wait in
 //! `far`, a binary heap (a few in a thousand with 5-minute stays), and move
@@ -25,12 +25,12 @@
 //! A binary heap pays log(n) cache misses per event at 500,000 pending; the
 //! radix heap this replaced moved every entry between its buckets several
 //! times (a third of the loop's time). Here an entry is written once,
-//! sorted once among its slot's neighbours in L1, and read once. A slot's
-//! vector is handed over whole when drained (its capacity goes with it), so
-//! the ring holds about what is pending, not every slot's busiest lap.
+//! sorted once among its slot's neighbours in L1, and read once.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+use super::slots::Slots;
 
 /// Virtual time in microseconds since the run's origin.
 pub type Ticks = u64;
@@ -43,9 +43,9 @@ const OFFSET_MASK: u64 = (1 << SLOT_BITS) - 1;
 
 /// A time-ordered queue of `(time, payload)` events.
 pub struct EventQueue {
-    /// Entries of slot `s` (absolute slot number) are in `ring[s % RING]`,
-    /// for `current < s < current + RING`.
-    ring: Vec<Vec<u64>>,
+    /// Entries of slot `s` (absolute slot number) are in ring position
+    /// `s % RING`, for `current < s < current + RING`.
+    ring: Slots,
     /// One bit per ring position: whether its vector is non-empty.
     occupied: Vec<u64>,
     /// Entries in the ring.
@@ -69,7 +69,7 @@ impl Default for EventQueue {
 impl EventQueue {
     pub fn new() -> Self {
         EventQueue {
-            ring: (0..RING).map(|_| Vec::new()).collect(),
+            ring: Slots::new(RING),
             occupied: vec![0; RING / 64],
             ring_len: 0,
             run: Vec::new(),
@@ -105,7 +105,7 @@ impl EventQueue {
     #[inline]
     fn ring_push(&mut self, slot: u64, entry: u64) {
         let i = slot as usize % RING;
-        self.ring[i].push(entry);
+        self.ring.push(i, entry);
         self.occupied[i / 64] |= 1 << (i % 64);
         self.ring_len += 1;
     }
@@ -187,13 +187,11 @@ impl EventQueue {
             }
         }
         let i = next as usize % RING;
-        let mut entries = std::mem::take(&mut self.ring[i]);
+        self.run.clear();
+        self.ring.drain_into(i, &mut self.run);
         self.occupied[i / 64] &= !(1 << (i % 64));
-        self.ring_len -= entries.len();
-        entries.sort_unstable_by(|a, b| b.cmp(a));
-        // The drained vector becomes the run; the old run's buffer (empty)
-        // is dropped, so capacity does not pile up in the ring.
-        self.run = entries;
+        self.ring_len -= self.run.len();
+        self.run.sort_unstable_by(|a, b| b.cmp(a));
         true
     }
 
