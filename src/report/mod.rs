@@ -7,7 +7,7 @@
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
 //! * [`markdown`] — the few lines printed on stdout.
-//! * [`write`] — the report folder; [`files`] — atomic file writes.
+//! * [`mod@write`] — the report folder; [`files`] — atomic file writes.
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 

@@ -32,9 +32,7 @@ pub fn evaluate(thresholds: &[Threshold], summary: &Summary) -> Vec<ThresholdRes
             let observed = match &t.rhs {
                 None => lhs,
                 Some(rhs) => match (lhs, lookup(&root, rhs)) {
-                    (Some(a), Some(b)) if b == 0.0 => {
-                        Some(if a == 0.0 { 0.0 } else { f64::INFINITY })
-                    }
+                    (Some(a), Some(0.0)) => Some(if a == 0.0 { 0.0 } else { f64::INFINITY }),
                     (Some(a), Some(b)) => Some(a / b),
                     _ => None,
                 },

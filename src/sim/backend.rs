@@ -182,7 +182,7 @@ impl Backend {
                 signature: Signature([0; 32]),
             };
         };
-        let timed = self.signed % self.timed_every == 0;
+        let timed = self.signed.is_multiple_of(self.timed_every);
         self.signed += 1;
         let mut signature = if timed {
             let started = stopwatch.now_ns();

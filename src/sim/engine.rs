@@ -62,6 +62,10 @@ pub struct StoredInterval {
 }
 
 /// Sources of arrivals: a workload's generator or a trace.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a run has a handful of sources; the generator is used on every arrival, so it stays inline rather than behind a pointer"
+)]
 pub(super) enum Source<'s> {
     Generated(WorkloadSource),
     Trace(TraceCursor<'s>),
@@ -226,7 +230,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let mut iterations: u32 = 0;
         loop {
             iterations = iterations.wrapping_add(1);
-            if iterations % 4096 == 0 && should_stop(self) {
+            if iterations.is_multiple_of(4096) && should_stop(self) {
                 return false;
             }
             let queued = self.queue.peek_time().unwrap_or(Ticks::MAX);
@@ -522,13 +526,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 }
             }
             Err(reject) => {
-                if let Reject::DailyQuotaExhausted { day, .. } = reject {
-                    if self.service.observer().in_window {
-                        *self
-                            .quota_rejections
-                            .entry((app_idx.raw(), day.0))
-                            .or_default() += 1;
-                    }
+                if let Reject::DailyQuotaExhausted { day, .. } = reject
+                    && self.service.observer().in_window
+                {
+                    *self
+                        .quota_rejections
+                        .entry((app_idx.raw(), day.0))
+                        .or_default() += 1;
                 }
                 self.users.release(app_idx, user);
             }

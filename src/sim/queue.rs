@@ -11,7 +11,7 @@
 //!
 //! # Layout
 //! Time is cut into slots of `2^SLOT_BITS` µs (about a quarter second). A
-//! ring of [`RING`] slots covers the next ~36 minutes; each slot is an
+//! ring of `RING` slots covers the next ~36 minutes; each slot is an
 //! unsorted list of 8-byte entries (`offset in slot << 32 | payload`) kept
 //! in pooled chunks ([`super::slots`]), so scheduling is one append. When the clock reaches a slot, its entries are
 //! sorted once (a few dozen to a few hundred of them) into `run`, which
@@ -232,7 +232,7 @@ mod tests {
     fn step() -> impl Strategy<Value = u64> {
         prop_oneof![
             4 => 0u64..(4 << SLOT_BITS),
-            2 => 0u64..(RING as u64 * 3 << SLOT_BITS),
+            2 => 0u64..((RING as u64 * 3) << SLOT_BITS),
             1 => Just(0u64),
         ]
     }
