@@ -120,6 +120,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     scratch: Vec<Member>,
     /// Reused buffer of the nonce of the join being made.
     nonce_text: String,
+    /// Reused buffer of the groupId of the party arriving.
+    party_name: String,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -174,6 +176,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             now: 0,
             scratch: Vec::new(),
             nonce_text: String::with_capacity(NONCE_LEN),
+            party_name: String::new(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -188,34 +191,46 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// The next arrival of source `i`, in ticks. A generated source keeps
-    /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules about
-    /// their joins: the first step for a party as it is drawn, the second
-    /// for the party that arrives next.
+    /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules
+    /// about their joins: the first step for the party drawn last time (its
+    /// key is computed now, see [`super::lookahead`]), the second for the
+    /// party that arrives next.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
         let start = self.start as i64;
         match &mut self.sources[i] {
             Source::Generated(src) => {
                 let ahead = &mut self.ahead[i];
                 let app = self.apps[src.app].idx;
+                let drawn_before = ahead.len();
                 while ahead.wants_more() {
                     let Some(rel) = src.next_arrival() else {
                         ahead.done = true;
                         break;
                     };
                     let (group, size) = src.party();
-                    let key = self.service.group_key(app, src.group_names.name(group));
-                    self.service.prefetch_group(key);
-                    ahead.push(Upcoming {
-                        at: (start + rel).max(0) as Ticks,
-                        group,
-                        size,
-                        key,
-                    });
+                    let at = (start + rel).max(0) as Ticks;
+                    src.group_names.write(group, ahead.push(at, group, size));
                 }
-                ahead.first().map_or(Ticks::MAX, |next| {
-                    self.service.prefetch_group_room(next.key);
-                    next.at
-                })
+                // Parties drawn before this call get their key and the
+                // first hint (all of them at the start, one per call after).
+                for k in 0..drawn_before.max(1).min(ahead.len()) {
+                    if let Some((party, name)) = ahead.get_mut(k)
+                        && party.key.is_none()
+                    {
+                        let key = self.service.group_key(app, name);
+                        self.service.prefetch_group(key);
+                        party.key = Some(key);
+                    }
+                }
+                match ahead.get_mut(0) {
+                    Some((next, _)) => {
+                        if let Some(key) = next.key {
+                            self.service.prefetch_group_room(key);
+                        }
+                        next.at
+                    }
+                    None => Ticks::MAX,
+                }
             }
             Source::Trace(cursor) => cursor
                 .events
@@ -320,7 +335,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         };
         let app = &self.apps[src.app];
         let (app_idx, logs_in) = (app.idx, app.verify);
-        let Some(Upcoming { group, size, .. }) = self.ahead[source].pop() else {
+        let mut name = std::mem::take(&mut self.party_name);
+        let Some(Upcoming { group, size, .. }) = self.ahead[source].pop_into(&mut name) else {
+            self.party_name = name;
             return;
         };
         let mut now_joining = std::mem::take(&mut self.scratch);
@@ -351,10 +368,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
         }
         for member in &now_joining {
-            self.join(member, t);
+            self.join(member, t, Some(&name));
         }
         now_joining.clear();
         self.scratch = now_joining;
+        self.party_name = name;
         self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
     }
 
@@ -378,7 +396,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Join(slot) => {
                 let member = self.pending.take(slot);
-                self.join(&member, t);
+                self.join(&member, t, None);
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
@@ -442,8 +460,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// `member` tries to join its group at `t`. Accepted, it is scheduled
-    /// to drop or leave; refused, its user returns to the pool.
-    fn join(&mut self, member: &Member, t: Ticks) {
+    /// to drop or leave; refused, its user returns to the pool. `group_id`
+    /// is its group's text when the caller has it (a party arriving).
+    fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>) {
         if !matches!(self.sources[member.workload as usize], Source::Generated(_)) {
             return;
         }
@@ -454,7 +473,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         };
         let fault = src.fault();
         let app = &self.apps[src.app];
-        let group_id = src.group_names.name(member.group);
+        let group_id = match group_id {
+            Some(text) => text,
+            None => src.group_names.name(member.group),
+        };
         let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
         let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
         let nonce = if app.random_nonce {

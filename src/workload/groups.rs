@@ -103,6 +103,13 @@ impl GroupNames {
         }
     }
 
+    /// Writes the groupId of group `number` into `out`, replacing its text.
+    #[inline]
+    pub fn write(&mut self, number: u64, out: &mut String) {
+        out.clear();
+        out.push_str(self.name(number));
+    }
+
     /// The groupId of group `number`.
     #[inline]
     pub fn name(&mut self, number: u64) -> &str {
@@ -136,6 +143,9 @@ mod tests {
         let mut names = GroupNames::new("matches");
         assert_eq!(names.name(42), "matches-42");
         assert_eq!(names.name(7), "matches-7");
+        let mut out = String::from("old");
+        names.write(1234, &mut out);
+        assert_eq!(out, "matches-1234");
         let mut m = GroupNames::new("m");
         assert_eq!(m.name(u64::MAX), "m-18446744073709551615");
         assert_eq!(m.name(0), "m-0");
