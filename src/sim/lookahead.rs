@@ -123,6 +123,7 @@ mod tests {
         assert_eq!((last.at, last.size, text), (9, 2, "g-9"));
         assert!(ahead.get_mut(DEPTH).is_none());
         while ahead.pop_into(&mut name).is_some() {}
-        assert!(ahead.is_empty() && ahead.len() == 0);
+        assert!(ahead.is_empty());
+        assert_eq!(ahead.len(), 0);
     }
 }
