@@ -248,13 +248,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             if iterations.is_multiple_of(4096) && should_stop(self) {
                 return false;
             }
-            let queued = self.queue.peek_time().unwrap_or(Ticks::MAX);
             let (source, arrival) = self
                 .next_arrival
                 .iter()
                 .enumerate()
                 .min_by_key(|(_, t)| **t)
                 .map_or((0, Ticks::MAX), |(i, t)| (i, *t));
+            // Exact when the queue goes first; else only known to be later.
+            let queued = self.queue.next_time(arrival).unwrap_or(Ticks::MAX);
             let t = queued.min(arrival);
             if t >= self.end {
                 self.advance(self.end);

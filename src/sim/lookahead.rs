@@ -50,7 +50,7 @@ impl Ahead {
     }
 
     /// Appends a party (call only when [`Self::wants_more`]); returns the
-    /// buffer its groupId is to be written into.
+    /// (emptied) buffer its groupId is to be written into.
     #[inline]
     pub fn push(&mut self, at: Ticks, group: u64, size: u32) -> &mut String {
         debug_assert!(self.len < DEPTH);
@@ -62,7 +62,9 @@ impl Ahead {
             key: None,
         };
         self.len += 1;
-        &mut self.names[i]
+        let name = &mut self.names[i];
+        name.clear();
+        name
     }
 
     /// The `k`-th next party (0: the next to arrive) and its groupId.

@@ -113,7 +113,7 @@ impl EventQueue {
     /// The next event without removing it.
     #[inline]
     pub fn peek(&mut self) -> Option<(Ticks, u32)> {
-        if self.run.is_empty() && self.early.is_empty() && !self.advance() {
+        if self.run.is_empty() && self.early.is_empty() && self.fill(Ticks::MAX).is_none() {
             return None;
         }
         let from_run = self.run.last().map(|&e| self.decode(e));
@@ -131,6 +131,25 @@ impl EventQueue {
         self.peek().map(|(t, _)| t)
     }
 
+    /// The time of the next event if it is at or before `limit`; otherwise
+    /// some time after `limit` before which nothing is pending (the start
+    /// of the next slot holding events), or `None` when nothing is.
+    ///
+    /// Why: the engine asks whether the queue goes before its next arrival.
+    /// A plain peek would move on to the next occupied slot however far
+    /// ahead it is, and every event the arrivals in between schedule
+    /// before that slot would then have to go into `early`, a binary heap:
+    /// at the start of a run (the first leave is minutes ahead) that was
+    /// hundreds of thousands of events.
+    #[inline]
+    pub fn next_time(&mut self, limit: Ticks) -> Option<Ticks> {
+        if self.run.is_empty() && self.early.is_empty() {
+            if let Some(later) = self.fill(limit)? {
+                return Some(later);
+            }
+        }
+        self.peek_time()
+    }
     /// The payload of the event `k` places after the next one in the slot
     /// being popped, if there is one (events of `early` are not counted):
     /// a cheap look ahead for cache hints.
@@ -160,17 +179,20 @@ impl EventQueue {
         ((self.current << SLOT_BITS) + (entry >> 32), entry as u32)
     }
 
-    /// Moves to the next slot holding events and sorts it into `run`;
-    /// false when nothing is pending. Called with `run` and `early` empty.
+    /// Moves to the next slot holding events and sorts it into `run`,
+    /// unless that slot starts after `limit`: then `Some(Some(its start))`
+    /// and nothing moves. `None` when nothing is pending, `Some(None)` once
+    /// moved. Called with `run` and `early` empty.
     #[cold]
-    fn advance(&mut self) -> bool {
+    fn fill(&mut self, limit: Ticks) -> Option<Option<Ticks>> {
         let next = match self.next_occupied() {
             Some(slot) => slot,
-            None => match self.far.peek() {
-                Some(&Reverse((t, _))) => t >> SLOT_BITS,
-                None => return false,
-            },
+            None => self.far.peek().map(|&Reverse((t, _))| t >> SLOT_BITS)?,
         };
+        let start = next << SLOT_BITS;
+        if start > limit {
+            return Some(Some(start));
+        }
         self.current = next;
         // Far events now within the ring's reach move into it (or into
         // `early` when they fall in the new current slot).
@@ -183,7 +205,7 @@ impl EventQueue {
             if slot == self.current {
                 self.early.push(Reverse((t, payload)));
             } else {
-                self.ring_push(slot, (t & OFFSET_MASK) << 32 | u64::from(payload));
+                self.ring_push(slot, ((t & OFFSET_MASK) << 32) | u64::from(payload));
             }
         }
         let i = next as usize % RING;
@@ -192,7 +214,7 @@ impl EventQueue {
         self.occupied[i / 64] &= !(1 << (i % 64));
         self.ring_len -= self.run.len();
         self.run.sort_unstable_by(|a, b| b.cmp(a));
-        true
+        Some(None)
     }
 
     /// The first occupied ring slot after the current one (absolute).
@@ -243,7 +265,7 @@ mod tests {
         /// (time, payload) order with nothing lost.
         #[test]
         fn pops_in_time_then_payload_order(
-            ops in proptest::collection::vec((0u8..4, step()), 1..600)
+            ops in proptest::collection::vec((0u8..5, step()), 1..600)
         ) {
             let mut q = EventQueue::new();
             let mut reference = BinaryHeap::new();
@@ -262,6 +284,18 @@ mod tests {
                         q.push(now + dt % 1000, i as u32);
                         reference.push(Reverse((now + dt % 1000, i as u32)));
                     }
+                    2 => {
+                        // Ask with a limit: exact at or before it, a bound
+                        // after it with nothing pending before the bound.
+                        let limit = now + dt;
+                        let want = reference.peek().map(|&Reverse((t, _))| t);
+                        match (q.next_time(limit), want) {
+                            (Some(got), Some(t)) if t <= limit => prop_assert_eq!(got, t),
+                            (Some(got), Some(t)) => prop_assert!(got > limit && got <= t),
+                            (got, None) => prop_assert_eq!(got, None),
+                            (None, Some(_)) => prop_assert!(false, "lost an event"),
+                        }
+                    }
                     _ => {
                         q.push(now + dt, i as u32);
                         reference.push(Reverse((now + dt, i as u32)));
@@ -274,6 +308,25 @@ mod tests {
             }
             prop_assert_eq!(q.pop(), None);
         }
+    }
+
+    #[test]
+    fn next_time_does_not_move_past_the_limit() {
+        let mut q = EventQueue::new();
+        let (later, limit, sooner) = (1000 << SLOT_BITS, 10 << SLOT_BITS, 20 << SLOT_BITS);
+        q.push(later + 5, 1);
+        // Nothing by the limit: the answer is a bound after it, and the
+        // queue did not move on to the later slot...
+        let bound = q.next_time(limit).unwrap();
+        assert!(bound > limit && bound <= later + 5);
+        // ...so an event scheduled before that slot is not `early`.
+        q.push(sooner, 2);
+        assert_eq!(q.early.len(), 0);
+        assert_eq!(q.next_time(Ticks::MAX), Some(sooner));
+        assert_eq!(q.pop(), Some((sooner, 2)));
+        assert_eq!(q.next_time(later + 5), Some(later + 5));
+        assert_eq!(q.pop(), Some((later + 5, 1)));
+        assert_eq!(q.next_time(0), None);
     }
 
     #[test]

@@ -105,31 +105,38 @@ impl GroupNames {
 
     /// Writes the groupId of group `number` into `out`, replacing its text.
     #[inline]
-    pub fn write(&mut self, number: u64, out: &mut String) {
+    pub fn write(&self, number: u64, out: &mut String) {
         out.clear();
-        out.push_str(self.name(number));
+        out.push_str(&self.text[..self.prefix_len]);
+        push_digits(number, out);
     }
 
     /// The groupId of group `number`.
     #[inline]
     pub fn name(&mut self, number: u64) -> &str {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = number;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
         self.text.truncate(self.prefix_len);
-        // Pushing ASCII chars keeps the text UTF-8 without re-checking it.
-        for &d in &digits[i..] {
-            self.text.push(char::from(d));
-        }
+        push_digits(number, &mut self.text);
         &self.text
+    }
+}
+
+/// Appends `number` in decimal. Pushing ASCII chars keeps the text UTF-8
+/// without re-checking it.
+#[inline]
+fn push_digits(number: u64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = number;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
     }
 }
 
