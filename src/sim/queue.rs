@@ -143,10 +143,11 @@ impl EventQueue {
     /// hundreds of thousands of events.
     #[inline]
     pub fn next_time(&mut self, limit: Ticks) -> Option<Ticks> {
-        if self.run.is_empty() && self.early.is_empty() {
-            if let Some(later) = self.fill(limit)? {
-                return Some(later);
-            }
+        if self.run.is_empty()
+            && self.early.is_empty()
+            && let Some(later) = self.fill(limit)?
+        {
+            return Some(later);
         }
         self.peek_time()
     }
