@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use super::Stopwatch;
 use super::backend::{Backend, NONCE_LEN, latency_histogram};
 use super::event::Event;
-use super::lookahead::{Ahead, Upcoming};
+use super::lookahead::{Ahead, ROOM_HINT_AT, Upcoming};
 use super::members::{Member, PendingMembers};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
@@ -194,7 +194,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules
     /// about their joins: the first step for the party drawn last time (its
     /// key is computed now, see [`super::lookahead`]), the second for the
-    /// party that arrives next.
+    /// party [`ROOM_HINT_AT`] arrivals ahead.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
         let start = self.start as i64;
         match &mut self.sources[i] {
@@ -222,15 +222,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         party.key = Some(key);
                     }
                 }
-                match ahead.get_mut(0) {
-                    Some((next, _)) => {
-                        if let Some(key) = next.key {
-                            self.service.prefetch_group_room(key);
-                        }
-                        next.at
-                    }
-                    None => Ticks::MAX,
+                let hinted = ROOM_HINT_AT.min(ahead.len().saturating_sub(1));
+                if let Some((party, _)) = ahead.get_mut(hinted)
+                    && let Some(key) = party.key
+                {
+                    self.service.prefetch_group_room(key);
                 }
+                ahead.get_mut(0).map_or(Ticks::MAX, |(next, _)| next.at)
             }
             Source::Trace(cursor) => cursor
                 .events

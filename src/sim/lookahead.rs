@@ -17,8 +17,14 @@ use super::queue::Ticks;
 use crate::rules::GroupKey;
 
 /// Parties drawn ahead per generated workload. The first step of a join's
-/// hint is given `DEPTH - 1` arrivals ahead, the second one arrival ahead.
-pub const DEPTH: usize = 4;
+/// hint (the index entry) is given when a party is `DEPTH - 2` arrivals
+/// ahead, the second (the room) at [`ROOM_HINT_AT`] arrivals ahead: about
+/// twice as many events, a few hundred nanoseconds, enough for a load from
+/// memory at 100,000 rooms.
+pub const DEPTH: usize = 6;
+
+/// How many arrivals ahead a party's room is prefetched.
+pub const ROOM_HINT_AT: usize = 2;
 
 /// A party that will arrive.
 #[derive(Debug, Clone, Copy, Default)]
