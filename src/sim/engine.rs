@@ -4,15 +4,25 @@
 //!
 //! Time is in ticks (microseconds) since the run's origin, which is the
 //! scenario's start minus the warm-start pre-roll. Arrivals are generated
-//! lazily, one pending per workload, outside the queue; the queue holds the
-//! members' next steps (join after a stagger, leave, drop, rejoin).
+//! lazily, a few parties ahead per workload ([`super::lookahead`]), outside
+//! the queue; the queue holds the members' next steps (join after a
+//! stagger, drop, rejoin, final leave; see [`super::event`]).
+//!
+//! Most of the loop's time at scale is waiting for memory, so it hints the
+//! room service about what it will touch a few events ahead: the leaves
+//! next in the queue, the joins of the parties drawn ahead (see
+//! `RoomService::prefetch_*`).
+//!
+//! * `intervals` — report intervals, the busiest second, peaks.
+//! * `trace` — replaying a recorded trace.
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
+mod intervals;
+mod trace;
+
 use rustc_hash::FxHashMap;
 
 use super::Stopwatch;
-use super::backend::{Backend, NONCE_LEN, latency_histogram};
+use super::backend::{Backend, NONCE_LEN};
 use super::event::Event;
 use super::lookahead::{Ahead, ROOM_HINT_AT, Upcoming};
 use super::members::{Member, PendingMembers};
@@ -23,7 +33,7 @@ use crate::report::timeseries::IntervalRow;
 use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
 };
-use crate::scenario::{Scenario, TraceEvent, TraceEventKind};
+use crate::scenario::{Scenario, TraceEvent};
 use crate::signature::Signature;
 use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
 
@@ -271,60 +281,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// Closes every report interval that ends at or before `t`, and opens
-    /// the statistics window when `t` reaches it.
-    #[inline]
-    fn advance(&mut self, t: Ticks) {
-        if !self.started && t >= self.start {
-            // The pre-roll's counts are not reported.
-            self.started = true;
-            self.service.observer_mut().interval = Default::default();
-            self.backend.latency.interval.reset();
-            self.interval_peak_per_s = 0;
-        }
-        if !self.service.observer().in_window && t >= self.window_from {
-            self.service.observer_mut().in_window = true;
-        }
-        while t >= self.next_row_end && self.next_row_end <= self.end {
-            let end = self.next_row_end;
-            self.close_interval(end);
-        }
-    }
-
-    /// Emits the row of the interval ending at `end`.
-    pub(super) fn close_interval(&mut self, end: Ticks) {
-        let start = end.saturating_sub(self.interval_us).max(self.start);
-        // The open second counts toward this interval too (it began in it).
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let now = UnixMicros(self.unix_us(end));
-        let quota_left = self
-            .apps
-            .iter()
-            .map(|app| {
-                let day = self.service.quota_day(app.idx, now);
-                u64::from(self.service.quota_status(app.idx, day).remaining())
-            })
-            .collect();
-        let counts = std::mem::take(&mut self.service.observer_mut().interval);
-        self.rows.push(IntervalRow {
-            time: super::format_instant(self.unix_us(start), self.scenario.start.offset()),
-            elapsed_s: (start - self.start) as f64 / 1e6,
-            rooms_active: self.service.active_rooms() as u64,
-            members_active: self.service.active_members(),
-            counts,
-            signatures_peak_per_s: self.interval_peak_per_s,
-            quota_left,
-        });
-        let histogram = std::mem::replace(&mut self.backend.latency.interval, latency_histogram());
-        self.hlog.push(StoredInterval {
-            start_us: start - self.start,
-            length_us: end - start,
-            encoded: encode(&histogram),
-        });
-        self.interval_peak_per_s = 0;
-        self.next_row_end = end + self.interval_us;
-    }
-
     /// A party of workload `source` arrives at `t`: its members are given
     /// users and plans; those with no stagger try to join at once (after
     /// the whole party is planned, so the draws do not depend on outcomes).
@@ -433,31 +389,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// Counts one signature issued at `t` toward the per-second peak.
-    /// Seconds are calendar seconds (UNIX), so the busiest second reads as a
-    /// whole second on the clock.
-    #[inline]
-    fn count_signature(&mut self, t: Ticks) {
-        let second = self.unix_us(t).div_euclid(1_000_000);
-        if second != self.second {
-            self.close_open_second();
-            self.second = second;
-        }
-        self.second_count += 1;
-    }
-
-    /// Folds the open second's count into the interval's and window's peaks.
-    fn close_open_second(&mut self) {
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let second_start_us = self.second * 1_000_000;
-        if second_start_us >= self.unix_us(self.window_from)
-            && self.second_count > self.window_peak_per_s.0
-        {
-            self.window_peak_per_s = (self.second_count, second_start_us);
-        }
-        self.second_count = 0;
-    }
-
     /// `member` tries to join its group at `t`. Accepted, it is scheduled
     /// to drop or leave; refused, its user returns to the pool. `group_id`
     /// is its group's text when the caller has it (a party arriving).
@@ -560,106 +491,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// The next row of trace `source` happens at `t`.
-    fn replay(&mut self, source: usize, t: Ticks) {
-        let Source::Trace(cursor) = &mut self.sources[source] else {
-            return;
-        };
-        let Some(event) = cursor.events.get(cursor.next) else {
-            return;
-        };
-        cursor.next += 1;
-        let app = &self.apps[event.app];
-        let (app_idx, verify) = (app.idx, app.verify);
-        let key = (app_idx.raw(), event.openid.clone());
-        let user = match self.trace_users.get(&key) {
-            Some(user) => *user,
-            None => {
-                let Ok(user) = self.service.add_user(app_idx, &event.openid) else {
-                    return;
-                };
-                if verify {
-                    let session_key = self.backend.new_key();
-                    self.service.login(user, &session_key);
-                    self.backend.set_key(user, &session_key);
-                }
-                self.trace_users.insert(key, user);
-                user
-            }
-        };
-        let unix_us = self.unix_us(t);
-        self.events += 1;
-        match event.kind {
-            TraceEventKind::Leave => {
-                self.service.leave(user, UnixMicros(unix_us));
-            }
-            TraceEventKind::Join => {
-                let app = &self.apps[event.app];
-                let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
-                let mut nonce_buf = [0u8; NONCE_LEN];
-                let nonce = self.backend.nonce(&mut nonce_buf);
-                let signature = if app.verify {
-                    self.backend
-                        .sign(
-                            self.stopwatch,
-                            user,
-                            &app.app_id,
-                            &event.group_id,
-                            nonce,
-                            now_s,
-                            None,
-                            None,
-                        )
-                        .signature
-                } else {
-                    Signature([0; 32])
-                };
-                self.count_signature(t);
-                self.service.observer_mut().count(app_idx, |c| {
-                    c.joins_attempted += 1;
-                    c.signatures += 1;
-                });
-                let request = JoinRequest {
-                    group_id: &event.group_id,
-                    nonce,
-                    timestamp: now_s,
-                    signature,
-                    room_type: RoomType::Voice,
-                };
-                if self
-                    .service
-                    .join(user, &request, UnixMicros(unix_us))
-                    .is_ok()
-                {
-                    self.track_peaks();
-                }
-            }
-        }
-    }
-
-    /// Peaks are taken inside the statistics window only.
-    #[inline]
-    fn track_peaks(&mut self) {
-        if self.service.observer().in_window {
-            self.rooms_peak = self.rooms_peak.max(self.service.active_rooms() as u64);
-            self.members_peak = self.members_peak.max(self.service.active_members());
-        }
-    }
-
-    /// Flushes the open second into the peaks (at the end of the run).
-    pub(super) fn close_second(&mut self) {
-        self.close_open_second();
-    }
-
     /// The quota day an instant falls on for an app (for the report).
     pub(super) fn quota_day_of(&self, app: AppIdx, t: Ticks) -> QuotaDay {
         self.service.quota_day(app, UnixMicros(self.unix_us(t)))
     }
-}
-
-/// V2-encodes a histogram (no compression: the log writer compresses).
-fn encode(histogram: &Histogram<u64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let _ = V2Serializer::new().serialize(histogram, &mut out);
-    out
 }
