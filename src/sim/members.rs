@@ -4,6 +4,7 @@
 //! user, see [`super::event`]), so this slab holds few entries and stays in
 //! cache.
 
+use super::event::MAX_INDEX;
 use crate::rules::UserIdx;
 use crate::workload::ReconnectPlan;
 
@@ -37,6 +38,12 @@ impl PendingMembers {
                 slot
             }
             None => {
+                // Queued events carry the slot in 30 bits; that many pending
+                // members (50 GB of them) cannot happen, but must not alias.
+                assert!(
+                    self.slots.len() <= MAX_INDEX as usize,
+                    "more than 2^30 members pending"
+                );
                 self.slots.push(member);
                 (self.slots.len() - 1) as u32
             }
