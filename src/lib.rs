@@ -8,6 +8,7 @@
 //! fit: one workload, two clocks, one report.
 
 pub mod bench;
+pub mod cache;
 pub mod cli;
 pub mod report;
 pub mod rules;

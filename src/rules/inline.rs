@@ -86,6 +86,42 @@ impl<T: Copy + Default + PartialEq, const N: usize> InlineVec<T, N> {
         self.len -= 1;
     }
 
+    /// Removes the first item equal to `item`, keeping the order of the
+    /// others; false if there is none.
+    ///
+    /// Inline, the search and the shift run over all `N` places with
+    /// selects instead of branches: the position is random (whichever
+    /// member leaves), so a branchy search mispredicts about once per call,
+    /// and a variable-length shift is a `memmove` call.
+    #[inline]
+    pub(crate) fn remove_item(&mut self, item: T) -> bool {
+        let len = self.len();
+        if len > N {
+            let Some(pos) = self.as_slice().iter().position(|&x| x == item) else {
+                return false;
+            };
+            self.remove(pos);
+            return true;
+        }
+        let mut pos = N;
+        for i in (0..N).rev() {
+            if i < len && self.inline[i] == item {
+                pos = i;
+            }
+        }
+        if pos == N {
+            return false;
+        }
+        for i in 0..N - 1 {
+            let next = self.inline[i + 1];
+            if i >= pos {
+                self.inline[i] = next;
+            }
+        }
+        self.len -= 1;
+        true
+    }
+
     /// Replaces the contents with `items`.
     #[inline]
     pub(crate) fn set(&mut self, items: &[T]) {
@@ -138,14 +174,16 @@ mod tests {
     enum Op {
         Push(u8),
         Remove(usize),
+        RemoveItem(u8),
         Set(Vec<u8>),
         Clear,
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            4 => any::<u8>().prop_map(Op::Push),
+            4 => (0u8..8).prop_map(Op::Push),
             3 => any::<usize>().prop_map(Op::Remove),
+            3 => (0u8..8).prop_map(Op::RemoveItem),
             1 => prop::collection::vec(any::<u8>(), 0..10).prop_map(Op::Set),
             1 => Just(Op::Clear),
         ]
@@ -168,6 +206,13 @@ mod tests {
                         reference.remove(i);
                     }
                     Op::Remove(_) => {}
+                    Op::RemoveItem(x) => {
+                        let found = reference.iter().position(|&y| y == x);
+                        if let Some(i) = found {
+                            reference.remove(i);
+                        }
+                        prop_assert_eq!(v.remove_item(x), found.is_some());
+                    }
                     Op::Set(items) => {
                         v.set(&items);
                         reference = items;

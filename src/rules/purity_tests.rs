@@ -3,10 +3,12 @@
 //! compile time and searched for the APIs that would.
 
 /// Every source file of the module except this one.
-const SOURCES: [(&str, &str); 18] = [
+const SOURCES: [(&str, &str); 20] = [
     ("app.rs", include_str!("app.rs")),
     ("chunked.rs", include_str!("chunked.rs")),
+    ("group_index.rs", include_str!("group_index.rs")),
     ("handles.rs", include_str!("handles.rs")),
+    ("hints.rs", include_str!("hints.rs")),
     ("inline.rs", include_str!("inline.rs")),
     ("mod.rs", include_str!("mod.rs")),
     ("model_tests.rs", include_str!("model_tests.rs")),

@@ -1,5 +1,5 @@
 //! Active rooms: a slab of room records with a free list, found by
-//! (appId, groupId) through a `hashbrown::HashTable` of slab indexes.
+//! (appId, groupId) through a [`GroupIndex`] of slab indexes.
 //!
 //! A record is free exactly when its member list is empty, because a room
 //! is destroyed exactly when its last member leaves. The groupId (up to
@@ -13,9 +13,9 @@
 
 use std::hash::Hasher;
 
-use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
+use super::group_index::GroupIndex;
 use super::handles::{AppIdx, RoomIdx, UserIdx};
 use super::inline::InlineVec;
 use super::request::RoomType;
@@ -33,14 +33,17 @@ pub(crate) const MEMBERS_INLINE: usize = 10;
 
 /// Aligned to a cache line so a record (128 bytes) spans exactly two lines
 /// instead of straddling three: at 100,000+ rooms every line is a miss.
-#[repr(align(64))]
+/// The first line holds what every join and leave reads (members, app);
+/// the second what a lookup by key, a creation and a destruction read, so
+/// a leave that does not empty the room touches one line.
+#[repr(C, align(64))]
 pub(crate) struct Room {
-    hash: u64,
-    pub(crate) created_at: UnixMicros,
+    pub(crate) members: InlineVec<UserIdx, MEMBERS_INLINE>,
     pub(crate) app: AppIdx,
     pub(crate) room_type: RoomType,
+    hash: u64,
+    pub(crate) created_at: UnixMicros,
     group_id: InlineVec<u8, GROUP_INLINE>,
-    pub(crate) members: InlineVec<UserIdx, MEMBERS_INLINE>,
 }
 
 impl Room {
@@ -67,7 +70,7 @@ impl Room {
 pub(crate) struct RoomTable {
     rooms: Vec<Room>,
     free: Vec<u32>,
-    by_group: HashTable<u32>,
+    by_group: GroupIndex,
 }
 
 /// The index hash of (app, groupId).
@@ -79,17 +82,59 @@ pub(crate) fn group_hash(app: AppIdx, group_id: &str) -> u64 {
     h.finish()
 }
 
+/// `a == b` for short byte strings, eight bytes at a time: a groupId is
+/// compared on every join that finds its room, and `==` on slices calls
+/// `memcmp`, whose call costs more than comparing twenty bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, rest_a)), Some((y, rest_b))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (rest_a, rest_b);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 impl RoomTable {
     /// The active room of (app, groupId) whose hash is `hash`.
     #[inline]
     pub(crate) fn find(&self, hash: u64, app: AppIdx, group_id: &str) -> Option<RoomIdx> {
         let rooms = &self.rooms;
         self.by_group
-            .find(hash, |&i| {
+            .find(hash, |i| {
                 let r = &rooms[i as usize];
-                r.app == app && r.group_id.as_slice() == group_id.as_bytes()
+                r.app == app && same_bytes(r.group_id.as_slice(), group_id.as_bytes())
             })
-            .map(|&i| RoomIdx(i))
+            .map(RoomIdx)
+    }
+
+    /// The index entry a lookup of `hash` starts at (a prefetch target).
+    #[inline]
+    pub(crate) fn index_slot(&self, hash: u64) -> &u64 {
+        self.by_group.slot_of(hash)
+    }
+
+    /// The room a lookup of `hash` will most likely find, judged by the
+    /// index alone (a prefetch target).
+    #[inline]
+    pub(crate) fn likely(&self, hash: u64) -> Option<&Room> {
+        self.by_group
+            .probe(hash)
+            .and_then(|i| self.rooms.get(i as usize))
+    }
+
+    /// The room `room` if its slot exists, active or not (a prefetch
+    /// target; never read for its contents).
+    #[inline]
+    pub(crate) fn slot(&self, room: RoomIdx) -> Option<&Room> {
+        self.rooms.get(room.index())
     }
 
     /// Creates an empty room record for a first member that the caller
@@ -135,9 +180,7 @@ impl RoomTable {
         let r = &mut self.rooms[index as usize];
         r.members
             .reserve_total(reserve.min(KEEP_BUFFER_BYTES / size_of::<UserIdx>()));
-        let rooms = &self.rooms;
-        self.by_group
-            .insert_unique(hash, index, |&i| rooms[i as usize].hash);
+        self.by_group.insert(hash, index);
         RoomIdx(index)
     }
 
@@ -146,9 +189,8 @@ impl RoomTable {
     pub(crate) fn free(&mut self, room: RoomIdx) {
         let r = &mut self.rooms[room.index()];
         debug_assert!(r.members.is_empty());
-        if let Ok(entry) = self.by_group.find_entry(r.hash, |&i| i == room.0) {
-            entry.remove();
-        }
+        let removed = self.by_group.remove(r.hash, room.0);
+        debug_assert!(removed, "{room:?} was not indexed");
         r.group_id.clear(KEEP_BUFFER_BYTES);
         r.members.clear(KEEP_BUFFER_BYTES);
         self.free.push(room.0);
@@ -219,7 +261,29 @@ mod tests {
     }
 
     #[test]
+    fn same_bytes_is_slice_equality() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"a",
+            b"members-1",
+            b"members-2",
+            b"members-12345678",
+            b"members-12345679",
+            "群-1".as_bytes(),
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_room_record_stays_small() {
         assert_eq!(size_of::<Room>(), 128);
+        // What a leave reads is in the first line.
+        let members_end =
+            std::mem::offset_of!(Room, members) + size_of::<InlineVec<UserIdx, MEMBERS_INLINE>>();
+        assert!(members_end <= 64 && std::mem::offset_of!(Room, app) < 64);
     }
 }

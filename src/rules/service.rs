@@ -328,11 +328,8 @@ impl<O: RoomObserver> RoomService<O> {
         let app = &mut self.apps[app_idx.index()];
         let r = self.rooms.get_mut(room);
         // Order is kept (openIdList is in join order); rooms are small.
-        if let Some(pos) = r.members().iter().position(|&m| m == user) {
-            r.members.remove(pos);
-        } else {
-            debug_assert!(false, "{user:?} is seated in {room:?} but not a member");
-        }
+        let found = r.members.remove_item(user);
+        debug_assert!(found, "{user:?} is seated in {room:?} but not a member");
         let remaining = r.members.len() as u32;
         self.active_members -= 1;
         app.active_members -= 1;

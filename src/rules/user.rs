@@ -7,7 +7,8 @@
 //! HMAC; logging in again replaces it, so a client still signing with the
 //! old key is refused), and its openid. The openid is stored once; the
 //! signers and openids are kept in chunks ([`super::chunked`]) so growth
-//! never leaves half a column unused. The
+//! never leaves half a column unused, and signer chunks exist only where
+//! some user has logged in. The
 //! openid index is a `hashbrown::HashTable` of slot numbers whose hash is
 //! recomputed from the stored openid, so it costs about 5 bytes a user
 //! rather than a second copy of the string. Freed slots are reused by the
@@ -18,7 +19,7 @@ use std::hash::Hasher;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
-use super::chunked::ChunkedVec;
+use super::chunked::{ChunkedVec, LazyColumn};
 use super::handles::{AppIdx, RoomIdx, UserIdx};
 use crate::signature::Signer;
 
@@ -74,7 +75,7 @@ pub const MAX_USERS: u32 = u32::MAX - 2;
 #[derive(Default)]
 pub(crate) struct UserTable {
     seats: Vec<UserSeat>,
-    signers: ChunkedVec<Option<Signer>>,
+    signers: LazyColumn<Signer>,
     openids: ChunkedVec<Box<str>>,
     free: Vec<u32>,
     by_openid: HashTable<u32>,
@@ -112,7 +113,6 @@ impl UserTable {
                     return Err(UserError::TooManyUsers { max: MAX_USERS });
                 }
                 self.seats.push(seat);
-                self.signers.push(None);
                 self.openids.push(openid.into());
                 (self.seats.len() - 1) as u32
             }
@@ -134,7 +134,7 @@ impl UserTable {
         if let Ok(entry) = self.by_openid.find_entry(hash, |&i| i == user.0) {
             entry.remove();
         }
-        *self.signers.get_mut(user.index()) = None;
+        self.signers.set(user.index(), None);
         *self.openids.get_mut(user.index()) = Box::default();
         self.seats[user.index()].seat = Seat::FREE;
         self.free.push(user.0);
@@ -162,6 +162,13 @@ impl UserTable {
         seat
     }
 
+    /// The seat record of slot `user`, live or not, if the slot exists
+    /// (for cache hints: a free slot's seat names no room).
+    #[inline]
+    pub(crate) fn seat_slot(&self, user: UserIdx) -> Option<&UserSeat> {
+        self.seats.get(user.index())
+    }
+
     /// Seats `user` in `room`, or in none.
     #[inline]
     pub(crate) fn set_room(&mut self, user: UserIdx, room: Option<RoomIdx>) {
@@ -179,13 +186,20 @@ impl UserTable {
     /// The signer of the user's current key, if it has logged in.
     #[inline]
     pub(crate) fn signer(&self, user: UserIdx) -> Option<&Signer> {
-        self.signers.get(user.index()).as_ref()
+        self.signers.get(user.index())
+    }
+
+    /// Where the user's signer is kept, if anywhere, without reading it
+    /// (a prefetch target).
+    #[inline]
+    pub(crate) fn signer_place(&self, user: UserIdx) -> Option<&Option<Signer>> {
+        self.signers.place(user.index())
     }
 
     /// Replaces the user's key. Panics on a removed handle.
     pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
         self.seat(user);
-        *self.signers.get_mut(user.index()) = Some(signer);
+        self.signers.set(user.index(), Some(signer));
     }
 
     /// The openid of a live `user`. Panics on a removed handle.

@@ -51,13 +51,13 @@ pub fn check_nonce(nonce: &str) -> Result<(), InputError> {
     if nonce.is_empty() {
         return Err(InputError::EmptyNonce);
     }
-    // Only text outside ASCII can make the UTF-16 count differ from the
-    // byte count, so the common case avoids the re-encoding walk.
-    let units = if nonce.len() <= MAX_NONCE_UNITS {
-        nonce.len().min(nonce.encode_utf16().count())
-    } else {
-        nonce.encode_utf16().count()
-    };
+    // A character takes at least as many UTF-8 bytes as UTF-16 units, so a
+    // short enough byte length settles it without the re-encoding walk
+    // (the common case: every join checks its nonce).
+    if nonce.len() <= MAX_NONCE_UNITS {
+        return Ok(());
+    }
+    let units = nonce.encode_utf16().count();
     if units > MAX_NONCE_UNITS {
         return Err(InputError::NonceTooLong { units });
     }

@@ -4,15 +4,28 @@
 //!
 //! Time is in ticks (microseconds) since the run's origin, which is the
 //! scenario's start minus the warm-start pre-roll. Arrivals are generated
-//! lazily, one pending per workload, outside the queue; the queue holds the
-//! members' next steps (join after a stagger, leave, drop, rejoin).
+//! lazily, a few parties ahead per workload ([`super::lookahead`]), outside
+//! the queue; the queue holds the members' next steps (join after a
+//! stagger, drop, rejoin, final leave; see [`super::event`]).
+//!
+//! Most of the loop's time at scale is waiting for memory, so it hints the
+//! room service about what it will touch a few events ahead: the leaves
+//! next in the queue, the joins of the parties drawn ahead (see
+//! `RoomService::prefetch_*`).
+//!
+//! * `intervals` — report intervals, the busiest second, peaks.
+//! * `trace` — replaying a recorded trace.
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
+mod intervals;
+mod trace;
+
 use rustc_hash::FxHashMap;
 
 use super::Stopwatch;
-use super::backend::{Backend, NONCE_LEN, latency_histogram};
+use super::backend::{Backend, NONCE_LEN};
+use super::event::Event;
+use super::lookahead::{Ahead, ROOM_HINT_AT, Upcoming};
+use super::members::{Member, PendingMembers};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
 use super::users::UserPool;
@@ -20,36 +33,27 @@ use crate::report::timeseries::IntervalRow;
 use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
 };
-use crate::scenario::{Scenario, TraceEvent, TraceEventKind};
+use crate::scenario::{Scenario, TraceEvent};
 use crate::signature::Signature;
-use crate::workload::groups::{MAX_GROUP_NAME, group_name};
 use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
 
-/// What a member does next when its queued event fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Join,
-    Drop,
-    Leave,
-}
+/// How far ahead in the queue a leave's user (then room) is prefetched.
+const SEAT_AHEAD: usize = 4;
+const ROOM_AHEAD: usize = 2;
 
-/// A member of a party, from its arrival to its final leave.
-#[derive(Debug, Clone, Copy)]
-struct Member {
-    user: UserIdx,
-    workload: u32,
-    step: Step,
-    group: u64,
-    /// Stay still ahead (after a drop, what is left of it).
-    stay_us: u64,
-    reconnect: Option<ReconnectPlan>,
-}
+/// The nonce of joins to an app that neither checks signatures nor
+/// remembers nonces.
+const CONSTANT_NONCE: &str = "0";
 
 /// Per app, what the engine needs on every join.
 pub(super) struct AppRuntime {
     pub idx: AppIdx,
     pub app_id: String,
     pub verify: bool,
+    /// Whether joins need a random nonce: only when the rules check
+    /// signatures or remember nonces. Otherwise a constant does (the rules
+    /// still require a non-empty one), and no random draw is spent.
+    pub random_nonce: bool,
     pub tolerance_s: Option<u32>,
 }
 
@@ -68,8 +72,12 @@ pub struct StoredInterval {
 }
 
 /// Sources of arrivals: a workload's generator or a trace.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a run has a handful of sources; the generator is used on every arrival, so it stays inline rather than behind a pointer"
+)]
 pub(super) enum Source<'s> {
-    Generated(Box<WorkloadSource>),
+    Generated(WorkloadSource),
     Trace(TraceCursor<'s>),
 }
 
@@ -81,9 +89,12 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub sources: Vec<Source<'s>>,
     /// The next arrival of each source (ticks), `Ticks::MAX` when done.
     pub next_arrival: Vec<Ticks>,
+    /// Parties drawn ahead, per source (generated sources only).
+    ahead: Vec<Ahead>,
+    /// Whether any app checks signatures (so joins sign).
+    signs: bool,
     queue: EventQueue,
-    members: Vec<Member>,
-    free_members: Vec<u32>,
+    pending: PendingMembers,
     pub users: UserPool,
     pub backend: Backend,
     pub stopwatch: &'s mut W,
@@ -116,7 +127,11 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// Where the loop stopped (ticks).
     pub now: Ticks,
     /// Reused buffer of members joining on arrival.
-    scratch: Vec<u32>,
+    scratch: Vec<Member>,
+    /// Reused buffer of the nonce of the join being made.
+    nonce_text: String,
+    /// Reused buffer of the groupId of the party arriving.
+    party_name: String,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -135,15 +150,17 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let end = start + scenario.duration.as_micros() as u64;
         let interval_us = (scenario.report_interval.as_micros() as u64).max(1);
         let apps_len = apps.len();
+        let signs = apps.iter().any(|a| a.verify);
         let mut engine = Engine {
             scenario,
             service,
             apps,
             next_arrival: vec![Ticks::MAX; sources.len()],
+            ahead: (0..sources.len()).map(|_| Ahead::default()).collect(),
+            signs,
             sources,
             queue: EventQueue::new(),
-            members: Vec::new(),
-            free_members: Vec::new(),
+            pending: PendingMembers::default(),
             users: UserPool::new(apps_len),
             backend,
             stopwatch,
@@ -168,6 +185,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             trace_users: FxHashMap::default(),
             now: 0,
             scratch: Vec::new(),
+            nonce_text: String::with_capacity(NONCE_LEN),
+            party_name: String::new(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -181,13 +200,46 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         self.start_unix_us + (t as i64 - self.start as i64)
     }
 
-    /// The next arrival of source `i`, in ticks.
+    /// The next arrival of source `i`, in ticks. A generated source keeps
+    /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules
+    /// about their joins: the first step for the party drawn last time (its
+    /// key is computed now, see [`super::lookahead`]), the second for the
+    /// party [`ROOM_HINT_AT`] arrivals ahead.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
         let start = self.start as i64;
         match &mut self.sources[i] {
-            Source::Generated(src) => src
-                .next_arrival()
-                .map_or(Ticks::MAX, |rel| (start + rel).max(0) as Ticks),
+            Source::Generated(src) => {
+                let ahead = &mut self.ahead[i];
+                let app = self.apps[src.app].idx;
+                let drawn_before = ahead.len();
+                while ahead.wants_more() {
+                    let Some(rel) = src.next_arrival() else {
+                        ahead.done = true;
+                        break;
+                    };
+                    let (group, size) = src.party();
+                    let at = (start + rel).max(0) as Ticks;
+                    src.group_names.write(group, ahead.push(at, group, size));
+                }
+                // Parties drawn before this call get their key and the
+                // first hint (all of them at the start, one per call after).
+                for k in 0..drawn_before.max(1).min(ahead.len()) {
+                    if let Some((party, name)) = ahead.get_mut(k)
+                        && party.key.is_none()
+                    {
+                        let key = self.service.group_key(app, name);
+                        self.service.prefetch_group(key);
+                        party.key = Some(key);
+                    }
+                }
+                let hinted = ROOM_HINT_AT.min(ahead.len().saturating_sub(1));
+                if let Some((party, _)) = ahead.get_mut(hinted)
+                    && let Some(key) = party.key
+                {
+                    self.service.prefetch_group_room(key);
+                }
+                ahead.get_mut(0).map_or(Ticks::MAX, |(next, _)| next.at)
+            }
             Source::Trace(cursor) => cursor
                 .events
                 .get(cursor.next)
@@ -204,13 +256,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             if iterations.is_multiple_of(4096) && should_stop(self) {
                 return false;
             }
-            let queued = self.queue.peek_time().unwrap_or(Ticks::MAX);
             let (source, arrival) = self
                 .next_arrival
                 .iter()
                 .enumerate()
                 .min_by_key(|(_, t)| **t)
                 .map_or((0, Ticks::MAX), |(i, t)| (i, *t));
+            // Exact when the queue goes first; else only known to be later.
+            let queued = self.queue.next_time(arrival).unwrap_or(Ticks::MAX);
             let t = queued.min(arrival);
             if t >= self.end {
                 self.advance(self.end);
@@ -228,69 +281,20 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// Closes every report interval that ends at or before `t`, and opens
-    /// the statistics window when `t` reaches it.
-    #[inline]
-    fn advance(&mut self, t: Ticks) {
-        if !self.started && t >= self.start {
-            // The pre-roll's counts are not reported.
-            self.started = true;
-            self.service.observer_mut().interval = Default::default();
-            self.backend.latency.interval.reset();
-            self.interval_peak_per_s = 0;
-        }
-        if !self.service.observer().in_window && t >= self.window_from {
-            self.service.observer_mut().in_window = true;
-        }
-        while t >= self.next_row_end && self.next_row_end <= self.end {
-            let end = self.next_row_end;
-            self.close_interval(end);
-        }
-    }
-
-    /// Emits the row of the interval ending at `end`.
-    pub(super) fn close_interval(&mut self, end: Ticks) {
-        let start = end.saturating_sub(self.interval_us).max(self.start);
-        // The open second counts toward this interval too (it began in it).
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let now = UnixMicros(self.unix_us(end));
-        let quota_left = self
-            .apps
-            .iter()
-            .map(|app| {
-                let day = self.service.quota_day(app.idx, now);
-                u64::from(self.service.quota_status(app.idx, day).remaining())
-            })
-            .collect();
-        let counts = std::mem::take(&mut self.service.observer_mut().interval);
-        self.rows.push(IntervalRow {
-            time: super::format_instant(self.unix_us(start), self.scenario.start.offset()),
-            elapsed_s: (start - self.start) as f64 / 1e6,
-            rooms_active: self.service.active_rooms() as u64,
-            members_active: self.service.active_members(),
-            counts,
-            signatures_peak_per_s: self.interval_peak_per_s,
-            quota_left,
-        });
-        let histogram = std::mem::replace(&mut self.backend.latency.interval, latency_histogram());
-        self.hlog.push(StoredInterval {
-            start_us: start - self.start,
-            length_us: end - start,
-            encoded: encode(&histogram),
-        });
-        self.interval_peak_per_s = 0;
-        self.next_row_end = end + self.interval_us;
-    }
-
     /// A party of workload `source` arrives at `t`: its members are given
-    /// users and plans; those with no stagger try to join at once.
+    /// users and plans; those with no stagger try to join at once (after
+    /// the whole party is planned, so the draws do not depend on outcomes).
     fn arrive(&mut self, source: usize, t: Ticks) {
         let Source::Generated(src) = &mut self.sources[source] else {
             return self.replay(source, t);
         };
         let app = &self.apps[src.app];
         let (app_idx, logs_in) = (app.idx, app.verify);
-        let (group, size) = src.party();
+        let mut name = std::mem::take(&mut self.party_name);
+        let Some(Upcoming { group, size, .. }) = self.ahead[source].pop_into(&mut name) else {
+            self.party_name = name;
+            return;
+        };
         let mut now_joining = std::mem::take(&mut self.scratch);
         let mut previous = 0;
         for i in 0..size {
@@ -300,132 +304,127 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 self.users
                     .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
             else {
-                // The user table is full (billions of users): drop the member.
+                // The user table is full (a billion users): drop the member.
                 continue;
             };
             let member = Member {
                 user,
                 workload: source as u32,
-                step: Step::Join,
                 group,
                 stay_us: plan.stay_us,
                 reconnect: plan.reconnect,
             };
-            let slot = match self.free_members.pop() {
-                Some(slot) => {
-                    self.members[slot as usize] = member;
-                    slot
-                }
-                None => {
-                    self.members.push(member);
-                    (self.members.len() - 1) as u32
-                }
-            };
             if plan.join_after_us == 0 {
-                now_joining.push(slot);
+                now_joining.push(member);
             } else {
-                self.queue.push(t + plan.join_after_us, slot);
+                let slot = self.pending.insert(member);
+                self.queue
+                    .push(t + plan.join_after_us, Event::Join(slot).pack());
             }
         }
-        for &slot in &now_joining {
-            self.join(slot, t);
+        for member in &now_joining {
+            self.join(member, t, Some(&name));
         }
         now_joining.clear();
         self.scratch = now_joining;
+        self.party_name = name;
         self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
     }
 
-    /// A queued member event fires.
+    /// Queues `event` at `t`.
     #[inline]
-    fn step(&mut self, slot: u32, t: Ticks) {
-        match self.members[slot as usize].step {
-            Step::Join => self.join(slot, t),
-            Step::Drop => {
-                let m = &mut self.members[slot as usize];
+    fn schedule(&mut self, t: Ticks, event: Event) {
+        self.queue.push(t, event.pack());
+    }
+
+    /// A queued event fires.
+    #[inline]
+    fn step(&mut self, payload: u32, t: Ticks) {
+        self.hint_leaves();
+        match Event::unpack(payload) {
+            Event::Leave(user) => {
+                let user = UserIdx(user);
+                self.events += 1;
+                self.service.leave(user, UnixMicros(self.unix_us(t)));
+                let app = self.service.user_app(user);
+                self.users.release(app, user);
+            }
+            Event::Join(slot) => {
+                let member = self.pending.take(slot);
+                self.join(&member, t, None);
+            }
+            Event::Drop(slot) => {
+                let m = self.pending.get_mut(slot);
                 let plan = m.reconnect.take().unwrap_or(ReconnectPlan {
                     drop_after_us: 0,
                     delay_us: 0,
                 });
                 m.stay_us = m.stay_us.saturating_sub(plan.drop_after_us);
-                m.step = Step::Join;
                 let user = m.user;
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
-                self.queue.push(t + plan.delay_us, slot);
-            }
-            Step::Leave => {
-                let m = self.members[slot as usize];
-                self.events += 1;
-                self.service.leave(m.user, UnixMicros(self.unix_us(t)));
-                self.finish(slot);
+                self.schedule(t + plan.delay_us, Event::Join(slot));
             }
         }
     }
 
-    /// The member is done: its user returns to the pool, its slot is freed.
-    fn finish(&mut self, slot: u32) {
-        let m = self.members[slot as usize];
-        let app = self.app_of_workload(m.workload);
-        self.users.release(app, m.user);
-        self.free_members.push(slot);
-    }
-
+    /// Hints the rules about the leaves among the next queued events: the
+    /// first step [`SEAT_AHEAD`] events ahead, the second [`ROOM_AHEAD`]
+    /// ahead (see `RoomService::prefetch_user`).
     #[inline]
-    fn app_of_workload(&self, workload: u32) -> AppIdx {
-        match &self.sources[workload as usize] {
-            Source::Generated(src) => self.apps[src.app].idx,
-            Source::Trace(_) => AppIdx(0),
+    fn hint_leaves(&self) {
+        if let Some(Event::Leave(user)) = self.queue.peek_ahead(SEAT_AHEAD).map(Event::unpack) {
+            self.service.prefetch_user(UserIdx(user));
+        }
+        if let Some(Event::Leave(user)) = self.queue.peek_ahead(ROOM_AHEAD).map(Event::unpack) {
+            let user = UserIdx(user);
+            self.service.prefetch_users_room(user);
+            if self.signs {
+                // The pool hands out the user who left last first, so a
+                // leaving user is most likely the next to join: its signers
+                // (the backend's and the rules') will be read then.
+                self.backend.prefetch_signer(user);
+                self.service.prefetch_signer(user);
+            }
         }
     }
 
-    /// Counts one signature issued at `t` toward the per-second peak.
-    /// Seconds are calendar seconds (UNIX), so the busiest second reads as a
-    /// whole second on the clock.
-    #[inline]
-    fn count_signature(&mut self, t: Ticks) {
-        let second = self.unix_us(t).div_euclid(1_000_000);
-        if second != self.second {
-            self.close_open_second();
-            self.second = second;
+    /// `member` tries to join its group at `t`. Accepted, it is scheduled
+    /// to drop or leave; refused, its user returns to the pool. `group_id`
+    /// is its group's text when the caller has it (a party arriving).
+    fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>) {
+        if !matches!(self.sources[member.workload as usize], Source::Generated(_)) {
+            return;
         }
-        self.second_count += 1;
-    }
-
-    /// Folds the open second's count into the interval's and window's peaks.
-    fn close_open_second(&mut self) {
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let second_start_us = self.second * 1_000_000;
-        if second_start_us >= self.unix_us(self.window_from)
-            && self.second_count > self.window_peak_per_s.0
-        {
-            self.window_peak_per_s = (self.second_count, second_start_us);
-        }
-        self.second_count = 0;
-    }
-
-    /// Member `slot` tries to join its group at `t`.
-    fn join(&mut self, slot: u32, t: Ticks) {
-        let m = self.members[slot as usize];
-        let Source::Generated(src) = &mut self.sources[m.workload as usize] else {
+        self.events += 1;
+        self.count_signature(t);
+        let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
         let fault = src.fault();
         let app = &self.apps[src.app];
-        let mut group_buf = [0u8; MAX_GROUP_NAME];
-        let group_id = group_name(&src.name, m.group, &mut group_buf);
+        let group_id = match group_id {
+            Some(text) => text,
+            None => src.group_names.name(member.group),
+        };
         let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
         let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
-        let mut nonce_buf = [0u8; NONCE_LEN];
-        let nonce = self.backend.nonce(&mut nonce_buf);
+        let nonce = if app.random_nonce {
+            self.backend.nonce_into(&mut self.nonce_text);
+            &self.nonce_text
+        } else {
+            CONSTANT_NONCE
+        };
+        let user = member.user;
         let (timestamp, signature) = if app.verify {
             if fault == Some(Fault::StaleSessionKey) {
                 // A new wx.login replaced the key; the backend still signs
                 // with the old one this once, then learns the new one.
                 let key = self.backend.new_key();
-                self.service.login(m.user, &key);
+                self.service.login(user, &key);
                 let signed = self.backend.sign(
                     self.stopwatch,
-                    m.user,
+                    user,
                     &app.app_id,
                     group_id,
                     nonce,
@@ -433,12 +432,12 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     None,
                     app.tolerance_s,
                 );
-                self.backend.set_key(m.user, &key);
+                self.backend.set_key(user, &key);
                 (signed.timestamp, signed.signature)
             } else {
                 let signed = self.backend.sign(
                     self.stopwatch,
-                    m.user,
+                    user,
                     &app.app_id,
                     group_id,
                     nonce,
@@ -452,8 +451,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             (now_s, Signature([0; 32]))
         };
         let app_idx = app.idx;
-        self.events += 1;
-        self.count_signature(t);
         let recorder = self.service.observer_mut();
         recorder.count(app_idx, |c| {
             c.joins_attempted += 1;
@@ -469,21 +466,16 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             signature,
             room_type: RoomType::Voice,
         };
-        match self.service.join(m.user, &request, UnixMicros(unix_us)) {
+        match self.service.join(user, &request, UnixMicros(unix_us)) {
             Ok(_) => {
                 self.track_peaks();
-                let member = &mut self.members[slot as usize];
-                let due = match member.reconnect {
+                match member.reconnect {
                     Some(plan) => {
-                        member.step = Step::Drop;
-                        t + plan.drop_after_us
+                        let slot = self.pending.insert(*member);
+                        self.schedule(t + plan.drop_after_us, Event::Drop(slot));
                     }
-                    None => {
-                        member.step = Step::Leave;
-                        t + member.stay_us
-                    }
-                };
-                self.queue.push(due, slot);
+                    None => self.schedule(t + member.stay_us, Event::Leave(user.raw())),
+                }
             }
             Err(reject) => {
                 if let Reject::DailyQuotaExhausted { day, .. } = reject
@@ -494,111 +486,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         .entry((app_idx.raw(), day.0))
                         .or_default() += 1;
                 }
-                self.finish(slot);
+                self.users.release(app_idx, user);
             }
         }
-    }
-
-    /// The next row of trace `source` happens at `t`.
-    fn replay(&mut self, source: usize, t: Ticks) {
-        let Source::Trace(cursor) = &mut self.sources[source] else {
-            return;
-        };
-        let Some(event) = cursor.events.get(cursor.next) else {
-            return;
-        };
-        cursor.next += 1;
-        let app = &self.apps[event.app];
-        let (app_idx, verify) = (app.idx, app.verify);
-        let key = (app_idx.raw(), event.openid.clone());
-        let user = match self.trace_users.get(&key) {
-            Some(user) => *user,
-            None => {
-                let Ok(user) = self.service.add_user(app_idx, &event.openid) else {
-                    return;
-                };
-                if verify {
-                    let session_key = self.backend.new_key();
-                    self.service.login(user, &session_key);
-                    self.backend.set_key(user, &session_key);
-                }
-                self.trace_users.insert(key, user);
-                user
-            }
-        };
-        let unix_us = self.unix_us(t);
-        self.events += 1;
-        match event.kind {
-            TraceEventKind::Leave => {
-                self.service.leave(user, UnixMicros(unix_us));
-            }
-            TraceEventKind::Join => {
-                let app = &self.apps[event.app];
-                let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
-                let mut nonce_buf = [0u8; NONCE_LEN];
-                let nonce = self.backend.nonce(&mut nonce_buf);
-                let signature = if app.verify {
-                    self.backend
-                        .sign(
-                            self.stopwatch,
-                            user,
-                            &app.app_id,
-                            &event.group_id,
-                            nonce,
-                            now_s,
-                            None,
-                            None,
-                        )
-                        .signature
-                } else {
-                    Signature([0; 32])
-                };
-                self.count_signature(t);
-                self.service.observer_mut().count(app_idx, |c| {
-                    c.joins_attempted += 1;
-                    c.signatures += 1;
-                });
-                let request = JoinRequest {
-                    group_id: &event.group_id,
-                    nonce,
-                    timestamp: now_s,
-                    signature,
-                    room_type: RoomType::Voice,
-                };
-                if self
-                    .service
-                    .join(user, &request, UnixMicros(unix_us))
-                    .is_ok()
-                {
-                    self.track_peaks();
-                }
-            }
-        }
-    }
-
-    /// Peaks are taken inside the statistics window only.
-    #[inline]
-    fn track_peaks(&mut self) {
-        if self.service.observer().in_window {
-            self.rooms_peak = self.rooms_peak.max(self.service.active_rooms() as u64);
-            self.members_peak = self.members_peak.max(self.service.active_members());
-        }
-    }
-
-    /// Flushes the open second into the peaks (at the end of the run).
-    pub(super) fn close_second(&mut self) {
-        self.close_open_second();
     }
 
     /// The quota day an instant falls on for an app (for the report).
     pub(super) fn quota_day_of(&self, app: AppIdx, t: Ticks) -> QuotaDay {
         self.service.quota_day(app, UnixMicros(self.unix_us(t)))
     }
-}
-
-/// V2-encodes a histogram (no compression: the log writer compresses).
-fn encode(histogram: &Histogram<u64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let _ = V2Serializer::new().serialize(histogram, &mut out);
-    out
 }

@@ -2,8 +2,12 @@
 //! room rules on a virtual clock, a day in seconds, and gathers what the
 //! report needs.
 //!
-//! * [`queue`] — the pending-event queue (radix heap).
+//! * [`queue`] — the pending-event queue (a calendar queue), with
+//!   [`slots`], its ring of pooled chunks.
 //! * [`engine`] — the event loop.
+//! * [`event`] — what a queued event does, packed in 32 bits.
+//! * [`members`] — members with a staggered join or a drop still ahead.
+//! * [`lookahead`] — parties drawn a few arrivals early, for cache hints.
 //! * [`backend`] — the Mini Program backend that signs joins.
 //! * [`users`] — the user population, recycled.
 //! * [`recorder`] — the room service observer that counts.
@@ -16,9 +20,13 @@
 
 pub mod backend;
 pub mod engine;
+pub mod event;
+pub mod lookahead;
+pub mod members;
 pub mod outcome;
 pub mod queue;
 pub mod recorder;
+pub mod slots;
 pub mod users;
 
 use time::{OffsetDateTime, UtcOffset};
@@ -114,6 +122,7 @@ pub fn run<W: Stopwatch>(
             idx,
             app_id: app.app_id.clone(),
             verify: app.verify_signatures,
+            random_nonce: app.verify_signatures || app.nonce_replay,
             tolerance_s: settings.timestamp_tolerance_s,
         });
     }
@@ -136,20 +145,21 @@ pub fn run<W: Stopwatch>(
                 events: &trace.events,
                 next: 0,
             }),
-            _ => Source::Generated(Box::new(WorkloadSource::new(
+            _ => Source::Generated(WorkloadSource::new(
                 scenario.seed,
                 w,
                 start_tod,
                 -(preroll as i64),
                 duration_us,
-            ))),
+            )),
         })
         .collect();
 
-    let backend = backend::Backend::new(
+    let mut backend = backend::Backend::new(
         stream(scenario.seed, "backend", Purpose::Keys),
         stream(scenario.seed, "backend", Purpose::Nonces),
     );
+    backend.time_every(backend::TIMED_EVERY);
     let start_unix_us = (scenario.start.unix_timestamp_nanos() / 1000) as i64;
     let mut engine = Engine::new(
         scenario,

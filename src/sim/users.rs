@@ -6,6 +6,7 @@
 
 use crate::rules::{AppIdx, RoomObserver, RoomService, UserIdx};
 use crate::sim::backend::Backend;
+use crate::sim::event::MAX_INDEX;
 
 /// Free users per app.
 pub struct UserPool {
@@ -44,6 +45,11 @@ impl UserPool {
         let user = service
             .add_user(app, &openid)
             .map_err(|e| PoolError(e.to_string()))?;
+        if user.raw() > MAX_INDEX {
+            // Queued leaves carry the user in 30 bits (see `event`).
+            let _ = service.remove_user(user);
+            return Err(PoolError(format!("more than {MAX_INDEX} users at once")));
+        }
         if logs_in {
             let key = backend.new_key();
             service.login(user, &key);

@@ -1,7 +1,7 @@
 //! How a party picks its groupId: from a fixed pool, fresh every time, or
 //! reusing one of the most recent ones (rematches, "play again").
 //!
-//! Groups are numbered per workload; [`group_name`] turns a number into the
+//! Groups are numbered per workload; [`GroupNames`] turns a number into the
 //! groupId text (`<workload>-<number>`) without allocating.
 
 use std::collections::VecDeque;
@@ -71,24 +71,59 @@ impl GroupChooser {
     }
 }
 
-/// The longest groupId [`group_name`] writes: a workload name is at most
+/// The longest groupId [`GroupNames`] writes: a workload name is at most
 /// [`MAX_PREFIX`] bytes, then '-' and up to 20 digits.
 pub const MAX_GROUP_NAME: usize = MAX_PREFIX + 21;
 /// Workload names longer than this are cut in groupIds (not in reports).
 pub const MAX_PREFIX: usize = 64;
 
-/// Writes `<prefix>-<number>` into `buf` and returns it.
-#[inline]
-pub fn group_name<'b>(prefix: &str, number: u64, buf: &'b mut [u8; MAX_GROUP_NAME]) -> &'b str {
-    let mut cut = prefix.len().min(MAX_PREFIX);
-    while !prefix.is_char_boundary(cut) {
-        cut -= 1;
+/// The groupIds of one workload, `<prefix>-<number>`, written into one
+/// reused buffer that keeps the prefix: naming a group writes only its
+/// digits (every join names its group, twice with cache hints).
+#[derive(Debug, Clone)]
+pub struct GroupNames {
+    text: String,
+    prefix_len: usize,
+}
+
+impl GroupNames {
+    /// Names for groups of a workload called `prefix` (cut to
+    /// [`MAX_PREFIX`] bytes at a character boundary).
+    pub fn new(prefix: &str) -> Self {
+        let mut cut = prefix.len().min(MAX_PREFIX);
+        while !prefix.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut text = String::with_capacity(MAX_GROUP_NAME);
+        text.push_str(&prefix[..cut]);
+        text.push('-');
+        GroupNames {
+            prefix_len: text.len(),
+            text,
+        }
     }
-    let prefix = &prefix.as_bytes()[..cut];
-    buf[..prefix.len()].copy_from_slice(prefix);
-    let mut len = prefix.len();
-    buf[len] = b'-';
-    len += 1;
+
+    /// Writes the groupId of group `number` into `out`, replacing its text.
+    #[inline]
+    pub fn write(&self, number: u64, out: &mut String) {
+        out.clear();
+        out.push_str(&self.text[..self.prefix_len]);
+        push_digits(number, out);
+    }
+
+    /// The groupId of group `number`.
+    #[inline]
+    pub fn name(&mut self, number: u64) -> &str {
+        self.text.truncate(self.prefix_len);
+        push_digits(number, &mut self.text);
+        &self.text
+    }
+}
+
+/// Appends `number` in decimal. Pushing ASCII chars keeps the text UTF-8
+/// without re-checking it.
+#[inline]
+fn push_digits(number: u64, out: &mut String) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut n = number;
@@ -100,11 +135,9 @@ pub fn group_name<'b>(prefix: &str, number: u64, buf: &'b mut [u8; MAX_GROUP_NAM
             break;
         }
     }
-    let d = &digits[i..];
-    buf[len..len + d.len()].copy_from_slice(d);
-    len += d.len();
-    // A prefix cut at a char boundary plus ASCII stays UTF-8.
-    std::str::from_utf8(&buf[..len]).unwrap_or("group")
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 #[cfg(test)]
@@ -114,14 +147,17 @@ mod tests {
 
     #[test]
     fn names() {
-        let mut buf = [0u8; MAX_GROUP_NAME];
-        assert_eq!(group_name("matches", 42, &mut buf), "matches-42");
-        assert_eq!(
-            group_name("m", u64::MAX, &mut buf),
-            "m-18446744073709551615"
-        );
-        let long = "群".repeat(40);
-        let name = group_name(&long, 0, &mut buf).to_string();
+        let mut names = GroupNames::new("matches");
+        assert_eq!(names.name(42), "matches-42");
+        assert_eq!(names.name(7), "matches-7");
+        let mut out = String::from("old");
+        names.write(1234, &mut out);
+        assert_eq!(out, "matches-1234");
+        let mut m = GroupNames::new("m");
+        assert_eq!(m.name(u64::MAX), "m-18446744073709551615");
+        assert_eq!(m.name(0), "m-0");
+        let mut long = GroupNames::new(&"群".repeat(40));
+        let name = long.name(0).to_string();
         assert!(name.len() <= MAX_GROUP_NAME && name.ends_with("-0"));
     }
 

@@ -4,7 +4,7 @@
 //! purpose. The driver (virtual clock or wall clock) asks; this answers.
 
 use super::dist::{DurationDist, bounded, unit};
-use super::groups::GroupChooser;
+use super::groups::{GroupChooser, GroupNames};
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use crate::scenario::{Faults, PartySize, Workload};
@@ -117,6 +117,8 @@ struct Streams {
 pub struct WorkloadSource {
     /// The workload's name (the groupId prefix).
     pub name: String,
+    /// Its groupIds.
+    pub group_names: GroupNames,
     /// Index of its app in the scenario.
     pub app: usize,
     curve: RateCurve,
@@ -164,6 +166,7 @@ impl WorkloadSource {
         );
         WorkloadSource {
             name: workload.name.clone(),
+            group_names: GroupNames::new(&workload.name),
             app: workload.app,
             cursor: curve.cursor(),
             curve,

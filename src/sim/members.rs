@@ -1,0 +1,96 @@
+//! Members that have a plan still ahead of them: a staggered join not yet
+//! made, or a planned drop and rejoin. A member simply sitting in its room
+//! until its final leave has no record here (its leave event carries its
+//! user, see [`super::event`]), so this slab holds few entries and stays in
+//! cache.
+
+use super::event::MAX_INDEX;
+use crate::rules::UserIdx;
+use crate::workload::ReconnectPlan;
+
+/// A member of a party, as planned when the party arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Member {
+    pub user: UserIdx,
+    /// Index of its source (workload) in the engine.
+    pub workload: u32,
+    pub group: u64,
+    /// Stay still ahead (after a drop, what is left of it).
+    pub stay_us: u64,
+    pub reconnect: Option<ReconnectPlan>,
+}
+
+/// A slab of members with a free list; slots are reused last-freed first,
+/// so the few live entries stay on a few cache lines.
+#[derive(Default)]
+pub struct PendingMembers {
+    slots: Vec<Member>,
+    free: Vec<u32>,
+}
+
+impl PendingMembers {
+    /// Stores `member`, returning its slot.
+    #[inline]
+    pub fn insert(&mut self, member: Member) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = member;
+                slot
+            }
+            None => {
+                // Queued events carry the slot in 30 bits; that many pending
+                // members (50 GB of them) cannot happen, but must not alias.
+                assert!(
+                    self.slots.len() <= MAX_INDEX as usize,
+                    "more than 2^30 members pending"
+                );
+                self.slots.push(member);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The member in `slot`.
+    #[inline]
+    pub fn get_mut(&mut self, slot: u32) -> &mut Member {
+        &mut self.slots[slot as usize]
+    }
+
+    /// Takes the member out of `slot`, freeing it.
+    #[inline]
+    pub fn take(&mut self, slot: u32) -> Member {
+        self.free.push(slot);
+        self.slots[slot as usize]
+    }
+
+    /// Slots ever allocated (the most members pending at once).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(user: u32) -> Member {
+        Member {
+            user: UserIdx(user),
+            workload: 0,
+            group: 7,
+            stay_us: 1,
+            reconnect: None,
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_last_freed_first() {
+        let mut p = PendingMembers::default();
+        let a = p.insert(member(1));
+        let b = p.insert(member(2));
+        assert_eq!(p.take(a).user, UserIdx(1));
+        assert_eq!(p.insert(member(3)), a);
+        assert_eq!(p.get_mut(b).user, UserIdx(2));
+        assert_eq!(p.capacity(), 2);
+    }
+}
