@@ -417,36 +417,29 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         };
         let user = member.user;
         let (timestamp, signature) = if app.verify {
-            if fault == Some(Fault::StaleSessionKey) {
-                // A new wx.login replaced the key; the backend still signs
-                // with the old one this once, then learns the new one.
+            // A stale session key: a new wx.login replaced the key; the
+            // backend still signs with the old one this once, then learns
+            // the new one. Every other fault is the backend's own doing.
+            let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
                 let key = self.backend.new_key();
                 self.service.login(user, &key);
-                let signed = self.backend.sign(
-                    self.stopwatch,
-                    user,
-                    &app.app_id,
-                    group_id,
-                    nonce,
-                    now_s,
-                    None,
-                    app.tolerance_s,
-                );
+                key
+            });
+            let signing_fault = if relogin.is_some() { None } else { fault };
+            let signed = self.backend.sign(
+                self.stopwatch,
+                user,
+                &app.app_id,
+                group_id,
+                nonce,
+                now_s,
+                signing_fault,
+                app.tolerance_s,
+            );
+            if let Some(key) = relogin {
                 self.backend.set_key(user, &key);
-                (signed.timestamp, signed.signature)
-            } else {
-                let signed = self.backend.sign(
-                    self.stopwatch,
-                    user,
-                    &app.app_id,
-                    group_id,
-                    nonce,
-                    now_s,
-                    fault,
-                    app.tolerance_s,
-                );
-                (signed.timestamp, signed.signature)
             }
+            (signed.timestamp, signed.signature)
         } else {
             (now_s, Signature([0; 32]))
         };
