@@ -52,6 +52,17 @@ stay = { exponential = "2m" }
 faults = { wrong_signature = 0.05 }
 "#;
 
+/// Runs `voipsim simulate SCENARIO --out OUT`.
+fn simulate_into(scenario: &Path, out: &Path) -> std::process::Output {
+    voipsim()
+        .arg("simulate")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn write_scenario(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("scenario.toml");
     fs::write(&path, text).unwrap();
@@ -63,13 +74,7 @@ fn writes_a_report_that_matches_its_schema() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), SMALL);
     let out = dir.path().join("report");
-    let output = voipsim()
-        .arg("simulate")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = simulate_into(&scenario, &out);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -171,13 +176,7 @@ fn a_failed_threshold_exits_1_after_writing_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), &SMALL.replace("< 50%", "< 0.0001%"));
     let out = dir.path().join("r");
-    let output = voipsim()
-        .arg("simulate")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = simulate_into(&scenario, &out);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("FAIL `"));
     let s = summary(&out);

@@ -68,19 +68,7 @@ impl GroupIndex {
     /// will find, without comparing keys (for prefetching).
     #[inline]
     pub(crate) fn probe(&self, hash: u64) -> Option<u32> {
-        let tag = tag_of(hash);
-        let mask = self.mask();
-        let mut i = self.home(tag);
-        loop {
-            let e = self.entries[i];
-            if e == EMPTY {
-                return None;
-            }
-            if (e >> 32) as u32 == tag {
-                return Some(e as u32);
-            }
-            i = (i + 1) & mask;
-        }
+        self.find(hash, |_| true)
     }
 
     /// The room of the key hashed to `hash` for which `is_key` holds.
