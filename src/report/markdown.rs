@@ -38,6 +38,17 @@ pub fn nanos(ns: f64) -> String {
     }
 }
 
+/// A figure as people read it: whole numbers as they are, others to four
+/// significant digits (the exact value is in `summary.json`).
+fn readable(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
 /// The summary as Markdown; `report_dir` is mentioned when given.
 pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
     let mut out = String::new();
@@ -173,7 +184,7 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
             s.thresholds.len()
         );
         for t in &s.thresholds {
-            let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+            let observed = t.observed.map_or("n/a".to_string(), readable);
             let _ = writeln!(
                 out,
                 "- {} `{}` (observed {observed})",
@@ -192,6 +203,14 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
 mod tests {
     use super::*;
     use crate::report::summary::ThresholdResult;
+
+    #[test]
+    fn readable_figures() {
+        assert_eq!(readable(0.029166146704270347), "0.02917");
+        assert_eq!(readable(301.0), "301");
+        assert_eq!(readable(1234.5678), "1235");
+        assert_eq!(readable(0.0), "0");
+    }
 
     #[test]
     fn thousands_separators() {
