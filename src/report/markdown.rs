@@ -81,7 +81,7 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
     let j = &s.joins;
     let _ = writeln!(
         out,
-        "- **Joins**: {} attempted, {} accepted ({}); {} bounced off full rooms ({}), {} refused for the daily quota, {} for signatures or timestamps.",
+        "- **Joins**: {} attempted, {} accepted ({}); {} bounced off full rooms ({}), {} refused for the daily quota, {} for signatures or timestamps{}.",
         thousands(j.attempted),
         thousands(j.accepted),
         percent(j.accepted, j.attempted),
@@ -94,6 +94,10 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
                 + j.rejected.replayed_nonce
                 + j.rejected.invalid_request
         ),
+        match j.rejected.already_in_room {
+            0 => String::new(),
+            n => format!(", {} because the user was already in a room", thousands(n)),
+        },
     );
     let _ = writeln!(
         out,
