@@ -11,9 +11,6 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 use super::rng::Stream;
 use crate::scenario::Distribution as Spec;
 
-/// z such that P(Z ≤ z) = 0.95 for a standard normal Z.
-const Z95: f64 = 1.644_853_626_951_472_2;
-
 /// A distribution of durations, in microseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DurationDist {
@@ -30,15 +27,6 @@ pub enum DurationDist {
 }
 
 impl DurationDist {
-    /// A log-normal given by its median and 95th percentile (how people
-    /// describe stays: "typically 5 minutes, rarely over 30").
-    /// `p95` must exceed `median`, both positive; the scenario layer checks.
-    pub fn lognormal_from_median_p95(median_us: f64, p95_us: f64) -> Self {
-        let mu = median_us.max(1.0).ln();
-        let sigma = ((p95_us.max(median_us + 1.0)).ln() - mu) / Z95;
-        DurationDist::LogNormal { mu, sigma }
-    }
-
     /// An empirical distribution; the values are sorted for quantiles.
     pub fn empirical(mut values: Vec<u64>) -> Self {
         values.sort_unstable();
@@ -94,8 +82,13 @@ impl From<&Spec> for DurationDist {
             Spec::Exponential { mean } => DurationDist::Exponential {
                 mean_us: us(mean) as f64,
             },
-            Spec::LogNormal { median, p95 } => {
-                DurationDist::lognormal_from_median_p95(us(median) as f64, us(p95) as f64)
+            Spec::LogNormal { .. } => {
+                // The spec's parameters are in ln-seconds; samples are µs.
+                let (mu_s, sigma) = spec.lognormal_params().unwrap_or((0.0, 0.0));
+                DurationDist::LogNormal {
+                    mu: mu_s + 1e6f64.ln(),
+                    sigma,
+                }
             }
             Spec::Uniform { min, max } => DurationDist::Uniform {
                 min_us: us(min),
@@ -159,7 +152,10 @@ mod tests {
 
     #[test]
     fn lognormal_median_and_p95_come_back() {
-        let d = DurationDist::lognormal_from_median_p95(300e6, 1800e6);
+        let d = DurationDist::from(&Spec::LogNormal {
+            median: std::time::Duration::from_secs(300),
+            p95: std::time::Duration::from_secs(1800),
+        });
         let mut rng = stream(3, "t", Purpose::Stay);
         let mut v: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng)).collect();
         v.sort_unstable();
