@@ -36,7 +36,7 @@ pub struct SimulateArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The report folder (default: `reports/<scenario name>/`).
+    /// The report folder (default: reports/NAME/, NAME being the scenario's name).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No progress bar and no summary on stdout (the files are still written).
