@@ -73,7 +73,14 @@ impl GroupIndex {
 
     /// The room of the key hashed to `hash` for which `is_key` holds.
     #[inline]
-    pub(crate) fn find(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, hash: u64, is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.position(hash, is_key).map(|i| self.entries[i] as u32)
+    }
+
+    /// Where the entry of the key hashed to `hash` for which `is_key` holds
+    /// sits: the probe run from its home slot up to the first empty one.
+    #[inline]
+    fn position(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<usize> {
         let tag = tag_of(hash);
         let mask = self.mask();
         let mut i = self.home(tag);
@@ -83,7 +90,7 @@ impl GroupIndex {
                 return None;
             }
             if (e >> 32) as u32 == tag && is_key(e as u32) {
-                return Some(e as u32);
+                return Some(i);
             }
             i = (i + 1) & mask;
         }
@@ -119,19 +126,10 @@ impl GroupIndex {
     /// Removes `room`, filed under `hash`. Later entries of the probe run
     /// move back into the hole when that keeps them reachable.
     pub(crate) fn remove(&mut self, hash: u64, room: u32) -> bool {
-        let tag = tag_of(hash);
+        let Some(i) = self.position(hash, |r| r == room) else {
+            return false;
+        };
         let mask = self.mask();
-        let mut i = self.home(tag);
-        loop {
-            let e = self.entries[i];
-            if e == EMPTY {
-                return false;
-            }
-            if e as u32 == room && (e >> 32) as u32 == tag {
-                break;
-            }
-            i = (i + 1) & mask;
-        }
         let mut hole = i;
         let mut j = i;
         loop {

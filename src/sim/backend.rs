@@ -143,25 +143,23 @@ impl Backend {
         }
     }
 
-    /// Signs a join for `user` at `now_s` (UNIX seconds), committing
-    /// `fault`, and records how long the signature took.
+    /// Signs a join for `user` (`join.timestamp` is the current UNIX
+    /// second), committing `fault`, and records how long the signature took.
     /// `tolerance_s` is the app's timestamp tolerance (a stale timestamp is
     /// made older than it; an hour when the app has none).
-    #[allow(clippy::too_many_arguments)]
     pub fn sign<W: Stopwatch>(
         &mut self,
         stopwatch: &mut W,
         user: UserIdx,
-        app_id: &str,
-        group_id: &str,
-        nonce: &str,
-        now_s: u32,
+        join: JoinFields<'_>,
         fault: Option<Fault>,
         tolerance_s: Option<u32>,
     ) -> Signed {
         let timestamp = match fault {
-            Some(Fault::StaleTimestamp) => now_s.saturating_sub(tolerance_s.unwrap_or(3600) + 60),
-            _ => now_s,
+            Some(Fault::StaleTimestamp) => join
+                .timestamp
+                .saturating_sub(tolerance_s.unwrap_or(3600) + 60),
+            _ => join.timestamp,
         };
         // What the backend signs: with a millisecond timestamp the signed
         // digits differ from the seconds WeChat checks against.
@@ -170,10 +168,8 @@ impl Backend {
             _ => timestamp,
         };
         let fields = JoinFields {
-            app_id,
-            group_id,
-            nonce,
             timestamp: signed_timestamp,
+            ..join
         };
         let Some(signer) = self.signers.get(user.index()).and_then(Option::as_ref) else {
             // A user who never logged in: the client sends no valid signature.
@@ -224,6 +220,16 @@ mod tests {
         )
     }
 
+    /// A join to sign at UNIX second `timestamp`.
+    fn fields(timestamp: u32) -> JoinFields<'static> {
+        JoinFields {
+            app_id: "wx1",
+            group_id: "g",
+            nonce: "n",
+            timestamp,
+        }
+    }
+
     #[test]
     fn keys_and_nonces_look_like_wechats() {
         let mut b = backend();
@@ -251,25 +257,10 @@ mod tests {
         b.set_key(user, &key);
         let signer = Signer::new(&key);
         let mut clock = Ticker(0);
-        let fields = |ts| JoinFields {
-            app_id: "wx1",
-            group_id: "g",
-            nonce: "n",
-            timestamp: ts,
-        };
-        let ok = b.sign(&mut clock, user, "wx1", "g", "n", 1_700_000_000, None, None);
+        let ok = b.sign(&mut clock, user, fields(1_700_000_000), None, None);
         assert!(signer.verify(&fields(ok.timestamp), &ok.signature));
         for fault in [Fault::WrongSignature, Fault::MillisecondTimestamp] {
-            let bad = b.sign(
-                &mut clock,
-                user,
-                "wx1",
-                "g",
-                "n",
-                1_700_000_000,
-                Some(fault),
-                None,
-            );
+            let bad = b.sign(&mut clock, user, fields(1_700_000_000), Some(fault), None);
             assert_eq!(bad.timestamp, 1_700_000_000);
             assert!(
                 !signer.verify(&fields(bad.timestamp), &bad.signature),
@@ -279,10 +270,7 @@ mod tests {
         let stale = b.sign(
             &mut clock,
             user,
-            "wx1",
-            "g",
-            "n",
-            1_700_000_000,
+            fields(1_700_000_000),
             Some(Fault::StaleTimestamp),
             Some(300),
         );
@@ -300,7 +288,7 @@ mod tests {
         b.time_every(8);
         let mut clock = Ticker(0);
         for _ in 0..17 {
-            b.sign(&mut clock, UserIdx(0), "wx1", "g", "n", 1, None, None);
+            b.sign(&mut clock, UserIdx(0), fields(1), None, None);
         }
         // Signatures 0, 8 and 16; each timing reads the clock twice.
         assert_eq!(b.latency.window.len(), 3);

@@ -34,8 +34,9 @@ use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
 };
 use crate::scenario::{Scenario, TraceEvent};
-use crate::signature::Signature;
-use crate::workload::{Fault, ReconnectPlan, WorkloadSource};
+use crate::signature::{JoinFields, Signature};
+use crate::workload::groups::MAX_GROUP_NAME;
+use crate::workload::{Fault, FaultDraw, ReconnectPlan, WorkloadSource};
 
 /// How far ahead in the queue a leave's user (then room) is prefetched.
 const SEAT_AHEAD: usize = 4;
@@ -61,6 +62,8 @@ pub(super) struct AppRuntime {
 pub(super) struct TraceCursor<'s> {
     pub events: &'s [TraceEvent],
     pub next: usize,
+    /// The trace workload's `faults`, drawn per join row.
+    pub faults: FaultDraw,
 }
 
 /// A report interval's signing histogram, stored compactly (V2 encoding)
@@ -130,6 +133,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     scratch: Vec<Member>,
     /// Reused buffer of the nonce of the join being made.
     nonce_text: String,
+    /// Reused buffer for a queued member's groupId.
+    group_text: String,
     /// Reused buffer of the groupId of the party arriving.
     party_name: String,
 }
@@ -186,6 +191,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             now: 0,
             scratch: Vec::new(),
             nonce_text: String::with_capacity(NONCE_LEN),
+            group_text: String::with_capacity(MAX_GROUP_NAME),
             party_name: String::new(),
         };
         for i in 0..engine.sources.len() {
@@ -393,21 +399,50 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// to drop or leave; refused, its user returns to the pool. `group_id`
     /// is its group's text when the caller has it (a party arriving).
     fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>) {
-        if !matches!(self.sources[member.workload as usize], Source::Generated(_)) {
-            return;
-        }
-        self.events += 1;
-        self.count_signature(t);
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
         let fault = src.fault();
-        let app = &self.apps[src.app];
+        let app = src.app;
+        let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
-            None => src.group_names.name(member.group),
+            None => {
+                src.group_names.write(member.group, &mut written);
+                &written
+            }
         };
-        let unix_us = self.start_unix_us + (t as i64 - self.start as i64);
+        let accepted = self.attempt(member.user, app, group_id, fault, t);
+        self.group_text = written;
+        if accepted {
+            match member.reconnect {
+                Some(plan) => {
+                    let slot = self.pending.insert(*member);
+                    self.schedule(t + plan.drop_after_us, Event::Drop(slot));
+                }
+                None => self.schedule(t + member.stay_us, Event::Leave(member.user.raw())),
+            }
+        } else {
+            self.users.release(self.apps[app].idx, member.user);
+        }
+    }
+
+    /// One join attempt of `user` (of scenario app `app`) to `group_id` at
+    /// `t`, the way every join goes, generated or replayed: the backend
+    /// signs it (committing `fault`), the rules decide, the counters and
+    /// peaks follow. Returns whether the user is now in the room.
+    pub(super) fn attempt(
+        &mut self,
+        user: UserIdx,
+        app: usize,
+        group_id: &str,
+        fault: Option<Fault>,
+        t: Ticks,
+    ) -> bool {
+        self.events += 1;
+        self.count_signature(t);
+        let app = &self.apps[app];
+        let unix_us = self.unix_us(t);
         let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
         let nonce = if app.random_nonce {
             self.backend.nonce_into(&mut self.nonce_text);
@@ -415,7 +450,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         } else {
             CONSTANT_NONCE
         };
-        let user = member.user;
         let (timestamp, signature) = if app.verify {
             // A stale session key: a new wx.login replaced the key; the
             // backend still signs with the old one this once, then learns
@@ -426,16 +460,15 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 key
             });
             let signing_fault = if relogin.is_some() { None } else { fault };
-            let signed = self.backend.sign(
-                self.stopwatch,
-                user,
-                &app.app_id,
+            let fields = JoinFields {
+                app_id: &app.app_id,
                 group_id,
                 nonce,
-                now_s,
-                signing_fault,
-                app.tolerance_s,
-            );
+                timestamp: now_s,
+            };
+            let signed =
+                self.backend
+                    .sign(self.stopwatch, user, fields, signing_fault, app.tolerance_s);
             if let Some(key) = relogin {
                 self.backend.set_key(user, &key);
             }
@@ -462,13 +495,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         match self.service.join(user, &request, UnixMicros(unix_us)) {
             Ok(_) => {
                 self.track_peaks();
-                match member.reconnect {
-                    Some(plan) => {
-                        let slot = self.pending.insert(*member);
-                        self.schedule(t + plan.drop_after_us, Event::Drop(slot));
-                    }
-                    None => self.schedule(t + member.stay_us, Event::Leave(user.raw())),
-                }
+                true
             }
             Err(reject) => {
                 if let Reject::DailyQuotaExhausted { day, .. } = reject
@@ -479,7 +506,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         .entry((app_idx.raw(), day.0))
                         .or_default() += 1;
                 }
-                self.users.release(app_idx, user);
+                false
             }
         }
     }

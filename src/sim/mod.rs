@@ -33,8 +33,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::rules::{AppSettings, NonceReplay, RoomService};
 use crate::scenario::Scenario;
-use crate::workload::WorkloadSource;
 use crate::workload::rng::{Purpose, stream};
+use crate::workload::{FaultDraw, WorkloadSource};
 use engine::{AppRuntime, Engine, Source, TraceCursor};
 pub use outcome::Outcome;
 
@@ -144,6 +144,7 @@ pub fn run<W: Stopwatch>(
             crate::scenario::Arrivals::Trace(trace) => Source::Trace(TraceCursor {
                 events: &trace.events,
                 next: 0,
+                faults: FaultDraw::new(scenario.seed, w),
             }),
             _ => Source::Generated(WorkloadSource::new(
                 scenario.seed,

@@ -42,18 +42,11 @@ impl UserPool {
         let n = self.created[app.index()];
         self.created[app.index()] += 1;
         let openid = format!("o{}-{n}", app.index());
-        let user = service
-            .add_user(app, &openid)
-            .map_err(|e| PoolError(e.to_string()))?;
+        let user = register(service, backend, app, &openid, logs_in)?;
         if user.raw() > MAX_INDEX {
             // Queued leaves carry the user in 30 bits (see `event`).
             let _ = service.remove_user(user);
             return Err(PoolError(format!("more than {MAX_INDEX} users at once")));
-        }
-        if logs_in {
-            let key = backend.new_key();
-            service.login(user, &key);
-            backend.set_key(user, &key);
         }
         Ok(user)
     }
@@ -67,4 +60,25 @@ impl UserPool {
     pub fn created(&self) -> u64 {
         self.created.iter().sum()
     }
+}
+
+/// Adds a user to the service and, when `logs_in`, gives it a fresh session
+/// key that both the service and the backend know (as `wx.login` then
+/// `code2Session` would). Pooled and trace-replayed users both start here.
+pub fn register<O: RoomObserver>(
+    service: &mut RoomService<O>,
+    backend: &mut Backend,
+    app: AppIdx,
+    openid: &str,
+    logs_in: bool,
+) -> Result<UserIdx, PoolError> {
+    let user = service
+        .add_user(app, openid)
+        .map_err(|e| PoolError(e.to_string()))?;
+    if logs_in {
+        let key = backend.new_key();
+        service.login(user, &key);
+        backend.set_key(user, &key);
+    }
+    Ok(user)
 }

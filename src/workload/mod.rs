@@ -15,4 +15,4 @@ pub mod rate;
 pub mod rng;
 pub mod source;
 
-pub use source::{Fault, MemberPlan, ReconnectPlan, WorkloadSource};
+pub use source::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};

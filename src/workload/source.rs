@@ -109,7 +109,57 @@ struct Streams {
     stagger: Stream,
     stay: Stream,
     reconnect: Stream,
-    faults: Stream,
+}
+
+/// Which join attempts of a workload are made wrong on purpose: one draw
+/// per attempt from the workload's own fault stream, none when the
+/// workload has no faults. Generated workloads and replayed traces share it.
+#[derive(Debug, Clone)]
+pub struct FaultDraw {
+    /// Cumulative fault fractions in [`Fault::ALL`] order.
+    cumulative: [f64; 4],
+    any: bool,
+    stream: Stream,
+}
+
+impl FaultDraw {
+    pub fn new(seed: u64, workload: &Workload) -> Self {
+        let Faults {
+            wrong_signature,
+            millisecond_timestamp,
+            stale_timestamp,
+            stale_session_key,
+        } = workload.faults;
+        let mut acc = 0.0;
+        let cumulative = [
+            wrong_signature,
+            millisecond_timestamp,
+            stale_timestamp,
+            stale_session_key,
+        ]
+        .map(|f| {
+            acc += f;
+            acc
+        });
+        FaultDraw {
+            cumulative,
+            any: workload.faults.total() > 0.0,
+            stream: stream(seed, &workload.name, Purpose::Faults),
+        }
+    }
+
+    /// The fault of the next join attempt, if any.
+    #[inline]
+    pub fn draw(&mut self) -> Option<Fault> {
+        if !self.any {
+            return None;
+        }
+        let u = unit(&mut self.stream);
+        self.cumulative
+            .iter()
+            .position(|&limit| u < limit)
+            .map(|i| Fault::ALL[i])
+    }
 }
 
 /// A workload's generator.
@@ -128,9 +178,7 @@ pub struct WorkloadSource {
     stagger: DurationDist,
     stay: DurationDist,
     reconnect: Option<(f64, DurationDist)>,
-    /// Cumulative fault fractions in [`Fault::ALL`] order.
-    faults: [f64; 4],
-    has_faults: bool,
+    faults: FaultDraw,
     streams: Streams,
 }
 
@@ -140,23 +188,6 @@ impl WorkloadSource {
     /// `start_tod` seconds after local midnight.
     pub fn new(seed: u64, workload: &Workload, start_tod: f64, from_us: i64, to_us: i64) -> Self {
         let s = |p| stream(seed, &workload.name, p);
-        let Faults {
-            wrong_signature,
-            millisecond_timestamp,
-            stale_timestamp,
-            stale_session_key,
-        } = workload.faults;
-        let mut acc = 0.0;
-        let faults = [
-            wrong_signature,
-            millisecond_timestamp,
-            stale_timestamp,
-            stale_session_key,
-        ]
-        .map(|f| {
-            acc += f;
-            acc
-        });
         let curve = RateCurve::build(
             &workload.arrivals,
             &workload.bursts,
@@ -178,8 +209,7 @@ impl WorkloadSource {
                 .reconnect
                 .as_ref()
                 .map(|r| (r.probability, DurationDist::from(&r.delay))),
-            faults,
-            has_faults: workload.faults.total() > 0.0,
+            faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
                 groups: s(Purpose::Groups),
@@ -187,7 +217,6 @@ impl WorkloadSource {
                 stagger: s(Purpose::Stagger),
                 stay: s(Purpose::Stay),
                 reconnect: s(Purpose::Reconnect),
-                faults: s(Purpose::Faults),
             },
         }
     }
@@ -242,14 +271,7 @@ impl WorkloadSource {
     /// The fault of the next join attempt, if any.
     #[inline]
     pub fn fault(&mut self) -> Option<Fault> {
-        if !self.has_faults {
-            return None;
-        }
-        let u = unit(&mut self.streams.faults);
-        self.faults
-            .iter()
-            .position(|&limit| u < limit)
-            .map(|i| Fault::ALL[i])
+        self.faults.draw()
     }
 
     /// The longest time a member is likely to spend from its party's
