@@ -25,13 +25,14 @@ use std::time::Instant;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use voipsim::scenario::{Scenario, parse};
-use voipsim::sim::{Outcome, Stopwatch, run};
+use voipsim::sim::{Outcome, RunOptions, Stopwatch, run};
 
 fn main() {
     divan::main();
 }
 
 /// The real clock, as the CLI passes it.
+#[derive(Clone)]
 struct WallClock(Instant);
 
 impl Stopwatch for WallClock {
@@ -70,7 +71,7 @@ fn scenario(groups: u32, duration: &str, verify: bool) -> Scenario {
 
 fn simulate(scenario: &Scenario) -> Outcome {
     let mut clock = WallClock(Instant::now());
-    run(scenario, &mut clock, |_| {}, || false).unwrap_or_else(|e| panic!("{e}"))
+    run(scenario, RunOptions::default(), &mut clock, |_| {}, || false).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn bench_run(bencher: Bencher, scenario: Scenario, items: impl Fn(&Outcome) -> u64) {

@@ -42,9 +42,14 @@ pub struct SimulateArgs {
     /// No progress bar and no summary on stdout (the files are still written).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Sign and check joins on the event loop's own thread rather than on a
+    /// second core (slower; every count in the report is the same).
+    #[arg(long)]
+    pub no_signing_thread: bool,
 }
 
 /// The real CPU clock, for signing latency and the run's wall time.
+#[derive(Clone)]
 struct WallClock(Instant);
 
 impl Stopwatch for WallClock {
@@ -77,8 +82,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
 
     let bar = progress_bar(args.quiet);
     let mut clock = WallClock(Instant::now());
+    let options = sim::RunOptions {
+        signing_thread: !args.no_signing_thread && sim::RunOptions::default().signing_thread,
+    };
     let outcome = sim::run(
         &scenario,
+        options,
         &mut clock,
         |p: Progress| {
             bar.set_position((p.done * 1000.0) as u64);

@@ -69,7 +69,7 @@
 //! finds the room through an open-addressing index whose 8-byte entries
 //! hold a hash tag and the room (one cache line per lookup), and verifies
 //! one HMAC from the user's pre-keyed [`crate::signature::Signer`]; `leave`
-//! hashes nothing. A user's hot state (app and room) is 8 bytes apart from
+//! hashes nothing. A user's hot state (app, room, key generation) is 12 bytes apart from
 //! its signer and openid; a room record (two cache lines) keeps its members
 //! (up to 10) and app in the first line, which is all a leave reads, and
 //! its groupId (up to 28 bytes) in the second. Rooms and users live in slabs
@@ -143,6 +143,7 @@ mod service;
 mod settings;
 mod time;
 mod user;
+mod verdict;
 
 #[cfg(test)]
 mod model_tests;
@@ -167,3 +168,4 @@ pub use service::RoomService;
 pub use settings::{AppSettings, MAX_CAPACITY, MAX_OFFSET_S, NonceReplay, SettingsError};
 pub use time::{QuotaDay, UnixMicros};
 pub use user::{MAX_USERS, UserError};
+pub use verdict::{SignatureCheck, Verdict};

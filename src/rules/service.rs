@@ -14,6 +14,7 @@ use super::room::{RoomTable, group_hash};
 use super::settings::{AppSettings, NonceReplay};
 use super::time::UnixMicros;
 use super::user::{UserError, UserTable};
+use super::verdict::{SignatureCheck, Verdict};
 use crate::signature::{JoinFields, SessionKey, Signer};
 
 /// The room service of any number of apps. See the [module docs](super).
@@ -167,7 +168,44 @@ impl<O: RoomObserver> RoomService<O> {
         request: &JoinRequest<'_>,
         now: UnixMicros,
     ) -> Result<Joined, Reject> {
-        let result = self.try_join(user, request, now);
+        self.join_with(user, request, None, now)
+    }
+
+    /// The user's verifier at its current key, to check a request's
+    /// signature away from the service (see [`super::verdict`]). Panics on
+    /// a removed or foreign user handle.
+    pub fn signature_check(&self, user: UserIdx) -> SignatureCheck {
+        SignatureCheck {
+            user,
+            key_generation: self.users.seat(user).key_generation,
+            signer: self.users.signer(user).cloned(),
+        }
+    }
+
+    /// [`Self::join`] with the signature already checked: `verdict` is
+    /// [`SignatureCheck`]'s for this very request. A verdict given under a
+    /// key the user has since replaced, or for another user, is ignored
+    /// and the signature checked here.
+    #[inline]
+    pub fn join_checked(
+        &mut self,
+        user: UserIdx,
+        request: &JoinRequest<'_>,
+        verdict: Verdict,
+        now: UnixMicros,
+    ) -> Result<Joined, Reject> {
+        self.join_with(user, request, Some(verdict), now)
+    }
+
+    #[inline]
+    fn join_with(
+        &mut self,
+        user: UserIdx,
+        request: &JoinRequest<'_>,
+        verdict: Option<Verdict>,
+        now: UnixMicros,
+    ) -> Result<Joined, Reject> {
+        let result = self.try_join(user, request, verdict, now);
         if let Err(reject) = &result {
             let app = self.users.seat(user).app;
             self.observer.join_rejected(app, user, reject, now);
@@ -180,6 +218,7 @@ impl<O: RoomObserver> RoomService<O> {
         &mut self,
         user: UserIdx,
         request: &JoinRequest<'_>,
+        verdict: Option<Verdict>,
         now: UnixMicros,
     ) -> Result<Joined, Reject> {
         let seat = self.users.seat(user);
@@ -203,10 +242,22 @@ impl<O: RoomObserver> RoomService<O> {
 
         // 2. The signature, under the user's current key.
         if settings.verify_signatures {
-            let valid = self
-                .users
-                .signer(user)
-                .is_some_and(|signer| signer.verify(&fields, &request.signature));
+            let checked = verdict.filter(|v| v.user == user && v.key_generation == seat.key_generation);
+            #[cfg(debug_assertions)]
+            if let Some(v) = checked {
+                debug_assert_eq!(
+                    v.fingerprint,
+                    super::verdict::fingerprint(&fields, &request.signature),
+                    "a verdict was passed with a request it was not made for"
+                );
+            }
+            let valid = match checked {
+                Some(v) => v.valid,
+                None => self
+                    .users
+                    .signer(user)
+                    .is_some_and(|signer| signer.verify(&fields, &request.signature)),
+            };
             if !valid {
                 return Err(Reject::InvalidSignature);
             }

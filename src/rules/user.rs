@@ -1,8 +1,8 @@
 //! Users: a slab of user records (openid, current signer, current room)
 //! with a free list, and an openid index for the HTTP emulator.
 //!
-//! A user is three parallel entries: its seat (app and current room, the
-//! hot 8 bytes every join and leave read), the pre-keyed [`Signer`] of its
+//! A user is three parallel entries: its seat (app, current room and key
+//! generation, the hot 12 bytes every join and leave read), the pre-keyed [`Signer`] of its
 //! current session key (never the key text, so a signature check is one
 //! HMAC; logging in again replaces it, so a client still signing with the
 //! old key is refused), and its openid. The openid is stored once; the
@@ -40,13 +40,17 @@ impl Seat {
     }
 }
 
-/// The part of a user that `join` and `leave` read every time, 8 bytes,
+/// The part of a user that `join` and `leave` read every time, 12 bytes,
 /// kept apart from the signer and the openid so that a million of them fit
-/// in a few megabytes of cache.
+/// in a few megabytes of cache. `key_generation` counts the user's logins,
+/// so a signature checked off the service's thread ([`super::verdict`])
+/// can be matched to the key it was checked under without reading the
+/// signer again.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UserSeat {
     pub(crate) app: AppIdx,
     seat: Seat,
+    pub(crate) key_generation: u32,
 }
 
 impl UserSeat {
@@ -101,10 +105,17 @@ impl UserTable {
         let seat = UserSeat {
             app,
             seat: Seat::IDLE,
+            key_generation: 0,
         };
         let index = match self.free.pop() {
             Some(i) => {
-                self.seats[i as usize] = seat;
+                // The slot's key generations go on counting, so a verdict
+                // for the slot's previous user never matches the new one.
+                let previous = self.seats[i as usize].key_generation;
+                self.seats[i as usize] = UserSeat {
+                    key_generation: previous.wrapping_add(1),
+                    ..seat
+                };
                 *self.openids.get_mut(i as usize) = openid.into();
                 i
             }
@@ -196,9 +207,12 @@ impl UserTable {
         self.signers.place(user.index())
     }
 
-    /// Replaces the user's key. Panics on a removed handle.
+    /// Replaces the user's key (a new key generation). Panics on a removed
+    /// handle.
     pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
         self.seat(user);
+        let seat = &mut self.seats[user.index()];
+        seat.key_generation = seat.key_generation.wrapping_add(1);
         self.signers.set(user.index(), Some(signer));
     }
 

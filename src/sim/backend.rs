@@ -1,7 +1,8 @@
 //! The Mini Program's backend, simulated: it holds each user's session key
-//! (as `code2Session` gave it), makes a nonce, and signs every join, timing
-//! signatures on the real CPU through the [`Stopwatch`] the driver passes
-//! in (the simulator itself reads no clock).
+//! (as `code2Session` gave it), makes a nonce, and orders the signature of
+//! every join ([`Backend::order`]); the signature itself is made, and
+//! timed on the real CPU, by [`super::signing`], which hands the measured
+//! latencies back here (the simulator itself reads no clock).
 //!
 //! Timing is sampled: every `n`-th signature is timed ([`Backend::time_every`];
 //! the simulator uses [`TIMED_EVERY`]). Reading the clock twice costs about
@@ -16,9 +17,9 @@
 
 use hdrhistogram::Histogram;
 
-use super::Stopwatch;
-use crate::rules::UserIdx;
-use crate::signature::{JoinFields, SessionKey, Signature, Signer};
+use super::signing::{Prepared, SignOrder};
+use crate::rules::{SignatureCheck, UserIdx};
+use crate::signature::{SessionKey, Signer};
 use crate::workload::Fault;
 use crate::workload::dist::bounded;
 use crate::workload::rng::Stream;
@@ -57,12 +58,6 @@ pub struct Backend {
     /// Signatures made so far, and how often one is timed.
     signed: u64,
     timed_every: u64,
-}
-
-/// The fields of a join the backend signed, as the client sends them.
-pub struct Signed {
-    pub timestamp: u32,
-    pub signature: Signature,
 }
 
 impl Backend {
@@ -120,14 +115,6 @@ impl Backend {
         std::str::from_utf8(buf).unwrap_or("nonce")
     }
 
-    /// A random nonce, written into `out` (replacing its text): the same
-    /// draw as [`Self::nonce`], without re-checking the text as UTF-8.
-    #[inline]
-    pub fn nonce_into(&mut self, out: &mut String) {
-        out.clear();
-        self.draw_nonce(|_, c| out.push(char::from(c)));
-    }
-
     #[inline]
     fn draw_nonce(&mut self, mut put: impl FnMut(usize, u8)) {
         // Ten 6-bit draws per u64 word, each reduced to 62 characters by
@@ -143,68 +130,83 @@ impl Backend {
         }
     }
 
-    /// Signs a join for `user` (`join.timestamp` is the current UNIX
-    /// second), committing `fault`, and records how long the signature took.
-    /// `tolerance_s` is the app's timestamp tolerance (a stale timestamp is
-    /// made older than it; an hour when the app has none).
-    pub fn sign<W: Stopwatch>(
+    /// Orders a signed join for `user` of scenario app `app` to group
+    /// `group` of workload `source`, sent at UNIX second `now_s`,
+    /// committing `fault`; `check` is the room service's check for the
+    /// user. Draws the nonce and decides what is signed: the request the
+    /// client will send ([`Prepared`]) and the work to sign and check it
+    /// ([`SignOrder`], made by [`super::signing`]). `tolerance_s` is the
+    /// app's timestamp tolerance (a stale timestamp is made older than it;
+    /// an hour when the app has none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn order(
         &mut self,
-        stopwatch: &mut W,
         user: UserIdx,
-        join: JoinFields<'_>,
+        app: u32,
+        source: u32,
+        group: u64,
+        now_s: u32,
         fault: Option<Fault>,
         tolerance_s: Option<u32>,
-    ) -> Signed {
-        let timestamp = match fault {
-            Some(Fault::StaleTimestamp) => join
-                .timestamp
-                .saturating_sub(tolerance_s.unwrap_or(3600) + 60),
-            _ => join.timestamp,
+        check: SignatureCheck,
+    ) -> (Prepared, SignOrder) {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.draw_nonce(|i, c| nonce[i] = c);
+        let sent_timestamp = match fault {
+            Some(Fault::StaleTimestamp) => now_s.saturating_sub(tolerance_s.unwrap_or(3600) + 60),
+            _ => now_s,
         };
         // What the backend signs: with a millisecond timestamp the signed
         // digits differ from the seconds WeChat checks against.
         let signed_timestamp = match fault {
-            Some(Fault::MillisecondTimestamp) => timestamp.wrapping_mul(1000),
-            _ => timestamp,
+            Some(Fault::MillisecondTimestamp) => sent_timestamp.wrapping_mul(1000),
+            _ => sent_timestamp,
         };
-        let fields = JoinFields {
-            timestamp: signed_timestamp,
-            ..join
-        };
-        let Some(signer) = self.signers.get(user.index()).and_then(Option::as_ref) else {
-            // A user who never logged in: the client sends no valid signature.
-            return Signed {
-                timestamp,
-                signature: Signature([0; 32]),
-            };
-        };
-        let timed = self.signed.is_multiple_of(self.timed_every);
-        self.signed += 1;
-        let mut signature = if timed {
-            let started = stopwatch.now_ns();
-            let signature = signer.sign(&fields);
-            let elapsed = stopwatch.now_ns().saturating_sub(started).max(1);
-            self.latency.interval.saturating_record(elapsed);
-            self.latency.window.saturating_record(elapsed);
-            signature
-        } else {
-            signer.sign(&fields)
-        };
-        if fault == Some(Fault::WrongSignature) {
-            signature.0[0] ^= 0x01;
+        // A user who never logged in has no signer: the client sends no
+        // valid signature, and nothing is signed or timed.
+        let backend = self.signers.get(user.index()).cloned().flatten();
+        let timed = backend.is_some() && self.signed.is_multiple_of(self.timed_every);
+        if backend.is_some() {
+            self.signed += 1;
         }
-        Signed {
-            timestamp,
-            signature,
-        }
+        // Alphanumeric by construction.
+        let prepared = Prepared::unsigned(
+            std::str::from_utf8(&nonce).unwrap_or("0"),
+            sent_timestamp,
+            fault,
+        );
+        let order = SignOrder {
+            ticket: 0,
+            app,
+            source,
+            group,
+            nonce,
+            sent_timestamp,
+            signed_timestamp,
+            backend,
+            check,
+            wrong_signature: fault == Some(Fault::WrongSignature),
+            timed,
+        };
+        (prepared, order)
+    }
+
+    /// Records a signature's measured latency.
+    pub fn record_latency(&mut self, latency_ns: u64) {
+        self.latency.interval.saturating_record(latency_ns);
+        self.latency.window.saturating_record(latency_ns);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{AppSettings, RoomService};
+    use crate::sim::Stopwatch;
+    use crate::sim::signing::make;
     use crate::workload::rng::{Purpose, stream};
 
+    #[derive(Clone)]
     struct Ticker(u64);
     impl Stopwatch for Ticker {
         fn now_ns(&mut self) -> u64 {
@@ -220,14 +222,16 @@ mod tests {
         )
     }
 
-    /// A join to sign at UNIX second `timestamp`.
-    fn fields(timestamp: u32) -> JoinFields<'static> {
-        JoinFields {
-            app_id: "wx1",
-            group_id: "g",
-            nonce: "n",
-            timestamp,
-        }
+    /// A room service with one app ("wx1") and one user logged in with the
+    /// same key as the backend's.
+    fn service_and_user(b: &mut Backend) -> (RoomService, UserIdx) {
+        let mut service = RoomService::new();
+        let app = service.add_app("wx1", AppSettings::default()).unwrap();
+        let user = service.add_user(app, "o1").unwrap();
+        let key = b.new_key();
+        service.login(user, &key);
+        b.set_key(user, &key);
+        (service, user)
     }
 
     #[test]
@@ -240,11 +244,7 @@ mod tests {
         let mut buf = [0u8; NONCE_LEN];
         let n1 = b.nonce(&mut buf).to_string();
         let n2 = b.nonce(&mut buf).to_string();
-        let mut n3 = String::new();
-        b.nonce_into(&mut n3);
         assert_eq!(n1.len(), 16);
-        assert_eq!(n3.len(), 16);
-        assert_ne!(n2, n3);
         assert!(n1.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(n1, n2);
     }
@@ -252,46 +252,55 @@ mod tests {
     #[test]
     fn faults_change_what_is_signed() {
         let mut b = backend();
-        let key = b.new_key();
-        let user = UserIdx(3);
-        b.set_key(user, &key);
-        let signer = Signer::new(&key);
+        let (service, user) = service_and_user(&mut b);
         let mut clock = Ticker(0);
-        let ok = b.sign(&mut clock, user, fields(1_700_000_000), None, None);
-        assert!(signer.verify(&fields(ok.timestamp), &ok.signature));
+        let now = 1_700_000_000;
+        let mut sign = |b: &mut Backend, fault, tolerance| {
+            let (prepared, order) =
+                b.order(user, 0, 0, 7, now, fault, tolerance, service.signature_check(user));
+            (prepared, make(&order, "wx1", "g-7", &mut clock))
+        };
+        let (ok, signed) = sign(&mut b, None, None);
+        assert_eq!(ok.timestamp, now);
+        assert!(signed.verdict.is_valid());
         for fault in [Fault::WrongSignature, Fault::MillisecondTimestamp] {
-            let bad = b.sign(&mut clock, user, fields(1_700_000_000), Some(fault), None);
-            assert_eq!(bad.timestamp, 1_700_000_000);
-            assert!(
-                !signer.verify(&fields(bad.timestamp), &bad.signature),
-                "{fault:?}"
-            );
+            let (bad, signed) = sign(&mut b, Some(fault), None);
+            assert_eq!(bad.timestamp, now);
+            assert!(!signed.verdict.is_valid(), "{fault:?}");
         }
-        let stale = b.sign(
-            &mut clock,
-            user,
-            fields(1_700_000_000),
-            Some(Fault::StaleTimestamp),
-            Some(300),
-        );
-        assert_eq!(stale.timestamp, 1_700_000_000 - 360);
-        assert!(signer.verify(&fields(stale.timestamp), &stale.signature));
-        assert_eq!(b.latency.window.len(), 4);
-        assert_eq!(b.latency.window.max(), 100);
+        let (stale, signed) = sign(&mut b, Some(Fault::StaleTimestamp), Some(300));
+        assert_eq!(stale.timestamp, now - 360);
+        assert!(signed.verdict.is_valid(), "stale but authentic");
     }
 
     #[test]
     fn sampled_timing_times_the_first_and_every_nth() {
         let mut b = backend();
-        let key = b.new_key();
-        b.set_key(UserIdx(0), &key);
+        let (service, user) = service_and_user(&mut b);
         b.time_every(8);
         let mut clock = Ticker(0);
+        let mut latencies = Vec::new();
         for _ in 0..17 {
-            b.sign(&mut clock, UserIdx(0), fields(1), None, None);
+            let (_, order) = b.order(user, 0, 0, 1, 1, None, None, service.signature_check(user));
+            latencies.push(make(&order, "wx1", "g-1", &mut clock).latency_ns);
         }
         // Signatures 0, 8 and 16; each timing reads the clock twice.
-        assert_eq!(b.latency.window.len(), 3);
+        let timed: Vec<usize> = (0..17).filter(|&i| latencies[i].is_some()).collect();
+        assert_eq!(timed, [0, 8, 16]);
+        assert_eq!(latencies[0], Some(100));
         assert_eq!(clock.0, 600);
+    }
+
+    #[test]
+    fn a_user_without_a_key_sends_no_valid_signature_and_is_not_timed() {
+        let mut b = backend();
+        let (mut service, _) = service_and_user(&mut b);
+        let app = service.add_app("wx2", AppSettings::default()).unwrap();
+        let stranger = service.add_user(app, "o2").unwrap();
+        let (_, order) = b.order(stranger, 1, 0, 1, 1, None, None, service.signature_check(stranger));
+        assert!(!order.timed);
+        let signed = make(&order, "wx2", "g-1", &mut Ticker(0));
+        assert_eq!(signed.signature.0, [0; 32]);
+        assert!(!signed.verdict.is_valid());
     }
 }

@@ -22,21 +22,22 @@ mod trace;
 use rustc_hash::FxHashMap;
 
 use super::Stopwatch;
-use super::backend::{Backend, NONCE_LEN};
+use super::backend::Backend;
 use super::event::Event;
-use super::lookahead::{Ahead, ROOM_HINT_AT, Upcoming};
-use super::members::{Member, PendingMembers};
+use super::lookahead::{Ahead, ROOM_HINT_AT};
+use super::members::{Member, PendingMembers, Planned, Ready};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
+use super::signing::{Names, Pipeline, Prepared, SignOrder};
 use super::users::UserPool;
 use crate::report::timeseries::IntervalRow;
 use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
 };
 use crate::scenario::{Scenario, TraceEvent};
-use crate::signature::{JoinFields, Signature};
+use crate::signature::Signature;
 use crate::workload::groups::MAX_GROUP_NAME;
-use crate::workload::{Fault, FaultDraw, ReconnectPlan, WorkloadSource};
+use crate::workload::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};
 
 /// How far ahead in the queue a leave's user (then room) is prefetched.
 const SEAT_AHEAD: usize = 4;
@@ -100,6 +101,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pending: PendingMembers,
     pub users: UserPool,
     pub backend: Backend,
+    /// Where signed joins are made (see [`super::signing`]).
+    signing: Pipeline<W>,
     pub stopwatch: &'s mut W,
     /// Ticks of the scenario's start (= the pre-roll length) and end.
     pub start: Ticks,
@@ -129,10 +132,10 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     trace_users: FxHashMap<(u32, String), UserIdx>,
     /// Where the loop stopped (ticks).
     pub now: Ticks,
-    /// Reused buffer of members joining on arrival.
-    scratch: Vec<Member>,
-    /// Reused buffer of the nonce of the join being made.
-    nonce_text: String,
+    /// Reused buffer of the members of the party arriving.
+    arriving: Vec<Planned>,
+    /// Reused buffer of a party's member plans and faults, as drawn.
+    plans: Vec<(MemberPlan, Option<Fault>)>,
     /// Reused buffer for a queued member's groupId.
     group_text: String,
     /// Reused buffer of the groupId of the party arriving.
@@ -148,6 +151,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         sources: Vec<Source<'s>>,
         backend: Backend,
         stopwatch: &'s mut W,
+        signing_thread: bool,
         preroll_us: u64,
         start_unix_us: i64,
     ) -> Self {
@@ -156,6 +160,21 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let interval_us = (scenario.report_interval.as_micros() as u64).max(1);
         let apps_len = apps.len();
         let signs = apps.iter().any(|a| a.verify);
+        let names = Names {
+            app_ids: apps.iter().map(|a| a.app_id.clone()).collect(),
+            groups: sources
+                .iter()
+                .map(|s| match s {
+                    Source::Generated(src) => Some(src.group_names.clone()),
+                    Source::Trace(_) => None,
+                })
+                .collect(),
+        };
+        let signing = if signs && signing_thread {
+            Pipeline::with_worker(names, stopwatch.clone())
+        } else {
+            Pipeline::inline(names, stopwatch.clone())
+        };
         let mut engine = Engine {
             scenario,
             service,
@@ -168,6 +187,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             pending: PendingMembers::default(),
             users: UserPool::new(apps_len),
             backend,
+            signing,
             stopwatch,
             start,
             end,
@@ -189,8 +209,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             quota_rejections: FxHashMap::default(),
             trace_users: FxHashMap::default(),
             now: 0,
-            scratch: Vec::new(),
-            nonce_text: String::with_capacity(NONCE_LEN),
+            arriving: Vec::new(),
+            plans: Vec::new(),
             group_text: String::with_capacity(MAX_GROUP_NAME),
             party_name: String::new(),
         };
@@ -206,27 +226,35 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         self.start_unix_us + (t as i64 - self.start as i64)
     }
 
+    /// UNIX seconds at tick `t` (as a `u32`, as the signature carries it).
+    #[inline]
+    fn unix_s(&self, t: Ticks) -> u32 {
+        self.unix_us(t)
+            .div_euclid(1_000_000)
+            .clamp(0, i64::from(u32::MAX)) as u32
+    }
+
+    /// Whether [`Self::draw_party`] should be called for source `i`.
+    #[inline]
+    fn wants_party(&self, i: usize) -> bool {
+        matches!(self.sources[i], Source::Generated(_)) && self.ahead[i].wants_more()
+    }
+
     /// The next arrival of source `i`, in ticks. A generated source keeps
-    /// [`super::lookahead::DEPTH`] parties drawn ahead and hints the rules
-    /// about their joins: the first step for the party drawn last time (its
-    /// key is computed now, see [`super::lookahead`]), the second for the
-    /// party [`ROOM_HINT_AT`] arrivals ahead.
+    /// [`super::lookahead::DEPTH`] parties drawn ahead, their joins made
+    /// ready, and hints the rules about their joins: the first step for
+    /// the party drawn last time (its key is computed now, see
+    /// [`super::lookahead`]), the second for the party [`ROOM_HINT_AT`]
+    /// arrivals ahead.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
-        let start = self.start as i64;
+        let drawn_before = self.ahead[i].len();
+        while self.wants_party(i) {
+            self.draw_party(i);
+        }
         match &mut self.sources[i] {
             Source::Generated(src) => {
                 let ahead = &mut self.ahead[i];
                 let app = self.apps[src.app].idx;
-                let drawn_before = ahead.len();
-                while ahead.wants_more() {
-                    let Some(rel) = src.next_arrival() else {
-                        ahead.done = true;
-                        break;
-                    };
-                    let (group, size) = src.party();
-                    let at = (start + rel).max(0) as Ticks;
-                    src.group_names.write(group, ahead.push(at, group, size));
-                }
                 // Parties drawn before this call get their key and the
                 // first hint (all of them at the start, one per call after).
                 for k in 0..drawn_before.max(1).min(ahead.len()) {
@@ -251,6 +279,126 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 .get(cursor.next)
                 .map_or(Ticks::MAX, |e| self.start + e.at.as_micros() as u64),
         }
+    }
+
+    /// Draws the next party of generated source `i` into its lookahead:
+    /// when it arrives, its group and size, its members' plans and faults
+    /// (in that order, from the workload's own streams), then a user for
+    /// each member and its first join made ready.
+    fn draw_party(&mut self, i: usize) {
+        let start = self.start as i64;
+        let Source::Generated(src) = &mut self.sources[i] else {
+            return;
+        };
+        let ahead = &mut self.ahead[i];
+        let Some(rel) = src.next_arrival() else {
+            ahead.done = true;
+            return;
+        };
+        let (group, size) = src.party();
+        let at = (start + rel).max(0) as Ticks;
+        src.group_names.write(group, ahead.push(at, group, size));
+        let mut plans = std::mem::take(&mut self.plans);
+        let mut previous = 0;
+        for k in 0..size {
+            let plan = src.member(previous, k);
+            previous = plan.join_after_us;
+            plans.push((plan, src.fault()));
+        }
+        let app = src.app;
+        let runtime = &self.apps[app];
+        let (app_idx, logs_in) = (runtime.idx, runtime.verify);
+        for (plan, fault) in plans.drain(..) {
+            let Ok(user) =
+                self.users
+                    .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
+            else {
+                // The user table is full (a billion users): drop the member.
+                continue;
+            };
+            let next_join = self.ready(user, app, i, group, at + plan.join_after_us, fault);
+            self.ahead[i].last_members().push(Planned {
+                member: Member {
+                    user,
+                    workload: i as u32,
+                    group,
+                    stay_us: plan.stay_us,
+                    reconnect: plan.reconnect,
+                    next_join,
+                },
+                join_after_us: plan.join_after_us,
+            });
+        }
+        self.plans = plans;
+    }
+
+    /// Makes ready the join `user` (of scenario app `app`, workload
+    /// `source`) will make to `group` at `t`, committing `fault`.
+    fn ready(
+        &mut self,
+        user: UserIdx,
+        app: usize,
+        source: usize,
+        group: u64,
+        t: Ticks,
+        fault: Option<Fault>,
+    ) -> Ready {
+        if !self.apps[app].random_nonce {
+            return Ready::Unsigned(fault);
+        }
+        let (prepared, order) = self.prepare(user, app, source, group, t, fault);
+        Ready::Ticket(self.signing.prepare(prepared, order))
+    }
+
+    /// What the client of `user` will send for a join at `t`, and, when
+    /// its app checks signatures, the order to sign and check it. A stale
+    /// session key is committed here: a new `wx.login` replaces the key
+    /// (the room service learns it at once), and the backend signs with
+    /// the old one this once, then learns the new one. Every other fault
+    /// is the backend's own doing.
+    fn prepare(
+        &mut self,
+        user: UserIdx,
+        app: usize,
+        source: usize,
+        group: u64,
+        t: Ticks,
+        fault: Option<Fault>,
+    ) -> (Prepared, Option<SignOrder>) {
+        let now_s = self.unix_s(t);
+        let runtime = &self.apps[app];
+        if !runtime.verify {
+            let mut nonce = [0u8; super::backend::NONCE_LEN];
+            let text = if runtime.random_nonce {
+                self.backend.nonce(&mut nonce)
+            } else {
+                CONSTANT_NONCE
+            };
+            return (Prepared::unsigned(text, now_s, fault), None);
+        }
+        let tolerance_s = runtime.tolerance_s;
+        let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
+            let key = self.backend.new_key();
+            self.service.login(user, &key);
+            key
+        });
+        let signing_fault = if relogin.is_some() { None } else { fault };
+        let check = self.service.signature_check(user);
+        let (mut prepared, order) = self.backend.order(
+            user,
+            app as u32,
+            source as u32,
+            group,
+            now_s,
+            signing_fault,
+            tolerance_s,
+            check,
+        );
+        prepared.fault = fault;
+        if let Some(key) = relogin {
+            self.backend.set_key(user, &key);
+        }
+        (prepared, Some(order))
     }
 
     /// Runs until the end, or until `should_stop` says so (checked every
@@ -287,54 +435,36 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// A party of workload `source` arrives at `t`: its members are given
-    /// users and plans; those with no stagger try to join at once (after
-    /// the whole party is planned, so the draws do not depend on outcomes).
+    /// A party of workload `source` arrives at `t`: its members (planned
+    /// when it was drawn) with a stagger are queued; those without try to
+    /// join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        let Source::Generated(src) = &mut self.sources[source] else {
+        if !matches!(self.sources[source], Source::Generated(_)) {
             return self.replay(source, t);
-        };
-        let app = &self.apps[src.app];
-        let (app_idx, logs_in) = (app.idx, app.verify);
+        }
         let mut name = std::mem::take(&mut self.party_name);
-        let Some(Upcoming { group, size, .. }) = self.ahead[source].pop_into(&mut name) else {
-            self.party_name = name;
-            return;
-        };
-        let mut now_joining = std::mem::take(&mut self.scratch);
-        let mut previous = 0;
-        for i in 0..size {
-            let plan = src.member(previous, i);
-            previous = plan.join_after_us;
-            let Ok(user) =
-                self.users
-                    .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
-            else {
-                // The user table is full (a billion users): drop the member.
-                continue;
-            };
-            let member = Member {
-                user,
-                workload: source as u32,
-                group,
-                stay_us: plan.stay_us,
-                reconnect: plan.reconnect,
-            };
-            if plan.join_after_us == 0 {
-                now_joining.push(member);
-            } else {
-                let slot = self.pending.insert(member);
-                self.queue
-                    .push(t + plan.join_after_us, Event::Join(slot).pack());
+        let mut members = std::mem::take(&mut self.arriving);
+        if self.ahead[source]
+            .pop_into(&mut name, &mut members)
+            .is_some()
+        {
+            for planned in &members {
+                if planned.join_after_us > 0 {
+                    let slot = self.pending.insert(planned.member);
+                    self.queue
+                        .push(t + planned.join_after_us, Event::Join(slot).pack());
+                }
             }
+            for planned in &members {
+                if planned.join_after_us == 0 {
+                    self.join(&planned.member, t, Some(&name));
+                }
+            }
+            self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
         }
-        for member in &now_joining {
-            self.join(member, t, Some(&name));
-        }
-        now_joining.clear();
-        self.scratch = now_joining;
+        members.clear();
+        self.arriving = members;
         self.party_name = name;
-        self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
     }
 
     /// Queues `event` at `t`.
@@ -366,10 +496,23 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     delay_us: 0,
                 });
                 m.stay_us = m.stay_us.saturating_sub(plan.drop_after_us);
-                let user = m.user;
+                let Member {
+                    user,
+                    workload,
+                    group,
+                    ..
+                } = *m;
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
-                self.schedule(t + plan.delay_us, Event::Join(slot));
+                // The rejoin is made ready now, its fault drawn now.
+                let rejoin = t + plan.delay_us;
+                let (fault, app) = match &mut self.sources[workload as usize] {
+                    Source::Generated(src) => (src.fault(), src.app),
+                    Source::Trace(_) => (None, 0),
+                };
+                let next_join = self.ready(user, app, workload as usize, group, rejoin, fault);
+                self.pending.get_mut(slot).next_join = next_join;
+                self.schedule(rejoin, Event::Join(slot));
             }
         }
     }
@@ -395,14 +538,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// `member` tries to join its group at `t`. Accepted, it is scheduled
-    /// to drop or leave; refused, its user returns to the pool. `group_id`
-    /// is its group's text when the caller has it (a party arriving).
+    /// `member` tries to join its group at `t`, the join made ready when it
+    /// was planned. Accepted, it is scheduled to drop or leave; refused,
+    /// its user returns to the pool. `group_id` is its group's text when
+    /// the caller has it (a party arriving).
     fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>) {
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
-        let fault = src.fault();
         let app = src.app;
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
@@ -412,7 +555,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 &written
             }
         };
-        let accepted = self.attempt(member.user, app, group_id, fault, t);
+        let prepared = match member.next_join {
+            Ready::Unsigned(fault) => Prepared::unsigned(CONSTANT_NONCE, self.unix_s(t), fault),
+            Ready::Ticket(ticket) => self.signing.take(ticket),
+        };
+        let accepted = self.attempt(member.user, app, group_id, &prepared, t);
         self.group_text = written;
         if accepted {
             match member.reconnect {
@@ -427,72 +574,68 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// One join attempt of `user` (of scenario app `app`) to `group_id` at
-    /// `t`, the way every join goes, generated or replayed: the backend
-    /// signs it (committing `fault`), the rules decide, the counters and
-    /// peaks follow. Returns whether the user is now in the room.
-    pub(super) fn attempt(
+    /// A replayed join of `user` (of scenario app `app`, trace `source`) to
+    /// `group_id` at `t`: made ready and signed on the spot.
+    pub(super) fn attempt_now(
         &mut self,
         user: UserIdx,
         app: usize,
+        source: usize,
         group_id: &str,
         fault: Option<Fault>,
         t: Ticks,
     ) -> bool {
+        let (mut prepared, order) = self.prepare(user, app, source, 0, t, fault);
+        if let Some(order) = order {
+            prepared.signed = Some(self.signing.make_now(&order, &self.apps[app].app_id, group_id));
+        }
+        self.attempt(user, app, group_id, &prepared, t)
+    }
+
+    /// One join attempt of `user` (of scenario app `app`) to `group_id` at
+    /// `t`, the way every join goes, generated or replayed: the client
+    /// sends what was `prepared` (signed, and checked, when its app checks
+    /// signatures), the rules decide, the counters and peaks follow.
+    /// Returns whether the user is now in the room.
+    fn attempt(
+        &mut self,
+        user: UserIdx,
+        app: usize,
+        group_id: &str,
+        prepared: &Prepared,
+        t: Ticks,
+    ) -> bool {
         self.events += 1;
         self.count_signature(t);
-        let app = &self.apps[app];
-        let unix_us = self.unix_us(t);
-        let now_s = unix_us.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX)) as u32;
-        let nonce = if app.random_nonce {
-            self.backend.nonce_into(&mut self.nonce_text);
-            &self.nonce_text
-        } else {
-            CONSTANT_NONCE
-        };
-        let (timestamp, signature) = if app.verify {
-            // A stale session key: a new wx.login replaced the key; the
-            // backend still signs with the old one this once, then learns
-            // the new one. Every other fault is the backend's own doing.
-            let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
-                let key = self.backend.new_key();
-                self.service.login(user, &key);
-                key
-            });
-            let signing_fault = if relogin.is_some() { None } else { fault };
-            let fields = JoinFields {
-                app_id: &app.app_id,
-                group_id,
-                nonce,
-                timestamp: now_s,
-            };
-            let signed =
-                self.backend
-                    .sign(self.stopwatch, user, fields, signing_fault, app.tolerance_s);
-            if let Some(key) = relogin {
-                self.backend.set_key(user, &key);
-            }
-            (signed.timestamp, signed.signature)
-        } else {
-            (now_s, Signature([0; 32]))
-        };
-        let app_idx = app.idx;
+        if let Some(latency_ns) = prepared.signed.and_then(|s| s.latency_ns) {
+            self.backend.record_latency(latency_ns);
+        }
+        let app_idx = self.apps[app].idx;
         let recorder = self.service.observer_mut();
         recorder.count(app_idx, |c| {
             c.joins_attempted += 1;
             c.signatures += 1;
         });
-        if let Some(fault) = fault {
+        if let Some(fault) = prepared.fault {
             recorder.count(app_idx, |c| c.fault(fault));
         }
         let request = JoinRequest {
             group_id,
-            nonce,
-            timestamp,
-            signature,
+            nonce: prepared.nonce(),
+            timestamp: prepared.timestamp,
+            signature: prepared
+                .signed
+                .map_or(Signature([0; 32]), |s| s.signature),
             room_type: RoomType::Voice,
         };
-        match self.service.join(user, &request, UnixMicros(unix_us)) {
+        let now = UnixMicros(self.unix_us(t));
+        let result = match prepared.signed {
+            Some(signed) => self
+                .service
+                .join_checked(user, &request, signed.verdict, now),
+            None => self.service.join(user, &request, now),
+        };
+        match result {
             Ok(_) => {
                 self.track_peaks();
                 true

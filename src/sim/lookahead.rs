@@ -1,7 +1,9 @@
 //! Parties drawn a few arrivals ahead of the clock, so the engine can hint
 //! the room service about the joins they will make (see
 //! `RoomService::prefetch_group`) while other events are still being
-//! processed.
+//! processed, and have their joins signed before they are made (see
+//! [`super::signing`]): a party's members are planned, given users, and
+//! their joins made ready when the party is drawn.
 //!
 //! Each party keeps its groupId's text, written once when it is drawn and
 //! used both for the hint and for the join itself. Its index key is
@@ -9,10 +11,12 @@
 //! byte stalls on store forwarding, and a draw later those bytes are in
 //! the cache.
 //!
-//! Drawing a party early changes no number: each workload draws arrival
-//! times, groups and party sizes from separate streams, each in the same
-//! order as before, only sooner.
+//! Drawing a party early changes no statistic: each workload draws arrival
+//! times, groups, party sizes and member plans from separate streams, each
+//! in its own order, only sooner; only which simulated user (and so which
+//! session key) a member gets depends on when it is drawn.
 
+use super::members::Planned;
 use super::queue::Ticks;
 use crate::rules::GroupKey;
 
@@ -42,6 +46,8 @@ pub struct Ahead {
     parties: [Upcoming; DEPTH],
     /// Each party's groupId (buffers reused as the ring turns).
     names: [String; DEPTH],
+    /// Each party's members, planned when it was drawn (buffers reused).
+    members: [Vec<Planned>; DEPTH],
     head: usize,
     len: usize,
     /// Whether the workload's arrivals have run out.
@@ -68,9 +74,17 @@ impl Ahead {
             key: None,
         };
         self.len += 1;
+        self.members[i].clear();
         let name = &mut self.names[i];
         name.clear();
         name
+    }
+
+    /// The members of the party pushed last, to be planned.
+    #[inline]
+    pub fn last_members(&mut self) -> &mut Vec<Planned> {
+        let i = (self.head + self.len + DEPTH - 1) % DEPTH;
+        &mut self.members[i]
     }
 
     /// The `k`-th next party (0: the next to arrive) and its groupId.
@@ -94,15 +108,20 @@ impl Ahead {
         self.len == 0
     }
 
-    /// Removes the next party; its groupId is swapped into `name` (whose
-    /// old buffer the ring keeps for reuse).
+    /// Removes the next party; its groupId and members are swapped into
+    /// `name` and `members` (whose old buffers the ring keeps for reuse).
     #[inline]
-    pub fn pop_into(&mut self, name: &mut String) -> Option<Upcoming> {
+    pub fn pop_into(
+        &mut self,
+        name: &mut String,
+        members: &mut Vec<Planned>,
+    ) -> Option<Upcoming> {
         if self.len == 0 {
             return None;
         }
         let i = self.head;
         std::mem::swap(&mut self.names[i], name);
+        std::mem::swap(&mut self.members[i], members);
         self.head = (self.head + 1) % DEPTH;
         self.len -= 1;
         Some(self.parties[i])
@@ -122,7 +141,8 @@ mod tests {
         }
         assert!(!ahead.wants_more());
         let mut name = String::from("old");
-        let first = ahead.pop_into(&mut name).unwrap();
+        let mut members = Vec::new();
+        let first = ahead.pop_into(&mut name, &mut members).unwrap();
         assert_eq!((first.at, first.group, name.as_str()), (0, 10, "g-0"));
         ahead.push(9, 19, 2).push_str("g-9");
         let (second, text) = ahead.get_mut(0).unwrap();
@@ -130,7 +150,7 @@ mod tests {
         let (last, text) = ahead.get_mut(DEPTH - 1).unwrap();
         assert_eq!((last.at, last.size, text), (9, 2, "g-9"));
         assert!(ahead.get_mut(DEPTH).is_none());
-        while ahead.pop_into(&mut name).is_some() {}
+        while ahead.pop_into(&mut name, &mut members).is_some() {}
         assert!(ahead.is_empty());
         assert_eq!(ahead.len(), 0);
     }

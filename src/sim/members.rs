@@ -6,9 +6,9 @@
 
 use super::event::MAX_INDEX;
 use crate::rules::UserIdx;
-use crate::workload::ReconnectPlan;
+use crate::workload::{Fault, ReconnectPlan};
 
-/// A member of a party, as planned when the party arrived.
+/// A member of a party, as planned when the party was drawn.
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
     pub user: UserIdx,
@@ -18,6 +18,26 @@ pub struct Member {
     /// Stay still ahead (after a drop, what is left of it).
     pub stay_us: u64,
     pub reconnect: Option<ReconnectPlan>,
+    /// Its next join, made ready when it was planned.
+    pub next_join: Ready,
+}
+
+/// A join made ready when it was planned: its fault is drawn, and, when
+/// its app needs a nonce or a signature, it is filed with the signing
+/// pipeline under a ticket ([`super::signing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    /// Nothing to sign: a constant nonce, the current second.
+    Unsigned(Option<Fault>),
+    Ticket(u32),
+}
+
+/// A member of a party drawn ahead, and when it joins after the party
+/// arrives (0: at once).
+#[derive(Debug, Clone, Copy)]
+pub struct Planned {
+    pub member: Member,
+    pub join_after_us: u64,
 }
 
 /// A slab of members with a free list; slots are reused last-freed first,
@@ -80,6 +100,7 @@ mod tests {
             group: 7,
             stay_us: 1,
             reconnect: None,
+            next_join: Ready::Unsigned(None),
         }
     }
 

@@ -9,6 +9,7 @@
 //! * [`members`] — members with a staggered join or a drop still ahead.
 //! * [`lookahead`] — parties drawn a few arrivals early, for cache hints.
 //! * [`backend`] — the Mini Program backend that signs joins.
+//! * [`signing`] — signed joins made ahead, on a second core.
 //! * [`users`] — the user population, recycled.
 //! * [`recorder`] — the room service observer that counts.
 //! * [`outcome`] — the finished run, turned into the summary.
@@ -26,6 +27,7 @@ pub mod members;
 pub mod outcome;
 pub mod queue;
 pub mod recorder;
+pub mod signing;
 pub mod slots;
 pub mod users;
 
@@ -39,7 +41,8 @@ use engine::{AppRuntime, Engine, Source, TraceCursor};
 pub use outcome::Outcome;
 
 /// A source of real elapsed time, in nanoseconds from any origin.
-pub trait Stopwatch {
+/// `Clone + Send`: the signing worker ([`signing`]) reads its own copy.
+pub trait Stopwatch: Clone + Send + 'static {
     fn now_ns(&mut self) -> u64;
 }
 
@@ -89,10 +92,29 @@ pub fn preroll_us(scenario: &Scenario, sources: &[WorkloadSource]) -> u64 {
         .min(MAX_PREROLL_US)
 }
 
+/// How a run uses the machine. The results do not depend on it; only how
+/// fast they come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Sign and check joins on a second thread ([`signing`]), when some
+    /// app checks signatures.
+    pub signing_thread: bool,
+}
+
+impl Default for RunOptions {
+    /// A signing thread when the machine has a second core.
+    fn default() -> Self {
+        RunOptions {
+            signing_thread: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
+        }
+    }
+}
+
 /// Runs `scenario`. `should_stop` is asked every few thousand events (a
 /// Ctrl-C flag); `progress` is told how far the run is at the same pace.
 pub fn run<W: Stopwatch>(
     scenario: &Scenario,
+    options: RunOptions,
     stopwatch: &mut W,
     mut progress: impl FnMut(Progress),
     mut should_stop: impl FnMut() -> bool,
@@ -169,6 +191,7 @@ pub fn run<W: Stopwatch>(
         sources,
         backend,
         stopwatch,
+        options.signing_thread,
         preroll,
         start_unix_us,
     );

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use super::{Outcome, Stopwatch, run};
+use super::{Outcome, RunOptions, Stopwatch, run};
 use crate::scenario::parse;
 
 /// A stopwatch that advances 100 ns per reading: runs become pure functions
 /// of the scenario.
+#[derive(Clone)]
 struct FakeClock(u64);
 
 impl Stopwatch for FakeClock {
@@ -20,7 +21,7 @@ impl Stopwatch for FakeClock {
 
 fn simulate(toml: &str) -> Outcome {
     let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
-    run(&scenario, &mut FakeClock(0), |_| {}, || false).unwrap()
+    run(&scenario, RunOptions::default(), &mut FakeClock(0), |_| {}, || false).unwrap()
 }
 
 /// Erlang's loss formula B(c, a), by the stable recursion.
@@ -252,6 +253,7 @@ fn a_stop_request_gives_a_partial_report() {
     let mut asked = 0;
     let outcome = run(
         &scenario,
+        RunOptions::default(),
         &mut FakeClock(0),
         |_| {},
         || {

@@ -48,7 +48,7 @@ impl<W: Stopwatch> Engine<'_, W> {
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
             }
             TraceEventKind::Join => {
-                self.attempt(user, event.app, &event.group_id, fault, t);
+                self.attempt_now(user, event.app, source, &event.group_id, fault, t);
             }
         }
     }
