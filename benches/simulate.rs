@@ -71,7 +71,14 @@ fn scenario(groups: u32, duration: &str, verify: bool) -> Scenario {
 
 fn simulate(scenario: &Scenario) -> Outcome {
     let mut clock = WallClock(Instant::now());
-    run(scenario, RunOptions::default(), &mut clock, |_| {}, || false).unwrap_or_else(|e| panic!("{e}"))
+    run(
+        scenario,
+        RunOptions::default(),
+        &mut clock,
+        |_| {},
+        || false,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn bench_run(bencher: Bencher, scenario: Scenario, items: impl Fn(&Outcome) -> u64) {

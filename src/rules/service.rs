@@ -242,7 +242,8 @@ impl<O: RoomObserver> RoomService<O> {
 
         // 2. The signature, under the user's current key.
         if settings.verify_signatures {
-            let checked = verdict.filter(|v| v.user == user && v.key_generation == seat.key_generation);
+            let checked =
+                verdict.filter(|v| v.user == user && v.key_generation == seat.key_generation);
             #[cfg(debug_assertions)]
             if let Some(v) = checked {
                 debug_assert_eq!(

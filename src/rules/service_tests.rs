@@ -622,3 +622,75 @@ fn rooms_of_different_apps_do_not_mix() {
         (1, 1, 2)
     );
 }
+
+#[test]
+fn a_verdict_made_away_decides_only_for_its_user_and_key() {
+    let mut f = Fixture::new(AppSettings::default(), 2);
+    let fields = |nonce| JoinFields {
+        app_id: APP_ID,
+        group_id: "g",
+        nonce,
+        timestamp: T0,
+    };
+    // Checked away from the service, then decided with the verdict.
+    let request = signed(APP_ID, &f.users[0].1, "g", "n1", T0);
+    let check = f.service.signature_check(f.user(0));
+    let verdict = check.check(&fields("n1"), &request.signature);
+    assert!(verdict.is_valid());
+    f.service
+        .join_checked(f.user(0), &request, verdict, at(T0))
+        .unwrap();
+    f.service.leave(f.user(0), at(T0));
+
+    // A verdict made before a new login is not trusted: the service checks
+    // again, under the new key, and refuses.
+    let request = signed(APP_ID, &f.users[0].1, "g", "n2", T0);
+    let stale = check.check(&fields("n2"), &request.signature);
+    assert!(stale.is_valid());
+    f.service.login(f.user(0), &key("new=="));
+    assert_eq!(
+        f.service.join_checked(f.user(0), &request, stale, at(T0)),
+        Err(Reject::InvalidSignature)
+    );
+
+    // Another user's verdict is ignored too: user 1's valid verdict, for a
+    // request signed with user 1's key, does not admit user 0.
+    let request = signed(APP_ID, &f.users[1].1, "g", "n3", T0);
+    let theirs = f
+        .service
+        .signature_check(f.user(1))
+        .check(&fields("n3"), &request.signature);
+    assert!(theirs.is_valid());
+    assert_eq!(
+        f.service.join_checked(f.user(0), &request, theirs, at(T0)),
+        Err(Reject::InvalidSignature)
+    );
+}
+
+#[test]
+fn signing_and_checking_in_one_step_matches_doing_both_apart() {
+    let f = Fixture::new(AppSettings::default(), 1);
+    let backend = Signer::new(&f.users[0].1);
+    let check = f.service.signature_check(f.user(0));
+    let sent = JoinFields {
+        app_id: APP_ID,
+        group_id: "g",
+        nonce: "n",
+        timestamp: T0,
+    };
+    let (signature, verdict) = check.check_signed_by(&sent, Some(&backend), &sent, |_| {});
+    assert_eq!(signature, backend.sign(&sent));
+    assert!(verdict.is_valid());
+    // A corrupted signature, a different signed timestamp, no key at all.
+    let (_, verdict) = check.check_signed_by(&sent, Some(&backend), &sent, |s| s.0[5] ^= 1);
+    assert!(!verdict.is_valid());
+    let millis = JoinFields {
+        timestamp: T0.wrapping_mul(1000),
+        ..sent
+    };
+    let (_, verdict) = check.check_signed_by(&sent, Some(&backend), &millis, |_| {});
+    assert!(!verdict.is_valid());
+    let (signature, verdict) = check.check_signed_by(&sent, None, &sent, |_| {});
+    assert_eq!(signature.0, [0; 32]);
+    assert!(!verdict.is_valid());
+}

@@ -106,7 +106,13 @@ impl SignatureCheck {
 pub(crate) fn fingerprint(fields: &JoinFields<'_>, signature: &Signature) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
-    (fields.app_id, fields.group_id, fields.nonce, fields.timestamp).hash(&mut h);
+    (
+        fields.app_id,
+        fields.group_id,
+        fields.nonce,
+        fields.timestamp,
+    )
+        .hash(&mut h);
     signature.0.hash(&mut h);
     h.finish()
 }

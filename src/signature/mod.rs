@@ -25,4 +25,3 @@ pub mod signer;
 pub use canonical::{canonical_message, cmp_js};
 pub use input::{InputError, SessionKey, check_nonce, parse_timestamp};
 pub use signer::{JoinFields, ParseSignatureError, Signature, Signer, sha_ni_available};
-

@@ -169,12 +169,7 @@ impl Backend {
         if backend.is_some() {
             self.signed += 1;
         }
-        // Alphanumeric by construction.
-        let prepared = Prepared::unsigned(
-            std::str::from_utf8(&nonce).unwrap_or("0"),
-            sent_timestamp,
-            fault,
-        );
+        let prepared = Prepared::with_nonce(nonce, sent_timestamp, fault);
         let order = SignOrder {
             ticket: 0,
             app,
@@ -256,8 +251,16 @@ mod tests {
         let mut clock = Ticker(0);
         let now = 1_700_000_000;
         let mut sign = |b: &mut Backend, fault, tolerance| {
-            let (prepared, order) =
-                b.order(user, 0, 0, 7, now, fault, tolerance, service.signature_check(user));
+            let (prepared, order) = b.order(
+                user,
+                0,
+                0,
+                7,
+                now,
+                fault,
+                tolerance,
+                service.signature_check(user),
+            );
             (prepared, make(&order, "wx1", "g-7", &mut clock))
         };
         let (ok, signed) = sign(&mut b, None, None);
@@ -297,7 +300,16 @@ mod tests {
         let (mut service, _) = service_and_user(&mut b);
         let app = service.add_app("wx2", AppSettings::default()).unwrap();
         let stranger = service.add_user(app, "o2").unwrap();
-        let (_, order) = b.order(stranger, 1, 0, 1, 1, None, None, service.signature_check(stranger));
+        let (_, order) = b.order(
+            stranger,
+            1,
+            0,
+            1,
+            1,
+            None,
+            None,
+            service.signature_check(stranger),
+        );
         assert!(!order.timed);
         let signed = make(&order, "wx2", "g-1", &mut Ticker(0));
         assert_eq!(signed.signature.0, [0; 32]);

@@ -587,7 +587,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     ) -> bool {
         let (mut prepared, order) = self.prepare(user, app, source, 0, t, fault);
         if let Some(order) = order {
-            prepared.signed = Some(self.signing.make_now(&order, &self.apps[app].app_id, group_id));
+            prepared.signed = Some(
+                self.signing
+                    .make_now(&order, &self.apps[app].app_id, group_id),
+            );
         }
         self.attempt(user, app, group_id, &prepared, t)
     }
@@ -623,9 +626,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             group_id,
             nonce: prepared.nonce(),
             timestamp: prepared.timestamp,
-            signature: prepared
-                .signed
-                .map_or(Signature([0; 32]), |s| s.signature),
+            signature: prepared.signed.map_or(Signature([0; 32]), |s| s.signature),
             room_type: RoomType::Voice,
         };
         let now = UnixMicros(self.unix_us(t));

@@ -111,11 +111,7 @@ impl Ahead {
     /// Removes the next party; its groupId and members are swapped into
     /// `name` and `members` (whose old buffers the ring keeps for reuse).
     #[inline]
-    pub fn pop_into(
-        &mut self,
-        name: &mut String,
-        members: &mut Vec<Planned>,
-    ) -> Option<Upcoming> {
+    pub fn pop_into(&mut self, name: &mut String, members: &mut Vec<Planned>) -> Option<Upcoming> {
         if self.len == 0 {
             return None;
         }

@@ -92,6 +92,19 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// A join whose nonce is `nonce` (alphanumeric, as the backend draws
+    /// it), made ready for signing.
+    pub fn with_nonce(nonce: [u8; NONCE_LEN], timestamp: u32, fault: Option<Fault>) -> Self {
+        Prepared {
+            nonce,
+            nonce_len: NONCE_LEN as u8,
+            timestamp,
+            fault,
+            signed: None,
+            awaited: false,
+        }
+    }
+
     /// A join with no signature: `nonce` is its text (at most
     /// [`NONCE_LEN`] bytes).
     pub fn unsigned(nonce: &str, timestamp: u32, fault: Option<Fault>) -> Self {
@@ -176,13 +189,21 @@ pub struct Names {
 }
 
 impl Names {
-    fn make<W: Stopwatch>(&self, order: &SignOrder, text: &mut String, stopwatch: &mut W) -> Signed {
+    fn make<W: Stopwatch>(
+        &self,
+        order: &SignOrder,
+        text: &mut String,
+        stopwatch: &mut W,
+    ) -> Signed {
         if let Some(Some(names)) = self.groups.get(order.source as usize) {
             names.write(order.group, text);
         } else {
             text.clear();
         }
-        let app_id = self.app_ids.get(order.app as usize).map_or("", String::as_str);
+        let app_id = self
+            .app_ids
+            .get(order.app as usize)
+            .map_or("", String::as_str);
         make(order, app_id, text, stopwatch)
     }
 }
@@ -238,7 +259,10 @@ impl<W: Stopwatch> Pipeline<W> {
             .spawn(move || {
                 let mut text = String::new();
                 work(&mut inbox, &mut outbox, &worker_parked, |order| {
-                    (order.ticket, worker_names.make(order, &mut text, &mut worker_clock))
+                    (
+                        order.ticket,
+                        worker_names.make(order, &mut text, &mut worker_clock),
+                    )
                 });
             });
         match spawned {

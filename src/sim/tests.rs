@@ -21,7 +21,14 @@ impl Stopwatch for FakeClock {
 
 fn simulate(toml: &str) -> Outcome {
     let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
-    run(&scenario, RunOptions::default(), &mut FakeClock(0), |_| {}, || false).unwrap()
+    run(
+        &scenario,
+        RunOptions::default(),
+        &mut FakeClock(0),
+        |_| {},
+        || false,
+    )
+    .unwrap()
 }
 
 /// Erlang's loss formula B(c, a), by the stable recursion.
@@ -101,29 +108,29 @@ fn single_group_matches_erlang_b_and_empty_room_probability() {
     assert!(se_b < 0.01 && s.joins.attempted > 90_000);
 }
 
+/// Parties, staggers, reconnects and every fault, from a cold start so that
+/// nobody was present before the statistics began.
+const EVERYTHING: &str = r#"
+    name = "conservation"
+    duration = "2h"
+    warm_start = false
+    [apps.a]
+    capacity = 4
+    timestamp_tolerance = "5m"
+    [[workloads]]
+    app = "a"
+    groups = { recent = 50, reuse = 0.5 }
+    arrivals = { poisson = "2/s" }
+    party = { uniform = [1, 4] }
+    stagger = { exponential = "3s" }
+    stay = { lognormal = { median = "2m", p95 = "10m" } }
+    reconnect = { probability = 0.3, delay = "5s" }
+    faults = { wrong_signature = 0.02, millisecond_timestamp = 0.02, stale_timestamp = 0.02, stale_session_key = 0.02 }
+"#;
+
 #[test]
 fn every_accepted_join_leaves_or_is_still_there() {
-    // Parties, staggers, reconnects and faults, from a cold start so that
-    // nobody was present before the statistics began.
-    let outcome = simulate(
-        r#"
-        name = "conservation"
-        duration = "2h"
-        warm_start = false
-        [apps.a]
-        capacity = 4
-        timestamp_tolerance = "5m"
-        [[workloads]]
-        app = "a"
-        groups = { recent = 50, reuse = 0.5 }
-        arrivals = { poisson = "2/s" }
-        party = { uniform = [1, 4] }
-        stagger = { exponential = "3s" }
-        stay = { lognormal = { median = "2m", p95 = "10m" } }
-        reconnect = { probability = 0.3, delay = "5s" }
-        faults = { wrong_signature = 0.02, millisecond_timestamp = 0.02, stale_timestamp = 0.02, stale_session_key = 0.02 }
-        "#,
-    );
+    let outcome = simulate(EVERYTHING);
     let s = &outcome.summary;
     assert_eq!(s.joins.accepted, s.leaves + s.members.active_at_end);
     assert_eq!(s.joins.attempted, s.joins.accepted + s.joins.rejected.total);
@@ -164,6 +171,28 @@ fn same_seed_same_report_different_seed_different_report() {
     );
     let c = simulate(&SMALL.replace("name = \"small\"", "name = \"small\"\nseed = 2"));
     assert_ne!(csv(&a), csv(&c));
+}
+
+#[test]
+fn the_signing_thread_changes_no_number() {
+    // Signed joins made on a worker thread or on the spot: every report is
+    // the same, byte for byte (the fake clock makes latencies exact too).
+    let scenario = parse(EVERYTHING, Path::new("t.toml")).unwrap();
+    let with = |signing_thread| {
+        let options = RunOptions { signing_thread };
+        run(&scenario, options, &mut FakeClock(0), |_| {}, || false).unwrap()
+    };
+    let (threaded, inline) = (with(true), with(false));
+    let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);
+    assert_eq!(csv(&threaded), csv(&inline));
+    assert_eq!(
+        serde_json::to_string(&threaded.summary).unwrap(),
+        serde_json::to_string(&inline.summary).unwrap()
+    );
+    let hlog = |o: &Outcome| o.hlog.iter().map(|i| i.encoded.clone()).collect::<Vec<_>>();
+    assert_eq!(hlog(&threaded), hlog(&inline));
+    assert!(threaded.summary.signing.latency_ns.is_some());
+    assert!(threaded.summary.faults.stale_session_key > 0);
 }
 
 #[test]
