@@ -69,7 +69,7 @@
 //! finds the room through an open-addressing index whose 8-byte entries
 //! hold a hash tag and the room (one cache line per lookup), and verifies
 //! one HMAC from the user's pre-keyed [`crate::signature::Signer`]; `leave`
-//! hashes nothing. A user's hot state (app, room, key generation) is 12 bytes apart from
+//! hashes nothing. A user's hot state (app and room) is 8 bytes apart from
 //! its signer and openid; a room record (two cache lines) keeps its members
 //! (up to 10) and app in the first line, which is all a leave reads, and
 //! its groupId (up to 28 bytes) in the second. Rooms and users live in slabs

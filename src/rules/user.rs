@@ -1,8 +1,8 @@
 //! Users: a slab of user records (openid, current signer, current room)
 //! with a free list, and an openid index for the HTTP emulator.
 //!
-//! A user is three parallel entries: its seat (app, current room and key
-//! generation, the hot 12 bytes every join and leave read), the pre-keyed [`Signer`] of its
+//! A user is three parallel entries: its seat (app and current room, the
+//! hot 8 bytes every join and leave read), the pre-keyed [`Signer`] of its
 //! current session key (never the key text, so a signature check is one
 //! HMAC; logging in again replaces it, so a client still signing with the
 //! old key is refused), and its openid. The openid is stored once; the
@@ -40,17 +40,13 @@ impl Seat {
     }
 }
 
-/// The part of a user that `join` and `leave` read every time, 12 bytes,
+/// The part of a user that `join` and `leave` read every time, 8 bytes,
 /// kept apart from the signer and the openid so that a million of them fit
-/// in a few megabytes of cache. `key_generation` counts the user's logins,
-/// so a signature checked off the service's thread ([`super::verdict`])
-/// can be matched to the key it was checked under without reading the
-/// signer again.
+/// in a few megabytes of cache.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UserSeat {
     pub(crate) app: AppIdx,
     seat: Seat,
-    pub(crate) key_generation: u32,
 }
 
 impl UserSeat {
@@ -79,6 +75,11 @@ pub const MAX_USERS: u32 = u32::MAX - 2;
 #[derive(Default)]
 pub(crate) struct UserTable {
     seats: Vec<UserSeat>,
+    /// Per slot, how many keys it has had: a signature checked off the
+    /// service's thread ([`super::verdict`]) is matched to the key it was
+    /// checked under without reading the signer again. Apart from the
+    /// seats, which only unsigned joins read.
+    key_generations: Vec<u32>,
     signers: LazyColumn<Signer>,
     openids: ChunkedVec<Box<str>>,
     free: Vec<u32>,
@@ -105,17 +106,14 @@ impl UserTable {
         let seat = UserSeat {
             app,
             seat: Seat::IDLE,
-            key_generation: 0,
         };
         let index = match self.free.pop() {
             Some(i) => {
+                self.seats[i as usize] = seat;
                 // The slot's key generations go on counting, so a verdict
                 // for the slot's previous user never matches the new one.
-                let previous = self.seats[i as usize].key_generation;
-                self.seats[i as usize] = UserSeat {
-                    key_generation: previous.wrapping_add(1),
-                    ..seat
-                };
+                let generation = &mut self.key_generations[i as usize];
+                *generation = generation.wrapping_add(1);
                 *self.openids.get_mut(i as usize) = openid.into();
                 i
             }
@@ -124,6 +122,7 @@ impl UserTable {
                     return Err(UserError::TooManyUsers { max: MAX_USERS });
                 }
                 self.seats.push(seat);
+                self.key_generations.push(0);
                 self.openids.push(openid.into());
                 (self.seats.len() - 1) as u32
             }
@@ -200,6 +199,12 @@ impl UserTable {
         self.signers.get(user.index())
     }
 
+    /// The generation of the user's current key (see `key_generations`).
+    #[inline]
+    pub(crate) fn key_generation(&self, user: UserIdx) -> u32 {
+        self.key_generations[user.index()]
+    }
+
     /// Where the user's signer is kept, if anywhere, without reading it
     /// (a prefetch target).
     #[inline]
@@ -211,8 +216,8 @@ impl UserTable {
     /// handle.
     pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
         self.seat(user);
-        let seat = &mut self.seats[user.index()];
-        seat.key_generation = seat.key_generation.wrapping_add(1);
+        let generation = &mut self.key_generations[user.index()];
+        *generation = generation.wrapping_add(1);
         self.signers.set(user.index(), Some(signer));
     }
 

@@ -28,7 +28,7 @@ use super::lookahead::{Ahead, ROOM_HINT_AT};
 use super::members::{Member, PendingMembers, Planned, Ready};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
-use super::signing::{Names, Pipeline, Prepared, SignOrder};
+use super::signing::{Names, Pipeline, Prepared, SignOrder, Signed};
 use super::users::UserPool;
 use crate::report::timeseries::IntervalRow;
 use crate::rules::{
@@ -57,6 +57,27 @@ pub(super) struct AppRuntime {
     /// still require a non-empty one), and no random draw is spent.
     pub random_nonce: bool,
     pub tolerance_s: Option<u32>,
+}
+
+/// What a client sends with a join, borrowed from a [`Prepared`] or made
+/// on the spot for an app that does not sign (which copies nothing).
+#[derive(Clone, Copy)]
+struct Sent<'p> {
+    nonce: &'p str,
+    timestamp: u32,
+    fault: Option<Fault>,
+    signed: Option<Signed>,
+}
+
+impl<'p> Sent<'p> {
+    fn of(prepared: &'p Prepared) -> Self {
+        Sent {
+            nonce: prepared.nonce(),
+            timestamp: prepared.timestamp,
+            fault: prepared.fault,
+            signed: prepared.signed,
+        }
+    }
 }
 
 /// A replayed trace's position.
@@ -298,6 +319,32 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let (group, size) = src.party();
         let at = (start + rel).max(0) as Ticks;
         src.group_names.write(group, ahead.push(at, group, size));
+        // Only joins that need a nonce or a signature are worth making
+        // ready this early; the others are planned when the party arrives,
+        // which keeps the unsigned event loop as lean as it was.
+        if self.apps[src.app].random_nonce {
+            let mut members = std::mem::take(self.ahead[i].last_members());
+            self.plan_party(i, group, size, at, &mut members);
+            *self.ahead[i].last_members() = members;
+        }
+    }
+
+    /// Plans the `size` members of a party of generated source `i` to
+    /// `group` arriving at `at` into `members`: their plans and faults (in
+    /// that order, from the workload's own streams), then a user for each
+    /// and its first join made ready.
+    #[inline]
+    fn plan_party(
+        &mut self,
+        i: usize,
+        group: u64,
+        size: u32,
+        at: Ticks,
+        members: &mut Vec<Planned>,
+    ) {
+        let Source::Generated(src) = &mut self.sources[i] else {
+            return;
+        };
         let mut plans = std::mem::take(&mut self.plans);
         let mut previous = 0;
         for k in 0..size {
@@ -317,7 +364,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 continue;
             };
             let next_join = self.ready(user, app, i, group, at + plan.join_after_us, fault);
-            self.ahead[i].last_members().push(Planned {
+            members.push(Planned {
                 member: Member {
                     user,
                     workload: i as u32,
@@ -444,10 +491,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
-        if self.ahead[source]
-            .pop_into(&mut name, &mut members)
-            .is_some()
-        {
+        if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
+            if members.is_empty() {
+                // An unsigned app's party, planned now (see `draw_party`).
+                self.plan_party(source, party.group, party.size, t, &mut members);
+            }
             for planned in &members {
                 if planned.join_after_us > 0 {
                     let slot = self.pending.insert(planned.member);
@@ -555,11 +603,21 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 &written
             }
         };
-        let prepared = match member.next_join {
-            Ready::Unsigned(fault) => Prepared::unsigned(CONSTANT_NONCE, self.unix_s(t), fault),
-            Ready::Ticket(ticket) => self.signing.take(ticket),
+        let accepted = match member.next_join {
+            Ready::Unsigned(fault) => {
+                let sent = Sent {
+                    nonce: CONSTANT_NONCE,
+                    timestamp: self.unix_s(t),
+                    fault,
+                    signed: None,
+                };
+                self.attempt(member.user, app, group_id, sent, t)
+            }
+            Ready::Ticket(ticket) => {
+                let prepared = self.signing.take(ticket);
+                self.attempt(member.user, app, group_id, Sent::of(&prepared), t)
+            }
         };
-        let accepted = self.attempt(member.user, app, group_id, &prepared, t);
         self.group_text = written;
         if accepted {
             match member.reconnect {
@@ -592,7 +650,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     .make_now(&order, &self.apps[app].app_id, group_id),
             );
         }
-        self.attempt(user, app, group_id, &prepared, t)
+        self.attempt(user, app, group_id, Sent::of(&prepared), t)
     }
 
     /// One join attempt of `user` (of scenario app `app`) to `group_id` at
@@ -605,7 +663,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         user: UserIdx,
         app: usize,
         group_id: &str,
-        prepared: &Prepared,
+        prepared: Sent<'_>,
         t: Ticks,
     ) -> bool {
         self.events += 1;
@@ -624,7 +682,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
         let request = JoinRequest {
             group_id,
-            nonce: prepared.nonce(),
+            nonce: prepared.nonce,
             timestamp: prepared.timestamp,
             signature: prepared.signed.map_or(Signature([0; 32]), |s| s.signature),
             room_type: RoomType::Voice,
