@@ -172,7 +172,7 @@ impl<O: RoomObserver> RoomService<O> {
     }
 
     /// The user's verifier at its current key, to check a request's
-    /// signature away from the service (see [`super::verdict`]). Panics on
+    /// signature away from the service (see [`SignatureCheck`]). Panics on
     /// a removed or foreign user handle.
     pub fn signature_check(&self, user: UserIdx) -> SignatureCheck {
         SignatureCheck {
