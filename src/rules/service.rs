@@ -168,42 +168,27 @@ impl<O: RoomObserver> RoomService<O> {
         request: &JoinRequest<'_>,
         now: UnixMicros,
     ) -> Result<Joined, Reject> {
-        self.join_with(user, request, None, now)
+        self.join_checked(user, request, None, now)
     }
 
     /// The user's verifier at its current key, to check a request's
     /// signature away from the service (see [`SignatureCheck`]). Panics on
     /// a removed or foreign user handle.
     pub fn signature_check(&self, user: UserIdx) -> SignatureCheck {
+        self.users.seat(user); // panics on a removed handle
         SignatureCheck {
             user,
-            key_generation: {
-                self.users.seat(user);
-                self.users.key_generation(user)
-            },
+            key_generation: self.users.key_generation(user),
             signer: self.users.signer(user).cloned(),
         }
     }
 
-    /// [`Self::join`] with the signature already checked: `verdict` is
-    /// [`SignatureCheck`]'s for this very request. A verdict given under a
-    /// key the user has since replaced, or for another user, is ignored
-    /// and the signature checked here.
+    /// [`Self::join`], with the signature perhaps already checked:
+    /// `verdict` is [`SignatureCheck`]'s for this very request. Without
+    /// one, or with one given under a key the user has since replaced, or
+    /// for another user, the signature is checked here.
     #[inline]
     pub fn join_checked(
-        &mut self,
-        user: UserIdx,
-        request: &JoinRequest<'_>,
-        verdict: Verdict,
-        now: UnixMicros,
-    ) -> Result<Joined, Reject> {
-        self.join_with(user, request, Some(verdict), now)
-    }
-
-    // Always inlined: `join` is the unsigned hot path, and a call here
-    // measured about 8% of the checks-off event loop (bench-10k).
-    #[inline(always)]
-    fn join_with(
         &mut self,
         user: UserIdx,
         request: &JoinRequest<'_>,

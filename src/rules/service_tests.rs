@@ -638,7 +638,7 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
     let verdict = check.check(&fields("n1"), &request.signature);
     assert!(verdict.is_valid());
     f.service
-        .join_checked(f.user(0), &request, verdict, at(T0))
+        .join_checked(f.user(0), &request, Some(verdict), at(T0))
         .unwrap();
     f.service.leave(f.user(0), at(T0));
 
@@ -649,7 +649,8 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
     assert!(stale.is_valid());
     f.service.login(f.user(0), &key("new=="));
     assert_eq!(
-        f.service.join_checked(f.user(0), &request, stale, at(T0)),
+        f.service
+            .join_checked(f.user(0), &request, Some(stale), at(T0)),
         Err(Reject::InvalidSignature)
     );
 
@@ -662,7 +663,8 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
         .check(&fields("n3"), &request.signature);
     assert!(theirs.is_valid());
     assert_eq!(
-        f.service.join_checked(f.user(0), &request, theirs, at(T0)),
+        f.service
+            .join_checked(f.user(0), &request, Some(theirs), at(T0)),
         Err(Reject::InvalidSignature)
     );
 }

@@ -108,26 +108,22 @@ impl Backend {
         self.signers[i] = Some(Signer::new(key));
     }
 
-    /// A random nonce.
+    /// A random nonce: alphanumeric text, 16 characters.
     #[inline]
-    pub fn nonce<'b>(&mut self, buf: &'b mut [u8; NONCE_LEN]) -> &'b str {
-        self.draw_nonce(|i, c| buf[i] = c);
-        std::str::from_utf8(buf).unwrap_or("nonce")
-    }
-
-    #[inline]
-    fn draw_nonce(&mut self, mut put: impl FnMut(usize, u8)) {
+    pub fn nonce(&mut self) -> [u8; NONCE_LEN] {
         // Ten 6-bit draws per u64 word, each reduced to 62 characters by
         // multiply-shift (a bias of 2/64 between characters is harmless
         // for a nonce that only has to differ).
+        let mut nonce = [0u8; NONCE_LEN];
         let mut word = 0u64;
-        for i in 0..NONCE_LEN {
+        for (i, c) in nonce.iter_mut().enumerate() {
             if i % 10 == 0 {
                 word = rand::Rng::next_u64(&mut self.nonces);
             }
-            put(i, ALPHANUMERIC[(((word & 63) * 62) >> 6) as usize]);
+            *c = ALPHANUMERIC[(((word & 63) * 62) >> 6) as usize];
             word >>= 6;
         }
+        nonce
     }
 
     /// Orders a signed join for `user` of scenario app `app` to group
@@ -150,8 +146,7 @@ impl Backend {
         tolerance_s: Option<u32>,
         check: SignatureCheck,
     ) -> (Prepared, SignOrder) {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.draw_nonce(|i, c| nonce[i] = c);
+        let nonce = self.nonce();
         let sent_timestamp = match fault {
             Some(Fault::StaleTimestamp) => now_s.saturating_sub(tolerance_s.unwrap_or(3600) + 60),
             _ => now_s,
@@ -169,7 +164,7 @@ impl Backend {
         if backend.is_some() {
             self.signed += 1;
         }
-        let prepared = Prepared::with_nonce(nonce, sent_timestamp, fault);
+        let prepared = Prepared::new(Some(nonce), sent_timestamp, fault);
         let order = SignOrder {
             ticket: 0,
             app,
@@ -197,18 +192,9 @@ impl Backend {
 mod tests {
     use super::*;
     use crate::rules::{AppSettings, RoomService};
-    use crate::sim::Stopwatch;
+    use crate::sim::FakeClock;
     use crate::sim::signing::make;
     use crate::workload::rng::{Purpose, stream};
-
-    #[derive(Clone)]
-    struct Ticker(u64);
-    impl Stopwatch for Ticker {
-        fn now_ns(&mut self) -> u64 {
-            self.0 += 100;
-            self.0
-        }
-    }
 
     fn backend() -> Backend {
         Backend::new(
@@ -236,9 +222,8 @@ mod tests {
         let text = String::from_utf8(key.expose_bytes().to_vec()).unwrap();
         assert_eq!(text.len(), 24);
         assert!(text.ends_with("=="));
-        let mut buf = [0u8; NONCE_LEN];
-        let n1 = b.nonce(&mut buf).to_string();
-        let n2 = b.nonce(&mut buf).to_string();
+        let n1 = String::from_utf8(b.nonce().to_vec()).unwrap();
+        let n2 = String::from_utf8(b.nonce().to_vec()).unwrap();
         assert_eq!(n1.len(), 16);
         assert!(n1.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(n1, n2);
@@ -248,7 +233,7 @@ mod tests {
     fn faults_change_what_is_signed() {
         let mut b = backend();
         let (service, user) = service_and_user(&mut b);
-        let mut clock = Ticker(0);
+        let mut clock = FakeClock(0);
         let now = 1_700_000_000;
         let mut sign = |b: &mut Backend, fault, tolerance| {
             let (prepared, order) = b.order(
@@ -281,7 +266,7 @@ mod tests {
         let mut b = backend();
         let (service, user) = service_and_user(&mut b);
         b.time_every(8);
-        let mut clock = Ticker(0);
+        let mut clock = FakeClock(0);
         let mut latencies = Vec::new();
         for _ in 0..17 {
             let (_, order) = b.order(user, 0, 0, 1, 1, None, None, service.signature_check(user));
@@ -311,7 +296,7 @@ mod tests {
             service.signature_check(stranger),
         );
         assert!(!order.timed);
-        let signed = make(&order, "wx2", "g-1", &mut Ticker(0));
+        let signed = make(&order, "wx2", "g-1", &mut FakeClock(0));
         assert_eq!(signed.signature.0, [0; 32]);
         assert!(!signed.verdict.is_valid());
     }

@@ -28,7 +28,7 @@ use super::lookahead::{Ahead, ROOM_HINT_AT};
 use super::members::{Member, PendingMembers, Planned, Ready};
 use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
-use super::signing::{Names, Pipeline, Prepared, SignOrder, Signed};
+use super::signing::{Names, Pipeline, Prepared, SignOrder};
 use super::users::UserPool;
 use crate::report::timeseries::IntervalRow;
 use crate::rules::{
@@ -37,7 +37,7 @@ use crate::rules::{
 use crate::scenario::{Scenario, TraceEvent};
 use crate::signature::Signature;
 use crate::workload::groups::MAX_GROUP_NAME;
-use crate::workload::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};
+use crate::workload::{Fault, FaultDraw, ReconnectPlan, WorkloadSource};
 
 /// How far ahead in the queue a leave's user (then room) is prefetched.
 const SEAT_AHEAD: usize = 4;
@@ -57,27 +57,6 @@ pub(super) struct AppRuntime {
     /// still require a non-empty one), and no random draw is spent.
     pub random_nonce: bool,
     pub tolerance_s: Option<u32>,
-}
-
-/// What a client sends with a join, borrowed from a [`Prepared`] or made
-/// on the spot for an app that does not sign (which copies nothing).
-#[derive(Clone, Copy)]
-struct Sent<'p> {
-    nonce: &'p str,
-    timestamp: u32,
-    fault: Option<Fault>,
-    signed: Option<Signed>,
-}
-
-impl<'p> Sent<'p> {
-    fn of(prepared: &'p Prepared) -> Self {
-        Sent {
-            nonce: prepared.nonce(),
-            timestamp: prepared.timestamp,
-            fault: prepared.fault,
-            signed: prepared.signed,
-        }
-    }
 }
 
 /// A replayed trace's position.
@@ -155,8 +134,6 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub now: Ticks,
     /// Reused buffer of the members of the party arriving.
     arriving: Vec<Planned>,
-    /// Reused buffer of a party's member plans and faults, as drawn.
-    plans: Vec<(MemberPlan, Option<Fault>)>,
     /// Reused buffer for a queued member's groupId.
     group_text: String,
     /// Reused buffer of the groupId of the party arriving.
@@ -231,7 +208,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             trace_users: FxHashMap::default(),
             now: 0,
             arriving: Vec::new(),
-            plans: Vec::new(),
             group_text: String::with_capacity(MAX_GROUP_NAME),
             party_name: String::new(),
         };
@@ -303,9 +279,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// Draws the next party of generated source `i` into its lookahead:
-    /// when it arrives, its group and size, its members' plans and faults
-    /// (in that order, from the workload's own streams), then a user for
-    /// each member and its first join made ready.
+    /// when it arrives, its group and size, and, when its joins are made
+    /// ready ahead ([`Self::plans_ahead`]), its members ([`Self::plan_party`]).
     fn draw_party(&mut self, i: usize) {
         let start = self.start as i64;
         let Source::Generated(src) = &mut self.sources[i] else {
@@ -319,13 +294,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let (group, size) = src.party();
         let at = (start + rel).max(0) as Ticks;
         src.group_names.write(group, ahead.push(at, group, size));
-        // Only joins that need a nonce or a signature are worth making
-        // ready this early; the others are planned when the party arrives,
-        // which keeps the unsigned event loop as lean as it was.
-        if self.apps[src.app].random_nonce {
+        if self.plans_ahead(i) {
             let mut members = std::mem::take(self.ahead[i].last_members());
             self.plan_party(i, group, size, at, &mut members);
             *self.ahead[i].last_members() = members;
+        }
+    }
+
+    /// Whether the parties of generated source `i` are planned when drawn
+    /// (else when they arrive). Only joins that need a nonce or a signature
+    /// are worth making ready this early; planning the others on arrival
+    /// keeps the unsigned event loop as lean as it was.
+    #[inline]
+    fn plans_ahead(&self, i: usize) -> bool {
+        match &self.sources[i] {
+            Source::Generated(src) => self.apps[src.app].random_nonce,
+            Source::Trace(_) => false,
         }
     }
 
@@ -342,24 +326,26 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         at: Ticks,
         members: &mut Vec<Planned>,
     ) {
-        let Source::Generated(src) = &mut self.sources[i] else {
-            return;
-        };
-        let mut plans = std::mem::take(&mut self.plans);
         let mut previous = 0;
         for k in 0..size {
+            // The workload's streams and the backend's are separate, so
+            // drawing a member's plan and then its user, member by member,
+            // gives every stream the same sequence as drawing all plans
+            // first.
+            let Source::Generated(src) = &mut self.sources[i] else {
+                return;
+            };
             let plan = src.member(previous, k);
             previous = plan.join_after_us;
-            plans.push((plan, src.fault()));
-        }
-        let app = src.app;
-        let runtime = &self.apps[app];
-        let (app_idx, logs_in) = (runtime.idx, runtime.verify);
-        for (plan, fault) in plans.drain(..) {
-            let Ok(user) =
-                self.users
-                    .acquire(&mut self.service, &mut self.backend, app_idx, logs_in)
-            else {
+            let fault = src.fault();
+            let app = src.app;
+            let runtime = &self.apps[app];
+            let Ok(user) = self.users.acquire(
+                &mut self.service,
+                &mut self.backend,
+                runtime.idx,
+                runtime.verify,
+            ) else {
                 // The user table is full (a billion users): drop the member.
                 continue;
             };
@@ -376,11 +362,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 join_after_us: plan.join_after_us,
             });
         }
-        self.plans = plans;
     }
 
     /// Makes ready the join `user` (of scenario app `app`, workload
     /// `source`) will make to `group` at `t`, committing `fault`.
+    #[inline]
     fn ready(
         &mut self,
         user: UserIdx,
@@ -393,6 +379,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         if !self.apps[app].random_nonce {
             return Ready::Unsigned(fault);
         }
+        self.file(user, app, source, group, t, fault)
+    }
+
+    /// [`Self::ready`] for a join that needs a nonce or a signature: it is
+    /// filed with the signing pipeline. Kept out of line, so that the
+    /// unsigned path, which never comes here, stays small.
+    #[inline(never)]
+    fn file(
+        &mut self,
+        user: UserIdx,
+        app: usize,
+        source: usize,
+        group: u64,
+        t: Ticks,
+        fault: Option<Fault>,
+    ) -> Ready {
         let (prepared, order) = self.prepare(user, app, source, group, t, fault);
         Ready::Ticket(self.signing.prepare(prepared, order))
     }
@@ -415,13 +417,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let now_s = self.unix_s(t);
         let runtime = &self.apps[app];
         if !runtime.verify {
-            let mut nonce = [0u8; super::backend::NONCE_LEN];
-            let text = if runtime.random_nonce {
-                self.backend.nonce(&mut nonce)
-            } else {
-                CONSTANT_NONCE
-            };
-            return (Prepared::unsigned(text, now_s, fault), None);
+            let nonce = runtime.random_nonce.then(|| self.backend.nonce());
+            return (Prepared::new(nonce, now_s, fault), None);
         }
         let tolerance_s = runtime.tolerance_s;
         let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
@@ -483,8 +480,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// A party of workload `source` arrives at `t`: its members (planned
-    /// when it was drawn) with a stagger are queued; those without try to
-    /// join at once.
+    /// when it was drawn, or now) with a stagger are queued; those without
+    /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
         if !matches!(self.sources[source], Source::Generated(_)) {
             return self.replay(source, t);
@@ -492,8 +489,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
-            if members.is_empty() {
-                // An unsigned app's party, planned now (see `draw_party`).
+            if !self.plans_ahead(source) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
             }
             for planned in &members {
@@ -578,8 +574,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             self.service.prefetch_users_room(user);
             if self.signs {
                 // The pool hands out the user who left last first, so a
-                // leaving user is most likely the next to join: its signers
-                // (the backend's and the rules') will be read then.
+                // leaving user is most likely the next to be given a join:
+                // its signers (the backend's and the rules') are read when
+                // that join is ordered.
                 self.backend.prefetch_signer(user);
                 self.service.prefetch_signer(user);
             }
@@ -603,21 +600,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 &written
             }
         };
-        let accepted = match member.next_join {
-            Ready::Unsigned(fault) => {
-                let sent = Sent {
-                    nonce: CONSTANT_NONCE,
-                    timestamp: self.unix_s(t),
-                    fault,
-                    signed: None,
-                };
-                self.attempt(member.user, app, group_id, sent, t)
-            }
-            Ready::Ticket(ticket) => {
-                let prepared = self.signing.take(ticket);
-                self.attempt(member.user, app, group_id, Sent::of(&prepared), t)
-            }
+        let prepared = match member.next_join {
+            Ready::Unsigned(fault) => Prepared::new(None, self.unix_s(t), fault),
+            Ready::Ticket(ticket) => self.signing.take(ticket),
         };
+        let accepted = self.attempt(member.user, app, group_id, &prepared, t);
         self.group_text = written;
         if accepted {
             match member.reconnect {
@@ -650,7 +637,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     .make_now(&order, &self.apps[app].app_id, group_id),
             );
         }
-        self.attempt(user, app, group_id, Sent::of(&prepared), t)
+        self.attempt(user, app, group_id, &prepared, t)
     }
 
     /// One join attempt of `user` (of scenario app `app`) to `group_id` at
@@ -663,7 +650,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         user: UserIdx,
         app: usize,
         group_id: &str,
-        prepared: Sent<'_>,
+        prepared: &Prepared,
         t: Ticks,
     ) -> bool {
         self.events += 1;
@@ -682,18 +669,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
         let request = JoinRequest {
             group_id,
-            nonce: prepared.nonce,
+            nonce: prepared.nonce().unwrap_or(CONSTANT_NONCE),
             timestamp: prepared.timestamp,
             signature: prepared.signed.map_or(Signature([0; 32]), |s| s.signature),
             room_type: RoomType::Voice,
         };
         let now = UnixMicros(self.unix_us(t));
-        let result = match prepared.signed {
-            Some(signed) => self
-                .service
-                .join_checked(user, &request, signed.verdict, now),
-            None => self.service.join(user, &request, now),
-        };
+        let verdict = prepared.signed.map(|s| s.verdict);
+        let result = self.service.join_checked(user, &request, verdict, now);
         match result {
             Ok(_) => {
                 self.track_peaks();

@@ -2,8 +2,8 @@
 //! the room service about the joins they will make (see
 //! `RoomService::prefetch_group`) while other events are still being
 //! processed, and have their joins signed before they are made (see
-//! [`super::signing`]): a party's members are planned, given users, and
-//! their joins made ready when the party is drawn.
+//! [`super::signing`]): when its app signs, a party's members are planned,
+//! given users, and their joins made ready when the party is drawn.
 //!
 //! Each party keeps its groupId's text, written once when it is drawn and
 //! used both for the hint and for the join itself. Its index key is

@@ -46,6 +46,20 @@ pub trait Stopwatch: Clone + Send + 'static {
     fn now_ns(&mut self) -> u64;
 }
 
+/// A stopwatch that advances 100 ns per reading, for tests: runs become
+/// pure functions of the scenario.
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct FakeClock(pub u64);
+
+#[cfg(test)]
+impl Stopwatch for FakeClock {
+    fn now_ns(&mut self) -> u64 {
+        self.0 += 100;
+        self.0
+    }
+}
+
 /// The longest warm-start pre-roll: two simulated days.
 pub const MAX_PREROLL_US: u64 = 2 * 86_400 * 1_000_000;
 

@@ -81,8 +81,9 @@ pub struct Signed {
 /// its signature and verdict once made.
 #[derive(Clone, Copy, Debug)]
 pub struct Prepared {
-    pub nonce: [u8; NONCE_LEN],
-    pub nonce_len: u8,
+    /// The nonce the backend drew; `None` for an app that needs none (the
+    /// client sends a constant).
+    pub nonce: Option<[u8; NONCE_LEN]>,
     pub timestamp: u32,
     pub fault: Option<Fault>,
     /// `None` until made; stays `None` for an app that does not sign.
@@ -92,12 +93,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// A join whose nonce is `nonce` (alphanumeric, as the backend draws
-    /// it), made ready for signing.
-    pub fn with_nonce(nonce: [u8; NONCE_LEN], timestamp: u32, fault: Option<Fault>) -> Self {
+    /// A join whose nonce, if any, is `nonce` (alphanumeric, as the
+    /// backend draws it).
+    pub fn new(nonce: Option<[u8; NONCE_LEN]>, timestamp: u32, fault: Option<Fault>) -> Self {
         Prepared {
             nonce,
-            nonce_len: NONCE_LEN as u8,
             timestamp,
             fault,
             signed: None,
@@ -105,25 +105,11 @@ impl Prepared {
         }
     }
 
-    /// A join with no signature: `nonce` is its text (at most
-    /// [`NONCE_LEN`] bytes).
-    pub fn unsigned(nonce: &str, timestamp: u32, fault: Option<Fault>) -> Self {
-        let mut bytes = [0u8; NONCE_LEN];
-        let len = nonce.len().min(NONCE_LEN);
-        bytes[..len].copy_from_slice(&nonce.as_bytes()[..len]);
-        Prepared {
-            nonce: bytes,
-            nonce_len: len as u8,
-            timestamp,
-            fault,
-            signed: None,
-            awaited: false,
-        }
-    }
-
-    /// The nonce's text (ASCII by construction).
-    pub fn nonce(&self) -> &str {
-        std::str::from_utf8(&self.nonce[..usize::from(self.nonce_len)]).unwrap_or("0")
+    /// The drawn nonce's text, if any (ASCII by construction).
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce
+            .as_ref()
+            .and_then(|n| std::str::from_utf8(n).ok())
     }
 }
 
@@ -281,11 +267,6 @@ impl<W: Stopwatch> Pipeline<W> {
         }
     }
 
-    /// Whether a worker thread makes the orders.
-    pub fn has_worker(&self) -> bool {
-        matches!(self.mode, Mode::Worker { .. })
-    }
-
     /// Files a prepared join; returns its ticket. For a signed join, give
     /// the order (its ticket is filled in here).
     pub fn prepare(&mut self, mut prepared: Prepared, order: Option<SignOrder>) -> u32 {
@@ -307,32 +288,28 @@ impl<W: Stopwatch> Pipeline<W> {
         ticket
     }
 
-    fn send(&mut self, mut order: SignOrder) {
-        if let Mode::Inline { names, text } = &mut self.mode {
-            let signed = names.make(&order, text, &mut self.clock);
-            let slot = &mut self.slots[order.ticket as usize];
-            slot.signed = Some(signed);
-            slot.awaited = false;
-            return;
-        }
-        let mut spins = 0;
-        loop {
-            let Mode::Worker {
+    fn send(&mut self, order: SignOrder) {
+        match &mut self.mode {
+            Mode::Inline { names, text } => {
+                let signed = names.make(&order, text, &mut self.clock);
+                file(&mut self.slots, order.ticket, signed);
+            }
+            Mode::Worker {
                 orders: Some(orders),
+                results,
                 parked,
                 thread,
-                ..
-            } = &mut self.mode
-            else {
-                return;
-            };
-            match orders.push(order) {
-                Ok(()) => return wake(parked, thread),
-                Err(rtrb::PushError::Full(back)) => order = back,
+            } => {
+                let slots = &mut self.slots;
+                // While the ring is full, collect results so the worker can
+                // go on.
+                push(orders, order, || {
+                    collect(results, slots);
+                });
+                wake(parked, thread);
             }
-            // The ring is full: collect results so the worker can go on.
-            self.collect();
-            backoff(&mut spins);
+            // Only while dropping.
+            Mode::Worker { orders: None, .. } => {}
         }
     }
 
@@ -340,21 +317,6 @@ impl<W: Stopwatch> Pipeline<W> {
     /// given as text (a replayed trace's): nothing is filed.
     pub fn make_now(&mut self, order: &SignOrder, app_id: &str, group_id: &str) -> Signed {
         make(order, app_id, group_id, &mut self.clock)
-    }
-
-    /// Files the results the worker has made so far.
-    fn collect(&mut self) -> bool {
-        let Mode::Worker { results, .. } = &mut self.mode else {
-            return false;
-        };
-        let mut any = false;
-        while let Ok((ticket, signed)) = results.pop() {
-            let slot = &mut self.slots[ticket as usize];
-            slot.signed = Some(signed);
-            slot.awaited = false;
-            any = true;
-        }
-        any
     }
 
     /// The prepared join of `ticket`, made; frees the ticket. Waits for the
@@ -366,25 +328,61 @@ impl<W: Stopwatch> Pipeline<W> {
     pub fn take(&mut self, ticket: u32) -> Prepared {
         let mut spins = 0;
         while self.slots[ticket as usize].awaited {
-            if !self.collect() {
-                if let Mode::Worker {
-                    results,
-                    parked,
-                    thread,
-                    ..
-                } = &self.mode
-                {
-                    assert!(
-                        !(results.is_abandoned() && results.is_empty()),
-                        "the signing worker stopped before making every order"
-                    );
-                    wake(parked, thread);
-                }
-                backoff(&mut spins);
+            // Only the worker leaves a ticket awaited.
+            let Mode::Worker {
+                results,
+                parked,
+                thread,
+                ..
+            } = &mut self.mode
+            else {
+                break;
+            };
+            if collect(results, &mut self.slots) {
+                continue;
             }
+            assert!(
+                !(results.is_abandoned() && results.is_empty()),
+                "the signing worker stopped before making every order"
+            );
+            wake(parked, thread);
+            backoff(&mut spins);
         }
         self.free.push(ticket);
         self.slots[ticket as usize]
+    }
+}
+
+/// Files a made join under its ticket.
+#[inline]
+fn file(slots: &mut [Prepared], ticket: u32, signed: Signed) {
+    let slot = &mut slots[ticket as usize];
+    slot.signed = Some(signed);
+    slot.awaited = false;
+}
+
+/// Files the results the worker has made so far; whether there were any.
+fn collect(results: &mut rtrb::Consumer<(u32, Signed)>, slots: &mut [Prepared]) -> bool {
+    let mut any = false;
+    while let Ok((ticket, signed)) = results.pop() {
+        file(slots, ticket, signed);
+        any = true;
+    }
+    any
+}
+
+/// Pushes `item` onto `ring`, calling `while_full` between tries while the
+/// ring is full; drops it if the other end has gone.
+#[inline]
+fn push<T>(ring: &mut rtrb::Producer<T>, mut item: T, mut while_full: impl FnMut()) {
+    let mut spins = 0;
+    while let Err(rtrb::PushError::Full(back)) = ring.push(item) {
+        if ring.is_abandoned() {
+            return;
+        }
+        item = back;
+        while_full();
+        backoff(&mut spins);
     }
 }
 
@@ -432,38 +430,27 @@ fn work(
 ) {
     let mut idle = 0;
     loop {
-        match inbox.pop() {
-            Ok(order) => {
-                idle = 0;
-                let mut result = make(&order);
-                let mut spins = 0;
-                loop {
-                    match outbox.push(result) {
-                        Ok(()) => break,
-                        Err(rtrb::PushError::Full(back)) => {
-                            if outbox.is_abandoned() {
-                                return;
-                            }
-                            result = back;
-                            backoff(&mut spins);
-                        }
-                    }
-                }
-            }
-            Err(_) if inbox.is_abandoned() => return,
-            Err(_) => {
-                idle += 1;
-                if idle < SPINS {
-                    std::hint::spin_loop();
-                } else {
-                    parked.store(true, Ordering::SeqCst);
-                    if inbox.is_empty() && !inbox.is_abandoned() {
-                        std::thread::park_timeout(IDLE_PARK);
-                    }
-                    parked.store(false, Ordering::SeqCst);
-                    idle = 0;
-                }
-            }
+        // Popping copies the order out of the ring; working on it in place
+        // measured slower, as the engine writes the next orders into the
+        // same cache lines meanwhile.
+        if let Ok(order) = inbox.pop() {
+            idle = 0;
+            push(outbox, make(&order), || {});
+            continue;
         }
+        if inbox.is_abandoned() {
+            return;
+        }
+        idle += 1;
+        if idle < SPINS {
+            std::hint::spin_loop();
+            continue;
+        }
+        idle = 0;
+        parked.store(true, Ordering::SeqCst);
+        if inbox.is_empty() && !inbox.is_abandoned() {
+            std::thread::park_timeout(IDLE_PARK);
+        }
+        parked.store(false, Ordering::SeqCst);
     }
 }

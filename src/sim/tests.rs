@@ -4,20 +4,8 @@
 
 use std::path::Path;
 
-use super::{Outcome, RunOptions, Stopwatch, run};
+use super::{FakeClock, Outcome, RunOptions, run};
 use crate::scenario::parse;
-
-/// A stopwatch that advances 100 ns per reading: runs become pure functions
-/// of the scenario.
-#[derive(Clone)]
-struct FakeClock(u64);
-
-impl Stopwatch for FakeClock {
-    fn now_ns(&mut self) -> u64 {
-        self.0 += 100;
-        self.0
-    }
-}
 
 fn simulate(toml: &str) -> Outcome {
     let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
@@ -162,15 +150,26 @@ const SMALL: &str = r#"
 #[test]
 fn same_seed_same_report_different_seed_different_report() {
     let a = simulate(SMALL);
-    let b = simulate(SMALL);
-    let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);
-    assert_eq!(csv(&a), csv(&b));
+    assert_same_reports(&a, &simulate(SMALL));
+    let c = simulate(&SMALL.replace("name = \"small\"", "name = \"small\"\nseed = 2"));
+    assert_ne!(csv(&a), csv(&c));
+}
+
+/// The time series as `timeseries.csv` holds it.
+fn csv(o: &Outcome) -> Vec<u8> {
+    crate::report::timeseries::to_csv(&o.app_names, &o.rows)
+}
+
+/// Every report of two runs is the same, byte for byte: the time series,
+/// the summary and the signing histograms.
+fn assert_same_reports(a: &Outcome, b: &Outcome) {
+    assert_eq!(csv(a), csv(b));
     assert_eq!(
         serde_json::to_string(&a.summary).unwrap(),
         serde_json::to_string(&b.summary).unwrap()
     );
-    let c = simulate(&SMALL.replace("name = \"small\"", "name = \"small\"\nseed = 2"));
-    assert_ne!(csv(&a), csv(&c));
+    let hlog = |o: &Outcome| o.hlog.iter().map(|i| i.encoded.clone()).collect::<Vec<_>>();
+    assert_eq!(hlog(a), hlog(b));
 }
 
 #[test]
@@ -183,14 +182,7 @@ fn the_signing_thread_changes_no_number() {
         run(&scenario, options, &mut FakeClock(0), |_| {}, || false).unwrap()
     };
     let (threaded, inline) = (with(true), with(false));
-    let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);
-    assert_eq!(csv(&threaded), csv(&inline));
-    assert_eq!(
-        serde_json::to_string(&threaded.summary).unwrap(),
-        serde_json::to_string(&inline.summary).unwrap()
-    );
-    let hlog = |o: &Outcome| o.hlog.iter().map(|i| i.encoded.clone()).collect::<Vec<_>>();
-    assert_eq!(hlog(&threaded), hlog(&inline));
+    assert_same_reports(&threaded, &inline);
     assert!(threaded.summary.signing.latency_ns.is_some());
     assert!(threaded.summary.faults.stale_session_key > 0);
 }
