@@ -231,12 +231,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             .clamp(0, i64::from(u32::MAX)) as u32
     }
 
-    /// Whether [`Self::draw_party`] should be called for source `i`.
-    #[inline]
-    fn wants_party(&self, i: usize) -> bool {
-        matches!(self.sources[i], Source::Generated(_)) && self.ahead[i].wants_more()
-    }
-
     /// The next arrival of source `i`, in ticks. A generated source keeps
     /// [`super::lookahead::DEPTH`] parties drawn ahead, their joins made
     /// ready, and hints the rules about their joins: the first step for
@@ -245,9 +239,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// arrivals ahead.
     fn pull_arrival(&mut self, i: usize) -> Ticks {
         let drawn_before = self.ahead[i].len();
-        while self.wants_party(i) {
-            self.draw_party(i);
-        }
+        while self.draw_party(i) {}
         match &mut self.sources[i] {
             Source::Generated(src) => {
                 let ahead = &mut self.ahead[i];
@@ -281,24 +273,31 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// Draws the next party of generated source `i` into its lookahead:
     /// when it arrives, its group and size, and, when its joins are made
     /// ready ahead ([`Self::plans_ahead`]), its members ([`Self::plan_party`]).
-    fn draw_party(&mut self, i: usize) {
+    /// Returns whether it drew one (false once the lookahead is full or
+    /// the arrivals have run out).
+    fn draw_party(&mut self, i: usize) -> bool {
         let start = self.start as i64;
         let Source::Generated(src) = &mut self.sources[i] else {
-            return;
+            return false;
         };
         let ahead = &mut self.ahead[i];
+        if !ahead.wants_more() {
+            return false;
+        }
         let Some(rel) = src.next_arrival() else {
             ahead.done = true;
-            return;
+            return false;
         };
         let (group, size) = src.party();
         let at = (start + rel).max(0) as Ticks;
         src.group_names.write(group, ahead.push(at, group, size));
-        if self.plans_ahead(i) {
-            let mut members = std::mem::take(self.ahead[i].last_members());
+        if self.apps[src.app].random_nonce {
+            // See `plans_ahead`.
+            let mut members = std::mem::take(ahead.last_members());
             self.plan_party(i, group, size, at, &mut members);
             *self.ahead[i].last_members() = members;
         }
+        true
     }
 
     /// Whether the parties of generated source `i` are planned when drawn
