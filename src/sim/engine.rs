@@ -59,6 +59,19 @@ pub(super) struct AppRuntime {
     pub tolerance_s: Option<u32>,
 }
 
+/// A join to make ready: `user`, of scenario app `app` and workload
+/// `source`, will join `group` at `t`, committing `fault` (see
+/// [`Engine::ready`]).
+#[derive(Clone, Copy, Debug)]
+struct JoinPlan {
+    user: UserIdx,
+    app: usize,
+    source: usize,
+    group: u64,
+    t: Ticks,
+    fault: Option<Fault>,
+}
+
 /// A replayed trace's position.
 pub(super) struct TraceCursor<'s> {
     pub events: &'s [TraceEvent],
@@ -291,25 +304,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let (group, size) = src.party();
         let at = (start + rel).max(0) as Ticks;
         src.group_names.write(group, ahead.push(at, group, size));
-        if self.apps[src.app].random_nonce {
-            // See `plans_ahead`.
-            let mut members = std::mem::take(ahead.last_members());
+        let app = src.app;
+        if self.plans_ahead(app) {
+            let mut members = std::mem::take(self.ahead[i].last_members());
             self.plan_party(i, group, size, at, &mut members);
             *self.ahead[i].last_members() = members;
         }
         true
     }
 
-    /// Whether the parties of generated source `i` are planned when drawn
+    /// Whether the parties of scenario app `app` are planned when drawn
     /// (else when they arrive). Only joins that need a nonce or a signature
     /// are worth making ready this early; planning the others on arrival
     /// keeps the unsigned event loop as lean as it was.
     #[inline]
-    fn plans_ahead(&self, i: usize) -> bool {
-        match &self.sources[i] {
-            Source::Generated(src) => self.apps[src.app].random_nonce,
-            Source::Trace(_) => false,
-        }
+    fn plans_ahead(&self, app: usize) -> bool {
+        self.apps[app].random_nonce
     }
 
     /// Plans the `size` members of a party of generated source `i` to
@@ -348,7 +358,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 // The user table is full (a billion users): drop the member.
                 continue;
             };
-            let next_join = self.ready(user, app, i, group, at + plan.join_after_us, fault);
+            let next_join = self.ready(JoinPlan {
+                user,
+                app,
+                source: i,
+                group,
+                t: at + plan.join_after_us,
+                fault,
+            });
             members.push(Planned {
                 member: Member {
                     user,
@@ -363,56 +380,39 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         }
     }
 
-    /// Makes ready the join `user` (of scenario app `app`, workload
-    /// `source`) will make to `group` at `t`, committing `fault`.
+    /// Makes `join` ready.
     #[inline]
-    fn ready(
-        &mut self,
-        user: UserIdx,
-        app: usize,
-        source: usize,
-        group: u64,
-        t: Ticks,
-        fault: Option<Fault>,
-    ) -> Ready {
-        if !self.apps[app].random_nonce {
-            return Ready::Unsigned(fault);
+    fn ready(&mut self, join: JoinPlan) -> Ready {
+        if !self.plans_ahead(join.app) {
+            return Ready::Unsigned(join.fault);
         }
-        self.file(user, app, source, group, t, fault)
+        self.file(join)
     }
 
     /// [`Self::ready`] for a join that needs a nonce or a signature: it is
     /// filed with the signing pipeline. Kept out of line, so that the
     /// unsigned path, which never comes here, stays small.
     #[inline(never)]
-    fn file(
-        &mut self,
-        user: UserIdx,
-        app: usize,
-        source: usize,
-        group: u64,
-        t: Ticks,
-        fault: Option<Fault>,
-    ) -> Ready {
-        let (prepared, order) = self.prepare(user, app, source, group, t, fault);
+    fn file(&mut self, join: JoinPlan) -> Ready {
+        let (prepared, order) = self.prepare(join);
         Ready::Ticket(self.signing.prepare(prepared, order))
     }
 
-    /// What the client of `user` will send for a join at `t`, and, when
-    /// its app checks signatures, the order to sign and check it. A stale
+    /// What the client will send for `join`, and, when its app checks
+    /// signatures, the order to sign and check it. A stale
     /// session key is committed here: a new `wx.login` replaces the key
     /// (the room service learns it at once), and the backend signs with
     /// the old one this once, then learns the new one. Every other fault
     /// is the backend's own doing.
-    fn prepare(
-        &mut self,
-        user: UserIdx,
-        app: usize,
-        source: usize,
-        group: u64,
-        t: Ticks,
-        fault: Option<Fault>,
-    ) -> (Prepared, Option<SignOrder>) {
+    fn prepare(&mut self, join: JoinPlan) -> (Prepared, Option<SignOrder>) {
+        let JoinPlan {
+            user,
+            app,
+            source,
+            group,
+            t,
+            fault,
+        } = join;
         let now_s = self.unix_s(t);
         let runtime = &self.apps[app];
         if !runtime.verify {
@@ -482,13 +482,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        if !matches!(self.sources[source], Source::Generated(_)) {
-            return self.replay(source, t);
-        }
+        let app = match &self.sources[source] {
+            Source::Generated(src) => src.app,
+            Source::Trace(_) => return self.replay(source, t),
+        };
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
-            if !self.plans_ahead(source) {
+            if !self.plans_ahead(app) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
             }
             for planned in &members {
@@ -553,7 +554,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     Source::Generated(src) => (src.fault(), src.app),
                     Source::Trace(_) => (None, 0),
                 };
-                let next_join = self.ready(user, app, workload as usize, group, rejoin, fault);
+                let next_join = self.ready(JoinPlan {
+                    user,
+                    app,
+                    source: workload as usize,
+                    group,
+                    t: rejoin,
+                    fault,
+                });
                 self.pending.get_mut(slot).next_join = next_join;
                 self.schedule(rejoin, Event::Join(slot));
             }
@@ -629,7 +637,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         fault: Option<Fault>,
         t: Ticks,
     ) -> bool {
-        let (mut prepared, order) = self.prepare(user, app, source, 0, t, fault);
+        let (mut prepared, order) = self.prepare(JoinPlan {
+            user,
+            app,
+            source,
+            group: 0,
+            t,
+            fault,
+        });
         if let Some(order) = order {
             prepared.signed = Some(
                 self.signing
