@@ -1,19 +1,20 @@
 //! voipsim: a room simulator and load tester for WeChat Mini Program
 //! multi-person voice and video chat (`wx.joinVoIPChat`).
 //!
-//! The crate is a library with a thin binary (`src/main.rs`). Its pure core
-//! — [`signature`], [`rules`], [`workload`] — reads no clock and does no I/O;
-//! the drivers at the edge ([`sim`], the CLI) supply time and write files.
-//! `../shared/DESIGN.md` in the planning repository sketches how the pieces
-//! fit: one workload, two clocks, one report.
+//! The workspace has three layers, each a crate, so a dependency that runs
+//! the wrong way does not compile:
+//! * `voipsim-core` — the pure core: [`signature`], [`rules`],
+//!   [`scenario`], [`workload`], [`report`]. No clock, no I/O, no threads.
+//! * `voipsim-sim` — [`sim`], the virtual-time driver.
+//! * this crate — the command line ([`cli`]) and in-process benchmarks
+//!   ([`mod@bench`]); the network drivers will live here too, so only the
+//!   binary compiles them.
+//!
+//! The core's modules are re-exported here under their own names, so
+//! `voipsim::rules::RoomService` works for library users.
 
 pub mod bench;
-pub mod cache;
 pub mod cli;
-pub mod report;
-pub mod rules;
-pub mod scenario;
-pub mod signature;
-pub mod sim;
-pub mod units;
-pub mod workload;
+
+pub use voipsim_core::{cache, report, rules, scenario, signature, units, workload};
+pub use voipsim_sim as sim;

@@ -21,21 +21,8 @@ pub struct SchemaArgs {
     pub summary: bool,
 }
 
-/// The scenario schema as printed: pretty JSON and a final newline.
-pub fn schema_text() -> String {
-    pretty(&scenario::json_schema())
-}
-
-/// The `summary.json` schema as printed.
-pub fn summary_schema_text() -> String {
-    pretty(&crate::report::summary::json_schema())
-}
-
-fn pretty(schema: &serde_json::Value) -> String {
-    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
-    text.push('\n');
-    text
-}
+pub use crate::report::summary::schema_text as summary_schema_text;
+pub use scenario::schema_text;
 
 pub fn run(args: SchemaArgs) -> CliResult {
     let text = if args.summary {

@@ -4,9 +4,9 @@
 //! length of the run. A returning user keeps its session key, as a real user
 //! between two logins does.
 
+use crate::backend::Backend;
+use crate::event::MAX_INDEX;
 use crate::rules::{AppIdx, RoomObserver, RoomService, UserIdx};
-use crate::sim::backend::Backend;
-use crate::sim::event::MAX_INDEX;
 
 /// Free users per app.
 pub struct UserPool {

@@ -15,6 +15,7 @@ pub mod counters;
 pub mod files;
 pub mod hlog;
 pub mod markdown;
+pub mod record;
 pub mod summary;
 pub mod thresholds;
 pub mod timeseries;

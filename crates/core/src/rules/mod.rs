@@ -97,8 +97,8 @@
 //!
 //! # Example
 //! ```
-//! use voipsim::rules::{AppSettings, JoinRequest, RoomService, RoomType, UnixMicros};
-//! use voipsim::signature::{JoinFields, SessionKey, Signer};
+//! use voipsim_core::rules::{AppSettings, JoinRequest, RoomService, RoomType, UnixMicros};
+//! use voipsim_core::signature::{JoinFields, SessionKey, Signer};
 //!
 //! let mut service = RoomService::new();
 //! let app = service.add_app("wx20afc706a711eefc", AppSettings::default()).unwrap();

@@ -213,6 +213,14 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Summary)).unwrap_or_default()
 }
 
+/// The schema as `voipsim schema --summary` prints it and
+/// `docs/summary.schema.json` holds it: pretty JSON and a final newline.
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// A filled-in summary for tests of the code that reads summaries.
 #[cfg(test)]
 pub(crate) mod tests_support {

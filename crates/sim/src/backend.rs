@@ -191,9 +191,9 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FakeClock;
     use crate::rules::{AppSettings, RoomService};
-    use crate::sim::FakeClock;
-    use crate::sim::signing::make;
+    use crate::signing::make;
     use crate::workload::rng::{Purpose, stream};
 
     fn backend() -> Backend {

@@ -19,6 +19,9 @@
 //! time). With a fake stopwatch every output is a pure function of the
 //! scenario and seed.
 
+// The core's modules, under the names the simulator's code uses.
+pub(crate) use voipsim_core::{cache, report, rules, scenario, signature, workload};
+
 pub mod backend;
 pub mod engine;
 pub mod event;
@@ -219,7 +222,7 @@ pub fn run<W: Stopwatch>(
         });
         should_stop()
     });
-    Ok(Outcome::finish(engine, completed, wall_start))
+    Ok(outcome::Finish::finish(engine, completed, wall_start))
 }
 
 #[cfg(test)]

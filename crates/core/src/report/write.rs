@@ -10,8 +10,8 @@ use hdrhistogram::serialization::Deserializer;
 
 use super::files::{WriteError, write_atomic};
 use super::hlog::{LoggedInterval, interval_log};
+use super::record::RunRecord as Outcome;
 use super::{markdown, timeseries};
-use crate::sim::Outcome;
 
 /// Writes the report of `outcome` into `dir`; returns the files written.
 pub fn write_report(dir: &Path, outcome: &Outcome) -> Result<Vec<PathBuf>, WriteError> {

@@ -30,6 +30,7 @@ use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
 use super::signing::{Names, Pipeline, Prepared, SignOrder};
 use super::users::UserPool;
+use crate::report::record::StoredInterval;
 use crate::report::timeseries::IntervalRow;
 use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
@@ -78,14 +79,6 @@ pub(super) struct TraceCursor<'s> {
     pub next: usize,
     /// The trace workload's `faults`, drawn per join row.
     pub faults: FaultDraw,
-}
-
-/// A report interval's signing histogram, stored compactly (V2 encoding)
-/// so a long run keeps kilobytes per interval, not a full histogram.
-pub struct StoredInterval {
-    pub start_us: u64,
-    pub length_us: u64,
-    pub encoded: Vec<u8>,
 }
 
 /// Sources of arrivals: a workload's generator or a trace.
@@ -523,7 +516,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         self.hint_leaves();
         match Event::unpack(payload) {
             Event::Leave(user) => {
-                let user = UserIdx(user);
+                let user = UserIdx::from_raw(user);
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
                 let app = self.service.user_app(user);
@@ -574,10 +567,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     #[inline]
     fn hint_leaves(&self) {
         if let Some(Event::Leave(user)) = self.queue.peek_ahead(SEAT_AHEAD).map(Event::unpack) {
-            self.service.prefetch_user(UserIdx(user));
+            self.service.prefetch_user(UserIdx::from_raw(user));
         }
         if let Some(Event::Leave(user)) = self.queue.peek_ahead(ROOM_AHEAD).map(Event::unpack) {
-            let user = UserIdx(user);
+            let user = UserIdx::from_raw(user);
             self.service.prefetch_users_room(user);
             if self.signs {
                 // The pool hands out the user who left last first, so a

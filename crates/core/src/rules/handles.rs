@@ -24,6 +24,15 @@ macro_rules! handle {
             pub fn raw(self) -> u32 {
                 self.0
             }
+
+            /// The handle whose [`Self::raw`] value is `raw`: for a driver
+            /// that packs handles it was issued into its own records (the
+            /// simulator's queued events). It is only meaningful to the
+            /// service that issued the original.
+            #[inline]
+            pub fn from_raw(raw: u32) -> Self {
+                $name(raw)
+            }
         }
 
         impl fmt::Debug for $name {

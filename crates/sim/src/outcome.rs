@@ -4,27 +4,22 @@
 use std::time::{Duration, SystemTime};
 
 use super::Stopwatch;
-use super::engine::{Engine, StoredInterval};
+use super::engine::Engine;
 use super::format_instant;
+use crate::report::record::RunRecord;
 use crate::report::summary::{
     AppSummary, Engine as EngineSummary, Latency, Members, Quota, QuotaDay, Rooms, SCHEMA_VERSION,
     ScenarioInfo, Signing, Summary, Window,
 };
 use crate::report::thresholds;
-use crate::report::timeseries::IntervalRow;
 
-/// What a run produced.
-pub struct Outcome {
-    pub summary: Summary,
-    pub rows: Vec<IntervalRow>,
-    pub app_names: Vec<String>,
-    /// One signing histogram per interval (empty when nothing was signed).
-    pub hlog: Vec<StoredInterval>,
-    /// The scenario's start, the interval log's StartTime.
-    pub start: SystemTime,
-}
+/// What a run produced: the report's run record.
+pub type Outcome = RunRecord;
 
-impl Outcome {
+/// Turns a finished engine into its run record.
+pub(super) struct Finish;
+
+impl Finish {
     pub(super) fn finish<W: Stopwatch>(
         mut engine: Engine<'_, W>,
         completed: bool,

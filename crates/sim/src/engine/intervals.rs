@@ -9,7 +9,8 @@ use hdrhistogram::serialization::{Serializer, V2Serializer};
 use super::super::Stopwatch;
 use super::super::backend::latency_histogram;
 use super::super::queue::Ticks;
-use super::{Engine, StoredInterval};
+use super::Engine;
+use crate::report::record::StoredInterval;
 use crate::report::timeseries::IntervalRow;
 use crate::rules::UnixMicros;
 
@@ -35,7 +36,7 @@ impl<W: Stopwatch> Engine<'_, W> {
     }
 
     /// Emits the row of the interval ending at `end`.
-    pub(in crate::sim) fn close_interval(&mut self, end: Ticks) {
+    pub(crate) fn close_interval(&mut self, end: Ticks) {
         let start = end.saturating_sub(self.interval_us).max(self.start);
         // The open second counts toward this interval too (it began in it).
         self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
@@ -103,7 +104,7 @@ impl<W: Stopwatch> Engine<'_, W> {
     }
 
     /// Flushes the open second into the peaks (at the end of the run).
-    pub(in crate::sim) fn close_second(&mut self) {
+    pub(crate) fn close_second(&mut self) {
         self.close_open_second();
     }
 }

@@ -95,7 +95,7 @@ mod tests {
 
     fn member(user: u32) -> Member {
         Member {
-            user: UserIdx(user),
+            user: UserIdx::from_raw(user),
             workload: 0,
             group: 7,
             stay_us: 1,
@@ -109,9 +109,9 @@ mod tests {
         let mut p = PendingMembers::default();
         let a = p.insert(member(1));
         let b = p.insert(member(2));
-        assert_eq!(p.take(a).user, UserIdx(1));
+        assert_eq!(p.take(a).user, UserIdx::from_raw(1));
         assert_eq!(p.insert(member(3)), a);
-        assert_eq!(p.get_mut(b).user, UserIdx(2));
+        assert_eq!(p.get_mut(b).user, UserIdx::from_raw(2));
         assert_eq!(p.capacity(), 2);
     }
 }

@@ -248,9 +248,9 @@ fn the_built_in_scenario_is_valid() {
 
 #[test]
 fn committed_schema_is_in_sync() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.schema.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/scenario.schema.json");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let current = crate::cli::schema::schema_text();
+    let current = super::schema_text();
     assert!(
         committed == current,
         "docs/scenario.schema.json is out of date with the scenario types; regenerate it with\n  \

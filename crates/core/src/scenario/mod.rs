@@ -10,7 +10,7 @@
 //! workload generator and simulator use).
 //!
 //! ```
-//! let scenario = voipsim::scenario::parse(
+//! let scenario = voipsim_core::scenario::parse(
 //!     r#"
 //!     name = "quick"
 //!     duration = "1h"
@@ -52,7 +52,7 @@ pub use threshold::{CmpOp, KNOWN_METRICS, Threshold};
 
 /// The built-in scenario `voipsim simulate` runs when given none: a
 /// realistic day of a social game in China with an evening peak.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+pub const DEFAULT_SCENARIO: &str = include_str!("../../../../scenarios/default.toml");
 
 /// The name the built-in scenario's messages use as its file.
 pub const DEFAULT_SCENARIO_ORIGIN: &str = "<built-in default.toml>";
@@ -139,6 +139,14 @@ pub fn default_scenario() -> Scenario {
 /// `docs/scenario.schema.json` holds).
 pub fn json_schema() -> serde_json::Value {
     raw::schema()
+}
+
+/// The scenario schema as `voipsim schema` prints it and
+/// `docs/scenario.schema.json` holds it: pretty JSON and a final newline.
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]

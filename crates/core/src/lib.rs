@@ -1,0 +1,22 @@
+//! voipsim's pure core: everything both clocks share.
+//!
+//! * [`signature`] — the exact join signature.
+//! * [`rules`] — WeChat's room rules as one engine (time is a parameter).
+//! * [`scenario`] — the TOML scenario format, validated with locations.
+//! * [`workload`] — who joins which room when, and how clients behave.
+//! * [`report`] — the run record, its interval timeline, and the writers.
+//!
+//! This crate reads no clock, does no I/O beyond reading the files a
+//! scenario names, spawns no thread and knows no async runtime. The
+//! drivers live in other crates: `voipsim-sim` (virtual time) and the
+//! `voipsim` binary. The dependency points one way only: nothing here can
+//! name a driver, so a report type importing the simulator does not
+//! compile.
+
+pub mod cache;
+pub mod report;
+pub mod rules;
+pub mod scenario;
+pub mod signature;
+pub mod units;
+pub mod workload;
