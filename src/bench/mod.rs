@@ -7,14 +7,11 @@
 //! * [`keys`] — deterministic session keys for the benchmark.
 //! * [`cpu`] — how much CPU time a thread got, to tell a slow signer from
 //!   a busy machine.
-//! * [`latency`] — the percentile summary of a latency histogram.
 //! * [`output`] — the report as text or JSON.
 
 pub mod cpu;
 pub mod keys;
-pub mod latency;
 pub mod output;
 pub mod sign;
 
-pub use latency::LatencyNs;
 pub use sign::{BenchError, KeyMode, SignBenchConfig, SignBenchReport, run_sign_bench};

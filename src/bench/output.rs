@@ -119,7 +119,7 @@ fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::LatencyNs;
+    use crate::report::summary::Latency;
 
     fn report() -> SignBenchReport {
         SignBenchReport {
@@ -140,12 +140,14 @@ mod tests {
             ops_per_cpu_s: Some(5_000_000.0),
             batch_ops: 64,
             latency_method: "per-signature mean of each batch of 64 signatures".into(),
-            latency_ns: LatencyNs {
+            latency_ns: Latency {
+                count: 1000,
                 p50: 240,
                 p90: 250,
                 p99: 300,
                 p999: 1200,
                 max: 25_000,
+                mean: 250.0,
             },
         }
     }

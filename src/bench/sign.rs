@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::cpu::thread_cpu_time;
 use super::keys::session_keys;
-use super::latency::LatencyNs;
+use crate::report::summary::Latency;
 use crate::signature::{JoinFields, SessionKey, Signer, sha_ni_available};
 
 /// WeChat's worked example: the fields every benchmark signature covers.
@@ -113,7 +113,7 @@ pub struct SignBenchReport {
     pub batch_ops: u64,
     /// How `latency_ns` was measured.
     pub latency_method: String,
-    pub latency_ns: LatencyNs,
+    pub latency_ns: Latency,
 }
 
 /// Why the benchmark could not run or finish.
@@ -339,7 +339,7 @@ fn summarize(
         latency_method: format!(
             "per-signature mean of each batch of {BATCH_OPS} signatures, one clock read per batch"
         ),
-        latency_ns: LatencyNs::from_histogram(&merged),
+        latency_ns: Latency::from_histogram(&merged).unwrap_or_default(),
     })
 }
 

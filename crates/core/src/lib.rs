@@ -20,3 +20,6 @@ pub mod scenario;
 pub mod signature;
 pub mod units;
 pub mod workload;
+
+#[cfg(test)]
+mod layering_tests;

@@ -1,8 +1,9 @@
 //! The Mini Program's backend, simulated: it holds each user's session key
 //! (as `code2Session` gave it), makes a nonce, and orders the signature of
 //! every join ([`Backend::order`]); the signature itself is made, and
-//! timed on the real CPU, by [`super::signing`], which hands the measured
-//! latencies back here (the simulator itself reads no clock).
+//! timed on the real CPU, by [`super::signing`], whose measured latencies
+//! the engine records in the report's timeline (the simulator itself reads
+//! no clock).
 //!
 //! Timing is sampled: every `n`-th signature is timed ([`Backend::time_every`];
 //! the simulator uses [`TIMED_EVERY`]). Reading the clock twice costs about
@@ -15,21 +16,12 @@
 //! timestamp, a stale timestamp, or signing with the key a re-login has
 //! just replaced.
 
-use hdrhistogram::Histogram;
-
 use super::signing::{Prepared, SignOrder};
 use crate::rules::{SignatureCheck, UserIdx};
 use crate::signature::{SessionKey, Signer};
 use crate::workload::Fault;
 use crate::workload::dist::bounded;
 use crate::workload::rng::Stream;
-
-/// Latencies are recorded from 1 ns to 60 s at 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    // The bounds are constants that the crate accepts.
-    Histogram::new_with_bounds(1, 60_000_000_000, 3)
-        .unwrap_or_else(|_| unreachable!("valid bounds"))
-}
 
 /// Nonce characters: WeChat's examples use letters and digits.
 const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -41,20 +33,12 @@ pub const NONCE_LEN: usize = 16;
 /// ninth, …); `signing.count` still counts them all.
 pub const TIMED_EVERY: u64 = 8;
 
-/// Signing latencies: one histogram for the current report interval, one
-/// for the statistics window.
-pub struct SigningLatency {
-    pub interval: Histogram<u64>,
-    pub window: Histogram<u64>,
-}
-
 /// The simulated backend.
 pub struct Backend {
     /// Each user's signer, indexed by the user's handle.
     signers: Vec<Option<Signer>>,
     keys: Stream,
     nonces: Stream,
-    pub latency: SigningLatency,
     /// Signatures made so far, and how often one is timed.
     signed: u64,
     timed_every: u64,
@@ -66,10 +50,6 @@ impl Backend {
             signers: Vec::new(),
             keys,
             nonces,
-            latency: SigningLatency {
-                interval: latency_histogram(),
-                window: latency_histogram(),
-            },
             signed: 0,
             timed_every: 1,
         }
@@ -179,12 +159,6 @@ impl Backend {
             timed,
         };
         (prepared, order)
-    }
-
-    /// Records a signature's measured latency.
-    pub fn record_latency(&mut self, latency_ns: u64) {
-        self.latency.interval.saturating_record(latency_ns);
-        self.latency.window.saturating_record(latency_ns);
     }
 }
 

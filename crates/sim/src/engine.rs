@@ -30,8 +30,6 @@ use super::queue::{EventQueue, Ticks};
 use super::recorder::Recorder;
 use super::signing::{Names, Pipeline, Prepared, SignOrder};
 use super::users::UserPool;
-use crate::report::record::StoredInterval;
-use crate::report::timeseries::IntervalRow;
 use crate::rules::{
     AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
 };
@@ -43,6 +41,10 @@ use crate::workload::{Fault, FaultDraw, ReconnectPlan, WorkloadSource};
 /// How far ahead in the queue a leave's user (then room) is prefetched.
 const SEAT_AHEAD: usize = 4;
 const ROOM_AHEAD: usize = 2;
+
+/// The index of the signing latency in the timeline's tracks (see
+/// [`super::timeline_spec`]).
+pub(super) const SIGNING_TRACK: usize = 0;
 
 /// The nonce of joins to an app that neither checks signatures nor
 /// remembers nonces.
@@ -113,23 +115,10 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// Ticks of the scenario's start (= the pre-roll length) and end.
     pub start: Ticks,
     pub end: Ticks,
-    /// Ticks at which statistics begin (start + warm-up).
-    pub window_from: Ticks,
     pub start_unix_us: i64,
-    pub interval_us: u64,
-    /// End of the current report interval (ticks).
-    next_row_end: Ticks,
-    started: bool,
-    pub rows: Vec<IntervalRow>,
-    pub hlog: Vec<StoredInterval>,
-    /// Signatures per simulated second: the current second and its count.
-    second: i64,
-    second_count: u64,
-    interval_peak_per_s: u64,
-    /// The busiest second in the window: (signatures, its UNIX µs).
-    pub window_peak_per_s: (u64, i64),
-    pub rooms_peak: u64,
-    pub members_peak: u64,
+    /// Per app, its quota day when the statistics window opened and the
+    /// rooms that day had created by then.
+    pub quota_before_window: Vec<(QuotaDay, u64)>,
     pub pending_peak: u64,
     pub events: u64,
     /// Joins refused for the quota, per (app, quota day).
@@ -161,7 +150,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     ) -> Self {
         let start = preroll_us;
         let end = start + scenario.duration.as_micros() as u64;
-        let interval_us = (scenario.report_interval.as_micros() as u64).max(1);
         let apps_len = apps.len();
         let signs = apps.iter().any(|a| a.verify);
         let names = Names {
@@ -195,19 +183,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             stopwatch,
             start,
             end,
-            window_from: start + scenario.warmup.as_micros() as u64,
             start_unix_us,
-            interval_us,
-            next_row_end: start + interval_us,
-            started: false,
-            rows: Vec::new(),
-            hlog: Vec::new(),
-            second: 0,
-            second_count: 0,
-            interval_peak_per_s: 0,
-            window_peak_per_s: (0, 0),
-            rooms_peak: 0,
-            members_peak: 0,
+            quota_before_window: Vec::new(),
             pending_peak: 0,
             events: 0,
             quota_rejections: FxHashMap::default(),
@@ -661,9 +638,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         t: Ticks,
     ) -> bool {
         self.events += 1;
-        self.count_signature(t);
+        self.timeline_mut().signature_at(t);
         if let Some(latency_ns) = prepared.signed.and_then(|s| s.latency_ns) {
-            self.backend.record_latency(latency_ns);
+            self.timeline_mut()
+                .record_latency(SIGNING_TRACK, latency_ns);
         }
         let app_idx = self.apps[app].idx;
         let recorder = self.service.observer_mut();
@@ -691,7 +669,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Err(reject) => {
                 if let Reject::DailyQuotaExhausted { day, .. } = reject
-                    && self.service.observer().in_window
+                    && self.timeline().in_window()
                 {
                     *self
                         .quota_rejections
@@ -701,10 +679,5 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 false
             }
         }
-    }
-
-    /// The quota day an instant falls on for an app (for the report).
-    pub(super) fn quota_day_of(&self, app: AppIdx, t: Ticks) -> QuotaDay {
-        self.service.quota_day(app, UnixMicros(self.unix_us(t)))
     }
 }

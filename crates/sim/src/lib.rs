@@ -34,8 +34,7 @@ pub mod signing;
 pub mod slots;
 pub mod users;
 
-use time::{OffsetDateTime, UtcOffset};
-
+use crate::report::timeline::{Timeline, TimelineSpec};
 use crate::rules::{AppSettings, NonceReplay, RoomService};
 use crate::scenario::Scenario;
 use crate::workload::rng::{Purpose, stream};
@@ -81,16 +80,24 @@ pub struct Progress {
 #[error("{0}")]
 pub struct SetupError(pub String);
 
-/// Formats UNIX microseconds as RFC 3339 in `offset`.
-pub fn format_instant(unix_us: i64, offset: UtcOffset) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
-        .map(|t| t.to_offset(offset))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("@{unix_us}us"))
+pub use crate::report::format_instant;
+
+/// Where a run of `scenario` with a pre-roll of `preroll_us` sits on the
+/// engine's clock (ticks are microseconds since the pre-roll began), for
+/// the report's timeline. The one latency measured is signing's
+/// ([`engine::SIGNING_TRACK`]).
+pub fn timeline_spec(scenario: &Scenario, preroll_us: u64) -> TimelineSpec {
+    let start = preroll_us;
+    TimelineSpec {
+        start,
+        window_from: start + scenario.warmup.as_micros() as u64,
+        end: start + scenario.duration.as_micros() as u64,
+        interval_us: scenario.report_interval.as_micros() as u64,
+        start_unix_us: (scenario.start.unix_timestamp_nanos() / 1000) as i64,
+        offset: scenario.start.offset(),
+        apps: scenario.apps.len(),
+        latencies: vec![crate::report::record::SIGNING],
+    }
 }
 
 /// The warm-start pre-roll for a scenario: long enough that members
@@ -137,7 +144,18 @@ pub fn run<W: Stopwatch>(
     mut should_stop: impl FnMut() -> bool,
 ) -> Result<Outcome, SetupError> {
     let wall_start = stopwatch.now_ns();
-    let mut service = RoomService::with_observer(recorder::Recorder::new(scenario.apps.len()));
+    let duration_us = scenario.duration.as_micros() as i64;
+    let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
+    // First without a pre-roll, to size it; then for real.
+    let probe: Vec<WorkloadSource> = scenario
+        .workloads
+        .iter()
+        .filter(|w| !w.is_trace())
+        .map(|w| WorkloadSource::new(scenario.seed, w, start_tod, 0, duration_us))
+        .collect();
+    let preroll = preroll_us(scenario, &probe);
+    let timeline = Timeline::new(timeline_spec(scenario, preroll));
+    let mut service = RoomService::with_observer(recorder::Recorder::new(timeline));
     let mut apps = Vec::with_capacity(scenario.apps.len());
     for app in &scenario.apps {
         let settings = AppSettings {
@@ -166,16 +184,6 @@ pub fn run<W: Stopwatch>(
         });
     }
 
-    let duration_us = scenario.duration.as_micros() as i64;
-    let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
-    // First without a pre-roll, to size it; then for real.
-    let probe: Vec<WorkloadSource> = scenario
-        .workloads
-        .iter()
-        .filter(|w| !w.is_trace())
-        .map(|w| WorkloadSource::new(scenario.seed, w, start_tod, 0, duration_us))
-        .collect();
-    let preroll = preroll_us(scenario, &probe);
     let sources: Vec<Source> = scenario
         .workloads
         .iter()
@@ -222,7 +230,7 @@ pub fn run<W: Stopwatch>(
         });
         should_stop()
     });
-    Ok(outcome::Finish::finish(engine, completed, wall_start))
+    Ok(outcome::finish(engine, completed, wall_start))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::summary::Summary;
+use super::summary::{RunMode, Summary};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -57,9 +57,13 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
     } else {
         ""
     };
+    let mode = match s.mode {
+        RunMode::Simulate => "simulate",
+        RunMode::Load => "load",
+    };
     let _ = writeln!(
         out,
-        "## voipsim simulate: {} (seed {}){partial}\n",
+        "## voipsim {mode}: {} (seed {}){partial}\n",
         s.scenario.name, s.seed
     );
     let _ = writeln!(
@@ -124,15 +128,26 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
                 );
             }
             None => {
-                let _ = writeln!(
+                let _ = write!(
                     out,
-                    "- **Quota**: app `{}` on {}: {} of {} rooms used ({}).",
+                    "- **Quota**: app `{}` on {}: {} of {} rooms used that day ({})",
                     day.app,
                     day.date,
                     thousands(day.rooms_created),
                     thousands(day.quota),
                     percent(day.rooms_created, day.quota)
                 );
+                if day.created_in_window == day.rooms_created {
+                    let _ = writeln!(out, ".");
+                } else {
+                    // A pre-roll or a warm-up created the rest: say which
+                    // part this run's window is answerable for.
+                    let _ = writeln!(
+                        out,
+                        ", {} of them created in this run's window.",
+                        thousands(day.created_in_window)
+                    );
+                }
             }
         }
     }

@@ -1,5 +1,12 @@
-//! Reports: what a run found, in the forms people use.
+//! Reports: what a run found, in the forms people use, whichever clock
+//! ran it. The simulator (virtual time) and the load tester (wall-clock
+//! time) both fill a [`timeline::Timeline`] as they go and hand it, with
+//! the few facts only they know, to [`record::RunRecord::assemble`]; every
+//! writer reads the [`record::RunRecord`]. Nothing here knows a driver.
 //!
+//! * [`timeline`] — the interval timeline: counts, peaks and latency
+//!   histograms cut into report intervals, fed ticks of any clock.
+//! * [`record`] — the run record and the summary's assembly.
 //! * [`counters`] — counts by reason, kept during the run.
 //! * [`summary`] — `summary.json` and its schema.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
@@ -18,5 +25,30 @@ pub mod markdown;
 pub mod record;
 pub mod summary;
 pub mod thresholds;
+pub mod timeline;
 pub mod timeseries;
 pub mod write;
+
+use hdrhistogram::Histogram;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The histogram every measured latency is recorded in: 1 ns to 60 s at 3
+/// significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    // The bounds are constants that the crate accepts.
+    Histogram::new_with_bounds(1, 60_000_000_000, 3)
+        .unwrap_or_else(|_| unreachable!("valid bounds"))
+}
+
+/// Formats UNIX microseconds as RFC 3339 in `offset` (`@…us` if the
+/// instant cannot be written, which validation keeps from happening).
+pub fn format_instant(unix_us: i64, offset: UtcOffset) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_us) * 1000)
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{unix_us}us"))
+}

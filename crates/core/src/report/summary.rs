@@ -4,38 +4,55 @@
 //! renaming or removing one bumps [`SCHEMA_VERSION`]; adding one does not.
 //! Every figure is deterministic for a given seed, scenario and voipsim
 //! version, except the wall-clock measurements, which all live in
-//! `engine.{wall_s, events_per_s}` and `signing.{ops_per_s, latency_ns}`.
+//! `engine.{wall_s, events_per_s}`, `signing.{ops_per_s, latency_ns}`,
+//! `requests` (a load test) and the `observed` value of a threshold on one
+//! of those. Every field carries its description into the JSON Schema
+//! (`voipsim schema --summary`); `docs/reports.md` lists them too.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// The version of this file's layout.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of this file's layout. Version 2 added `mode`, `requests`
+/// and `quota.days[].created_in_window`, and made `timeseries.csv` cover
+/// the statistics window only.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole summary.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Summary {
-    /// Layout version of this file.
+    /// Layout version of this file (renaming or removing a field bumps it).
     pub schema_version: u32,
     /// The voipsim version that wrote it.
     pub voipsim_version: String,
-    /// True when the run was interrupted (Ctrl-C): the figures cover only
-    /// the simulated time up to `window.to`.
+    /// Which clock ran the workload: `simulate` (virtual time, the rules
+    /// in-process) or `load` (wall-clock time, requests over HTTP).
+    pub mode: RunMode,
+    /// True when the run was interrupted (Ctrl-C, SIGTERM): the figures
+    /// cover only the time up to `window.to`.
     pub partial: bool,
+    /// What ran.
     pub scenario: ScenarioInfo,
     /// The seed every random stream derives from.
     pub seed: u64,
-    /// The simulated period the statistics cover.
+    /// The period the statistics cover.
     pub window: Window,
+    /// The driver's own work: events processed and how fast (measured).
     pub engine: Engine,
+    /// Join attempts in the window and how the rules answered them.
     pub joins: Joins,
-    /// Members that left a room (at the end of their stay, or when dropping
-    /// before a reconnect).
+    /// Members that left a room in the window (at the end of their stay,
+    /// or when dropping before a reconnect).
     pub leaves: u64,
+    /// Rooms created, destroyed and active.
     pub rooms: Rooms,
+    /// Members active.
     pub members: Members,
+    /// The daily room quota, per app and quota day.
     pub quota: Quota,
+    /// The backend's signing load, and signing cost on this CPU.
     pub signing: Signing,
+    /// HTTP requests of a load test (null for a simulation).
+    pub requests: Option<Requests>,
     /// Join attempts made wrong on purpose by the scenario's `faults`.
     pub faults: FaultCounts,
     /// Per app, the same join and room counts.
@@ -46,21 +63,38 @@ pub struct Summary {
     pub passed: bool,
 }
 
+/// Which clock ran the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// Virtual time: the room rules applied in-process, a day in seconds.
+    Simulate,
+    /// Wall-clock time: requests sent over HTTP to a running service.
+    Load,
+}
+
+/// The scenario that ran.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ScenarioInfo {
+    /// The scenario's `name` (also the default report folder's name).
     pub name: String,
+    /// The scenario's `description` (empty when not given).
     pub description: String,
     /// The scenario file, or `<built-in>`.
     pub file: String,
-    /// RFC 3339 start instant.
+    /// The scenario's start instant (RFC 3339).
     pub start: String,
+    /// The scenario's duration, in seconds.
     pub duration_s: f64,
+    /// The length of one `timeseries.csv` row, in seconds.
     pub report_interval_s: f64,
+    /// Whether rooms started in their steady state (a pre-roll ran first).
     pub warm_start: bool,
+    /// Seconds after the start excluded from the statistics.
     pub warmup_s: f64,
 }
 
-/// What simulated time the statistics cover (RFC 3339).
+/// What time the statistics cover (RFC 3339).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Window {
     /// Start plus warm-up.
@@ -72,86 +106,118 @@ pub struct Window {
     pub preroll_s: f64,
 }
 
+/// The driver's own work.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Engine {
     /// Join attempts and leaves processed, pre-roll and warm-up included.
     pub events: u64,
     /// The most events pending at once.
     pub pending_peak: u64,
-    /// Wall-clock seconds the simulation took (measured; varies run to run).
+    /// Wall-clock seconds the run took (measured; varies run to run).
     pub wall_s: f64,
     /// `events / wall_s` (measured).
     pub events_per_s: f64,
 }
 
+/// Join attempts and their answers.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Joins {
+    /// Join attempts (each member's join, and each rejoin after a drop).
     pub attempted: u64,
+    /// Joins the rules accepted.
     pub accepted: u64,
+    /// Joins the rules refused, by reason.
     pub rejected: Rejections,
 }
 
-/// Rejected joins by reason (the rules' `Reject`).
+/// Rejected joins by reason (the rules' `Reject`), in the order the rules
+/// check them.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Rejections {
+    /// All refusals.
     pub total: u64,
+    /// The room already held `capacity` members.
     pub room_full: u64,
+    /// The join would have created a room after the app's daily quota was
+    /// spent (WeChat: −1000 / −13000).
     pub daily_quota: u64,
+    /// The user was already in a room (WeChat: −1).
     pub already_in_room: u64,
+    /// The signature did not match the user's current session key
+    /// (WeChat: −1000 / −12020).
     pub invalid_signature: u64,
+    /// The timestamp was outside the app's `timestamp_tolerance`.
     pub stale_timestamp: u64,
+    /// The nonce was used before within the tolerance window.
     pub replayed_nonce: u64,
+    /// A field was empty, too long or malformed.
     pub invalid_request: u64,
 }
 
+/// Rooms.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Rooms {
-    /// Rooms created (each spent one unit of its app's daily quota).
+    /// Rooms created in the window (each spent one unit of its app's daily
+    /// quota).
     pub created: u64,
-    /// Rooms destroyed (their last member left).
+    /// Rooms destroyed in the window (their last member left).
     pub destroyed: u64,
+    /// The most rooms active at once in the window.
     pub peak_active: u64,
+    /// Rooms active when the run ended.
     pub active_at_end: u64,
     /// `created / accepted joins`: how much quota each join costs.
     pub created_per_accepted_join: f64,
 }
 
+/// Members (users in a room).
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Members {
+    /// The most members in rooms at once in the window.
     pub peak_active: u64,
+    /// Members in rooms when the run ended.
     pub active_at_end: u64,
 }
 
+/// The daily room quota.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Quota {
     /// How many (app, quota day) pairs ran out of rooms.
     pub exhausted_days: u64,
-    /// Every quota day touched, per app, in order.
+    /// Every quota day the window touched, per app, in order.
     pub days: Vec<QuotaDay>,
 }
 
 /// One app's quota day.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QuotaDay {
+    /// The app's name in the scenario.
     pub app: String,
     /// The quota day's local date (in the app's quota offset), YYYY-MM-DD.
     pub date: String,
+    /// Rooms the day has used, as WeChat counts them: every room created
+    /// on that quota day, including those created before the statistics
+    /// window (a warm-start pre-roll, a warm-up).
     pub rooms_created: u64,
+    /// Rooms this run's statistics window created on that day (the part of
+    /// `rooms_created` that the window's traffic caused).
+    pub created_in_window: u64,
+    /// The app's daily quota.
     pub quota: u64,
     /// When the last unit was spent (RFC 3339), or null.
     pub exhausted_at: Option<String>,
-    /// Joins refused because the quota was spent.
+    /// Joins refused in the window because the quota was spent.
     pub rejected_joins: u64,
 }
 
 /// The backend's signing load, and signing cost on this CPU.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Signing {
-    /// Signatures the backend issued (one per join attempt).
+    /// Signatures the backend issued in the window (one per join attempt).
     pub count: u64,
-    /// `count` over the statistics window's simulated seconds.
+    /// `count` over the statistics window's seconds.
     pub mean_per_s: f64,
-    /// The most signatures in any one simulated second: what the backend
+    /// The most signatures in any one calendar second: what the backend
     /// must serve at the peak.
     pub peak_per_s: u64,
     /// The start of that busiest second (RFC 3339), or null.
@@ -163,37 +229,112 @@ pub struct Signing {
     /// (measured).
     pub ops_per_s: Option<f64>,
     /// Signing latency on this CPU (measured), from an HdrHistogram of a
-    /// deterministic sample: the simulator times one signature in eight
-    /// (the 1st, 9th, 17th, ...), so that reading the clock does not weigh
-    /// on the run; `count` still counts every signature.
+    /// deterministic sample of the window's signatures: the simulator times
+    /// one signature in eight (the 1st, 9th, 17th, ...), so that reading
+    /// the clock does not weigh on the run; `count` still counts every
+    /// signature. The same samples as `signing.hlog`.
     pub latency_ns: Option<Latency>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+/// Percentiles of a latency distribution, in nanoseconds, from an
+/// HdrHistogram (3 significant digits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, JsonSchema)]
 pub struct Latency {
+    /// How many values were recorded.
+    pub count: u64,
+    /// Median.
     pub p50: u64,
+    /// 90th percentile.
     pub p90: u64,
+    /// 99th percentile.
     pub p99: u64,
+    /// 99.9th percentile.
     pub p999: u64,
+    /// The largest value.
     pub max: u64,
+    /// The mean.
     pub mean: f64,
 }
 
+impl Latency {
+    /// Summarizes a histogram of nanosecond values; `None` when empty.
+    pub fn from_histogram(histogram: &hdrhistogram::Histogram<u64>) -> Option<Latency> {
+        (!histogram.is_empty()).then(|| Latency {
+            count: histogram.len(),
+            p50: histogram.value_at_quantile(0.5),
+            p90: histogram.value_at_quantile(0.9),
+            p99: histogram.value_at_quantile(0.99),
+            p999: histogram.value_at_quantile(0.999),
+            max: histogram.max(),
+            mean: histogram.mean(),
+        })
+    }
+}
+
+/// HTTP requests of a load test.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Requests {
+    /// Requests sent in the window.
+    pub sent: u64,
+    /// Requests answered (any status) in the window.
+    pub completed: u64,
+    /// Latency from each request's *intended* send time to its answer:
+    /// corrected for coordinated omission (a stalled server shows here).
+    pub latency_ns: Option<Latency>,
+    /// Latency from each request's actual send to its answer: uncorrected
+    /// (hides the time requests waited to be sent).
+    pub latency_uncorrected_ns: Option<Latency>,
+    /// How late each request was sent after its intended time.
+    pub send_lateness_ns: Option<Latency>,
+    /// Requests that failed, by class.
+    pub errors: RequestErrors,
+}
+
+/// Failed requests by class (a WeChat refusal is not an error here: it is
+/// counted under `joins.rejected`).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct RequestErrors {
+    /// All failed requests.
+    pub total: u64,
+    /// The connection could not be made or broke.
+    pub connect: u64,
+    /// No answer within the timeout.
+    pub timeout: u64,
+    /// An HTTP status other than 2xx.
+    pub http_status: u64,
+    /// A 2xx answer whose body was not what the API promises.
+    pub malformed_body: u64,
+    /// A signing backend's signature that did not match the expected one.
+    pub wrong_signature: u64,
+}
+
+/// Join attempts made wrong on purpose by the scenario's `faults`.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct FaultCounts {
+    /// Signed over the wrong message (refused as `invalid_signature`).
     pub wrong_signature: u64,
+    /// Signed with a millisecond timestamp (refused as `invalid_signature`).
     pub millisecond_timestamp: u64,
+    /// A timestamp older than the app's tolerance (`stale_timestamp`).
     pub stale_timestamp: u64,
+    /// Signed with the key a re-login just replaced (`invalid_signature`).
     pub stale_session_key: u64,
 }
 
+/// One app's figures.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AppSummary {
+    /// The app's name in the scenario.
     pub name: String,
+    /// Its appId.
     pub app_id: String,
+    /// Room capacity.
     pub capacity: u32,
+    /// Daily room quota.
     pub daily_quota: u64,
+    /// Its join attempts in the window.
     pub joins: Joins,
+    /// Rooms it created in the window.
     pub rooms_created: u64,
 }
 
@@ -203,8 +344,10 @@ pub struct ThresholdResult {
     /// As written in the scenario.
     pub expr: String,
     /// The metric's value (or ratio); null when it could not be computed
-    /// (e.g. a latency when signing was not measured).
+    /// (e.g. a latency when signing was not measured). Measured when the
+    /// metric is (a signing latency): then it varies run to run.
     pub observed: Option<f64>,
+    /// Whether the threshold held.
     pub passed: bool,
 }
 
@@ -230,6 +373,7 @@ pub(crate) mod tests_support {
         Summary {
             schema_version: SCHEMA_VERSION,
             voipsim_version: "0.0.0".into(),
+            mode: RunMode::Simulate,
             partial: false,
             scenario: ScenarioInfo {
                 name: "t".into(),
@@ -260,6 +404,7 @@ pub(crate) mod tests_support {
             quota: Quota::default(),
             signing: Signing {
                 latency_ns: Some(Latency {
+                    count: 8,
                     p50: 100,
                     p90: 120,
                     p99: 150,
@@ -271,10 +416,32 @@ pub(crate) mod tests_support {
                 measured: true,
                 ..Signing::default()
             },
+            requests: None,
             faults: FaultCounts::default(),
             apps: Vec::new(),
             thresholds: Vec::new(),
             passed: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_percentiles_of_a_known_distribution() {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000_000, 3).unwrap();
+        for v in 1..=1000 {
+            h.record(v).unwrap();
+        }
+        let l = Latency::from_histogram(&h).unwrap();
+        assert_eq!(
+            (l.count, l.p50, l.p90, l.p99, l.p999, l.max),
+            (1000, 500, 900, 990, 999, 1000)
+        );
+        assert!((l.mean - 500.5).abs() < 1.0);
+        let empty = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        assert_eq!(Latency::from_histogram(&empty), None);
     }
 }

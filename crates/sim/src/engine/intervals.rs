@@ -1,117 +1,91 @@
-//! The engine's report bookkeeping: closing report intervals (a row of
-//! counts and a signing histogram each), the busiest second of signing,
-//! and the peaks of rooms and members. Kept apart from the event loop,
-//! which calls these at most once per event and mostly not at all.
-
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
+//! The engine's side of the report timeline: crossing into the statistics
+//! window and out of each report interval (reading the gauges a row shows
+//! from the room service), the busiest second of signing, and the peaks of
+//! rooms and members. The bookkeeping itself is the report's
+//! ([`crate::report::timeline`]); this only feeds it. Kept apart from the
+//! event loop, which calls these at most once per event and mostly not at
+//! all.
 
 use super::super::Stopwatch;
-use super::super::backend::latency_histogram;
 use super::super::queue::Ticks;
 use super::Engine;
-use crate::report::record::StoredInterval;
-use crate::report::timeseries::IntervalRow;
-use crate::rules::UnixMicros;
+use crate::report::timeline::{Gauges, Timeline};
+use crate::rules::{QuotaDay, UnixMicros};
 
 impl<W: Stopwatch> Engine<'_, W> {
-    /// Closes every report interval that ends at or before `t`, and opens
-    /// the statistics window when `t` reaches it.
+    #[inline(always)]
+    pub(crate) fn timeline(&self) -> &Timeline {
+        &self.service.observer().timeline
+    }
+
+    #[inline(always)]
+    pub(crate) fn timeline_mut(&mut self) -> &mut Timeline {
+        &mut self.service.observer_mut().timeline
+    }
+
+    /// Opens the statistics window and closes every report interval that
+    /// ends at or before `t`: one comparison unless a boundary is crossed.
     #[inline]
     pub(super) fn advance(&mut self, t: Ticks) {
-        if !self.started && t >= self.start {
-            // The pre-roll's counts are not reported.
-            self.started = true;
-            self.service.observer_mut().interval = Default::default();
-            self.backend.latency.interval.reset();
-            self.interval_peak_per_s = 0;
-        }
-        if !self.service.observer().in_window && t >= self.window_from {
-            self.service.observer_mut().in_window = true;
-        }
-        while t >= self.next_row_end && self.next_row_end <= self.end {
-            let end = self.next_row_end;
-            self.close_interval(end);
+        if self.timeline().crosses(t) {
+            self.cross(t);
         }
     }
 
-    /// Emits the row of the interval ending at `end`.
-    pub(crate) fn close_interval(&mut self, end: Ticks) {
-        let start = end.saturating_sub(self.interval_us).max(self.start);
-        // The open second counts toward this interval too (it began in it).
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let now = UnixMicros(self.unix_us(end));
-        let quota_left = self
-            .apps
-            .iter()
-            .map(|app| {
-                let day = self.service.quota_day(app.idx, now);
-                u64::from(self.service.quota_status(app.idx, day).remaining())
-            })
-            .collect();
-        let counts = std::mem::take(&mut self.service.observer_mut().interval);
-        self.rows.push(IntervalRow {
-            time: super::super::format_instant(self.unix_us(start), self.scenario.start.offset()),
-            elapsed_s: (start - self.start) as f64 / 1e6,
+    #[inline(never)]
+    fn cross(&mut self, t: Ticks) {
+        if self.timeline_mut().open_window(t) {
+            // What each app's quota day had created before the window
+            // opened (a pre-roll's, a warm-up's), so the report can say
+            // what the window itself created.
+            let now = UnixMicros(self.timeline().unix_us(t));
+            self.quota_before_window = self
+                .apps
+                .iter()
+                .map(|app| {
+                    let day = self.service.quota_day(app.idx, now);
+                    let created = self.service.quota_status(app.idx, day).rooms_created;
+                    (day, u64::from(created))
+                })
+                .collect();
+        }
+        while let Some(end) = self.timeline().due_row_end(t) {
+            let gauges = self.gauges(end);
+            self.timeline_mut().close_row(end, &gauges);
+        }
+    }
+
+    /// What a row ending at `end` shows: rooms and members active, and
+    /// each app's quota left on its quota day at `end`.
+    pub(crate) fn gauges(&self, end: Ticks) -> Gauges {
+        let now = UnixMicros(self.timeline().unix_us(end));
+        Gauges {
             rooms_active: self.service.active_rooms() as u64,
             members_active: self.service.active_members(),
-            counts,
-            signatures_peak_per_s: self.interval_peak_per_s,
-            quota_left,
-        });
-        let histogram = std::mem::replace(&mut self.backend.latency.interval, latency_histogram());
-        self.hlog.push(StoredInterval {
-            start_us: start - self.start,
-            length_us: end - start,
-            encoded: encode(&histogram),
-        });
-        self.interval_peak_per_s = 0;
-        self.next_row_end = end + self.interval_us;
-    }
-
-    /// Counts one signature issued at `t` toward the per-second peak.
-    /// Seconds are calendar seconds (UNIX), so the busiest second reads as a
-    /// whole second on the clock.
-    #[inline]
-    pub(super) fn count_signature(&mut self, t: Ticks) {
-        let second = self.unix_us(t).div_euclid(1_000_000);
-        if second != self.second {
-            self.close_open_second();
-            self.second = second;
+            quota_left: self
+                .apps
+                .iter()
+                .map(|app| {
+                    let day = self.service.quota_day(app.idx, now);
+                    u64::from(self.service.quota_status(app.idx, day).remaining())
+                })
+                .collect(),
         }
-        self.second_count += 1;
-    }
-
-    /// Folds the open second's count into the interval's and window's peaks.
-    fn close_open_second(&mut self) {
-        self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
-        let second_start_us = self.second * 1_000_000;
-        if second_start_us >= self.unix_us(self.window_from)
-            && self.second_count > self.window_peak_per_s.0
-        {
-            self.window_peak_per_s = (self.second_count, second_start_us);
-        }
-        self.second_count = 0;
     }
 
     /// Peaks are taken inside the statistics window only.
     #[inline]
     pub(super) fn track_peaks(&mut self) {
-        if self.service.observer().in_window {
-            self.rooms_peak = self.rooms_peak.max(self.service.active_rooms() as u64);
-            self.members_peak = self.members_peak.max(self.service.active_members());
-        }
+        let rooms = self.service.active_rooms() as u64;
+        let members = self.service.active_members();
+        self.timeline_mut().peaks(rooms, members);
     }
 
-    /// Flushes the open second into the peaks (at the end of the run).
-    pub(crate) fn close_second(&mut self) {
-        self.close_open_second();
+    /// Rooms an app's quota day had created before the window opened.
+    pub(crate) fn created_before_window(&self, app: usize, day: QuotaDay) -> u64 {
+        self.quota_before_window
+            .get(app)
+            .filter(|(d, _)| *d == day)
+            .map_or(0, |(_, n)| *n)
     }
-}
-
-/// V2-encodes a histogram (no compression: the log writer compresses).
-fn encode(histogram: &Histogram<u64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let _ = V2Serializer::new().serialize(histogram, &mut out);
-    out
 }
