@@ -85,7 +85,7 @@ pub use crate::report::format_instant;
 /// Where a run of `scenario` with a pre-roll of `preroll_us` sits on the
 /// engine's clock (ticks are microseconds since the pre-roll began), for
 /// the report's timeline. The one latency measured is signing's
-/// ([`engine::SIGNING_TRACK`]).
+/// (the engine records it as track 0).
 pub fn timeline_spec(scenario: &Scenario, preroll_us: u64) -> TimelineSpec {
     let start = preroll_us;
     TimelineSpec {
