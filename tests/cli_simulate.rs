@@ -185,6 +185,29 @@ fn a_failed_threshold_exits_1_after_writing_the_report() {
 }
 
 #[test]
+fn a_failed_threshold_is_named_on_stderr_even_when_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), &SMALL.replace("< 50%", "< 0.0001%"));
+    let output = voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "threshold failed: joins.rejected.room_full / joins.attempted < 0.0001% (observed 0."
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_scenarios_exit_2_with_the_place_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), &SMALL.replace("capacity = 4", "capacity = 2"));
@@ -224,7 +247,73 @@ fn unwritable_report_folder_exits_2_and_says_where() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot use") && stderr.contains("--out"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unwritable_report_folder_is_found_before_the_run() {
+    // A day of 100,000 groups takes far longer than this: exit 2 at once
+    // means the folder was probed before simulating.
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    fs::write(&blocker, "x").unwrap();
+    let started = Instant::now();
+    let output = voipsim()
+        .arg("simulate")
+        .arg(repo("scenarios/bench-100k.toml"))
+        .arg("--out")
+        .arg(&blocker)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("a file is in the way"));
+}
+
+#[test]
+fn a_report_folder_held_by_another_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("r");
+    fs::create_dir(&out).unwrap();
+    // A lock held by a live process: this test's own.
+    fs::write(out.join(".voipsim.lock"), std::process::id().to_string()).unwrap();
+    let output = simulate_into(&scenario, &out);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in use by another voipsim run"), "{stderr}");
+    assert!(!out.join("summary.json").exists());
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_keeps_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    for (threshold, code) in [("< 50%", 0), ("> 50%", 1)] {
+        let text = SMALL.replace("< 50%", threshold);
+        fs::write(&scenario, text).unwrap();
+        // As `voipsim simulate … | head -0`: the reader is gone at once.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voipsim"))
+            .arg("simulate")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path().join("r"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(dir.path().join("r/summary.json").exists());
+    }
 }
 
 #[test]
@@ -253,6 +342,16 @@ fn the_built_in_default_runs_without_a_file() {
 
 #[test]
 fn ctrl_c_writes_a_partial_report_and_exits_130() {
+    interrupted_run_writes_a_partial_report("-INT");
+}
+
+#[test]
+fn sigterm_writes_a_partial_report_and_exits_130() {
+    // What CI cancellation, `timeout`, `docker stop` and Kubernetes send.
+    interrupted_run_writes_a_partial_report("-TERM");
+}
+
+fn interrupted_run_writes_a_partial_report(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     // The 100,000-group day takes far longer than this test waits.
@@ -267,7 +366,7 @@ fn ctrl_c_writes_a_partial_report_and_exits_130() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status();
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
@@ -276,7 +375,7 @@ fn ctrl_c_writes_a_partial_report_and_exits_130() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("voipsim did not stop within 60 s of Ctrl-C");
+            panic!("voipsim did not stop within 60 s of {signal}");
         }
         std::thread::sleep(Duration::from_millis(50));
     };

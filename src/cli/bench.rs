@@ -72,7 +72,7 @@ fn run_sign(args: SignBenchArgs) -> CliResult {
     } else {
         render_text(&report)
     };
-    print!("{out}");
+    super::output::print_stdout(&out)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 

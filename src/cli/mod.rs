@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod output;
 pub mod schema;
 pub mod sign;
 pub mod simulate;
@@ -82,7 +83,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("voipsim: error: {err}");
+            // Not eprintln!, which panics when stderr is closed.
+            let _ = output::print_stderr(&format!("voipsim: error: {err}\n"));
             ExitCode::from(EXIT_USAGE)
         }
     }

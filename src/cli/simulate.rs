@@ -2,9 +2,14 @@
 //! report folder, print the Markdown summary, and exit 1 if a threshold
 //! failed (after every file is written).
 //!
-//! Ctrl-C stops the run at the next check (every few thousand events) and
-//! still writes the report so far, marked `"partial": true`; the exit code
-//! is then 130, the shell's code for an interrupt.
+//! The report folder is claimed before the run starts (created, probed,
+//! locked: see [`crate::report_dir`]), so an unusable `--out` costs no
+//! run. Ctrl-C or SIGTERM (CI cancellation, `timeout`, `docker stop`,
+//! Kubernetes) stops the run at the next check (every few thousand
+//! events) and still writes the report so far, marked `"partial": true`;
+//! the exit code is then 130, the shell's code for an interrupt. A closed
+//! stdout (`| head -1`) ends the summary quietly; the exit code still
+//! says whether the thresholds passed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,8 +19,10 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::output::{print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
-use crate::report::{markdown, write::write_report};
+use crate::report::{markdown, write::render};
+use crate::report_dir::ReportDir;
 use crate::scenario;
 use crate::sim::{self, Progress, Stopwatch};
 
@@ -71,10 +78,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = Arc::clone(&interrupted);
+        // Ctrl-C, SIGTERM and SIGHUP (the crate's `termination` feature).
         // Fails only if a handler is already set (a second run in-process,
         // as in tests): the first handler still stops nothing there, fine.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
@@ -105,15 +114,28 @@ pub fn run(args: SimulateArgs) -> CliResult {
     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
     bar.finish_and_clear();
 
-    write_report(&out, &outcome).map_err(|e| UsageError::new(e.to_string()))?;
+    let shown = out.display().to_string();
+    let files = render(&outcome, &shown)
+        .map_err(|e| UsageError::new(format!("cannot render the interval log of {shown}: {e}")))?;
+    report_dir
+        .write(&files)
+        .map_err(|e| UsageError::new(e.to_string()))?;
     if !args.quiet {
-        print!("{}", markdown::summary(&outcome.summary, Some(&out)));
+        print_stdout(&markdown::summary(&outcome.summary, Some(&shown)))?;
+    }
+    // Whatever --quiet hides, a CI log must say which gate failed.
+    for t in outcome.summary.thresholds.iter().filter(|t| !t.passed) {
+        let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} (observed {observed})\n",
+            t.expr
+        ))?;
     }
     if outcome.summary.partial {
-        eprintln!(
-            "voipsim: interrupted: partial report written to {}",
+        print_stderr(&format!(
+            "voipsim: interrupted: partial report written to {}\n",
             out.display()
-        );
+        ))?;
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(ExitCode::from(if outcome.summary.passed {

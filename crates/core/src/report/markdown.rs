@@ -2,7 +2,6 @@
 //! planner's questions answered in a few lines, thresholds with pass/fail.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use super::summary::{RunMode, Summary};
 
@@ -50,7 +49,7 @@ fn readable(v: f64) -> String {
 }
 
 /// The summary as Markdown; `report_dir` is mentioned when given.
-pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
+pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
     let mut out = String::new();
     let partial = if s.partial {
         " — PARTIAL (interrupted)"
@@ -213,7 +212,7 @@ pub fn summary(s: &Summary, report_dir: Option<&Path>) -> String {
         }
     }
     if let Some(dir) = report_dir {
-        let _ = writeln!(out, "\nReport: {}", dir.display());
+        let _ = writeln!(out, "\nReport: {dir}");
     }
     out
 }

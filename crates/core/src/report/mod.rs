@@ -14,12 +14,12 @@
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
 //! * [`markdown`] — the few lines printed on stdout.
-//! * [`mod@write`] — the report folder; [`files`] — atomic file writes.
+//! * [`mod@write`] — the report folder's files, rendered as bytes (the
+//!   binary puts them on disk).
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
 pub mod counters;
-pub mod files;
 pub mod hlog;
 pub mod markdown;
 pub mod record;

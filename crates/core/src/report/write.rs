@@ -1,58 +1,53 @@
-//! The report folder: `summary.json`, `summary.md`, `timeseries.csv` and
-//! one `NAME.hlog` per measured latency (`signing.hlog`), each written
-//! atomically, `summary.json` last (so a new summary means the rest is new
-//! too). A latency log this run did not measure is removed, so a folder
-//! never shows a previous run's log beside a new summary.
+//! The report folder's files, rendered: `timeseries.csv`, one `NAME.hlog`
+//! per measured latency (`signing.hlog`), `summary.md` and `summary.json`,
+//! each as bytes, in the order they should be put in place (`summary.json`
+//! last, so a new summary means the rest is new too). Putting them on disk
+//! is the binary's job (`voipsim::report_dir`): the core does no I/O.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 
-use super::files::{WriteError, write_atomic};
 use super::hlog::{LoggedInterval, interval_log};
-use super::record::{LatencyLog, RunRecord, SIGNING};
+use super::record::{LatencyLog, RunRecord};
 use super::{markdown, timeseries};
 
-/// Writes the report of `record` into `dir`; returns the files written.
-pub fn write_report(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, WriteError> {
-    let mut written = Vec::new();
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), WriteError> {
-        let path = dir.join(name);
-        write_atomic(&path, bytes)?;
-        written.push(path);
-        Ok(())
-    };
-    put(
-        "timeseries.csv",
-        &timeseries::to_csv(&record.app_names, &record.rows),
-    )?;
+/// The names of every file a report folder can hold, besides the latency
+/// logs (`*.hlog`): what a new report replaces or removes.
+pub const REPORT_FILES: [&str; 3] = ["timeseries.csv", "summary.md", "summary.json"];
+
+/// One file of a report folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Renders every file of `record`'s report, `summary.json` last.
+/// `report_dir` is the folder the Markdown mentions.
+pub fn render(record: &RunRecord, report_dir: &str) -> std::io::Result<Vec<ReportFile>> {
+    let mut files = vec![ReportFile {
+        name: "timeseries.csv".into(),
+        bytes: timeseries::to_csv(&record.app_names, &record.rows),
+    }];
     for log in &record.latency_logs {
-        let name = format!("{}.hlog", log.name);
-        let bytes = latency_log(record, log).map_err(|source| WriteError {
-            path: dir.join(&name),
-            source,
-        })?;
-        put(&name, &bytes)?;
+        files.push(ReportFile {
+            name: format!("{}.hlog", log.name),
+            bytes: latency_log(record, log)?,
+        });
     }
-    if !record.latency_logs.iter().any(|l| l.name == SIGNING) {
-        let stale = dir.join(format!("{SIGNING}.hlog"));
-        if stale.exists() {
-            std::fs::remove_file(&stale).map_err(|source| WriteError {
-                path: stale.clone(),
-                source,
-            })?;
-        }
-    }
-    put(
-        "summary.md",
-        markdown::summary(&record.summary, Some(dir)).as_bytes(),
-    )?;
+    files.push(ReportFile {
+        name: "summary.md".into(),
+        bytes: markdown::summary(&record.summary, Some(report_dir)).into_bytes(),
+    });
     let mut json = serde_json::to_vec_pretty(&record.summary).unwrap_or_default();
     json.push(b'\n');
-    put("summary.json", &json)?;
-    Ok(written)
+    files.push(ReportFile {
+        name: "summary.json".into(),
+        bytes: json,
+    });
+    Ok(files)
 }
 
 /// A latency's interval log, decoding one stored interval at a time.
