@@ -288,3 +288,36 @@ fn a_stop_request_gives_a_partial_report() {
     assert!(!outcome.rows.is_empty());
     assert_ne!(outcome.summary.window.to, "2026-01-01T03:00:00+08:00");
 }
+
+/// A scenario built in code can skip validation; the app the room service
+/// refuses comes back typed, with its name, not as a panic or a string.
+#[test]
+fn an_app_the_service_refuses_is_a_typed_setup_error() {
+    let mut scenario = parse(
+        "name = \"t\"\nduration = \"1m\"\n[apps.game]\n[[workloads]]\napp = \"game\"\n\
+         arrivals = { poisson = \"1/min\" }\nstay = \"5m\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    scenario.apps[0].nonce_replay = true; // without a timestamp_tolerance
+    let options = RunOptions {
+        signing_thread: false,
+    };
+    let Err(err) = run(&scenario, options, &mut FakeClock(0), |_| {}, || false) else {
+        panic!("the refused app was registered");
+    };
+    let super::SetupError::AppRefused(refused) = &err;
+    assert_eq!(refused.app, "game");
+    assert!(matches!(
+        refused.error,
+        crate::rules::AppError::Settings {
+            error: crate::rules::SettingsError::ReplayNeedsTolerance,
+            ..
+        }
+    ));
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("app 'game' cannot be registered: ") && msg.contains("[apps.game]"),
+        "{msg}"
+    );
+}
