@@ -677,10 +677,12 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("variable"), "{msg}");
-        // A file of the same size is refused the same way; one newline more
-        // than the limit is the file's one allowance short of it.
+        // The file has the same limit: taken at it, refused one byte over.
         let file = temp_file(at_limit.as_bytes());
         assert!(load_session_key(Some(file.path()), None).is_ok());
+        let over = temp_file(format!("{at_limit}a").as_bytes());
+        let msg = session_error(Some(over.path()), None);
+        assert!(msg.contains("larger than 4096 bytes"), "{msg}");
     }
 
     #[cfg(unix)]
