@@ -7,7 +7,9 @@
 //!   [`scenario`], [`workload`], [`report`]. No clock, no I/O, no threads.
 //! * `voipsim-sim` — [`sim`], the virtual-time driver.
 //! * this crate — the command line ([`cli`]), the report folder on disk
-//!   ([`report_dir`]) and in-process benchmarks ([`mod@bench`]); the network drivers will live here too, so only the
+//!   ([`report_dir`]), in-process benchmarks ([`mod@bench`]) and loading
+//!   secrets from files and the environment ([`secrets`]); the network
+//!   drivers will live here too, so only the
 //!   binary compiles them.
 //!
 //! The core's modules are re-exported here under their own names, so
@@ -16,6 +18,7 @@
 pub mod bench;
 pub mod cli;
 pub mod report_dir;
+pub mod secrets;
 
 pub use voipsim_core::{cache, report, rules, scenario, signature, units, workload};
 pub use voipsim_sim as sim;

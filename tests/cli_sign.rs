@@ -357,6 +357,50 @@ fn key_as_an_argument_is_refused() {
 }
 
 #[test]
+fn a_key_given_as_the_key_file_path_is_never_echoed() {
+    // The slip: the key itself where its file's path belongs. Padded,
+    // unpadded, and with a `/` (which makes it a path with a folder).
+    for value in [SECRET, "S3cr3tK3y+ForLeakTests", "S3cr3t/K3y+ForLeakTest=="] {
+        for sub in ["sign", "verify"] {
+            let mut cmd = example(sub);
+            cmd.args(["--session-key-file", value]);
+            if sub == "verify" {
+                cmd.args(["--signature", SIGNATURE]);
+            }
+            let r = run(&mut cmd);
+            assert_eq!(r.code, 2, "{sub} {value}: {}", r.stderr);
+            assert!(
+                !r.stdout.contains(value) && !r.stderr.contains(value),
+                "{sub} {value}\nstdout: {}\nstderr: {}",
+                r.stdout,
+                r.stderr
+            );
+            assert!(!r.stderr.contains("S3cr3t"), "{}", r.stderr);
+            assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+            for needle in [
+                "voipsim: error: --session-key-file <value not shown",
+                "looks like base64",
+                "key itself",
+                "VOIPSIM_SESSION_KEY",
+            ] {
+                assert!(r.stderr.contains(needle), "{needle:?} not in {}", r.stderr);
+            }
+        }
+    }
+}
+
+#[test]
+fn environment_key_has_the_key_file_limit() {
+    assert_input_error(
+        example("sign").env("VOIPSIM_SESSION_KEY", "A".repeat(100_000)),
+        &["VOIPSIM_SESSION_KEY is larger than 4096 bytes", "variable"],
+    );
+    // At the limit it is taken (and warned about nothing: it is base64).
+    let r = run(example("sign").env("VOIPSIM_SESSION_KEY", "A".repeat(4096)));
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
 fn missing_flag_is_a_usage_error() {
     assert_usage_error(&mut example_without_timestamp("sign"), &["--timestamp"]);
     assert_usage_error(
@@ -468,6 +512,9 @@ fn the_key_never_appears_in_any_output() {
     let mut cmd = example("sign");
     cmd.arg(SECRET);
     runs.push(cmd);
+    let mut cmd = example("sign");
+    cmd.args(["--session-key-file", SECRET]);
+    runs.push(cmd);
     let mut cmd = voipsim();
     cmd.args(["bench", "sign", "--duration", "50ms", "--json"]);
     runs.push(with_env(cmd));
@@ -482,4 +529,71 @@ fn the_key_never_appears_in_any_output() {
         );
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     }
+}
+
+/// Runs `voipsim ARGS` with the worked example's key, its stdout and stderr
+/// pipes closed by the reader before it writes (as `| head -0` does).
+fn run_with_closed_pipes(args: &[&str], close_stdout: bool, close_stderr: bool) -> (i32, String) {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_voipsim"))
+        .args(args)
+        .env("VOIPSIM_SESSION_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if close_stdout {
+        drop(child.stdout.take());
+    }
+    if close_stderr {
+        drop(child.stderr.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().expect("exited, not killed by a signal"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_never_panics() {
+    let fields = [
+        "--app-id",
+        APP_ID,
+        "--group-id",
+        GROUP_ID,
+        "--nonce",
+        NONCE,
+        "--timestamp",
+        TIMESTAMP,
+    ];
+    let with = |cmd: &str, extra: &[&str]| {
+        let mut args = vec![cmd];
+        args.extend_from_slice(&fields);
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let cases = [
+        (with("sign", &[]), true, false, 0),
+        (with("sign", &["--explain"]), true, true, 0),
+        (with("verify", &["--signature", SIGNATURE]), true, false, 0),
+        (
+            with("verify", &["--signature", &"0".repeat(64)]),
+            true,
+            false,
+            1,
+        ),
+    ];
+    for (args, close_stdout, close_stderr, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = run_with_closed_pipes(&args, close_stdout, close_stderr);
+        assert_eq!(code, expected, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let (code, stderr) = run_with_closed_pipes(
+        &["bench", "sign", "--duration", "50ms", "--json"],
+        true,
+        false,
+    );
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -333,6 +333,70 @@ fn bad_quota_offset() {
 }
 
 #[test]
+fn bad_daily_quota_above_32_bits_is_refused_not_capped() {
+    let text = format!("{HEAD}[apps.game]\ndaily_quota = 4294967296\n{WORKLOAD}");
+    assert_bad(
+        &text,
+        &[],
+        None,
+        "4:15",
+        &[
+            "`daily_quota` in [apps.game] is 4294967296, but must be at most 4294967295",
+            "32 bits",
+            "write at most 4294967295",
+        ],
+    );
+    // The largest quota the service holds is accepted.
+    let (_dir, path) = write(
+        &format!("{HEAD}[apps.game]\ndaily_quota = 4294967295\n{WORKLOAD}"),
+        &[],
+    );
+    voipsim().arg("validate").arg(&path).assert().code(0);
+}
+
+#[test]
+fn bad_settings_the_room_service_would_refuse() {
+    // Both passed `validate` and then failed in `simulate`.
+    let text = format!("{HEAD}[apps.game]\ncapacity = 65536\n{WORKLOAD}");
+    assert_bad(
+        &text,
+        &[],
+        None,
+        "4:12",
+        &[
+            "`capacity` in [apps.game] is 65536, but must be at most 65535",
+            "WeChat's 10",
+        ],
+    );
+    let text = format!("{HEAD}[apps.game]\nnonce_replay = true\n{WORKLOAD}");
+    assert_bad(
+        &text,
+        &[],
+        None,
+        "4:16",
+        &[
+            "`nonce_replay` in [apps.game] needs `timestamp_tolerance`",
+            "add timestamp_tolerance = \"5m\"",
+        ],
+    );
+}
+
+#[test]
+fn bad_recent_groups_above_what_is_remembered() {
+    let text = scenario(
+        "",
+        "groups = { recent = 2000000, reuse = 0.5 }\narrivals = { poisson = \"1/min\" }\nstay = \"5m\"\n",
+    );
+    assert_bad(
+        &text,
+        &[],
+        None,
+        "4:21",
+        &["`groups.recent`", "is 2000000, but must be at most 1048576"],
+    );
+}
+
+#[test]
 fn bad_hourly_weight_count() {
     let text = scenario(
         "",

@@ -37,6 +37,14 @@ impl UsageError {
     }
 }
 
+/// A secret that could not be loaded is bad input: its message already
+/// says what, where and how to fix, without the secret.
+impl From<crate::secrets::SecretError> for UsageError {
+    fn from(err: crate::secrets::SecretError) -> Self {
+        UsageError(err.to_string())
+    }
+}
+
 /// What a subcommand returns.
 pub type CliResult = Result<ExitCode, UsageError>;
 

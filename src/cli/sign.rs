@@ -2,26 +2,22 @@
 //!
 //! Also home of [`JoinArgs`], the flags `sign` and `verify` share (the four
 //! signed fields, where the session key comes from, `--explain`), and of
-//! what both do with them: read the key, build the checked
-//! [`JoinFields`], explain the canonical string. The key is never a plain
-//! argument (it would show in `ps` and shell history) and never printed.
+//! what both do with them: read the key (through [`crate::secrets`], which
+//! owns where keys come from and every message about them), build the
+//! checked [`JoinFields`], explain the canonical string. The key is never a
+//! plain argument (it would show in `ps` and shell history) and never
+//! printed.
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::secrets::{self, SecretError, SecretSource, first_non_base64};
 use crate::signature::{InputError, JoinFields, SessionKey, Signer, cmp_js, parse_timestamp};
 
 use super::{CliResult, EXIT_OK, UsageError};
 
-/// The environment variable a session key may come from.
-pub const SESSION_KEY_ENV: &str = "VOIPSIM_SESSION_KEY";
-
-/// A key file larger than this is surely not a session key (24 characters).
-const MAX_KEY_FILE_BYTES: u64 = 4096;
+pub use crate::secrets::SESSION_KEY_ENV;
 
 const SIGN_AFTER_HELP: &str = "\
 Example (the worked example from WeChat's documentation):
@@ -91,36 +87,14 @@ fn discard(_: &str) -> Result<Discarded, String> {
     Ok(Discarded)
 }
 
-/// Where a session key came from, for messages (never the key itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    File(PathBuf),
-    Env,
-}
-
-impl std::fmt::Display for KeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeySource::File(path) => write!(f, "--session-key-file {}", path.display()),
-            KeySource::Env => f.write_str(SESSION_KEY_ENV),
-        }
-    }
-}
-
 impl JoinArgs {
     /// Refuses the trap arguments; see the fields' docs.
-    fn refuse_key_arguments(&self) -> Result<(), UsageError> {
+    fn refuse_key_arguments(&self) -> Result<(), SecretError> {
         if self.session_key_argument.is_some() {
-            return Err(UsageError::new(format!(
-                "--session-key is not accepted: a key on the command line shows in `ps` and shell history; \
-                 put it in a file and pass --session-key-file PATH, or set {SESSION_KEY_ENV}"
-            )));
+            return Err(SecretError::KeyOnCommandLine);
         }
         if !self.stray.is_empty() {
-            return Err(UsageError::new(format!(
-                "unexpected positional argument (not shown, in case it is a key): every value goes after its flag, \
-                 e.g. --nonce N; the session key goes in --session-key-file PATH or {SESSION_KEY_ENV}"
-            )));
+            return Err(SecretError::StrayArgument);
         }
         Ok(())
     }
@@ -139,8 +113,8 @@ impl JoinArgs {
     }
 
     /// The session key and where it came from.
-    pub fn session_key(&self) -> Result<(SessionKey, KeySource), UsageError> {
-        load_session_key(
+    pub fn session_key(&self) -> Result<(SessionKey, SecretSource), SecretError> {
+        secrets::load_session_key(
             self.session_key_file.as_deref(),
             std::env::var_os(SESSION_KEY_ENV),
         )
@@ -153,14 +127,14 @@ impl JoinArgs {
         let fields = self.fields()?;
         let (key, source) = self.session_key()?;
         if let Some(position) = first_non_base64(&key) {
-            eprintln!(
+            super::output::print_stderr(&format!(
                 "voipsim: warning: the session key from {source} has a character that is not base64 text at \
                  position {position} (whitespace or a stray symbol?); WeChat's session_key is plain base64, \
-                 so a signature with this key will not match WeChat's"
-            );
+                 so a signature with this key will not match WeChat's\n"
+            ))?;
         }
         if self.explain {
-            eprint!("{}", explain(&fields, &key, &source));
+            super::output::print_stderr(&explain(&fields, &key, &source))?;
         }
         Ok((fields, Signer::new(&key)))
     }
@@ -182,81 +156,10 @@ fn field_error(err: InputError) -> UsageError {
     UsageError::new(format!("{flag}: {err}"))
 }
 
-/// Reads the session key: the file if one is named (it wins over the
-/// environment), else the environment value `env`. Messages name the source
-/// and the fix, never the key.
-pub fn load_session_key(
-    file: Option<&Path>,
-    env: Option<OsString>,
-) -> Result<(SessionKey, KeySource), UsageError> {
-    if let Some(path) = file {
-        let source = KeySource::File(path.to_path_buf());
-        let text = read_key_file(path)?;
-        let key = SessionKey::from_file_contents(&text).map_err(|_| {
-            UsageError::new(format!(
-                "{source}: the file is empty: write the user's session_key into it (its base64 text, as code2Session returned it)"
-            ))
-        })?;
-        return Ok((key, source));
-    }
-    let Some(value) = env else {
-        return Err(UsageError::new(format!(
-            "no session key: set {SESSION_KEY_ENV} or pass --session-key-file PATH (a file holding the user's \
-             session_key, the base64 text code2Session returned); it is never taken as a plain argument"
-        )));
-    };
-    let text = value.into_string().map_err(|_| {
-        UsageError::new(format!(
-            "{SESSION_KEY_ENV} is not valid UTF-8: set it to the session_key's base64 text, as code2Session returned it"
-        ))
-    })?;
-    let key = SessionKey::new(text).map_err(|_| {
-        UsageError::new(format!(
-            "{SESSION_KEY_ENV} is set but empty: set it to the user's session_key (its base64 text), \
-             or pass --session-key-file PATH"
-        ))
-    })?;
-    Ok((key, KeySource::Env))
-}
-
-fn read_key_file(path: &Path) -> Result<String, UsageError> {
-    let shown = path.display();
-    let unreadable = |err: std::io::Error| {
-        UsageError::new(format!(
-            "cannot read the session key file {shown}: {err}: check the path and its permissions"
-        ))
-    };
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|file| file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(UsageError::new(format!(
-            "the session key file {shown} is larger than {MAX_KEY_FILE_BYTES} bytes: it must hold only the \
-             session_key (24 characters of base64 text); check that the path is right"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        UsageError::new(format!(
-            "the session key file {shown} is not UTF-8 text: it must hold the session_key's base64 text, \
-             as code2Session returned it (not decoded bytes)"
-        ))
-    })
-}
-
-/// The 1-based position of the key's first character outside the base64
-/// alphabet, if any.
-fn first_non_base64(key: &SessionKey) -> Option<usize> {
-    key.expose_bytes()
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
-        .map(|i| i + 1)
-}
-
 /// The `--explain` text: the four values in JavaScript sort order with
 /// their names, the joined string, and the key's source and length (never
 /// the key).
-pub fn explain(fields: &JoinFields, key: &SessionKey, source: &KeySource) -> String {
+pub fn explain(fields: &JoinFields, key: &SessionKey, source: &SecretSource) -> String {
     let timestamp = fields.timestamp.to_string();
     let mut named = [
         ("appId", fields.app_id),
@@ -304,7 +207,7 @@ pub struct SignArgs {
 
 pub fn run(args: SignArgs) -> CliResult {
     let (fields, signer) = args.join.prepare()?;
-    println!("{}", signer.sign(&fields));
+    super::output::print_stdout(&format!("{}\n", signer.sign(&fields)))?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -313,62 +216,6 @@ mod tests {
     use super::*;
 
     const KEY: &str = "gDyVgzwa0mFz9uUP7M6GQQ==";
-
-    fn temp_key_file(contents: &[u8]) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut file, contents).unwrap();
-        file
-    }
-
-    #[test]
-    fn file_wins_over_environment() {
-        let file = temp_key_file(b"from-file\n");
-        let (key, source) = load_session_key(Some(file.path()), Some("from-env".into())).unwrap();
-        assert_eq!(key.expose_bytes(), b"from-file");
-        assert_eq!(source, KeySource::File(file.path().to_path_buf()));
-        let (key, source) = load_session_key(None, Some("from-env".into())).unwrap();
-        assert_eq!(key.expose_bytes(), b"from-env");
-        assert_eq!(source, KeySource::Env);
-    }
-
-    #[test]
-    fn missing_key_says_how_to_provide_it() {
-        let msg = load_session_key(None, None).unwrap_err().to_string();
-        assert!(
-            msg.contains(SESSION_KEY_ENV) && msg.contains("--session-key-file"),
-            "{msg}"
-        );
-        let msg = load_session_key(None, Some("".into()))
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("empty"), "{msg}");
-    }
-
-    #[test]
-    fn key_file_errors_name_the_path() {
-        let msg = load_session_key(Some(Path::new("/nonexistent/key.txt")), None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains("/nonexistent/key.txt") && msg.contains("No such file"),
-            "{msg}"
-        );
-        let big = temp_key_file(&[b'a'; 5000]);
-        let msg = load_session_key(Some(big.path()), None)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("larger than"), "{msg}");
-        let binary = temp_key_file(&[0xff, 0xfe]);
-        let msg = load_session_key(Some(binary.path()), None)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("not UTF-8"), "{msg}");
-        let empty = temp_key_file(b"\n");
-        let msg = load_session_key(Some(empty.path()), None)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("empty"), "{msg}");
-    }
 
     #[test]
     fn explain_shows_the_order_and_never_the_key() {
@@ -379,7 +226,7 @@ mod tests {
             timestamp: 1559129714,
         };
         let key = SessionKey::new(KEY).unwrap();
-        let text = explain(&fields, &key, &KeySource::Env);
+        let text = explain(&fields, &key, &SecretSource::Env(SESSION_KEY_ENV));
         assert!(!text.contains(KEY), "{text}");
         let order: Vec<&str> = ["groupId", "timeStamp", "nonceStr", "appId"].to_vec();
         let positions: Vec<usize> = order.iter().map(|n| text.find(n).unwrap()).collect();
@@ -389,11 +236,5 @@ mod tests {
         );
         assert!(text.contains("2019-05-29T11:35:14Z"), "{text}");
         assert!(text.contains("24 bytes"), "{text}");
-    }
-
-    #[test]
-    fn non_base64_key_characters_are_found() {
-        assert_eq!(first_non_base64(&SessionKey::new(KEY).unwrap()), None);
-        assert_eq!(first_non_base64(&SessionKey::new("ab c").unwrap()), Some(3));
     }
 }

@@ -46,11 +46,11 @@ pub fn run(args: VerifyArgs) -> CliResult {
     };
     match verdict {
         Ok(()) => {
-            println!("valid");
+            super::output::print_stdout("valid\n")?;
             Ok(ExitCode::from(EXIT_OK))
         }
         Err(why) => {
-            println!("invalid: {why}");
+            super::output::print_stdout(&format!("invalid: {why}\n"))?;
             Ok(ExitCode::from(EXIT_FAILED))
         }
     }

@@ -35,8 +35,8 @@ pub mod slots;
 pub mod users;
 
 use crate::report::timeline::{Timeline, TimelineSpec};
-use crate::rules::{AppSettings, NonceReplay, RoomService};
-use crate::scenario::Scenario;
+use crate::rules::RoomService;
+use crate::scenario::{RegisterAppError, Scenario, register_apps};
 use crate::workload::rng::{Purpose, stream};
 use crate::workload::{FaultDraw, WorkloadSource};
 use engine::{AppRuntime, Engine, Source, TraceCursor};
@@ -75,10 +75,16 @@ pub struct Progress {
     pub members_active: u64,
 }
 
-/// Why a scenario could not be set up for simulation.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SetupError(pub String);
+/// Why a scenario could not be set up for simulation. A scenario that
+/// passed validation sets up; these guard scenarios built in code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The room service refused one of the scenario's apps (its name and
+    /// the service's reason, which says how to fix it).
+    #[error(transparent)]
+    AppRefused(#[from] RegisterAppError),
+}
 
 pub use crate::report::format_instant;
 
@@ -156,33 +162,19 @@ pub fn run<W: Stopwatch>(
     let preroll = preroll_us(scenario, &probe);
     let timeline = Timeline::new(timeline_spec(scenario, preroll));
     let mut service = RoomService::with_observer(recorder::Recorder::new(timeline));
-    let mut apps = Vec::with_capacity(scenario.apps.len());
-    for app in &scenario.apps {
-        let settings = AppSettings {
-            capacity: app.capacity,
-            daily_quota: app.daily_quota.min(u64::from(u32::MAX)) as u32,
-            quota_day_offset_s: app.quota_day_offset.whole_seconds(),
-            timestamp_tolerance_s: app
-                .timestamp_tolerance
-                .map(|d| d.as_secs().min(u64::from(u32::MAX)) as u32),
-            nonce_replay: if app.nonce_replay {
-                NonceReplay::PerApp
-            } else {
-                NonceReplay::Off
-            },
-            verify_signatures: app.verify_signatures,
-        };
-        let idx = service
-            .add_app(&app.app_id, settings)
-            .map_err(|e| SetupError(format!("app '{}': {e}", app.name)))?;
-        apps.push(AppRuntime {
+    let handles = register_apps(&scenario.apps, &mut service)?;
+    let apps = scenario
+        .apps
+        .iter()
+        .zip(handles)
+        .map(|(app, idx)| AppRuntime {
             idx,
             app_id: app.app_id.clone(),
             verify: app.verify_signatures,
             random_nonce: app.verify_signatures || app.nonce_replay,
-            tolerance_s: settings.timestamp_tolerance_s,
-        });
-    }
+            tolerance_s: service.settings(idx).timestamp_tolerance_s,
+        })
+        .collect();
 
     let sources: Vec<Source> = scenario
         .workloads

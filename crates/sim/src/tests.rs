@@ -443,3 +443,36 @@ fn quota_days_say_what_the_window_created() {
     assert!(day.rooms_created > day.created_in_window);
     assert_eq!(day.created_in_window, o.summary.rooms.created);
 }
+
+/// A scenario built in code can skip validation; the app the room service
+/// refuses comes back typed, with its name, not as a panic or a string.
+#[test]
+fn an_app_the_service_refuses_is_a_typed_setup_error() {
+    let mut scenario = parse(
+        "name = \"t\"\nduration = \"1m\"\n[apps.game]\n[[workloads]]\napp = \"game\"\n\
+         arrivals = { poisson = \"1/min\" }\nstay = \"5m\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    scenario.apps[0].nonce_replay = true; // without a timestamp_tolerance
+    let options = RunOptions {
+        signing_thread: false,
+    };
+    let Err(err) = run(&scenario, options, &mut FakeClock(0), |_| {}, || false) else {
+        panic!("the refused app was registered");
+    };
+    let super::SetupError::AppRefused(refused) = &err;
+    assert_eq!(refused.app, "game");
+    assert!(matches!(
+        refused.error,
+        crate::rules::AppError::Settings {
+            error: crate::rules::SettingsError::ReplayNeedsTolerance,
+            ..
+        }
+    ));
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("app 'game' cannot be registered: ") && msg.contains("[apps.game]"),
+        "{msg}"
+    );
+}

@@ -1,6 +1,14 @@
 //! Raw → model for `[apps.NAME]`: each Mini Program's room rules, WeChat's
 //! unless overridden, and the implicit `default` app of a scenario without
 //! an `[apps]` table.
+//!
+//! Also the one mapping from a validated app to the room service's
+//! [`AppSettings`] ([`App::service_settings`]) and the registration of a
+//! scenario's apps into a [`RoomService`] ([`register_apps`]): the
+//! simulator and the coming `serve --config` both call them, so an app means
+//! the same rules to both. Validation here refuses every setting the
+//! service would refuse or cap, at the key that holds it, so a scenario
+//! that passes `voipsim validate` always registers.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,8 +16,11 @@ use std::time::Duration;
 use time::UtcOffset;
 
 use super::convert::{Ctx, IMPLICIT_APP};
-use super::model::{App, WECHAT_CAPACITY, WECHAT_DAILY_QUOTA};
+use super::model::{App, MAX_DAILY_QUOTA, WECHAT_CAPACITY, WECHAT_DAILY_QUOTA};
 use super::raw::{Located, RawApp};
+use crate::rules::{
+    AppError, AppIdx, AppSettings, MAX_CAPACITY, NonceReplay, RoomObserver, RoomService,
+};
 use crate::units;
 
 /// The quota day's UTC offset when an app gives none (China).
@@ -98,14 +109,37 @@ fn convert_app(name: &Located<String>, raw: RawApp, ctx: &mut Ctx<'_>) -> App {
         app.app_id = v.clone();
     }
     if let Some(c) = &raw.capacity
-        && let Some(capacity) = ctx.at_least::<u32>(c, 1, "capacity", s)
+        && let Some(capacity) = ctx.at_least::<i64>(c, 1, "capacity", s)
     {
-        app.capacity = capacity;
+        // The service's limit, checked here so `validate` refuses what
+        // `simulate` could not set up.
+        if capacity > i64::from(MAX_CAPACITY) {
+            ctx.error(
+                &c.span,
+                format!(
+                    "`capacity`{s} is {capacity}, but must be at most {MAX_CAPACITY} (every leave scans its room's \
+                     members); write at most {MAX_CAPACITY}, or remove it for WeChat's {WECHAT_CAPACITY}"
+                ),
+            );
+        } else {
+            app.capacity = capacity as u32;
+        }
     }
     if let Some(q) = &raw.daily_quota
         && let Some(quota) = ctx.at_least::<u64>(q, 1, "daily_quota", s)
     {
-        app.daily_quota = quota;
+        if quota > MAX_DAILY_QUOTA {
+            ctx.error(
+                &q.span,
+                format!(
+                    "`daily_quota`{s} is {quota}, but must be at most {MAX_DAILY_QUOTA} (the room service counts \
+                     a day's rooms in 32 bits); write at most {MAX_DAILY_QUOTA}, or remove it for WeChat's \
+                     {WECHAT_DAILY_QUOTA}"
+                ),
+            );
+        } else {
+            app.daily_quota = quota;
+        }
     }
     if let Some(o) = &raw.quota_day_offset
         && let Some(offset) = ctx.parse(o, "quota_day_offset", s, units::parse_utc_offset)
@@ -118,13 +152,150 @@ fn convert_app(name: &Located<String>, raw: RawApp, ctx: &mut Ctx<'_>) -> App {
             .or(Some(Duration::MAX));
     }
     app.verify_signatures = raw.verify_signatures.is_none_or(|v| v.value);
-    app.nonce_replay = raw.nonce_replay.is_some_and(|v| v.value);
+    app.nonce_replay = raw.nonce_replay.as_ref().is_some_and(|v| v.value);
+    // The replay rule remembers nonces for the tolerance window, so the
+    // service refuses it without one.
+    if let Some(replay) = &raw.nonce_replay
+        && replay.value
+        && raw.timestamp_tolerance.is_none()
+    {
+        ctx.error(
+            &replay.span,
+            format!(
+                "`nonce_replay`{s} needs `timestamp_tolerance`: a nonce is remembered for that window; \
+                 add timestamp_tolerance = \"5m\", or set nonce_replay = false"
+            ),
+        );
+    }
     app
+}
+
+impl App {
+    /// The room service's settings for this app: the one place a
+    /// scenario's `[apps.NAME]` becomes [`AppSettings`]. For a validated
+    /// app every value fits; the saturating conversions only keep an app
+    /// built in code (outside validation) from wrapping around.
+    pub fn service_settings(&self) -> AppSettings {
+        AppSettings {
+            capacity: self.capacity,
+            daily_quota: u32::try_from(self.daily_quota).unwrap_or(u32::MAX),
+            quota_day_offset_s: self.quota_day_offset.whole_seconds(),
+            timestamp_tolerance_s: self
+                .timestamp_tolerance
+                .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
+            nonce_replay: if self.nonce_replay {
+                NonceReplay::PerApp
+            } else {
+                NonceReplay::Off
+            },
+            verify_signatures: self.verify_signatures,
+        }
+    }
+}
+
+/// The room service refused one of a scenario's apps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "app '{app}' cannot be registered: {error}; fix [apps.{app}] in the scenario (`voipsim validate` checks it)"
+)]
+pub struct RegisterAppError {
+    /// The app's name (the key of `[apps.NAME]`).
+    pub app: String,
+    /// Why the service refused it.
+    pub error: AppError,
+}
+
+/// Registers `apps` into `service` with [`App::service_settings`], in
+/// order; their handles come back in the same order. Stops at the first
+/// app refused (apps already registered stay).
+pub fn register_apps<O: RoomObserver>(
+    apps: &[App],
+    service: &mut RoomService<O>,
+) -> Result<Vec<AppIdx>, RegisterAppError> {
+    apps.iter()
+        .map(|app| {
+            service
+                .add_app(&app.app_id, app.service_settings())
+                .map_err(|error| RegisterAppError {
+                    app: app.name.clone(),
+                    error,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::SettingsError;
+
+    #[test]
+    fn wechat_app_maps_to_wechat_settings() {
+        assert_eq!(wechat_app("x").service_settings(), AppSettings::default());
+    }
+
+    #[test]
+    fn service_settings_carry_every_field() {
+        let app = App {
+            capacity: 4,
+            daily_quota: MAX_DAILY_QUOTA,
+            quota_day_offset: UtcOffset::from_hms(-5, 0, 0).unwrap(),
+            timestamp_tolerance: Some(Duration::from_secs(300)),
+            verify_signatures: false,
+            nonce_replay: true,
+            ..wechat_app("x")
+        };
+        let settings = app.service_settings();
+        assert_eq!(
+            settings,
+            AppSettings {
+                capacity: 4,
+                daily_quota: u32::MAX,
+                quota_day_offset_s: -5 * 3600,
+                timestamp_tolerance_s: Some(300),
+                nonce_replay: NonceReplay::PerApp,
+                verify_signatures: false,
+            }
+        );
+        // Out-of-range values from code saturate instead of wrapping.
+        let huge = App {
+            daily_quota: u64::MAX,
+            timestamp_tolerance: Some(Duration::MAX),
+            ..app
+        };
+        let settings = huge.service_settings();
+        assert_eq!(settings.daily_quota, u32::MAX);
+        assert_eq!(settings.timestamp_tolerance_s, Some(u32::MAX));
+    }
+
+    #[test]
+    fn register_apps_returns_handles_in_order_or_names_the_app() {
+        let apps = [wechat_app("a"), wechat_app("b")];
+        let mut service = RoomService::new();
+        let handles = register_apps(&apps, &mut service).unwrap();
+        assert_eq!(handles.len(), 2);
+        assert_eq!(service.app_id(handles[1]), apps[1].app_id);
+        assert_eq!(*service.settings(handles[0]), AppSettings::default());
+
+        let bad = App {
+            nonce_replay: true,
+            ..wechat_app("c")
+        };
+        let err = register_apps(&[bad], &mut service).unwrap_err();
+        assert_eq!(err.app, "c");
+        assert!(matches!(
+            err.error,
+            AppError::Settings {
+                error: SettingsError::ReplayNeedsTolerance,
+                ..
+            }
+        ));
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("app 'c' cannot be registered: ") && msg.contains("[apps.c]"),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn derived_app_ids_are_stable() {

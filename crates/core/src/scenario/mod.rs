@@ -44,7 +44,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::de::DeTable;
 
-pub use app::{derived_app_id, wechat_app};
+pub use app::{RegisterAppError, derived_app_id, register_apps, wechat_app};
 pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;

@@ -83,9 +83,11 @@ pub struct App {
     /// The `appId` signed into joins: given, or `"wx"` + 16 hex digits
     /// derived from the name.
     pub app_id: String,
-    /// Members a room holds at once (WeChat: 10), ≥ 1.
+    /// Members a room holds at once (WeChat: 10), 1 to
+    /// [`MAX_CAPACITY`](crate::rules::MAX_CAPACITY).
     pub capacity: u32,
-    /// Rooms the app may create per quota day (WeChat: 100,000), ≥ 1.
+    /// Rooms the app may create per quota day (WeChat: 100,000), 1 to
+    /// [`MAX_DAILY_QUOTA`].
     pub daily_quota: u64,
     /// UTC offset of the quota day's midnight (default +08:00), within ±14:00.
     pub quota_day_offset: UtcOffset,
@@ -104,6 +106,17 @@ pub struct App {
 pub const WECHAT_CAPACITY: u32 = 10;
 /// WeChat's daily room quota per app.
 pub const WECHAT_DAILY_QUOTA: u64 = 100_000;
+/// The largest `daily_quota` a scenario may give: the room service counts
+/// a day's rooms in 32 bits ([`AppSettings::daily_quota`]), so a larger
+/// quota could not be honoured and is refused where it is written rather
+/// than silently capped.
+///
+/// [`AppSettings::daily_quota`]: crate::rules::AppSettings::daily_quota
+pub const MAX_DAILY_QUOTA: u64 = u32::MAX as u64;
+/// The most groupIds `groups.recent` may remember: the workload generator
+/// keeps at most this many (`workload::groups`), so a larger value is
+/// refused where it is written rather than silently lowered.
+pub const MAX_RECENT_GROUPS: u64 = 1 << 20;
 
 /// A stream of parties (or a replayed trace) aimed at one app.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,8 +159,10 @@ pub enum Groups {
     Pool { size: u64 },
     /// A new groupId for every party.
     Fresh,
-    /// Reuse one of the `keep` (≥ 1) most recently used groupIds with
-    /// probability `reuse`, else take a fresh one.
+    /// With probability `reuse`, reuse one of the `keep` (≥ 1) most
+    /// recently *created* groupIds of this workload, chosen uniformly; else
+    /// create a fresh one (which then joins those `keep`). Reusing a
+    /// groupId does not make it more recent.
     Recent { keep: u64, reuse: f64 },
 }
 

@@ -135,11 +135,12 @@ pub struct RawApp {
     /// from the app's name.
     #[schemars(example = &"wx20afc706a711eefc")]
     pub app_id: L<String>,
-    /// Members a room holds at once, ≥ 1. WeChat: 10.
-    #[schemars(range(min = 1))]
+    /// Members a room holds at once, 1 to 65535. WeChat: 10.
+    #[schemars(range(min = 1, max = 65535))]
     pub capacity: L<i64>,
-    /// Rooms the app may create per quota day, ≥ 1. WeChat: 100000.
-    #[schemars(range(min = 1))]
+    /// Rooms the app may create per quota day, 1 to 4294967295 (the room
+    /// service counts them in 32 bits). WeChat: 100000.
+    #[schemars(range(min = 1, max = 4_294_967_295_i64))]
     pub daily_quota: L<i64>,
     /// UTC offset of the quota day's midnight, "+HH:MM" within ±14:00.
     /// Default "+08:00" (China).
@@ -151,6 +152,7 @@ pub struct RawApp {
     /// Check join signatures. Default true.
     pub verify_signatures: L<bool>,
     /// Reject a join whose nonce the app has already seen. Default false.
+    /// Needs `timestamp_tolerance` (nonces are remembered for that window).
     pub nonce_replay: L<bool>,
 }
 
@@ -196,8 +198,9 @@ pub struct RawGroups {
     pub pool: L<i64>,
     /// A new groupId for every party (must be true when given).
     pub fresh: L<bool>,
-    /// Remember this many (≥ 1) most recent groupIds for reuse.
-    #[schemars(range(min = 1))]
+    /// Remember this many (1 to 1048576) most recently created groupIds
+    /// for reuse.
+    #[schemars(range(min = 1, max = 1_048_576))]
     pub recent: L<i64>,
     /// With `recent`: probability in [0, 1] of reusing a recent groupId
     /// instead of taking a fresh one.

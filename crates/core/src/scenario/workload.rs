@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use super::arrivals::{convert_arrivals, convert_burst, finite_scale, weight};
 use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
-use super::model::{App, Burst, Distribution, Faults, Groups, PartySize, Reconnect, Workload};
+use super::model::{
+    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, Workload,
+};
 use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::suggest::nearest;
 
@@ -262,7 +264,21 @@ fn convert_groups(g: &Located<RawGroups>, s: &str, ctx: &mut Ctx<'_>) -> Option<
         return Some(Groups::Fresh);
     }
     let recent = t.recent.as_ref()?;
-    let keep = ctx.at_least::<u64>(recent, 1, "groups.recent", s);
+    let keep = ctx
+        .at_least::<u64>(recent, 1, "groups.recent", s)
+        .filter(|&keep| {
+            let fits = keep <= MAX_RECENT_GROUPS;
+            if !fits {
+                ctx.error(
+                    &recent.span,
+                    format!(
+                        "`groups.recent`{s} is {keep}, but must be at most {MAX_RECENT_GROUPS} (the groupIds \
+                         remembered for reuse); write at most {MAX_RECENT_GROUPS}"
+                    ),
+                );
+            }
+            fits
+        });
     let Some(reuse) = &t.reuse else {
         ctx.error(&g.span, format!("`groups`{s}: `recent` needs `reuse`, the probability of reusing a recent groupId, like {{ recent = 200, reuse = 0.3 }}"));
         return None;

@@ -1,5 +1,6 @@
 //! How a party picks its groupId: from a fixed pool, fresh every time, or
-//! reusing one of the most recent ones (rematches, "play again").
+//! reusing one of the most recently *created* ones (rematches, "play
+//! again"); see [`GroupChooser::Recent`].
 //!
 //! Groups are numbered per workload; [`GroupNames`] turns a number into the
 //! groupId text (`<workload>-<number>`) without allocating.
@@ -19,6 +20,11 @@ pub enum GroupChooser {
     Fresh {
         next: u64,
     },
+    /// With probability `reuse`, one of `recent` chosen uniformly; else a
+    /// fresh group. `recent` holds the last `keep` groups *created* (fresh
+    /// ones), oldest first: a reuse does not move its group, so this is not
+    /// a most-recently-used list. Members rejoining after a drop keep their
+    /// group and never come here.
     Recent {
         next: u64,
         keep: usize,
