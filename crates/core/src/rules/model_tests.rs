@@ -342,6 +342,12 @@ impl Harness {
                 } else {
                     prop_assert_eq!(got, Ok(()));
                     self.model.users.remove(&key);
+                    // A removed user's nonces go with it.
+                    if self.model.settings[app].nonce_replay == NonceReplay::PerUser {
+                        self.model
+                            .nonces
+                            .retain(|(a, scope, _), _| (*a, *scope) != (app, idx.raw()));
+                    }
                     self.users.retain(|u| u.0 != idx);
                 }
             }
@@ -350,7 +356,8 @@ impl Harness {
                     return Ok(());
                 };
                 self.service
-                    .login(idx, &SessionKey::new(KEYS[*key as usize]).unwrap());
+                    .login(idx, &SessionKey::new(KEYS[*key as usize]).unwrap())
+                    .unwrap();
                 self.model.users.get_mut(&(app, openid)).unwrap().key = Some(*key);
             }
             Op::Join(j) => self.join(j)?,
