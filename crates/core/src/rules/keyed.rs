@@ -24,6 +24,9 @@
 //! again or was removed (and its slot reused, which also starts a new
 //! generation) in between, the verdict is ignored and the signature is
 //! checked again under the lock, so a stale verdict never admits a join.
+//! A verdict is not bound to the request's fields in release builds (that
+//! would cost the simulator a hash per join): the caller must pass each
+//! verdict with the request it checked, as `join_checked` requires.
 //!
 //! Costs: each call hashes its appId and openid (and groupId) once more
 //! than the handle API, and answers with owned strings. That is noise next
@@ -258,6 +261,19 @@ impl<O: RoomObserver> RoomService<O> {
         now: UnixMicros,
     ) -> Result<KeyedJoined, KeyedError> {
         let user = self.keyed_user(app_id, openid)?;
+        // Debug builds assert that a verdict matches its request; here a
+        // mismatched one is dropped (and the signature checked again)
+        // instead, so no input panics in any build.
+        #[cfg(debug_assertions)]
+        let verdict = verdict.filter(|v| {
+            let fields = crate::signature::JoinFields {
+                app_id,
+                group_id: request.group_id,
+                nonce: request.nonce,
+                timestamp: request.timestamp,
+            };
+            v.fingerprint == super::verdict::fingerprint(&fields, &request.signature)
+        });
         match self.join_checked(user, request, verdict, now) {
             Ok(joined) => Ok(KeyedJoined {
                 created: joined.created,

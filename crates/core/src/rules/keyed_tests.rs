@@ -967,3 +967,33 @@ fn a_corrupted_snapshot_file_is_an_error_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn a_verdict_for_another_request_is_rechecked_not_a_panic() {
+    let mut s = one_app(AppSettings::default());
+    s.keyed_login(APP, "oA", &key(0)).unwrap();
+    let good = signed(APP, &key(0), "g", "n", T0);
+    let fields = JoinFields {
+        app_id: APP,
+        group_id: "g",
+        nonce: "n",
+        timestamp: T0,
+    };
+    let verdict = s
+        .keyed_signature_check(APP, "oA")
+        .unwrap()
+        .check(&fields, &good.signature);
+    assert!(verdict.is_valid());
+    // Another request (forged, other groupId) passed with that verdict.
+    let forged = JoinRequest {
+        group_id: "other",
+        ..good
+    };
+    let got = s.keyed_join_checked(APP, "oA", &forged, Some(verdict), at(T0));
+    if cfg!(debug_assertions) {
+        assert_eq!(
+            got.unwrap_err().reject_reason(),
+            Some(RejectReason::InvalidSignature)
+        );
+    }
+}

@@ -98,12 +98,12 @@
 //! nothing. Signer storage is allocated only for users who log in. Memory
 //! grows with active rooms, members and registered users, never with how
 //! many rooms ever existed; past quota days are capped at
-//! [`MAX_PAST_DAYS`] per app. Keeping the key text adds about 40 bytes per
-//! logged-in user (a 16-byte column slot and the text's own allocation).
-//! About 200 heap bytes per member with one
+//! [`MAX_PAST_DAYS`] per app. About 194 heap bytes per member with one
 //! million members active, each a distinct user holding a key (`cargo run
 //! --release --example rules_memory`; guarded at 300 by
-//! `tests/rules_memory.rs`). Speed: `cargo bench --bench rules`. The
+//! `tests/rules_memory.rs`), of which about 40 are the key text kept for
+//! snapshots (a 16-byte column slot and the 24-byte text; 154 without it).
+//! Speed: `cargo bench --bench rules`. The
 //! groupId index uses FxHash, which is not resistant to crafted collisions:
 //! fine for a test tool.
 //!
