@@ -16,7 +16,7 @@
 //! * puts no secret in its results or errors: a session key goes in, never
 //!   out.
 //!
-//! The signature check is split for servers as in [`super::verdict`]:
+//! The signature check is split for servers as in [`SignatureCheck`]:
 //! [`RoomService::keyed_signature_check`] hands out the user's verifier
 //! (under the lock, cheap), the caller computes the HMAC outside the lock,
 //! and [`RoomService::keyed_join_checked`] takes the [`Verdict`] back. A
