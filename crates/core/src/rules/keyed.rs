@@ -26,7 +26,11 @@
 //! checked again under the lock, so a stale verdict never admits a join.
 //! A verdict is not bound to the request's fields in release builds (that
 //! would cost the simulator a hash per join): the caller must pass each
-//! verdict with the request it checked, as `join_checked` requires.
+//! verdict with the request it checked, as `join_checked` requires. A
+//! verdict is meaningful only to the service that made it: one from
+//! another app's service, or from before a [`RoomService::restore`]
+//! (slots are renumbered), could match a different user's slot and key
+//! generation.
 //!
 //! Costs: each call hashes its appId and openid (and groupId) once more
 //! than the handle API, and answers with owned strings. That is noise next

@@ -697,3 +697,27 @@ fn signing_and_checking_in_one_step_matches_doing_both_apart() {
     assert_eq!(signature.0, [0; 32]);
     assert!(!verdict.is_valid());
 }
+
+#[test]
+fn handle_methods_that_can_check_for_free_do() {
+    let mut s = RoomService::new();
+    let a = s.add_app("wxA", AppSettings::default()).unwrap();
+    let u = s.add_user(a, "oA").unwrap();
+    s.remove_user(u).unwrap();
+    // A removed handle, and one never issued.
+    for stale in [u, UserIdx::from_raw(99)] {
+        assert_eq!(s.login(stale, &key("k==")), Err(UserError::UnknownUser));
+        assert_eq!(s.remove_user(stale), Err(UserError::UnknownUser));
+        assert_eq!(s.openid(stale), None);
+        assert_eq!(s.user_app(stale), None);
+        assert_eq!(s.room_of(stale), None);
+        assert!(s.signature_check(stale).is_none());
+        assert!(!s.is_user(stale));
+    }
+    assert_eq!(
+        s.add_user(AppIdx::from_raw(7), "oB"),
+        Err(UserError::UnknownApp)
+    );
+    assert!(s.members(RoomIdx::from_raw(5)).is_empty());
+    assert!(s.room(RoomIdx::from_raw(5)).is_none());
+}

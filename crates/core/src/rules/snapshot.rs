@@ -37,7 +37,9 @@
 //! missing when it was); nonces for an app without the replay rule, under
 //! the wrong scope, of an unknown user, or twice. Apps nest their users and
 //! rooms, so nothing can name an app that does not exist. The restored
-//! service's observer is told nothing about the restored rooms.
+//! service's observer is told nothing about the restored rooms, and
+//! handles, [`super::SignatureCheck`]s and [`super::Verdict`]s of the old
+//! service mean nothing to the new one (slots are renumbered).
 
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
