@@ -91,12 +91,12 @@ impl Fixture {
             let signer = Signer::new(&key);
             let signature = signer.sign(&fields(group));
             let mover = service.add_user(app, &format!("oMover{i:022}")).unwrap();
-            service.login(mover, &key);
+            service.login(mover, &key).unwrap();
             for a in 0..anchors {
                 let anchor = service
                     .add_user(app, &format!("oAnchor{i:010}_{a:011}"))
                     .unwrap();
-                service.login(anchor, &key);
+                service.login(anchor, &key).unwrap();
                 service
                     .join(anchor, &request(group, signature), NOW)
                     .unwrap();

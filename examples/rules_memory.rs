@@ -89,7 +89,7 @@ fn main() {
     for i in 0..members {
         let user = service.add_user(app, &openid(i)).unwrap();
         let key = SessionKey::new(format!("gDyVgzwa0mFz9uUP{i:06}==")).unwrap();
-        service.login(user, &key);
+        service.login(user, &key).unwrap();
         users.push((user, Signer::new(&key)));
     }
     // The harness's own vector is not the service's memory.

@@ -52,7 +52,7 @@ fn at_most_300_bytes_per_active_member() {
         openid.clear();
         openid.push_str(&format!("oVEjE5Kx3h8hRr7Rf_6a{i:08}"));
         let user = service.add_user(app, &openid).unwrap();
-        service.login(user, key);
+        service.login(user, key).unwrap();
         group_id.clear();
         group_id.push_str(&format!("1559129713_{:09}", i / per_room));
         let fields = JoinFields {

@@ -184,7 +184,7 @@ mod tests {
         let app = service.add_app("wx1", AppSettings::default()).unwrap();
         let user = service.add_user(app, "o1").unwrap();
         let key = b.new_key();
-        service.login(user, &key);
+        service.login(user, &key).unwrap();
         b.set_key(user, &key);
         (service, user)
     }
@@ -218,7 +218,7 @@ mod tests {
                 now,
                 fault,
                 tolerance,
-                service.signature_check(user),
+                service.signature_check(user).unwrap(),
             );
             (prepared, make(&order, "wx1", "g-7", &mut clock))
         };
@@ -243,7 +243,16 @@ mod tests {
         let mut clock = FakeClock(0);
         let mut latencies = Vec::new();
         for _ in 0..17 {
-            let (_, order) = b.order(user, 0, 0, 1, 1, None, None, service.signature_check(user));
+            let (_, order) = b.order(
+                user,
+                0,
+                0,
+                1,
+                1,
+                None,
+                None,
+                service.signature_check(user).unwrap(),
+            );
             latencies.push(make(&order, "wx1", "g-1", &mut clock).latency_ns);
         }
         // Signatures 0, 8 and 16; each timing reads the clock twice.
@@ -267,7 +276,7 @@ mod tests {
             1,
             None,
             None,
-            service.signature_check(stranger),
+            service.signature_check(stranger).unwrap(),
         );
         assert!(!order.timed);
         let signed = make(&order, "wx2", "g-1", &mut FakeClock(0));

@@ -392,11 +392,16 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let tolerance_s = runtime.tolerance_s;
         let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
             let key = self.backend.new_key();
-            self.service.login(user, &key);
+            self.service
+                .login(user, &key)
+                .expect("the engine only holds live users");
             key
         });
         let signing_fault = if relogin.is_some() { None } else { fault };
-        let check = self.service.signature_check(user);
+        let check = self
+            .service
+            .signature_check(user)
+            .expect("the engine only holds live users");
         let (mut prepared, order) = self.backend.order(
             user,
             app as u32,
@@ -496,7 +501,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 let user = UserIdx::from_raw(user);
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
-                let app = self.service.user_app(user);
+                let app = self
+                    .service
+                    .user_app(user)
+                    .expect("a queued leave's user is live");
                 self.users.release(app, user);
             }
             Event::Join(slot) => {

@@ -77,7 +77,9 @@ pub fn register<O: RoomObserver>(
         .map_err(|e| PoolError(e.to_string()))?;
     if logs_in {
         let key = backend.new_key();
-        service.login(user, &key);
+        service
+            .login(user, &key)
+            .map_err(|e| PoolError(e.to_string()))?;
         backend.set_key(user, &key);
     }
     Ok(user)

@@ -2,13 +2,19 @@
 //! path (`join`, `leave`) works on integers and never hashes an appId or an
 //! openid. A handle is only meaningful to the [`super::RoomService`] that
 //! issued it.
+//!
+//! Handles have no `Default`: a default handle would be slot 0, a real user
+//! or room, so a forgotten initialisation would silently name someone. They
+//! carry no generation either (a removed user's or destroyed room's slot is
+//! reused); callers that cannot guarantee liveness use the keyed API
+//! ([`super::keyed`]) instead.
 
 use std::fmt;
 
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub(crate) u32);
 
         impl $name {

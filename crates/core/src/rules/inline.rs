@@ -9,7 +9,28 @@
 //! bytes when unused) so a room reused for a large group again allocates
 //! nothing.
 
-pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
+/// An item an [`InlineVec`] can hold: `Copy`, with a value to fill its
+/// unused inline slots. Not `Default`, so handles need not have a default
+/// (a default handle would name slot 0, a real user or room).
+pub(crate) trait Item: Copy + PartialEq {
+    /// What unused slots hold; never read as an item.
+    const FILL: Self;
+}
+
+impl Item for u8 {
+    const FILL: Self = 0;
+}
+
+#[cfg(test)]
+impl Item for u32 {
+    const FILL: Self = 0;
+}
+
+impl Item for super::handles::UserIdx {
+    const FILL: Self = super::handles::UserIdx(u32::MAX);
+}
+
+pub(crate) struct InlineVec<T: Item, const N: usize> {
     len: u32,
     inline: [T; N],
     // Boxed on purpose: 8 bytes in every room record instead of 24, for a
@@ -18,17 +39,17 @@ pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
     heap: Option<Box<Vec<T>>>,
 }
 
-impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
+impl<T: Item, const N: usize> Default for InlineVec<T, N> {
     fn default() -> Self {
         InlineVec {
             len: 0,
-            inline: [T::default(); N],
+            inline: [T::FILL; N],
             heap: None,
         }
     }
 }
 
-impl<T: Copy + Default + PartialEq, const N: usize> InlineVec<T, N> {
+impl<T: Item, const N: usize> InlineVec<T, N> {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len as usize

@@ -12,6 +12,26 @@
 //! * **Users** (`openid` within an app, [`UserIdx`]) with a current session
 //!   key. [`RoomService::login`] replaces it, so a client signing with the
 //!   previous key is refused as an invalid signature.
+//!
+//! # Two ways in: handles and names
+//! The simulator drives the service through handles ([`AppIdx`],
+//! [`UserIdx`], [`RoomIdx`]): integers, no hashing, no allocation, a
+//! handle being the caller's promise that it is live (which methods panic
+//! on a stale one is listed in `service.rs`). A long-lived concurrent
+//! server uses the keyed API instead ([`keyed`]: `keyed_join`,
+//! `keyed_leave`, ... by appId, openid and groupId), which resolves names
+//! inside each call, lets no handle out, answers every input with a typed
+//! [`KeyedError`] and never panics.
+//!
+//! # Session keys and snapshots
+//! [`RoomService::snapshot`] and [`RoomService::restore`] save and restore
+//! the whole state ([`snapshot`]). A restored service must verify the same
+//! signatures, and the pre-keyed HMAC state cannot give a key back, so each
+//! logged-in user's key is kept in memory as its text, in a cold column
+//! beside the signer (no join or leave reads it; the hot 8-byte seat is
+//! unchanged). Only a snapshot carries keys out: they are never
+//! Debug-printed ([`crate::signature::SessionKey`] is redacted), never in
+//! an error, never in a keyed result.
 //! * **Rooms** keyed by (appId, groupId) ([`RoomIdx`]). The first successful
 //!   join creates the room and spends one unit of the app's quota for the
 //!   current quota day; the last leave destroys it; joining that groupId
@@ -60,9 +80,10 @@
 //! (`timeStamp + tolerance`), after which a replay fails the timestamp check
 //! anyway. The rule therefore needs a tolerance (settings validation says
 //! so) and its memory is bounded by the join rate times twice the window.
-//! Per-user scopes are keyed by [`UserIdx`]; a slot reused after
-//! `remove_user` inherits the old user's unexpired nonces (harmless with
-//! random nonces).
+//! Per-user scopes are keyed by [`UserIdx`]; `remove_user` forgets the
+//! removed user's nonces (a scan of the app's nonces, for a rare call), so
+//! a slot reused later starts with none and a snapshot can name every
+//! scope by a live user's openid.
 //!
 //! # Performance and memory
 //! The hot path works on handles: `join` hashes the groupId once (FxHash),
@@ -77,10 +98,12 @@
 //! nothing. Signer storage is allocated only for users who log in. Memory
 //! grows with active rooms, members and registered users, never with how
 //! many rooms ever existed; past quota days are capped at
-//! [`MAX_PAST_DAYS`] per app. About 233 heap bytes per member with one
+//! [`MAX_PAST_DAYS`] per app. About 194 heap bytes per member with one
 //! million members active, each a distinct user holding a key (`cargo run
 //! --release --example rules_memory`; guarded at 300 by
-//! `tests/rules_memory.rs`). Speed: `cargo bench --bench rules`. The
+//! `tests/rules_memory.rs`), of which about 40 are the key text kept for
+//! snapshots (a 16-byte column slot and the 24-byte text; 154 without it).
+//! Speed: `cargo bench --bench rules`. The
 //! groupId index uses FxHash, which is not resistant to crafted collisions:
 //! fine for a test tool.
 //!
@@ -104,7 +127,7 @@
 //! let app = service.add_app("wx20afc706a711eefc", AppSettings::default()).unwrap();
 //! let user = service.add_user(app, "oUser1").unwrap();
 //! let key = SessionKey::new("gDyVgzwa0mFz9uUP7M6GQQ==").unwrap();
-//! service.login(user, &key);
+//! service.login(user, &key).unwrap();
 //!
 //! let fields = JoinFields {
 //!     app_id: "wx20afc706a711eefc",
@@ -132,6 +155,7 @@ mod group_index;
 mod handles;
 mod hints;
 mod inline;
+pub mod keyed;
 mod observer;
 mod queries;
 mod quota;
@@ -141,10 +165,13 @@ mod request;
 mod room;
 mod service;
 mod settings;
+pub mod snapshot;
 mod time;
 mod user;
 mod verdict;
 
+#[cfg(test)]
+mod keyed_tests;
 #[cfg(test)]
 mod model_tests;
 #[cfg(test)]
@@ -155,6 +182,7 @@ mod service_tests;
 pub use app::AppError;
 pub use handles::{AppIdx, RoomIdx, UserIdx};
 pub use hints::GroupKey;
+pub use keyed::{KeyedError, KeyedJoined, KeyedLeft, KeyedQuota};
 pub use observer::{MemberEvent, NoObserver, RoomEvent, RoomObserver};
 pub use queries::RoomInfo;
 pub use quota::{MAX_PAST_DAYS, QuotaDayStatus};
@@ -166,6 +194,10 @@ pub use reject::{
 pub use request::{JoinRequest, Joined, Left, ParseRoomTypeError, RoomType};
 pub use service::RoomService;
 pub use settings::{AppSettings, MAX_CAPACITY, MAX_OFFSET_S, NonceReplay, SettingsError};
+pub use snapshot::{
+    AppSnapshot, NonceSnapshot, QuotaDaySnapshot, QuotaProblem, QuotaSnapshot, RestoreError,
+    RoomSnapshot, SNAPSHOT_FORMAT, ServiceSnapshot, UserSnapshot,
+};
 pub use time::{QuotaDay, UnixMicros};
 pub use user::{MAX_USERS, UserError};
 pub use verdict::{SignatureCheck, Verdict};

@@ -17,20 +17,21 @@ use super::service_tests::signed;
 use super::*;
 use crate::signature::{SessionKey, Signature};
 
-const GROUPS: [&str; 5] = ["g0", "g1", "群2", "g3", ""];
-const KEYS: [&str; 3] = ["k0==", "k1==", "k2=="];
-const START_S: i64 = 1_700_000_000;
+pub(super) const GROUPS: [&str; 5] = ["g0", "g1", "群2", "g3", ""];
+pub(super) const KEYS: [&str; 3] = ["k0==", "k1==", "k2=="];
+pub(super) const START_S: i64 = 1_700_000_000;
 
-fn nonce(i: u8) -> String {
+pub(super) fn nonce(i: u8) -> String {
     match i {
         0..=2 => format!("n{i}"),
+        4 => String::new(),   // empty
         _ => "x".repeat(128), // too long
     }
 }
 
 /// The three apps under test: small rooms and quotas so limits are hit,
 /// positive, negative and zero offsets, every check on somewhere.
-fn app_settings() -> [AppSettings; 3] {
+pub(super) fn app_settings() -> [AppSettings; 3] {
     [
         AppSettings {
             capacity: 2,
@@ -123,44 +124,44 @@ fn op() -> impl Strategy<Value = Op> {
 // ----- the reference model -------------------------------------------------
 
 #[derive(Debug, Clone, Default)]
-struct ModelUser {
-    key: Option<u8>,
-    group: Option<String>,
+pub(super) struct ModelUser {
+    pub(super) key: Option<u8>,
+    pub(super) group: Option<String>,
 }
 
 #[derive(Debug, Default)]
-struct Model {
-    settings: Vec<AppSettings>,
-    users: BTreeMap<(usize, String), ModelUser>,
-    rooms: BTreeMap<(usize, String), Vec<String>>,
+pub(super) struct Model {
+    pub(super) settings: Vec<AppSettings>,
+    pub(super) users: BTreeMap<(usize, String), ModelUser>,
+    pub(super) rooms: BTreeMap<(usize, String), Vec<String>>,
     /// Rooms created per app and local date.
-    created: BTreeMap<(usize, Date), u32>,
+    pub(super) created: BTreeMap<(usize, Date), u32>,
     /// The latest local date on which each app created a room.
-    latest_date: BTreeMap<usize, Date>,
+    pub(super) latest_date: BTreeMap<usize, Date>,
     /// (app, scope, nonce) -> expiry second.
-    nonces: BTreeMap<(usize, u32, String), i64>,
-    rejected: BTreeMap<RejectReason, u64>,
+    pub(super) nonces: BTreeMap<(usize, u32, String), i64>,
+    pub(super) rejected: BTreeMap<RejectReason, u64>,
 }
 
 /// The local date of `now` at `offset_s`, by the `time` crate's calendar.
-fn local_date(now: UnixMicros, offset_s: i32) -> Date {
+pub(super) fn local_date(now: UnixMicros, offset_s: i32) -> Date {
     let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.0) * 1000).unwrap();
     utc.to_offset(UtcOffset::from_whole_seconds(offset_s).unwrap())
         .date()
 }
 
-struct ModelJoin<'a> {
-    app: usize,
-    openid: &'a str,
-    scope: u32,
-    group: &'a str,
-    nonce: &'a str,
-    timestamp: u32,
-    signed_by_current_key: bool,
+pub(super) struct ModelJoin<'a> {
+    pub(super) app: usize,
+    pub(super) openid: &'a str,
+    pub(super) scope: u32,
+    pub(super) group: &'a str,
+    pub(super) nonce: &'a str,
+    pub(super) timestamp: u32,
+    pub(super) signed_by_current_key: bool,
 }
 
 impl Model {
-    fn join(
+    pub(super) fn join(
         &mut self,
         j: &ModelJoin<'_>,
         now: UnixMicros,
@@ -224,7 +225,7 @@ impl Model {
         Ok((created, self.rooms[&room_key].clone()))
     }
 
-    fn leave(&mut self, app: usize, openid: &str) -> Option<usize> {
+    pub(super) fn leave(&mut self, app: usize, openid: &str) -> Option<usize> {
         let group = self
             .users
             .get_mut(&(app, openid.to_string()))?
@@ -342,6 +343,12 @@ impl Harness {
                 } else {
                     prop_assert_eq!(got, Ok(()));
                     self.model.users.remove(&key);
+                    // A removed user's nonces go with it.
+                    if self.model.settings[app].nonce_replay == NonceReplay::PerUser {
+                        self.model
+                            .nonces
+                            .retain(|(a, scope, _), _| (*a, *scope) != (app, idx.raw()));
+                    }
                     self.users.retain(|u| u.0 != idx);
                 }
             }
@@ -350,7 +357,8 @@ impl Harness {
                     return Ok(());
                 };
                 self.service
-                    .login(idx, &SessionKey::new(KEYS[*key as usize]).unwrap());
+                    .login(idx, &SessionKey::new(KEYS[*key as usize]).unwrap())
+                    .unwrap();
                 self.model.users.get_mut(&(app, openid)).unwrap().key = Some(*key);
             }
             Op::Join(j) => self.join(j)?,

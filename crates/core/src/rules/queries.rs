@@ -24,9 +24,9 @@ pub struct RoomInfo<'a> {
 impl<O: RoomObserver> RoomService<O> {
     // ----- rooms ----------------------------------------------------------
 
-    /// The room `user` is in.
+    /// The room `user` is in; `None` also for a removed or foreign handle.
     pub fn room_of(&self, user: UserIdx) -> Option<RoomIdx> {
-        self.users.seat(user).room()
+        self.users.try_seat(user)?.room()
     }
 
     /// The active room of (app, groupId).

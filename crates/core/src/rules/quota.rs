@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 
+use super::snapshot::{QuotaDaySnapshot, QuotaProblem, QuotaSnapshot};
 use super::time::{QuotaDay, UnixMicros};
 
 /// Past quota days kept per app (about 24 bytes each); older ones are
@@ -77,6 +78,67 @@ impl QuotaLedger {
                 day
             }
         }
+    }
+
+    /// The day a creation at an instant of `day` counts on: `day`, or the
+    /// current day if `day` is earlier (days never go back).
+    pub(crate) fn effective_day(&self, day: QuotaDay) -> QuotaDay {
+        self.current.map_or(day, |c| c.day.max(day))
+    }
+
+    /// The ledger as a snapshot records it.
+    pub(crate) fn snapshot(&self) -> QuotaSnapshot {
+        let day = |r: &DayRecord| QuotaDaySnapshot {
+            day: r.day,
+            rooms_created: r.rooms_created,
+            exhausted_at: r.exhausted_at,
+        };
+        QuotaSnapshot {
+            current: self.current.as_ref().map(day),
+            past: self.past.iter().map(day).collect(),
+            days_dropped: self.days_dropped,
+        }
+    }
+
+    /// The ledger a snapshot records, if it is one the rules could have
+    /// produced under daily quota `quota`.
+    pub(crate) fn restore(snapshot: &QuotaSnapshot, quota: u32) -> Result<Self, QuotaProblem> {
+        if snapshot.past.len() > MAX_PAST_DAYS {
+            return Err(QuotaProblem::TooManyPastDays {
+                days: snapshot.past.len(),
+            });
+        }
+        if snapshot.current.is_none() && !snapshot.past.is_empty() {
+            return Err(QuotaProblem::PastWithoutCurrent);
+        }
+        let days = snapshot.past.iter().chain(snapshot.current.iter());
+        let mut previous: Option<QuotaDay> = None;
+        for d in days.clone() {
+            if previous.is_some_and(|p| p >= d.day) {
+                return Err(QuotaProblem::DaysOutOfOrder { day: d.day });
+            }
+            previous = Some(d.day);
+            if d.rooms_created > quota {
+                return Err(QuotaProblem::OverQuota {
+                    day: d.day,
+                    rooms_created: d.rooms_created,
+                });
+            }
+            // `spend` stamps exhausted_at exactly when the last unit goes.
+            if d.exhausted_at.is_some() != (quota > 0 && d.rooms_created == quota) {
+                return Err(QuotaProblem::ExhaustedMismatch { day: d.day });
+            }
+        }
+        let record = |d: &QuotaDaySnapshot| DayRecord {
+            day: d.day,
+            rooms_created: d.rooms_created,
+            exhausted_at: d.exhausted_at,
+        };
+        Ok(QuotaLedger {
+            current: snapshot.current.as_ref().map(record),
+            past: snapshot.past.iter().map(record).collect(),
+            days_dropped: snapshot.days_dropped,
+        })
     }
 
     /// Rooms created on the current day.

@@ -92,6 +92,37 @@ impl NonceCache {
         true
     }
 
+    /// Forgets every nonce of `scope` (a removed user's). O(entries), for a
+    /// rare call. The entries stay allocated until their expiry comes up in
+    /// the heap, which frees them: freeing them here would let a new nonce
+    /// reuse a slot that an old heap item would then free early.
+    pub(crate) fn forget_scope(&mut self, scope: u32) {
+        for (index, e) in self.entries.iter().enumerate() {
+            if e.scope != scope {
+                continue;
+            }
+            if let Ok(found) = self.table.find_entry(e.hash, |&i| i as usize == index) {
+                found.remove();
+            }
+        }
+    }
+
+    /// Every nonce remembered, as (scope, nonce, expiry second), in no
+    /// particular order (for snapshots).
+    pub(crate) fn remembered(&self) -> impl Iterator<Item = (u32, &str, i64)> + '_ {
+        self.table.iter().filter_map(|&i| {
+            let e = self.entries.get(i as usize)?;
+            Some((e.scope, e.nonce.as_str(), e.expires_s))
+        })
+    }
+
+    /// Remembers `nonce` in `scope` until `expires_s` (restoring a
+    /// snapshot); `false` if it is already remembered.
+    pub(crate) fn insert(&mut self, scope: u32, nonce: &str, expires_s: i64) -> bool {
+        // An expiry no request can be checked at keeps it until then.
+        self.check_and_record(scope, nonce, expires_s, i64::MIN)
+    }
+
     /// Forgets every nonce whose expiry is before `now_s`.
     fn expire(&mut self, now_s: i64) {
         while let Some(&Reverse((expires_s, index))) = self.expiry.peek() {

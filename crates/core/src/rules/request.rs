@@ -23,7 +23,10 @@ pub struct JoinRequest<'a> {
 /// `roomType`. The signature does not cover it. A room keeps the type it
 /// was created with; WeChat does not say what a join of the other type does,
 /// so voipsim admits it to the room as it is. \[unknown\]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RoomType {
     #[default]
     Voice,

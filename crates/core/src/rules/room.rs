@@ -213,6 +213,11 @@ impl RoomTable {
             .filter(|r| !r.members.is_empty())
     }
 
+    /// Active rooms in slot order (for snapshots).
+    pub(crate) fn iter_active(&self) -> impl Iterator<Item = &Room> + '_ {
+        self.rooms.iter().filter(|r| !r.members.is_empty())
+    }
+
     /// Active rooms.
     #[inline]
     pub(crate) fn len(&self) -> usize {

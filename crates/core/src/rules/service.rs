@@ -2,6 +2,25 @@
 //! in the order the module docs give; `leave` always succeeds; queries read
 //! the state (more queries in `queries.rs`). No clock, no I/O, no threads:
 //! every call takes `now`.
+//!
+//! # Which handle methods panic
+//! Handles are the simulator's fast path; a handle is the caller's promise,
+//! like a slice index. Methods that can check a handle for free do, and
+//! answer with an error or `None`: `add_user` ([`UserError::UnknownApp`]),
+//! `remove_user` and `login` ([`UserError::UnknownUser`]), `openid`,
+//! `user_app`, `room_of` and `signature_check` (`None`), and every query
+//! taking a [`super::RoomIdx`] (an inactive room reads as empty). These
+//! still panic on a removed or foreign handle, because checking would cost
+//! the hot path a branch and an error type it has no use for: `join`,
+//! `join_checked` and `leave` (user handles), and `app_id`, `settings` and
+//! the per-app queries (`app_active_rooms`, `app_active_members`,
+//! `quota_day`, `quota_status`, `quota_days`, `quota_days_dropped`) on an
+//! [`AppIdx`] from another service (apps are never removed, so this
+//! service's own `AppIdx` never goes stale). Handles carry no generation: a
+//! removed user's or destroyed room's slot is reused, so a handle kept
+//! across a removal can name someone else. A server that resolves names
+//! under a lock it releases should use the keyed API ([`super::keyed`]),
+//! which resolves names inside each call and never lets a handle out.
 
 use rustc_hash::FxHashMap;
 
@@ -15,12 +34,12 @@ use super::settings::{AppSettings, NonceReplay};
 use super::time::UnixMicros;
 use super::user::{UserError, UserTable};
 use super::verdict::{SignatureCheck, Verdict};
-use crate::signature::{JoinFields, SessionKey, Signer};
+use crate::signature::{JoinFields, SessionKey};
 
 /// The room service of any number of apps. See the [module docs](super).
 pub struct RoomService<O: RoomObserver = NoObserver> {
     pub(super) apps: Vec<App>,
-    app_ids: FxHashMap<Box<str>, AppIdx>,
+    pub(super) app_ids: FxHashMap<Box<str>, AppIdx>,
     pub(super) users: UserTable,
     pub(super) rooms: RoomTable,
     pub(super) active_members: u64,
@@ -111,17 +130,25 @@ impl<O: RoomObserver> RoomService<O> {
 
     /// Registers a user (an openid within `app`), with no session key yet.
     pub fn add_user(&mut self, app: AppIdx, openid: &str) -> Result<UserIdx, UserError> {
-        assert!(
-            app.index() < self.apps.len(),
-            "{app:?} was not issued by this service"
-        );
+        if app.index() >= self.apps.len() {
+            return Err(UserError::UnknownApp);
+        }
         self.users.add(app, openid)
     }
 
     /// Releases a user who is in no room; its handle and slot are reused by
-    /// a later `add_user`. Refused while the user is in a room.
+    /// a later `add_user`. Refused while the user is in a room. The nonces
+    /// it used are forgotten with it (under the per-user replay rule), so a
+    /// later user given the same slot starts with none.
     pub fn remove_user(&mut self, user: UserIdx) -> Result<(), UserError> {
-        self.users.remove(user)
+        let seat = self.users.try_seat(user).ok_or(UserError::UnknownUser)?;
+        self.users.remove(user)?;
+        if let Some(app) = self.apps.get_mut(seat.app.index())
+            && app.settings.nonce_replay == NonceReplay::PerUser
+        {
+            app.nonces.forget_scope(user.0);
+        }
+        Ok(())
     }
 
     pub fn user_by_openid(&self, app: AppIdx, openid: &str) -> Option<UserIdx> {
@@ -133,21 +160,22 @@ impl<O: RoomObserver> RoomService<O> {
         self.users.is_live(user)
     }
 
-    /// The user's openid. Panics on a removed or foreign handle.
-    pub fn openid(&self, user: UserIdx) -> &str {
-        self.users.openid(user)
+    /// The user's openid; `None` for a removed or foreign handle.
+    pub fn openid(&self, user: UserIdx) -> Option<&str> {
+        self.users.try_openid(user)
     }
 
-    /// The user's app. Panics on a removed or foreign handle.
-    pub fn user_app(&self, user: UserIdx) -> AppIdx {
-        self.users.seat(user).app
+    /// The user's app; `None` for a removed or foreign handle.
+    pub fn user_app(&self, user: UserIdx) -> Option<AppIdx> {
+        self.users.try_seat(user).map(|s| s.app)
     }
 
     /// Gives the user a new session key (as `wx.login` + `code2Session`
-    /// does); the previous key stops working. Only the pre-keyed HMAC state
-    /// is kept, never the key text.
-    pub fn login(&mut self, user: UserIdx, key: &SessionKey) {
-        self.users.set_signer(user, Signer::new(key));
+    /// does); the previous key stops working. The pre-keyed HMAC state is
+    /// what joins use; the key text is kept beside it, cold, only so a
+    /// snapshot can carry it (see the [module docs](super)).
+    pub fn login(&mut self, user: UserIdx, key: &SessionKey) -> Result<(), UserError> {
+        self.users.set_key(user, key)
     }
 
     /// Users registered now.
@@ -172,15 +200,15 @@ impl<O: RoomObserver> RoomService<O> {
     }
 
     /// The user's verifier at its current key, to check a request's
-    /// signature away from the service (see [`SignatureCheck`]). Panics on
+    /// signature away from the service (see [`SignatureCheck`]); `None` for
     /// a removed or foreign user handle.
-    pub fn signature_check(&self, user: UserIdx) -> SignatureCheck {
-        self.users.seat(user); // panics on a removed handle
-        SignatureCheck {
+    pub fn signature_check(&self, user: UserIdx) -> Option<SignatureCheck> {
+        self.users.try_seat(user)?;
+        Some(SignatureCheck {
             user,
             key_generation: self.users.key_generation(user),
             signer: self.users.signer(user).cloned(),
-        }
+        })
     }
 
     /// [`Self::join`], with the signature perhaps already checked:

@@ -92,7 +92,7 @@ impl Fixture {
             .map(|i| {
                 let u = service.add_user(app, &format!("o{i}")).unwrap();
                 let k = key(&format!("key{i}=="));
-                service.login(u, &k);
+                service.login(u, &k).unwrap();
                 (u, k)
             })
             .collect();
@@ -428,7 +428,7 @@ fn a_new_login_retires_the_old_key() {
     let mut f = Fixture::new(AppSettings::default(), 1);
     let old = f.users[0].1.clone();
     let new = key("fresh==");
-    f.service.login(f.user(0), &new);
+    f.service.login(f.user(0), &new).unwrap();
     let stale = signed(APP_ID, &old, "g", "n", T0);
     assert_eq!(
         f.service.join(f.user(0), &stale, at(T0)),
@@ -549,7 +549,7 @@ fn users_are_per_app_and_removable() {
     let ub = s.add_user(b, "same").unwrap();
     assert_ne!(ua, ub);
     assert_eq!(s.user_by_openid(b, "same"), Some(ub));
-    assert_eq!(s.user_app(ub), b);
+    assert_eq!(s.user_app(ub), Some(b));
     let request = JoinRequest {
         group_id: "g",
         nonce: "n",
@@ -634,7 +634,7 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
     };
     // Checked away from the service, then decided with the verdict.
     let request = signed(APP_ID, &f.users[0].1, "g", "n1", T0);
-    let check = f.service.signature_check(f.user(0));
+    let check = f.service.signature_check(f.user(0)).unwrap();
     let verdict = check.check(&fields("n1"), &request.signature);
     assert!(verdict.is_valid());
     f.service
@@ -647,7 +647,7 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
     let request = signed(APP_ID, &f.users[0].1, "g", "n2", T0);
     let stale = check.check(&fields("n2"), &request.signature);
     assert!(stale.is_valid());
-    f.service.login(f.user(0), &key("new=="));
+    f.service.login(f.user(0), &key("new==")).unwrap();
     assert_eq!(
         f.service
             .join_checked(f.user(0), &request, Some(stale), at(T0)),
@@ -660,6 +660,7 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
     let theirs = f
         .service
         .signature_check(f.user(1))
+        .unwrap()
         .check(&fields("n3"), &request.signature);
     assert!(theirs.is_valid());
     assert_eq!(
@@ -673,7 +674,7 @@ fn a_verdict_made_away_decides_only_for_its_user_and_key() {
 fn signing_and_checking_in_one_step_matches_doing_both_apart() {
     let f = Fixture::new(AppSettings::default(), 1);
     let backend = Signer::new(&f.users[0].1);
-    let check = f.service.signature_check(f.user(0));
+    let check = f.service.signature_check(f.user(0)).unwrap();
     let sent = JoinFields {
         app_id: APP_ID,
         group_id: "g",
@@ -695,4 +696,28 @@ fn signing_and_checking_in_one_step_matches_doing_both_apart() {
     let (signature, verdict) = check.check_signed_by(&sent, None, &sent, |_| {});
     assert_eq!(signature.0, [0; 32]);
     assert!(!verdict.is_valid());
+}
+
+#[test]
+fn handle_methods_that_can_check_for_free_do() {
+    let mut s = RoomService::new();
+    let a = s.add_app("wxA", AppSettings::default()).unwrap();
+    let u = s.add_user(a, "oA").unwrap();
+    s.remove_user(u).unwrap();
+    // A removed handle, and one never issued.
+    for stale in [u, UserIdx::from_raw(99)] {
+        assert_eq!(s.login(stale, &key("k==")), Err(UserError::UnknownUser));
+        assert_eq!(s.remove_user(stale), Err(UserError::UnknownUser));
+        assert_eq!(s.openid(stale), None);
+        assert_eq!(s.user_app(stale), None);
+        assert_eq!(s.room_of(stale), None);
+        assert!(s.signature_check(stale).is_none());
+        assert!(!s.is_user(stale));
+    }
+    assert_eq!(
+        s.add_user(AppIdx::from_raw(7), "oB"),
+        Err(UserError::UnknownApp)
+    );
+    assert!(s.members(RoomIdx::from_raw(5)).is_empty());
+    assert!(s.room(RoomIdx::from_raw(5)).is_none());
 }

@@ -4,7 +4,8 @@
 /// The rules one Mini Program runs under. `Default` is WeChat's: rooms of
 /// 10, 100,000 rooms a day, the quota day at +08:00, signatures verified, no
 /// timestamp window and no replay rule (WeChat documents neither).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AppSettings {
     /// Most members a room holds at the same time. WeChat: 10. \[doc\]
     pub capacity: u32,
@@ -41,7 +42,8 @@ impl Default for AppSettings {
 /// The nonce-replay rule. When on, an authenticated join is refused if the
 /// same nonceStr was already used, within the scope, by a request whose
 /// timestamp is still inside the tolerance window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NonceReplay {
     /// Nonces are not remembered (WeChat documents no such rule).
     #[default]

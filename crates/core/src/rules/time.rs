@@ -17,7 +17,10 @@ const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
 /// An instant: microseconds since 1970-01-01T00:00:00Z. Every rule that
 /// depends on time takes one as a parameter.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct UnixMicros(pub i64);
 
 impl UnixMicros {
@@ -50,7 +53,10 @@ impl fmt::Debug for UnixMicros {
 
 /// A quota day: days since 1970-01-01 in the app's local time (its
 /// `quota_day_offset_s`). Day 0 at +08:00 began at 1969-12-31T16:00:00Z.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct QuotaDay(pub i64);
 
 impl QuotaDay {

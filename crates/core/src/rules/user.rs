@@ -1,14 +1,16 @@
-//! Users: a slab of user records (openid, current signer, current room)
-//! with a free list, and an openid index for the HTTP emulator.
+//! Users: a slab of user records (openid, current signer and key, current
+//! room) with a free list, and an openid index for the HTTP emulator.
 //!
-//! A user is three parallel entries: its seat (app and current room, the
+//! A user is four parallel entries: its seat (app and current room, the
 //! hot 8 bytes every join and leave read), the pre-keyed [`Signer`] of its
-//! current session key (never the key text, so a signature check is one
-//! HMAC; logging in again replaces it, so a client still signing with the
-//! old key is refused), and its openid. The openid is stored once; the
+//! current session key (so a signature check is one HMAC; logging in again
+//! replaces it, so a client still signing with the old key is refused), the
+//! key's text, and its openid. The key text is cold: no join or leave reads
+//! it; it is kept only because the HMAC state cannot give the key back and
+//! a snapshot ([`super::snapshot`]) must carry it to restore the user. The openid is stored once; the
 //! signers and openids are kept in chunks ([`super::chunked`]) so growth
 //! never leaves half a column unused, and signer chunks exist only where
-//! some user has logged in. The
+//! some user has logged in (the key texts likewise). The
 //! openid index is a `hashbrown::HashTable` of slot numbers whose hash is
 //! recomputed from the stored openid, so it costs about 5 bytes a user
 //! rather than a second copy of the string. Freed slots are reused by the
@@ -21,7 +23,7 @@ use rustc_hash::FxHasher;
 
 use super::chunked::{ChunkedVec, LazyColumn};
 use super::handles::{AppIdx, RoomIdx, UserIdx};
-use crate::signature::Signer;
+use crate::signature::{SessionKey, Signer};
 
 /// Where a user is: a slot's state packed in 32 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,10 @@ pub enum UserError {
     TooManyUsers { max: u32 },
     #[error("the user is in a room: leave it before removing the user")]
     InRoom { room: RoomIdx },
+    #[error("the user handle names no registered user (removed, or from another service)")]
+    UnknownUser,
+    #[error("the app handle names no registered app (from another service)")]
+    UnknownApp,
 }
 
 /// Users registered at once are limited so every seat value stays distinct.
@@ -81,6 +87,9 @@ pub(crate) struct UserTable {
     /// seats, which only unsigned joins read.
     key_generations: Vec<u32>,
     signers: LazyColumn<Signer>,
+    /// The text of each logged-in user's current key, for snapshots only
+    /// (see the module docs). Never read on the hot path.
+    keys: LazyColumn<SessionKey>,
     openids: ChunkedVec<Box<str>>,
     free: Vec<u32>,
     by_openid: HashTable<u32>,
@@ -136,7 +145,7 @@ impl UserTable {
     }
 
     pub(crate) fn remove(&mut self, user: UserIdx) -> Result<(), UserError> {
-        let seat = self.seat(user);
+        let seat = self.try_seat(user).ok_or(UserError::UnknownUser)?;
         if let Some(room) = seat.room() {
             return Err(UserError::InRoom { room });
         }
@@ -145,6 +154,7 @@ impl UserTable {
             entry.remove();
         }
         self.signers.set(user.index(), None);
+        self.keys.set(user.index(), None);
         *self.openids.get_mut(user.index()) = Box::default();
         self.seats[user.index()].seat = Seat::FREE;
         self.free.push(user.0);
@@ -170,6 +180,15 @@ impl UserTable {
         let seat = self.seats[user.index()];
         assert!(seat.seat != Seat::FREE, "{user:?} was removed");
         seat
+    }
+
+    /// The seat of `user` if it names a live user.
+    #[inline]
+    pub(crate) fn try_seat(&self, user: UserIdx) -> Option<UserSeat> {
+        self.seats
+            .get(user.index())
+            .copied()
+            .filter(|s| s.seat != Seat::FREE)
     }
 
     /// The seat record of slot `user`, live or not, if the slot exists
@@ -212,25 +231,47 @@ impl UserTable {
         self.signers.place(user.index())
     }
 
-    /// Replaces the user's key (a new key generation). Panics on a removed
-    /// handle.
-    pub(crate) fn set_signer(&mut self, user: UserIdx, signer: Signer) {
-        self.seat(user);
+    /// Replaces the user's key (a new key generation), keeping its signer
+    /// and its text.
+    pub(crate) fn set_key(&mut self, user: UserIdx, key: &SessionKey) -> Result<(), UserError> {
+        self.try_seat(user).ok_or(UserError::UnknownUser)?;
         let generation = &mut self.key_generations[user.index()];
         *generation = generation.wrapping_add(1);
-        self.signers.set(user.index(), Some(signer));
+        self.signers.set(user.index(), Some(Signer::new(key)));
+        self.keys.set(user.index(), Some(key.clone()));
+        Ok(())
     }
 
-    /// The openid of a live `user`. Panics on a removed handle.
+    /// The text of the user's current key, if it has logged in (for
+    /// snapshots).
+    pub(crate) fn key(&self, user: UserIdx) -> Option<&SessionKey> {
+        self.keys.get(user.index())
+    }
+
+    /// The openid of a live `user`. Panics on a removed handle: only for
+    /// handles the service itself holds (a room's members).
     pub(crate) fn openid(&self, user: UserIdx) -> &str {
         self.seat(user);
         self.openids.get(user.index())
     }
 
-    pub(crate) fn is_live(&self, user: UserIdx) -> bool {
+    /// The openid of `user` if it names a live user.
+    pub(crate) fn try_openid(&self, user: UserIdx) -> Option<&str> {
+        self.try_seat(user)?;
+        Some(self.openids.get(user.index()))
+    }
+
+    /// Live users, in slot order.
+    pub(crate) fn live(&self) -> impl Iterator<Item = (UserIdx, UserSeat)> + '_ {
         self.seats
-            .get(user.index())
-            .is_some_and(|s| s.seat != Seat::FREE)
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.seat != Seat::FREE)
+            .map(|(i, s)| (UserIdx(i as u32), *s))
+    }
+
+    pub(crate) fn is_live(&self, user: UserIdx) -> bool {
+        self.try_seat(user).is_some()
     }
 
     /// Users registered now.
