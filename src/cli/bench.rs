@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::bench::output::{render_json, render_text};
 use crate::bench::{SignBenchConfig, run_sign_bench};
+use crate::units;
 
 use super::{CliResult, EXIT_OK, UsageError};
 
@@ -92,9 +93,15 @@ fn parse_keys(text: &str) -> Result<NonZeroUsize, String> {
     parse_count(text, "keys", MAX_KEYS, "--keys 100000")
 }
 
+/// How to write `--duration`, ending its messages.
+const DURATION_EXAMPLE: &str = "write a number and a unit, e.g. 2s, 500ms or 1m";
+
+/// `--duration`: any duration the scenario files accept
+/// ([`crate::units::parse_duration`]; its messages say what is wrong, with
+/// examples that fit a benchmark), but not zero (nothing would be
+/// measured) and not over [`MAX_DURATION`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|e| format!("{e}: expected a duration with a unit, e.g. 2s, 500ms or 1m"))?;
+    let duration = units::parse_duration_showing(text, DURATION_EXAMPLE)?;
     if duration.is_zero() {
         return Err("the duration must be more than zero, e.g. 2s or 500ms".into());
     }
@@ -122,7 +129,15 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert!(parse_duration("0s").unwrap_err().contains("more than zero"));
-        assert!(parse_duration("2").unwrap_err().contains("e.g. 2s"));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("250µs").unwrap(), Duration::from_micros(250));
+        assert!(parse_duration("0").unwrap_err().contains("more than zero"));
+        assert_eq!(
+            parse_duration("2").unwrap_err(),
+            "duration `2` has no unit; write a number and a unit, e.g. 2s, 500ms or 1m"
+        );
+        assert!(parse_duration("2x").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("-2s").unwrap_err().contains("negative"));
         assert!(parse_duration("2h").unwrap_err().contains("at most 1h"));
     }
 }

@@ -18,28 +18,36 @@ const DURATION_EXAMPLE: &str =
 /// `1.5h`, `500us` or `0`. Units: `ns`, `us`/`µs`, `ms`, `s`/`sec`, `m`/`min`,
 /// `h`/`hr`, `d`/`day`, `w`/`week` (and plurals).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    parse_duration_showing(text, DURATION_EXAMPLE)
+}
+
+/// [`parse_duration`], with `example` (how to write a good one, e.g.
+/// `write a number and a unit, e.g. 2s or 500ms`) ending its messages in
+/// place of the scenario files' own: a command-line flag shows values
+/// that fit it.
+pub fn parse_duration_showing(text: &str, example: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(format!("empty duration; {DURATION_EXAMPLE}"));
+        return Err(format!("empty duration; {example}"));
     }
     if t.starts_with('-') {
         return Err(format!(
-            "duration `{t}` is negative; durations are ≥ 0: {DURATION_EXAMPLE}"
+            "duration `{t}` is negative; durations are ≥ 0: {example}"
         ));
     }
     if t.parse::<f64>().is_ok_and(|n| n != 0.0) {
-        return Err(format!("duration `{t}` has no unit; {DURATION_EXAMPLE}"));
+        return Err(format!("duration `{t}` has no unit; {example}"));
     }
     // humantime does not know the micro sign; accept it as `us`.
     let normalised = t.replace('µ', "u");
     humantime::parse_duration(&normalised).map_err(|e| match e {
         humantime::DurationError::UnknownUnit { unit, .. } => {
-            format!("`{t}` has an unknown unit `{unit}`; {DURATION_EXAMPLE}")
+            format!("`{t}` has an unknown unit `{unit}`; {example}")
         }
         humantime::DurationError::NumberOverflow => {
-            format!("`{t}` is too large; {DURATION_EXAMPLE}")
+            format!("`{t}` is too large; {example}")
         }
-        _ => format!("`{t}` is not a duration; {DURATION_EXAMPLE}"),
+        _ => format!("`{t}` is not a duration; {example}"),
     })
 }
 
@@ -235,6 +243,10 @@ mod tests {
                 .contains("unknown unit `x`")
         );
         assert!(parse_duration("-5m").unwrap_err().contains("negative"));
+        assert_eq!(
+            parse_duration_showing("5", "e.g. 2s").unwrap_err(),
+            "duration `5` has no unit; e.g. 2s"
+        );
     }
 
     #[test]

@@ -12,22 +12,19 @@
 //! eight. The sample is the signature's sequence number, not a random
 //! draw, so no random stream is spent on it.
 //!
-//! It also commits the scenario's faults: a wrong signature, a millisecond
+//! It carries out the scenario's faults as the workload decides them
+//! ([`crate::workload::ClientJoin`]): a wrong signature, a millisecond
 //! timestamp, a stale timestamp, or signing with the key a re-login has
-//! just replaced.
+//! just replaced. Keys and nonces are drawn by the workload's generators
+//! ([`crate::workload::credentials`]) from the backend's own streams.
 
 use super::signing::{Prepared, SignOrder};
 use crate::rules::{SignatureCheck, UserIdx};
 use crate::signature::{SessionKey, Signer};
-use crate::workload::Fault;
-use crate::workload::dist::bounded;
 use crate::workload::rng::Stream;
+use crate::workload::{ClientJoin, Fault, credentials};
 
-/// Nonce characters: WeChat's examples use letters and digits.
-const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/// session_key text is the base64 of 16 random bytes.
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-pub const NONCE_LEN: usize = 16;
+pub use crate::workload::credentials::NONCE_LEN;
 
 /// The simulator times one signature in this many (the first, the
 /// ninth, …); `signing.count` still counts them all.
@@ -70,13 +67,7 @@ impl Backend {
 
     /// A fresh session key, as `code2Session` would issue.
     pub fn new_key(&mut self) -> SessionKey {
-        let mut text = [b'='; 24];
-        for c in text.iter_mut().take(22) {
-            *c = BASE64[bounded(&mut self.keys, 64) as usize];
-        }
-        // 22 base64 characters and "==": ASCII, never empty.
-        SessionKey::new(String::from_utf8_lossy(&text).into_owned())
-            .unwrap_or_else(|_| unreachable!("non-empty"))
+        credentials::session_key(&mut self.keys)
     }
 
     /// Remembers `key` as `user`'s current key.
@@ -91,29 +82,17 @@ impl Backend {
     /// A random nonce: alphanumeric text, 16 characters.
     #[inline]
     pub fn nonce(&mut self) -> [u8; NONCE_LEN] {
-        // Ten 6-bit draws per u64 word, each reduced to 62 characters by
-        // multiply-shift (a bias of 2/64 between characters is harmless
-        // for a nonce that only has to differ).
-        let mut nonce = [0u8; NONCE_LEN];
-        let mut word = 0u64;
-        for (i, c) in nonce.iter_mut().enumerate() {
-            if i % 10 == 0 {
-                word = rand::Rng::next_u64(&mut self.nonces);
-            }
-            *c = ALPHANUMERIC[(((word & 63) * 62) >> 6) as usize];
-            word >>= 6;
-        }
-        nonce
+        credentials::nonce(&mut self.nonces)
     }
 
     /// Orders a signed join for `user` of scenario app `app` to group
-    /// `group` of workload `source`, sent at UNIX second `now_s`,
-    /// committing `fault`; `check` is the room service's check for the
-    /// user. Draws the nonce and decides what is signed: the request the
-    /// client will send ([`Prepared`]) and the work to sign and check it
-    /// ([`SignOrder`], made by [`super::signing`]). `tolerance_s` is the
-    /// app's timestamp tolerance (a stale timestamp is made older than it;
-    /// an hour when the app has none).
+    /// `group` of workload `source`, made as `client` says (it commits
+    /// `fault`); `check` is the room service's check for the user. Draws
+    /// the nonce and returns the request the client will send
+    /// ([`Prepared`]) and the work to sign and check it ([`SignOrder`],
+    /// made by [`super::signing`]). A re-login (`client.relogin_first`) is
+    /// the caller's to make: this signs with whatever key the backend
+    /// holds.
     #[allow(clippy::too_many_arguments)]
     pub fn order(
         &mut self,
@@ -121,22 +100,17 @@ impl Backend {
         app: u32,
         source: u32,
         group: u64,
-        now_s: u32,
+        client: ClientJoin,
         fault: Option<Fault>,
-        tolerance_s: Option<u32>,
         check: SignatureCheck,
     ) -> (Prepared, SignOrder) {
         let nonce = self.nonce();
-        let sent_timestamp = match fault {
-            Some(Fault::StaleTimestamp) => now_s.saturating_sub(tolerance_s.unwrap_or(3600) + 60),
-            _ => now_s,
-        };
-        // What the backend signs: with a millisecond timestamp the signed
-        // digits differ from the seconds WeChat checks against.
-        let signed_timestamp = match fault {
-            Some(Fault::MillisecondTimestamp) => sent_timestamp.wrapping_mul(1000),
-            _ => sent_timestamp,
-        };
+        let ClientJoin {
+            sent_timestamp,
+            signed_timestamp,
+            corrupt_signature,
+            ..
+        } = client;
         // A user who never logged in has no signer: the client sends no
         // valid signature, and nothing is signed or timed.
         let backend = self.signers.get(user.index()).cloned().flatten();
@@ -155,7 +129,7 @@ impl Backend {
             signed_timestamp,
             backend,
             check,
-            wrong_signature: fault == Some(Fault::WrongSignature),
+            wrong_signature: corrupt_signature,
             timed,
         };
         (prepared, order)
@@ -215,9 +189,8 @@ mod tests {
                 0,
                 0,
                 7,
-                now,
+                ClientJoin::new(fault, now, tolerance),
                 fault,
-                tolerance,
                 service.signature_check(user).unwrap(),
             );
             (prepared, make(&order, "wx1", "g-7", &mut clock))
@@ -248,8 +221,7 @@ mod tests {
                 0,
                 0,
                 1,
-                1,
-                None,
+                ClientJoin::new(None, 1, None),
                 None,
                 service.signature_check(user).unwrap(),
             );
@@ -273,8 +245,7 @@ mod tests {
             1,
             0,
             1,
-            1,
-            None,
+            ClientJoin::new(None, 1, None),
             None,
             service.signature_check(stranger).unwrap(),
         );

@@ -36,7 +36,7 @@ use crate::rules::{
 use crate::scenario::{Scenario, TraceEvent};
 use crate::signature::Signature;
 use crate::workload::groups::MAX_GROUP_NAME;
-use crate::workload::{Fault, FaultDraw, ReconnectPlan, WorkloadSource};
+use crate::workload::{ClientJoin, Fault, FaultDraw, Happened, MemberLife, Next, WorkloadSource};
 
 /// How far ahead in the queue a leave's user (then room) is prefetched.
 const SEAT_AHEAD: usize = 4;
@@ -316,6 +316,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             };
             let plan = src.member(previous, k);
             previous = plan.join_after_us;
+            let (life, join_at) = MemberLife::arrive(&plan, at);
             let fault = src.fault();
             let app = src.app;
             let runtime = &self.apps[app];
@@ -333,7 +334,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 app,
                 source: i,
                 group,
-                t: at + plan.join_after_us,
+                t: join_at,
                 fault,
             });
             members.push(Planned {
@@ -341,8 +342,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     user,
                     workload: i as u32,
                     group,
-                    stay_us: plan.stay_us,
-                    reconnect: plan.reconnect,
+                    life,
                     next_join,
                 },
                 join_after_us: plan.join_after_us,
@@ -369,11 +369,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     }
 
     /// What the client will send for `join`, and, when its app checks
-    /// signatures, the order to sign and check it. A stale
-    /// session key is committed here: a new `wx.login` replaces the key
-    /// (the room service learns it at once), and the backend signs with
-    /// the old one this once, then learns the new one. Every other fault
-    /// is the backend's own doing.
+    /// signatures, the order to sign and check it, made as the workload
+    /// says the fault is committed ([`ClientJoin`]). A re-login is carried
+    /// out here: a new `wx.login` replaces the key (the room service
+    /// learns it at once), and the backend signs with the old one this
+    /// once, then learns the new one.
     fn prepare(&mut self, join: JoinPlan) -> (Prepared, Option<SignOrder>) {
         let JoinPlan {
             user,
@@ -389,30 +389,21 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             let nonce = runtime.random_nonce.then(|| self.backend.nonce());
             return (Prepared::new(nonce, now_s, fault), None);
         }
-        let tolerance_s = runtime.tolerance_s;
-        let relogin = (fault == Some(Fault::StaleSessionKey)).then(|| {
+        let client = ClientJoin::new(fault, now_s, runtime.tolerance_s);
+        let relogin = client.relogin_first.then(|| {
             let key = self.backend.new_key();
             self.service
                 .login(user, &key)
                 .expect("the engine only holds live users");
             key
         });
-        let signing_fault = if relogin.is_some() { None } else { fault };
         let check = self
             .service
             .signature_check(user)
             .expect("the engine only holds live users");
-        let (mut prepared, order) = self.backend.order(
-            user,
-            app as u32,
-            source as u32,
-            group,
-            now_s,
-            signing_fault,
-            tolerance_s,
-            check,
-        );
-        prepared.fault = fault;
+        let (prepared, order) =
+            self.backend
+                .order(user, app as u32, source as u32, group, client, fault, check);
         if let Some(key) = relogin {
             self.backend.set_key(user, &key);
         }
@@ -501,6 +492,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 let user = UserIdx::from_raw(user);
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
+                // After a final leave a member's life is always done
+                // (`Happened::Left` answers `Next::Done`), so the leave
+                // carries no life to ask: its user goes back to the pool.
                 let app = self
                     .service
                     .user_app(user)
@@ -513,11 +507,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
-                let plan = m.reconnect.take().unwrap_or(ReconnectPlan {
-                    drop_after_us: 0,
-                    delay_us: 0,
-                });
-                m.stay_us = m.stay_us.saturating_sub(plan.drop_after_us);
+                let next = m.life.next(Happened::Dropped, t);
                 let Member {
                     user,
                     workload,
@@ -526,8 +516,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 } = *m;
                 self.events += 1;
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
+                // A drop is always followed by a rejoin.
+                let Next::Rejoin { at_us: rejoin } = next else {
+                    unreachable!("a drop is followed by a rejoin, not {next:?}")
+                };
                 // The rejoin is made ready now, its fault drawn now.
-                let rejoin = t + plan.delay_us;
                 let (fault, app) = match &mut self.sources[workload as usize] {
                     Source::Generated(src) => (src.fault(), src.app),
                     Source::Trace(_) => (None, 0),
@@ -591,16 +584,23 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         };
         let accepted = self.attempt(member.user, app, group_id, &prepared, t);
         self.group_text = written;
-        if accepted {
-            match member.reconnect {
-                Some(plan) => {
-                    let slot = self.pending.insert(*member);
-                    self.schedule(t + plan.drop_after_us, Event::Drop(slot));
-                }
-                None => self.schedule(t + member.stay_us, Event::Leave(member.user.raw())),
-            }
+        // What the member does next is the workload's to say.
+        let mut life = member.life;
+        let happened = if accepted {
+            Happened::Joined
         } else {
-            self.users.release(self.apps[app].idx, member.user);
+            Happened::Refused
+        };
+        match life.next(happened, t) {
+            Next::Drop { at_us } => {
+                let slot = self.pending.insert(Member { life, ..*member });
+                self.schedule(at_us, Event::Drop(slot));
+            }
+            // Only the user is queued: its final leave needs no record
+            // (see `event`), and after a leave the life is always done.
+            Next::Leave { at_us } => self.schedule(at_us, Event::Leave(member.user.raw())),
+            Next::Done => self.users.release(self.apps[app].idx, member.user),
+            Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use super::event::MAX_INDEX;
 use crate::rules::UserIdx;
-use crate::workload::{Fault, ReconnectPlan};
+use crate::workload::{Fault, MemberLife};
 
 /// A member of a party, as planned when the party was drawn.
 #[derive(Debug, Clone, Copy)]
@@ -15,9 +15,9 @@ pub struct Member {
     /// Index of its source (workload) in the engine.
     pub workload: u32,
     pub group: u64,
-    /// Stay still ahead (after a drop, what is left of it).
-    pub stay_us: u64,
-    pub reconnect: Option<ReconnectPlan>,
+    /// What is left of its plan: the workload's state machine says what
+    /// it does next ([`crate::workload::lifecycle`]).
+    pub life: MemberLife,
     /// Its next join, made ready when it was planned.
     pub next_join: Ready,
 }
@@ -92,14 +92,19 @@ impl PendingMembers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::MemberPlan;
 
     fn member(user: u32) -> Member {
+        let plan = MemberPlan {
+            join_after_us: 0,
+            stay_us: 1,
+            reconnect: None,
+        };
         Member {
             user: UserIdx::from_raw(user),
             workload: 0,
             group: 7,
-            stay_us: 1,
-            reconnect: None,
+            life: MemberLife::arrive(&plan, 0).0,
             next_join: Ready::Unsigned(None),
         }
     }

@@ -1,6 +1,8 @@
-//! The workload: who joins which room when, independent of the clock that
-//! plays it. The simulator drives it in virtual time; the load tester will
-//! drive the same generators against the wall clock.
+//! The workload: who joins which room when, and how each client behaves,
+//! independent of the clock that plays it. The simulator drives it in
+//! virtual time; the load tester will drive the same generators and the
+//! same client behaviour against the wall clock ("one workload, two
+//! clocks"), so nothing a client decides lives in a driver.
 //!
 //! * [`rng`] — one seeded random stream per workload and purpose.
 //! * [`dist`] — duration distributions (stays, staggers, reconnect delays).
@@ -8,11 +10,21 @@
 //!   bursts) and non-homogeneous Poisson arrivals by thinning.
 //! * [`groups`] — how parties pick groupIds.
 //! * [`source`] — one workload's generator: parties, member plans, faults.
+//! * [`lifecycle`] — a member's life as a state machine: join after the
+//!   stagger, stay, drop and rejoin, leave, back to the pool.
+//! * [`client`] — how a signed join commits its fault: the timestamps sent
+//!   and signed, a corrupted signature, a re-login first.
+//! * [`credentials`] — session keys and nonces, drawn from a stream.
 
+pub mod client;
+pub mod credentials;
 pub mod dist;
 pub mod groups;
+pub mod lifecycle;
 pub mod rate;
 pub mod rng;
 pub mod source;
 
+pub use client::ClientJoin;
+pub use lifecycle::{Happened, MemberLife, Next};
 pub use source::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};

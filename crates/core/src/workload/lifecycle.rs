@@ -1,0 +1,207 @@
+//! A member's life in its room, as a state machine a driver asks "what
+//! happens next": join after its stagger, stay, maybe drop once and rejoin
+//! after a delay for the rest of the stay, leave, and go back to the user
+//! pool. A refused join (first or rejoin) ends the life: the member gives
+//! up, it does not retry.
+//!
+//! It lives here, not in a driver, so that the simulator (virtual clock)
+//! and the load tester (wall clock) play exactly the same lives: the
+//! driver reports what happened and when, and schedules what this answers.
+//! Times are whatever microsecond clock the driver counts in (the
+//! simulator's ticks, the load tester's microseconds since its start).
+//!
+//! The state is what is left of the member's [`MemberPlan`]: two words and
+//! the reconnect plan, `Copy`, no allocation. The simulator runs millions
+//! of steps a second, so every answer is a branch or two once inlined.
+
+use super::source::{MemberPlan, ReconnectPlan};
+
+/// What is left of a member's plan between its steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberLife {
+    /// Stay still ahead (after a drop, what is left of it).
+    stay_us: u64,
+    /// The drop still to come, if any: taken when it happens, so a member
+    /// drops at most once.
+    reconnect: Option<ReconnectPlan>,
+}
+
+/// What just happened to a member, as the driver saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happened {
+    /// Its join (first or rejoin) was accepted: it is in the room.
+    Joined,
+    /// Its join was refused: it gives up.
+    Refused,
+    /// It dropped out of the room (the planned connection loss).
+    Dropped,
+    /// It left for good.
+    Left,
+}
+
+/// What the member does next, and when (in the driver's microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Drops out of its room at `at_us`.
+    Drop { at_us: u64 },
+    /// Joins again at `at_us`: a new join attempt (a new fault drawn, a new
+    /// nonce, signed again).
+    Rejoin { at_us: u64 },
+    /// Leaves its room for good at `at_us`.
+    Leave { at_us: u64 },
+    /// Nothing: its user goes back to the pool.
+    Done,
+}
+
+impl MemberLife {
+    /// The life of a member planned by `plan` whose party arrives at
+    /// `arrived_us`, and when it first joins: after its stagger.
+    #[inline]
+    pub fn arrive(plan: &MemberPlan, arrived_us: u64) -> (MemberLife, u64) {
+        let life = MemberLife {
+            stay_us: plan.stay_us,
+            reconnect: plan.reconnect,
+        };
+        (life, arrived_us + plan.join_after_us)
+    }
+
+    /// What the member does after `happened` at `now_us`.
+    ///
+    /// An accepted join stays until the planned drop, if one is still
+    /// ahead, else for the rest of the stay; a drop rejoins after the
+    /// reconnect delay, with the stay shortened by the part already spent
+    /// (the drop point counts from the join before it); a refusal or a
+    /// final leave is the end.
+    #[inline]
+    pub fn next(&mut self, happened: Happened, now_us: u64) -> Next {
+        match happened {
+            Happened::Joined => match self.reconnect {
+                Some(plan) => Next::Drop {
+                    at_us: now_us + plan.drop_after_us,
+                },
+                None => Next::Leave {
+                    at_us: now_us + self.stay_us,
+                },
+            },
+            Happened::Dropped => {
+                // A drop with no plan cannot be scheduled by this machine;
+                // a driver that reports one anyway gets an immediate rejoin
+                // for the whole stay rather than a panic.
+                let plan = self.reconnect.take().unwrap_or(ReconnectPlan {
+                    drop_after_us: 0,
+                    delay_us: 0,
+                });
+                self.stay_us = self.stay_us.saturating_sub(plan.drop_after_us);
+                Next::Rejoin {
+                    at_us: now_us + plan.delay_us,
+                }
+            }
+            Happened::Refused | Happened::Left => Next::Done,
+        }
+    }
+
+    /// The stay still ahead.
+    pub fn stay_us(&self) -> u64 {
+        self.stay_us
+    }
+
+    /// The drop still ahead, if any.
+    pub fn reconnect(&self) -> Option<ReconnectPlan> {
+        self.reconnect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000;
+
+    fn plan(join_after_s: u64, stay_s: u64, reconnect: Option<(u64, u64)>) -> MemberPlan {
+        MemberPlan {
+            join_after_us: join_after_s * S,
+            stay_us: stay_s * S,
+            reconnect: reconnect.map(|(drop_after, delay)| ReconnectPlan {
+                drop_after_us: drop_after * S,
+                delay_us: delay * S,
+            }),
+        }
+    }
+
+    #[test]
+    fn join_drop_rejoin_leave_at_exact_times() {
+        // Party arrives at 100 s; the member joins 6 s later, stays 60 s,
+        // drops 20 s in, rejoins 10 s later for the remaining 40 s.
+        let (mut life, join_at) = MemberLife::arrive(&plan(6, 60, Some((20, 10))), 100 * S);
+        assert_eq!(join_at, 106 * S);
+        assert_eq!(
+            life.next(Happened::Joined, 106 * S),
+            Next::Drop { at_us: 126 * S }
+        );
+        assert_eq!(
+            life.next(Happened::Dropped, 126 * S),
+            Next::Rejoin { at_us: 136 * S }
+        );
+        assert_eq!(life.stay_us(), 40 * S);
+        assert_eq!(life.reconnect(), None);
+        assert_eq!(
+            life.next(Happened::Joined, 136 * S),
+            Next::Leave { at_us: 176 * S }
+        );
+        assert_eq!(life.next(Happened::Left, 176 * S), Next::Done);
+    }
+
+    #[test]
+    fn without_reconnect_a_member_stays_then_leaves() {
+        let (mut life, join_at) = MemberLife::arrive(&plan(0, 30, None), 5 * S);
+        assert_eq!(join_at, 5 * S);
+        assert_eq!(
+            life.next(Happened::Joined, 5 * S),
+            Next::Leave { at_us: 35 * S }
+        );
+        assert_eq!(life.next(Happened::Left, 35 * S), Next::Done);
+    }
+
+    #[test]
+    fn a_refused_join_or_rejoin_is_the_end() {
+        let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((5, 5))), 0);
+        assert_eq!(life.next(Happened::Refused, 0), Next::Done);
+
+        let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((5, 5))), 0);
+        life.next(Happened::Joined, 0);
+        assert_eq!(
+            life.next(Happened::Dropped, 5 * S),
+            Next::Rejoin { at_us: 10 * S }
+        );
+        assert_eq!(life.next(Happened::Refused, 10 * S), Next::Done);
+    }
+
+    #[test]
+    fn a_member_drops_at_most_once() {
+        let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((10, 1))), 0);
+        life.next(Happened::Joined, 0);
+        life.next(Happened::Dropped, 10 * S);
+        // The rejoin stays for the rest: no second drop.
+        assert_eq!(
+            life.next(Happened::Joined, 11 * S),
+            Next::Leave { at_us: 31 * S }
+        );
+        // A drop reported with no plan left rejoins at once, stay kept.
+        assert_eq!(
+            life.next(Happened::Dropped, 20 * S),
+            Next::Rejoin { at_us: 20 * S }
+        );
+        assert_eq!(life.stay_us(), 20 * S);
+    }
+
+    #[test]
+    fn a_drop_at_the_very_end_of_the_stay_rejoins_for_nothing() {
+        let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((30, 2))), 0);
+        assert_eq!(life.next(Happened::Joined, 0), Next::Drop { at_us: 30 * S });
+        life.next(Happened::Dropped, 30 * S);
+        assert_eq!(
+            life.next(Happened::Joined, 32 * S),
+            Next::Leave { at_us: 32 * S }
+        );
+    }
+}
