@@ -40,7 +40,7 @@ impl GroupChooser {
             Groups::Fresh => GroupChooser::Fresh { next: 0 },
             Groups::Recent { keep, reuse } => GroupChooser::Recent {
                 next: 0,
-                keep: keep.clamp(1, 1 << 20) as usize,
+                keep: keep.clamp(1, crate::scenario::MAX_RECENT_GROUPS) as usize,
                 reuse,
                 recent: VecDeque::new(),
             },
