@@ -36,11 +36,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         humantime::DurationError::UnknownUnit { unit, .. } => {
             format!("`{t}` has an unknown unit `{unit}`; {DURATION_EXAMPLE}")
         }
+        // humantime also overflows on a fraction finer than its precision
+        // ("0.0000001ns"): that is not "too large".
+        humantime::DurationError::NumberOverflow if !looks_large(t) => {
+            format!(
+                "`{t}` is finer than a nanosecond, the smallest duration; round it, like \"1ns\" or \"0s\""
+            )
+        }
         humantime::DurationError::NumberOverflow => {
             format!("`{t}` is too large; {DURATION_EXAMPLE}")
         }
         _ => format!("`{t}` is not a duration; {DURATION_EXAMPLE}"),
     })
+}
+
+/// Whether a duration that overflowed humantime has a large number in it
+/// (rather than too many decimal places).
+fn looks_large(t: &str) -> bool {
+    t.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|n| n.parse::<f64>().ok())
+        .any(|n| n >= 1e6)
 }
 
 /// Nanoseconds in one `unit` (`ns`, `us`, `µs`, `ms`, `s`, `m`, `min`, `h`),
@@ -235,6 +250,10 @@ mod tests {
                 .contains("unknown unit `x`")
         );
         assert!(parse_duration("-5m").unwrap_err().contains("negative"));
+        let tiny = parse_duration("0.0000001ns").unwrap_err();
+        assert!(tiny.contains("finer than a nanosecond"), "{tiny}");
+        let huge = parse_duration("99999999999999999999999s").unwrap_err();
+        assert!(huge.contains("too large"), "{huge}");
     }
 
     #[test]

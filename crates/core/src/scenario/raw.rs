@@ -78,7 +78,46 @@ impl<T: Ord> Ord for Located<T> {
 type L<T> = Option<Located<T>>;
 
 /// One `["HH:MM", weight]` point of a daily profile.
-pub type RawPoint = Located<(Located<String>, Located<f64>)>;
+pub type RawPoint = Located<PointPair>;
+
+/// The two elements of a profile point. Not a tuple: serde's tuple reads
+/// the first two elements and ignores a third, so `["08:00", 1, 5]` was
+/// accepted silently; this refuses any length but two.
+#[derive(Debug, Clone)]
+pub struct PointPair(pub Located<String>, pub Located<f64>);
+
+impl<'de> Deserialize<'de> for PointPair {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(PointVisitor)
+    }
+}
+
+struct PointVisitor;
+
+impl<'de> Visitor<'de> for PointVisitor {
+    type Value = PointPair;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a pair [\"HH:MM\", weight]")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let time = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let weight = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        let mut extra = 0;
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {
+            extra += 1;
+        }
+        if extra > 0 {
+            return Err(de::Error::invalid_length(2 + extra, &self));
+        }
+        Ok(PointPair(time, weight))
+    }
+}
 
 /// A voipsim scenario: who joins which WeChat voice-chat room when, under
 /// which room rules, and what counts as a pass. Human units everywhere:
