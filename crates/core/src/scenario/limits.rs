@@ -141,9 +141,10 @@ pub fn check_rate(rate: f64) -> Result<f64, String> {
     Ok(rate)
 }
 
-/// A rate in parties per second for messages (`3e+20/s` stays readable).
+/// A rate in parties per second for messages: past the limit, `1e8/s`
+/// reads better than `100000000/s`.
 pub fn rate_text(rate: f64) -> String {
-    if rate < 1e9 {
+    if rate < MAX_RATE_PER_S {
         units::format_rate(rate)
     } else {
         format!("{rate:e}/s")
