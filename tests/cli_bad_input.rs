@@ -227,3 +227,28 @@ fn profile_point_with_a_third_element_and_spaced_weight_key_are_refused() {
     );
     validate_refuses(&path, &[":6:23:", "key \" 2\" is not a party size"]);
 }
+
+#[test]
+fn oversubscribed_bench_sign_warns_and_reports_a_possible_throughput() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores * 4).min(1024);
+    let output = voipsim()
+        .args(["bench", "sign", "--json", "--duration", "1ms", "--threads"])
+        .arg(threads.to_string())
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("warning: --threads {threads} on {cores} cores")),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ops = json["ops"].as_f64().unwrap();
+    let window = json["duration_s"].as_f64().unwrap();
+    let ops_per_s = json["ops_per_s"].as_f64().unwrap();
+    // All threads' signatures over the union of their windows, so never
+    // more than the signatures actually made in that time.
+    assert!(ops_per_s <= ops / window * 1.01 + 1.0, "{json}");
+}
