@@ -533,3 +533,21 @@ fn twenty_thousand_apps_validate_in_linear_time() {
         started.elapsed()
     );
 }
+
+#[test]
+fn schema_carries_the_numeric_limits() {
+    let schema = json_schema();
+    let defs = &schema["$defs"];
+    assert_eq!(defs["Burst"]["properties"]["factor"]["maximum"], 1_000_000);
+    assert_eq!(
+        defs["App"]["properties"]["capacity"]["maximum"],
+        4_294_967_295_u64
+    );
+    let duration = schema["properties"]["duration"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        duration.contains("400d") && duration.contains("validate"),
+        "{duration}"
+    );
+}
