@@ -379,7 +379,8 @@ fn check_size(scenario: &Scenario, spans: &SizeSpans, ctx: &mut Ctx<'_>) {
             }
             let base = limits::peak_rate(w, start_tod, scenario.duration, false);
             let peak = limits::peak_rate(w, start_tod, scenario.duration, true);
-            if !(peak <= limits::MAX_RATE_PER_S) {
+            // NaN (from an infinite factor) counts as too large.
+            if peak.is_nan() || peak > limits::MAX_RATE_PER_S {
                 let (at, what) = match spans.bursts.get(i).cloned().flatten() {
                     Some(burst) if base <= limits::MAX_RATE_PER_S => (burst, "`bursts`"),
                     _ => (arrivals.clone(), "`arrivals`"),
@@ -395,7 +396,7 @@ fn check_size(scenario: &Scenario, spans: &SizeSpans, ctx: &mut Ctx<'_>) {
         total += joins;
         parts.push(format!("'{}' {joins:.2e}", w.name));
     }
-    if ctx.errors.is_empty() && !(total <= limits::MAX_JOIN_ATTEMPTS) {
+    if ctx.errors.is_empty() && (total.is_nan() || total > limits::MAX_JOIN_ATTEMPTS) {
         ctx.error(&spans.duration, format!(
             "the run would make about {total:.2e} join attempts ({}), more than the {:.0e} voipsim simulates in one run; shorten `duration`, lower the rates or party sizes, or split the scenario",
             parts.join(", "),
