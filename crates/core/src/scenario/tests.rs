@@ -551,3 +551,19 @@ fn schema_carries_the_numeric_limits() {
         "{duration}"
     );
 }
+
+/// Found by the fuzz test (tests/scenario_fuzz.rs): "did you mean" compared
+/// a 100,000-character metric with every known one, for seconds.
+#[test]
+fn a_huge_misspelt_metric_is_refused_quickly() {
+    let metric = "joins.rej".to_string() + &"a".repeat(100_000);
+    let text = format!("thresholds = [\"{metric} < 1\"]\n{MINIMAL}");
+    let started = std::time::Instant::now();
+    let e = errors(&text);
+    assert!(e[0].contains("unknown metric"), "{}", &e[0][..200]);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
