@@ -8,6 +8,10 @@
 //! the defects bad input used to cause: extremes where numbers go (0, -1,
 //! 1e308, 2^64, "1ms"), huge and non-ASCII strings, byte flips, deletions
 //! and duplicated lines.
+//!
+//! For a longer hunt, `VOIPSIM_FUZZ_SEED=N` picks another seed and
+//! `VOIPSIM_FUZZ_SCALE=K` runs K times as many mutants (the seed and count
+//! are printed with `--nocapture`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -220,9 +224,17 @@ fn shipped(dir: &str, ext: &str) -> Vec<PathBuf> {
     files
 }
 
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Runs `check` on every mutant of every file; returns how many ran.
 fn fuzz(files: &[PathBuf], mutants: usize, csv: bool, check: impl Fn(&str, &Path)) -> usize {
-    let mut rng = Rng(SEED);
+    let mutants = mutants * env_or("VOIPSIM_FUZZ_SCALE", 1) as usize;
+    let mut rng = Rng(env_or("VOIPSIM_FUZZ_SEED", SEED));
     let mut ran = 0;
     for file in files {
         let original = std::fs::read_to_string(file).unwrap();
@@ -287,8 +299,9 @@ fn mutated_shipped_files_never_panic() {
     );
     // Shown with --nocapture; the figures the issue asked for.
     eprintln!(
-        "fuzzed {} inputs: {scenarios} scenarios, {traces} traces, {empirical} empirical CSVs",
-        scenarios + traces + empirical
+        "fuzzed {} inputs (seed {}): {scenarios} scenarios, {traces} traces, {empirical} empirical CSVs",
+        scenarios + traces + empirical,
+        env_or("VOIPSIM_FUZZ_SEED", SEED)
     );
     assert!(scenarios + traces + empirical >= 3000);
 }

@@ -301,7 +301,7 @@ pub(crate) fn convert_burst(
         return None;
     }
     if factor.value > limits::MAX_BURST_FACTOR {
-        ctx.error(&factor.span, format!("`bursts.factor`{s} is {}, more than the largest factor voipsim accepts (1000000); write a factor like 5 (five times the rate)", factor.value));
+        ctx.error(&factor.span, format!("`bursts.factor`{s} is {:e}, more than the largest factor voipsim accepts (1000000); write a factor like 5 (five times the rate)", factor.value));
         return None;
     }
     Some(Burst {

@@ -174,7 +174,7 @@ pub fn too_many_rows(written: &str, duration: Duration, interval: Duration) -> S
     // Whole seconds keep the suggestion readable.
     let shortest = Duration::from_secs(duration.as_secs().div_ceil(MAX_REPORT_ROWS).max(1));
     let hint = match typo {
-        Some(minutes) => format!("did you mean \"{minutes}\" (minutes)? "),
+        Some(minutes) => format!("did you mean \"{minutes}\" (minutes)? Otherwise "),
         None => String::new(),
     };
     format!(
