@@ -66,6 +66,9 @@ pub fn run(cmd: BenchCommand) -> CliResult {
 }
 
 fn run_sign(args: SignBenchArgs) -> CliResult {
+    if let Some(warning) = oversubscribed(args.threads, std::thread::available_parallelism().ok()) {
+        eprintln!("{warning}");
+    }
     let config = SignBenchConfig::new(args.threads, args.keys, args.duration);
     let report = run_sign_bench(&config).map_err(|e| UsageError::new(e.to_string()))?;
     let out = if args.json {
@@ -75,6 +78,17 @@ fn run_sign(args: SignBenchArgs) -> CliResult {
     };
     super::output::print_stdout(&out)?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// A warning when more threads than cores are asked for: they take turns,
+/// so the figures are the machine's, not that many signers'.
+fn oversubscribed(threads: NonZeroUsize, cores: Option<NonZeroUsize>) -> Option<String> {
+    let cores = cores?;
+    (threads > cores).then(|| {
+        format!(
+            "voipsim: warning: --threads {threads} on {cores} cores: the threads take turns on the cores, so ops/s is what {cores} cores do, and latencies include waiting for a core; use --threads {cores} or fewer to measure the signer"
+        )
+    })
 }
 
 fn parse_count(text: &str, what: &str, max: usize, example: &str) -> Result<NonZeroUsize, String> {
@@ -139,5 +153,14 @@ mod tests {
         assert!(parse_duration("2x").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("-2s").unwrap_err().contains("negative"));
         assert!(parse_duration("2h").unwrap_err().contains("at most 1h"));
+    }
+
+    #[test]
+    fn more_threads_than_cores_warns() {
+        let n = |x| NonZeroUsize::new(x);
+        let w = oversubscribed(n(1024).unwrap(), n(2)).unwrap();
+        assert!(w.contains("--threads 1024 on 2 cores"), "{w}");
+        assert_eq!(oversubscribed(n(2).unwrap(), n(2)), None);
+        assert_eq!(oversubscribed(n(8).unwrap(), None), None);
     }
 }

@@ -44,11 +44,26 @@ pub fn parse_duration_showing(text: &str, example: &str) -> Result<Duration, Str
         humantime::DurationError::UnknownUnit { unit, .. } => {
             format!("`{t}` has an unknown unit `{unit}`; {example}")
         }
+        // humantime also overflows on a fraction finer than its precision
+        // ("0.0000001ns"): that is not "too large".
+        humantime::DurationError::NumberOverflow if !looks_large(t) => {
+            format!(
+                "`{t}` is finer than a nanosecond, the smallest duration; round it, like \"1ns\" or \"0s\""
+            )
+        }
         humantime::DurationError::NumberOverflow => {
             format!("`{t}` is too large; {example}")
         }
         _ => format!("`{t}` is not a duration; {example}"),
     })
+}
+
+/// Whether a duration that overflowed humantime has a large number in it
+/// (rather than too many decimal places).
+fn looks_large(t: &str) -> bool {
+    t.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|n| n.parse::<f64>().ok())
+        .any(|n| n >= 1e6)
 }
 
 /// Nanoseconds in one `unit` (`ns`, `us`, `µs`, `ms`, `s`, `m`, `min`, `h`),
@@ -247,6 +262,10 @@ mod tests {
             parse_duration_showing("5", "e.g. 2s").unwrap_err(),
             "duration `5` has no unit; e.g. 2s"
         );
+        let tiny = parse_duration("0.0000001ns").unwrap_err();
+        assert!(tiny.contains("finer than a nanosecond"), "{tiny}");
+        let huge = parse_duration("99999999999999999999999s").unwrap_err();
+        assert!(huge.contains("too large"), "{huge}");
     }
 
     #[test]

@@ -43,17 +43,22 @@ pub(crate) fn convert_apps(
         return (vec![wechat_app(IMPLICIT_APP)], false);
     }
     let before = ctx.errors.len();
-    let mut apps = Vec::new();
+    let mut apps: Vec<App> = Vec::new();
+    // app_id → index in `apps`: a scan per app made tens of thousands of
+    // apps quadratic (seconds to validate).
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (name, app) in raw {
         let converted = convert_app(&name, app.value, ctx);
-        if let Some(other) = apps.iter().find(|a: &&App| a.app_id == converted.app_id) {
+        if let Some(&other) = by_id.get(&converted.app_id) {
             ctx.error(
                 &name.span,
                 format!(
                     "apps '{}' and '{}' have the same app_id {}; give each app its own app_id (apps sharing one share a quota)",
-                    converted.name, other.name, converted.app_id
+                    converted.name, apps[other].name, converted.app_id
                 ),
             );
+        } else {
+            by_id.insert(converted.app_id.clone(), apps.len());
         }
         apps.push(converted);
     }

@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use super::convert::Ctx;
+use super::limits;
 use super::model::{Arrivals, Burst, BurstAt, DAY_SECS, DailyProfile, Groups, Trace, interpolate};
-use super::raw::{Located, RawArrivals, RawBurst, RawPer};
+use super::raw::{Located, PointPair, RawArrivals, RawBurst, RawPer};
 use super::trace::{TraceRules, parse_trace};
 use super::workload::Env;
 use crate::units;
@@ -130,6 +131,7 @@ pub(crate) fn convert_arrivals(
         apps: env.apps,
         default_app: app,
         start: env.start,
+        duration: env.duration,
     };
     match parse_trace(&text, &path, &rules) {
         Ok(events) => Some(Arrivals::Trace(Trace { path, events })),
@@ -142,13 +144,14 @@ pub(crate) fn convert_arrivals(
 
 /// A total rate (after `per = "group"`) that is still a finite number.
 fn finite_total(rate: f64, span: &Range<usize>, s: &str, ctx: &mut Ctx<'_>) -> Option<f64> {
-    if rate.is_finite() {
+    if rate.is_finite() && rate <= limits::MAX_RATE_PER_S {
         return Some(rate);
     }
     ctx.error(
         span,
         format!(
-            "`arrivals`{s}: the total rate is too large to simulate; lower the rate or the pool"
+            "`arrivals`{s}: the total rate ({}) is more than the highest rate voipsim simulates (10000000/s per workload); lower the rate or the pool",
+            limits::rate_text(rate)
         ),
     );
     None
@@ -203,7 +206,7 @@ fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Opti
             }
             let mut converted: Vec<(f64, f64)> = Vec::new();
             for p in &points.value {
-                let (time, w) = &p.value;
+                let PointPair(time, w) = &p.value;
                 let at = ctx
                     .parse(time, "arrivals.points", s, units::parse_time_of_day)?
                     .as_secs_f64();
@@ -295,6 +298,10 @@ pub(crate) fn convert_burst(
     let duration = ctx.positive_duration(length, "bursts.for", s);
     if !factor.value.is_finite() || factor.value < 0.0 {
         ctx.error(&factor.span, format!("`bursts.factor`{s} is {}, but must be a finite number ≥ 0 (5 = five times the rate, 0.5 = half)", factor.value));
+        return None;
+    }
+    if factor.value > limits::MAX_BURST_FACTOR {
+        ctx.error(&factor.span, format!("`bursts.factor`{s} is {:e}, more than the largest factor voipsim accepts (1000000); write a factor like 5 (five times the rate)", factor.value));
         return None;
     }
     Some(Burst {

@@ -15,6 +15,7 @@ use time::macros::datetime;
 
 use super::app::convert_apps;
 use super::error::ScenarioError;
+use super::limits;
 use super::model::Scenario;
 use super::raw::{Located, RawScenario};
 use super::threshold::{Threshold, parse_threshold};
@@ -89,7 +90,9 @@ impl<'a> Ctx<'a> {
         key: &str,
         section: &str,
     ) -> Option<Duration> {
-        self.parse(value, key, section, units::parse_duration)
+        self.parse(value, key, section, |text| {
+            units::parse_duration(text).and_then(limits::check_duration)
+        })
     }
 
     /// A duration that must be > 0.
@@ -111,7 +114,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn rate(&mut self, value: &Located<String>, key: &str, section: &str) -> Option<f64> {
-        self.parse(value, key, section, units::parse_rate)
+        self.parse(value, key, section, |text| {
+            units::parse_rate(text).and_then(limits::check_rate)
+        })
     }
 
     /// A number in `[0, 1]`.
@@ -173,9 +178,9 @@ impl<'a> Ctx<'a> {
         section: &str,
     ) -> Option<(PathBuf, String)> {
         let path = self.resolve(&file.value);
-        match std::fs::read_to_string(&path) {
+        match limits::read_capped(&path, limits::MAX_DATA_FILE_BYTES) {
             Ok(text) => Some((path, text)),
-            Err(e) => {
+            Err(limits::ReadError::Io(e)) => {
                 self.error(
                     &file.span,
                     format!(
@@ -183,6 +188,22 @@ impl<'a> Ctx<'a> {
                         path.display()
                     ),
                 );
+                None
+            }
+            Err(limits::ReadError::TooLarge) => {
+                self.error(
+                    &file.span,
+                    format!(
+                        "`{what}`{section}: {noun} `{}` is larger than {} MiB, the most voipsim reads; check the path, or cut the file into shorter runs",
+                        path.display(),
+                        limits::mib(limits::MAX_DATA_FILE_BYTES)
+                    ),
+                );
+                None
+            }
+            Err(limits::ReadError::NotUtf8 { line, column }) => {
+                self.errors
+                    .push(limits::not_utf8(&path, line, column, "the file"));
                 None
             }
         }
@@ -224,6 +245,12 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
                 );
                 return None;
             }
+            if let Some(total) = duration
+                && limits::report_rows(total, interval) > limits::MAX_REPORT_ROWS
+            {
+                ctx.error(&v.span, limits::too_many_rows(&v.value, total, interval));
+                return None;
+            }
             Some(interval)
         }),
     };
@@ -256,6 +283,28 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
     // Workloads are checked even when the apps, start or duration have
     // errors, against best-effort values (WeChat's defaults stand in for
     // bad settings), so one run reports as much as it can.
+    let workload_list = raw.workloads.iter().flatten();
+    let spans = SizeSpans {
+        duration: raw.duration.as_ref().map_or(0..0, |d| d.span.clone()),
+        arrivals: workload_list
+            .clone()
+            .map(|w| {
+                w.value
+                    .arrivals
+                    .as_ref()
+                    .map_or(w.span.clone(), |a| a.span.clone())
+            })
+            .collect(),
+        bursts: workload_list
+            .map(|w| {
+                w.value
+                    .bursts
+                    .as_ref()
+                    .and_then(|b| b.first())
+                    .map(|b| b.span.clone())
+            })
+            .collect(),
+    };
     let (apps, apps_ok) = convert_apps(raw.apps, ctx);
     let workloads = match &raw.workloads {
         None => {
@@ -282,7 +331,7 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
     if !ctx.errors.is_empty() {
         return None;
     }
-    Some(Scenario {
+    let scenario = Scenario {
         name: name?,
         description,
         seed,
@@ -295,7 +344,65 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
         workloads: workloads?,
         thresholds: thresholds?,
         origin: ctx.file.to_path_buf(),
-    })
+    };
+    check_size(&scenario, &spans, ctx);
+    ctx.errors.is_empty().then_some(scenario)
+}
+
+/// Where the size checks point: the `duration` key and each workload's
+/// `arrivals` and first burst.
+struct SizeSpans {
+    duration: Range<usize>,
+    arrivals: Vec<Range<usize>>,
+    bursts: Vec<Option<Range<usize>>>,
+}
+
+/// Refuses a scenario whose run would not finish: a rate curve too long to
+/// hold, a peak rate past [`limits::MAX_RATE_PER_S`] once bursts overlap, or
+/// more than [`limits::MAX_JOIN_ATTEMPTS`] expected join attempts. Runs only
+/// on an otherwise valid scenario, so every value is in range.
+fn check_size(scenario: &Scenario, spans: &SizeSpans, ctx: &mut Ctx<'_>) {
+    let start_tod = scenario.time_of_day_secs(Duration::ZERO);
+    let mut total = 0.0;
+    let mut parts = Vec::new();
+    for (i, w) in scenario.workloads.iter().enumerate() {
+        let s = format!(" in workload '{}'", w.name);
+        let arrivals = spans.arrivals.get(i).cloned().unwrap_or(0..0);
+        if !w.is_trace() {
+            let segments = limits::rate_segments(w, scenario.duration);
+            if segments > limits::MAX_RATE_SEGMENTS {
+                ctx.error(&arrivals, format!(
+                    "`arrivals`{s}: the daily shape repeated over `duration` needs about {segments} rate segments, more than {} voipsim holds; use fewer profile points or daily bursts, or a shorter `duration`",
+                    limits::MAX_RATE_SEGMENTS
+                ));
+                continue;
+            }
+            let base = limits::peak_rate(w, start_tod, scenario.duration, false);
+            let peak = limits::peak_rate(w, start_tod, scenario.duration, true);
+            // NaN (from an infinite factor) counts as too large.
+            if peak.is_nan() || peak > limits::MAX_RATE_PER_S {
+                let (at, what) = match spans.bursts.get(i).cloned().flatten() {
+                    Some(burst) if base <= limits::MAX_RATE_PER_S => (burst, "`bursts`"),
+                    _ => (arrivals.clone(), "`arrivals`"),
+                };
+                ctx.error(&at, format!(
+                    "{what}{s}: the arrival rate peaks at {} (with every burst factor that overlaps), more than the highest rate voipsim simulates (10000000/s per workload); lower the rate or the burst factors",
+                    limits::rate_text(peak)
+                ));
+                continue;
+            }
+        }
+        let joins = limits::expected_joins(w, start_tod, scenario.duration);
+        total += joins;
+        parts.push(format!("'{}' {joins:.2e}", w.name));
+    }
+    if ctx.errors.is_empty() && (total.is_nan() || total > limits::MAX_JOIN_ATTEMPTS) {
+        ctx.error(&spans.duration, format!(
+            "the run would make about {total:.2e} join attempts ({}), more than the {:.0e} voipsim simulates in one run; shorten `duration`, lower the rates or party sizes, or split the scenario",
+            parts.join(", "),
+            limits::MAX_JOIN_ATTEMPTS
+        ));
+    }
 }
 
 fn scenario_name(raw: &RawScenario, ctx: &mut Ctx<'_>) -> Option<String> {
@@ -359,7 +466,18 @@ fn start_instant(value: &Located<toml::Value>, ctx: &mut Ctx<'_>) -> Option<Offs
         value: text,
         span: value.span.clone(),
     };
-    ctx.parse(&located, "start", "", units::parse_instant)
+    let instant = ctx.parse(&located, "start", "", units::parse_instant)?;
+    if instant < limits::EARLIEST_START || instant >= limits::LATEST_START {
+        ctx.error(
+            &value.span,
+            format!(
+                "`start` {} is outside the years voipsim simulates (1970 to 2199); write an instant in that range, like \"2026-11-27T00:00:00+08:00\"",
+                located.value.trim()
+            ),
+        );
+        return None;
+    }
+    Some(instant)
 }
 
 fn convert_thresholds(raw: Vec<Located<String>>, ctx: &mut Ctx<'_>) -> Option<Vec<Threshold>> {

@@ -10,8 +10,11 @@ pub struct Field {
 }
 
 /// The data lines of a file: (1-based line number, line), skipping blank
-/// lines and `#` comments, with any `\r` removed.
+/// lines and `#` comments, with any `\r` removed. A leading byte-order
+/// mark (Excel's "CSV UTF-8" writes one) is dropped: it is invisible, so
+/// columns are counted without it.
 pub fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     text.lines()
         .enumerate()
         .map(|(i, line)| (i + 1, line.trim_end_matches('\r')))
@@ -124,5 +127,11 @@ mod tests {
     fn skips_blank_and_comment_lines() {
         let lines: Vec<_> = data_lines("# c\n\na\r\n  # d\nb").collect();
         assert_eq!(lines, [(3, "a"), (5, "b")]);
+    }
+
+    #[test]
+    fn excel_byte_order_mark_is_dropped() {
+        let lines: Vec<_> = data_lines("\u{feff}time,app\n1,a\n").collect();
+        assert_eq!(lines, [(1, "time,app"), (2, "1,a")]);
     }
 }

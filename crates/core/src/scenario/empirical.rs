@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::csv::{data_lines, split_line};
 use super::error::ScenarioError;
+use super::limits;
 use super::trace::MAX_ROW_ERRORS;
 use crate::units;
 
@@ -60,6 +61,10 @@ pub fn parse_empirical(text: &str, path: &Path) -> Result<Vec<Duration>, Vec<Sce
                 )),
             }),
         };
+        // Every value obeys the scenario-wide bound on durations.
+        let result = result.and_then(|value| {
+            limits::check_duration(value).map_err(|m| (1 + row.len() - row.trim_start().len(), m))
+        });
         match result {
             Ok(value) => values.push(value),
             Err((col, message)) if errors.len() < MAX_ROW_ERRORS => {
@@ -154,5 +159,11 @@ mod tests {
         let e = parse("user,secs\na,1\n").unwrap_err();
         assert!(e[0].contains("no `seconds` column"), "{}", e[0]);
         assert!(parse("# nothing\n").unwrap_err()[0].contains("at least one"));
+        let e = parse("300\n1000000000\n").unwrap_err();
+        assert!(
+            e[0].starts_with("e.csv:2:1:") && e[0].contains("400d"),
+            "{}",
+            e[0]
+        );
     }
 }

@@ -32,6 +32,7 @@ pub mod diagnose;
 mod distribution;
 pub mod empirical;
 pub mod error;
+pub mod limits;
 pub mod model;
 pub mod raw;
 pub mod suggest;
@@ -61,15 +62,26 @@ pub const DEFAULT_SCENARIO_ORIGIN: &str = "<built-in default.toml>";
 /// but past a few they are mostly echoes of the first).
 const MAX_SYNTAX_ERRORS: usize = 10;
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file (at most
+/// [`limits::MAX_SCENARIO_BYTES`]).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::file(
+    let text = limits::read_capped(path, limits::MAX_SCENARIO_BYTES).map_err(|e| match e {
+        limits::ReadError::Io(e) => ScenarioError::file(
             path,
             format!(
                 "cannot read the scenario: {e}; check the path and that it is a UTF-8 text file"
             ),
-        )
+        ),
+        limits::ReadError::TooLarge => ScenarioError::file(
+            path,
+            format!(
+                "the scenario is larger than {} MiB; a scenario is a short TOML text file: check the path (put large data in a trace or CSV it names)",
+                limits::mib(limits::MAX_SCENARIO_BYTES)
+            ),
+        ),
+        limits::ReadError::NotUtf8 { line, column } => {
+            limits::not_utf8(path, line, column, "the scenario")
+        }
     })?;
     parse(&text, path)
 }
@@ -77,6 +89,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
 /// Parses and validates scenario text. `origin` names it in messages and
 /// anchors relative paths (traces, CSVs) at its folder.
 pub fn parse(text: &str, origin: &Path) -> Result<Scenario, ScenarioErrors> {
+    // Editors on Windows may save a byte-order mark; it is invisible, so
+    // columns are counted without it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         let mut errors: Vec<ScenarioError> = syntax

@@ -78,11 +78,54 @@ impl<T: Ord> Ord for Located<T> {
 type L<T> = Option<Located<T>>;
 
 /// One `["HH:MM", weight]` point of a daily profile.
-pub type RawPoint = Located<(Located<String>, Located<f64>)>;
+pub type RawPoint = Located<PointPair>;
+
+/// The two elements of a profile point. Not a tuple: serde's tuple reads
+/// the first two elements and ignores a third, so `["08:00", 1, 5]` was
+/// accepted silently; this refuses any length but two.
+#[derive(Debug, Clone)]
+pub struct PointPair(pub Located<String>, pub Located<f64>);
+
+impl<'de> Deserialize<'de> for PointPair {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(PointVisitor)
+    }
+}
+
+struct PointVisitor;
+
+impl<'de> Visitor<'de> for PointVisitor {
+    type Value = PointPair;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a pair [\"HH:MM\", weight]")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let time = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let weight = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        let mut extra = 0;
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {
+            extra += 1;
+        }
+        if extra > 0 {
+            return Err(de::Error::invalid_length(2 + extra, &self));
+        }
+        Ok(PointPair(time, weight))
+    }
+}
 
 /// A voipsim scenario: who joins which WeChat voice-chat room when, under
 /// which room rules, and what counts as a pass. Human units everywhere:
 /// durations "30s", "15m", "24h", "2ms"; rates "5/min", "40/s", "100/day".
+/// Limits (docs/scenarios.md, "Limits"): every duration at most "400d",
+/// every rate at most "10000000/s", at most 1,000,000 report rows and 10^10
+/// expected join attempts. A schema cannot range-check duration, rate or
+/// instant strings; `voipsim validate` does.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "voipsim scenario")]
@@ -99,13 +142,16 @@ pub struct RawScenario {
     pub seed: L<u64>,
     /// The simulated instant the run starts at, RFC 3339 with a UTC offset
     /// (quoted or as a TOML date-time). Its offset is the clock for times of
-    /// day in profiles and bursts. Default "2026-01-01T00:00:00+08:00".
+    /// day in profiles and bursts, from 1970-01-01T00:00:00Z to before
+    /// 2200-01-01T00:00:00Z. Default "2026-01-01T00:00:00+08:00".
     #[schemars(with = "Option<String>", example = &"2026-11-27T00:00:00+08:00")]
     pub start: L<toml::Value>,
-    /// Simulated length, a duration > 0 such as "24h".
+    /// Simulated length, a duration > 0 and at most "400d", such as "24h"
+    /// (a duration string: the bound is checked by `voipsim validate`).
     #[schemars(required, example = &"24h")]
     pub duration: L<String>,
-    /// Length of one time-series row, > 0 and ≤ duration. Default "1m".
+    /// Length of one time-series row, > 0 and ≤ duration, with at most
+    /// 1,000,000 rows (duration / report_interval). Default "1m".
     pub report_interval: L<String>,
     /// Rooms begin in their steady state (occupied as they would be after a
     /// long run) instead of empty. Default true: starting every room empty
@@ -226,7 +272,8 @@ pub enum RawPer {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Arrivals")]
 pub struct RawArrivals {
-    /// A Poisson process at this rate, e.g. "1/min".
+    /// A Poisson process at this rate, e.g. "1/min"; at most "10000000/s"
+    /// (also after `per = "group"` and bursts).
     #[schemars(example = &"1/min")]
     pub poisson: L<String>,
     /// Mean rate of a Poisson process shaped over the day by `hourly` or
@@ -248,7 +295,8 @@ pub struct RawArrivals {
     /// With `ramp`: how long the ramp lasts, > 0.
     pub over: L<String>,
     /// Replay a recorded trace: a CSV with header
-    /// time,app,group_id,openid,event, relative to the scenario file.
+    /// time,app,group_id,openid,event, relative to the scenario file; at
+    /// most 64 MiB, and no row at or after the end of `duration`.
     pub trace: L<String>,
     /// With poisson, profile or ramp: "workload" (default, the rate is the
     /// total) or "group" (the rate is per pool group).
@@ -268,8 +316,10 @@ pub struct RawBurst {
     #[serde(rename = "for")]
     #[schemars(required, example = &"10m")]
     pub for_: L<String>,
-    /// Rate multiplier during the window, ≥ 0.
-    #[schemars(required, range(min = 0))]
+    /// Rate multiplier during the window, ≥ 0 and at most 1000000;
+    /// overlapping bursts multiply, and the peak rate must stay within
+    /// "10000000/s".
+    #[schemars(required, range(min = 0, max = 1000000))]
     pub factor: L<f64>,
 }
 
@@ -281,12 +331,12 @@ pub struct RawBurst {
 #[schemars(rename = "Party")]
 pub struct RawParty {
     /// Every party has this many members (≥ 1).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 4294967295_i64))]
     pub size: L<i64>,
     /// Uniform over [MIN, MAX], 1 ≤ MIN ≤ MAX.
     #[schemars(length(min = 2, max = 2))]
     pub uniform: L<Vec<Located<i64>>>,
-    /// Party size → relative weight (≥ 0, not all 0).
+    /// Party size (digits only, like "2") → relative weight (≥ 0, not all 0).
     #[schemars(with = "Option<BTreeMap<String, f64>>")]
     pub weights: L<BTreeMap<Located<String>, Located<f64>>>,
 }
@@ -320,7 +370,7 @@ pub struct RawDistributionTable {
     #[schemars(length(min = 2, max = 2))]
     pub uniform: L<Vec<Located<String>>>,
     /// Drawn from a CSV of durations (one per line, or a `seconds` column),
-    /// relative to the scenario file.
+    /// relative to the scenario file; at most 64 MiB.
     pub empirical: L<String>,
 }
 

@@ -31,6 +31,9 @@ pub struct TraceRules<'a> {
     /// Index of the workload's app, for rows with an empty `app`.
     pub default_app: usize,
     pub start: OffsetDateTime,
+    /// The run's length: rows at or after it are refused (they would never
+    /// be replayed). `None` when the scenario's duration has an error.
+    pub duration: Option<Duration>,
 }
 
 /// Parses a trace's text; `path` names it in errors.
@@ -54,15 +57,42 @@ pub fn parse_trace(
     let mut errors = Vec::new();
     let mut skipped = 0usize;
     let mut last: Option<(Duration, usize)> = None;
+    // Rows at or after the end: (how many, the first one's line and time).
+    let mut late: Option<(usize, usize, Duration)> = None;
     for (line, row) in lines {
         match parse_row(row, line, path, &columns, rules, last) {
             Ok(event) => {
                 last = Some((event.at, line));
+                if rules.duration.is_some_and(|end| event.at >= end) {
+                    let first = late.map_or((line, event.at), |(_, l, t)| (l, t));
+                    late = Some((late.map_or(0, |(n, _, _)| n) + 1, first.0, first.1));
+                }
                 events.push(event);
             }
             Err(error) if errors.len() < MAX_ROW_ERRORS => errors.push(error),
             Err(_) => skipped += 1,
         }
+    }
+    // A row past the end is never replayed. Silently dropping it once let a
+    // trace in epoch seconds replay nothing and pass its thresholds, so any
+    // such row is an error: cut the trace or lengthen the run.
+    if let (Some((count, line, at)), Some(end)) = (late, rules.duration) {
+        let all = if count == events.len() {
+            format!("all {count} rows are")
+        } else {
+            format!("{count} of {} rows are", events.len())
+        };
+        errors.push(ScenarioError::at(
+            path,
+            line,
+            1,
+            format!(
+                "{all} at or after the scenario's end (`duration` {}), from this row on ({} after the start); they would never be replayed: drop them, or lengthen `duration`",
+                units::format_duration(end),
+                units::format_duration(at)
+            ),
+        ));
+        errors.sort_by_key(|e| e.line);
     }
     if skipped > 0 {
         errors.push(ScenarioError::file(
@@ -228,6 +258,9 @@ fn parse_row(
 
 /// Seconds since the start, or an RFC 3339 instant not before it.
 fn parse_time(text: &str, start: OffsetDateTime) -> Result<Duration, String> {
+    if let Some(message) = epoch_hint(text) {
+        return Err(message);
+    }
     if let Ok(secs) = text.parse::<f64>() {
         if !secs.is_finite() || secs < 0.0 {
             return Err(format!(
@@ -247,6 +280,30 @@ fn parse_time(text: &str, start: OffsetDateTime) -> Result<Duration, String> {
         ));
     }
     Duration::try_from(since).map_err(|_| format!("time `{text}` is out of range"))
+}
+
+/// A 10-digit number is UNIX epoch seconds (2001 to 2286) and a 13-digit one
+/// epoch milliseconds, not seconds since the start (those would be 30 years
+/// and more): say so, with the instant it stands for.
+fn epoch_hint(text: &str) -> Option<String> {
+    let whole = text.split_once('.').map_or(text, |(w, _)| w);
+    if !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (unit, secs) = match whole.len() {
+        10 => ("seconds", whole.parse::<i64>().ok()?),
+        13 => ("milliseconds", whole.parse::<i64>().ok()? / 1000),
+        _ => return None,
+    };
+    let instant = OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })?;
+    Some(format!(
+        "time `{text}` looks like UNIX epoch {unit} ({instant}), but a number in the time column counts seconds since the scenario's `start`; write RFC 3339 instants like {instant} or seconds since the start like 12.5"
+    ))
 }
 
 fn unknown_app(name: &str, apps: &[App]) -> String {
@@ -284,6 +341,7 @@ mod tests {
             apps: &apps,
             default_app: 0,
             start: datetime!(2026-01-01 00:00 +8),
+            duration: Some(Duration::from_secs(86_400)),
         };
         parse_trace(text, Path::new("t.csv"), &rules)
     }
@@ -363,6 +421,38 @@ mod tests {
         let m =
             messages("time,app,group_id,openid,event\n2025-12-31T00:00:00+08:00,game,g,o,join\n");
         assert!(m[0].contains("before the scenario start"), "{}", m[0]);
+    }
+
+    #[test]
+    fn epoch_times_are_recognised() {
+        let m = messages("time,app,group_id,openid,event\n1764259200,game,g,o,join\n");
+        assert!(
+            m[0].starts_with(
+                "t.csv:2:1: time `1764259200` looks like UNIX epoch seconds (2025-11-27T16:00:00Z)"
+            ),
+            "{}",
+            m[0]
+        );
+        assert!(m[0].contains("RFC 3339"), "{}", m[0]);
+        let m = messages("time,app,group_id,openid,event\n1764259200123,game,g,o,join\n");
+        assert!(m[0].contains("epoch milliseconds"), "{}", m[0]);
+    }
+
+    #[test]
+    fn rows_past_the_end_are_refused() {
+        let m = messages(
+            "time,app,group_id,openid,event\n1,game,g,o,join\n86400,game,g,o,leave\n90000,game,g,o,join\n",
+        );
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(
+            m[0].starts_with(
+                "t.csv:3:1: 2 of 3 rows are at or after the scenario's end (`duration` 1day)"
+            ),
+            "{}",
+            m[0]
+        );
+        let m = messages("time,app,group_id,openid,event\n2030-01-01T00:00:00Z,game,g,o,join\n");
+        assert!(m[0].starts_with("t.csv:2:1: all 1 rows are"), "{}", m[0]);
     }
 
     #[test]

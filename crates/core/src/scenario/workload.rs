@@ -39,7 +39,8 @@ pub(crate) fn convert_workloads(
     };
     let before = ctx.errors.len();
     let mut workloads = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    // A set: a scenario may have thousands of workloads.
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, w) in raw.into_iter().enumerate() {
         let name = w
             .value
@@ -59,7 +60,7 @@ pub(crate) fn convert_workloads(
                 );
             }
         }
-        names.push(name.clone());
+        names.insert(name.clone());
         if let Some(workload) = convert_workload(name, w, &env, ctx) {
             workloads.push(workload);
         }
@@ -356,7 +357,12 @@ fn convert_weights(
     let mut table: Vec<(u32, f64)> = Vec::new();
     let mut ok = true;
     for (size, weight_value) in &w.value {
-        let parsed = size.value.trim().parse::<u32>().ok().filter(|n| *n >= 1);
+        // Digits only: `" 2"` or `"+2"` are typos, not sizes.
+        let digits = !size.value.is_empty() && size.value.bytes().all(|b| b.is_ascii_digit());
+        let parsed = digits
+            .then(|| size.value.parse::<u32>().ok())
+            .flatten()
+            .filter(|n| *n >= 1);
         let Some(n) = parsed else {
             ctx.error(&size.span, format!("`party.weights`{s}: key \"{}\" is not a party size; use whole numbers ≥ 1 as keys, like {{ \"2\" = 0.5 }}", size.value));
             ok = false;
