@@ -252,3 +252,90 @@ fn oversubscribed_bench_sign_warns_and_reports_a_possible_throughput() {
     // more than the signatures actually made in that time.
     assert!(ops_per_s <= ops / window * 1.01 + 1.0, "{json}");
 }
+
+/// Runs `voipsim ARGS` under a virtual-memory cap (`ulimit -v`, 4 GiB) with
+/// a deadline, and returns its exit code and stderr. A kill by the OOM
+/// killer or a signal shows as `None`; a run past the deadline is killed
+/// and fails the test.
+fn capped(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    use std::process::{Command as Std, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Std::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_voipsim"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("voipsim {args:?} ran past two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn no_bad_input_panics_aborts_or_exhausts_memory_under_a_cap() {
+    // The inputs of the issue, each once through `validate` and once
+    // through `simulate`: an answer (exit 0, 1 or 2), never a panic (101),
+    // an abort (134) or a kill.
+    let cases: &[(&str, &[(&str, &[u8])])] = &[
+        ("report_interval = \"1ms\"\nduration = \"24h\"\n", &[]),
+        ("duration = \"10000000000d\"\n", &[]),
+        ("start = \"9999-12-31T23:59:00Z\"\n", &[]),
+        ("[apps.a]\ncapacity = 65536\n", &[]),
+        ("[apps.a]\ndaily_quota = 4294967296\n", &[]),
+        ("[apps.a]\nnonce_replay = true\n", &[]),
+    ];
+    let workloads = [
+        WORKLOAD.to_string(),
+        "[[workloads]]\narrivals = { poisson = \"1e300/s\" }\nstay = \"5m\"\n".to_string(),
+        "[[workloads]]\narrivals = { poisson = \"1/s\" }\nstay = \"5m\"\nbursts = [{ at = \"+1m\", for = \"10m\", factor = 1e308 }, { at = \"+2m\", for = \"10m\", factor = 1e308 }]\n".to_string(),
+        format!("{TRACE_WORKLOAD}"),
+    ];
+    let trace = format!("{TRACE_HEADER}1764259200,,g,o1,join\n");
+    let mut ran = 0;
+    for (head, extra) in cases {
+        for workload in &workloads {
+            let text = format!("name = \"t\"\n{head}{workload}");
+            let text = if text.contains("duration") {
+                text
+            } else {
+                format!("duration = \"1h\"\n{text}")
+            };
+            let mut files: Vec<(&str, &[u8])> = extra.to_vec();
+            files.push(("trace.csv", trace.as_bytes()));
+            let (dir, path) = write(&text, &files);
+            for command in ["validate", "simulate"] {
+                let out = dir.path().join("out");
+                let mut args: Vec<&std::ffi::OsStr> = vec![command.as_ref(), path.as_os_str()];
+                if command == "simulate" {
+                    args.extend(["--quiet".as_ref(), "--out".as_ref(), out.as_os_str()]);
+                }
+                let (code, stderr) = capped(&args);
+                assert!(
+                    matches!(code, Some(0..=2)),
+                    "{command} of\n{text}\nexited {code:?}: {stderr}"
+                );
+                assert!(!stderr.contains("panicked"), "{text}\n{stderr}");
+                ran += 1;
+            }
+        }
+    }
+    // /dev/zero as a scenario, endless input.
+    let (code, stderr) = capped(&["validate".as_ref(), "/dev/zero".as_ref()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(ran, 48);
+}
