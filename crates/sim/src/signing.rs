@@ -23,8 +23,9 @@
 //! each result under its ticket. When the engine needs a result the worker
 //! has not made yet, it spins briefly, then yields; an idle worker parks.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -37,11 +38,27 @@ use crate::workload::groups::GroupNames;
 
 /// Orders in flight at most (the rings' capacity).
 const RING: usize = 1024;
-/// How long an idle worker sleeps before looking again, at most (a missed
-/// wake-up costs no more than this).
-const IDLE_PARK: Duration = Duration::from_micros(200);
-/// Spins before an idle worker parks, or a waiting engine yields.
-const SPINS: u32 = 20_000;
+/// Entries of the claims table: a power of two above [`RING`], so two
+/// orders in flight never share one.
+const CLAIMS: usize = 2 * RING;
+/// Spins before an idle worker parks: a few microseconds, so that it does
+/// not take a busy machine's core from the event loop for long.
+const IDLE_SPINS: u32 = 256;
+/// A parked worker wakes by itself after this long at the latest; only a
+/// wake-up lost in a race needs it, and that costs only orders made inline.
+const SAFETY_PARK: Duration = Duration::from_millis(50);
+/// A parked worker is woken once this many orders wait.
+const WAKE_BATCH: usize = 8;
+/// How many times a take looks again for an order the worker is making
+/// before making it itself (each look steals an order or spins once).
+const CLAIMED_SPINS: u32 = 64;
+/// Takes of sent orders over which the worker's misses are counted.
+const WINDOW: u32 = 8192;
+/// Above this share of misses in a window, orders stop being sent.
+const MISS_LIMIT_PERCENT: u32 = 50;
+/// The first pause (in orders) after a bad window, and the longest.
+const PAUSE_MIN: u64 = 1 << 14;
+const PAUSE_MAX: u64 = 1 << 20;
 
 /// One signed join to make: everything but the text of its appId and
 /// groupId (the worker renders those itself), owned so it can cross to
@@ -88,8 +105,6 @@ pub struct Prepared {
     pub fault: Option<Fault>,
     /// `None` until made; stays `None` for an app that does not sign.
     pub signed: Option<Signed>,
-    /// Whether a result is still to come from the worker.
-    awaited: bool,
 }
 
 impl Prepared {
@@ -101,7 +116,6 @@ impl Prepared {
             timestamp,
             fault,
             signed: None,
-            awaited: false,
         }
     }
 
@@ -194,27 +208,146 @@ impl Names {
     }
 }
 
+/// A prepared join under its ticket, with what is needed to make it.
+struct Slot {
+    prepared: Prepared,
+    /// The order, while its result is still to be made: `Some` means not
+    /// made yet (the engine keeps it so it can always make it itself).
+    order: Option<SignOrder>,
+    /// The order's sequence number: a result from the worker is filed only
+    /// if it carries this number (the ticket may have been taken and
+    /// reused meanwhile).
+    seq: u64,
+    /// Whether the order went to the worker.
+    sent: bool,
+}
+
 /// Prepared joins by ticket, and where their signing happens.
 pub struct Pipeline<W: Stopwatch> {
-    slots: Vec<Prepared>,
+    slots: Vec<Slot>,
     free: Vec<u32>,
     /// The clock of signatures made on this thread.
     clock: W,
-    mode: Mode,
+    /// To make orders on this thread: the texts, and a buffer for a groupId.
+    names: Names,
+    text: String,
+    /// `None`: every order is made on the spot, when prepared.
+    worker: Option<Worker>,
 }
 
-enum Mode {
-    Inline {
-        names: Names,
-        text: String,
-    },
-    Worker {
-        /// `None` once dropped (which tells the worker to stop).
-        orders: Option<rtrb::Producer<SignOrder>>,
-        results: rtrb::Consumer<(u32, Signed)>,
-        parked: Arc<AtomicBool>,
-        thread: Option<JoinHandle<()>>,
-    },
+/// The engine's end of the worker.
+struct Worker {
+    /// `None` once dropped (which tells the worker to stop).
+    orders: Option<rtrb::Producer<(u64, SignOrder)>>,
+    results: rtrb::Consumer<Made>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    /// The next order's sequence number.
+    next_seq: u64,
+    /// Orders sent whose [`Made`] has not come back yet. The worker answers
+    /// every order, made or skipped, so this bounds both rings' contents;
+    /// no order is sent while it is [`RING`], so the worker never finds the
+    /// results ring full.
+    in_flight: usize,
+    /// (sequence number, ticket) of the orders in flight, oldest first: the
+    /// engine steals from the back while it waits for the worker.
+    sent: VecDeque<(u64, u32)>,
+    adapt: Adapt,
+}
+
+/// What the two threads share besides the rings.
+struct Shared {
+    /// Who claimed each order, by sequence number modulo [`CLAIMS`]:
+    /// `claim_word(seq, who)` of the last claim there. Whoever claims an
+    /// order first makes it; the other skips it.
+    claims: Box<[AtomicU64]>,
+    /// The worker is parked, or about to be.
+    parked: AtomicBool,
+}
+
+/// The worker's answer to an order.
+#[derive(Clone, Copy, Debug)]
+struct Made {
+    ticket: u32,
+    seq: u64,
+    /// `None`: the engine had claimed it first, so the worker skipped it.
+    signed: Option<Signed>,
+}
+
+const ENGINE: u64 = 0;
+const WORKER: u64 = 1;
+
+/// The claim word of order `seq` by `who`: it grows with `seq`, so a claim
+/// is a `fetch_max`, and an older order's leftover word never looks like a
+/// newer order's claim.
+#[inline]
+fn claim_word(seq: u64, who: u64) -> u64 {
+    ((seq + 1) << 1) | who
+}
+
+/// Claims order `seq` for `who`; whether `who` got it (false: the other
+/// thread had claimed it first).
+#[inline]
+fn claim(claims: &[AtomicU64], seq: u64, who: u64) -> bool {
+    let Some(word) = claims.get(seq as usize & (CLAIMS - 1)) else {
+        return false;
+    };
+    let before = word.fetch_max(claim_word(seq, who), Ordering::AcqRel);
+    // Only orders in flight (at most RING < CLAIMS of them, consecutive)
+    // are claimed, so the word holds this order's claim or an older one's.
+    before >> 1 < seq + 1
+}
+
+/// Whether the engine sends orders to the worker: it stops for a while
+/// when the worker has been behind on most of a window of takes, since an
+/// order not sent costs nothing, while one sent to a worker that does not
+/// get the CPU costs a copy, a claim, and the core's time the worker is
+/// given (a busy machine shares its cores between threads, not processes).
+#[derive(Debug, Clone, Copy)]
+struct Adapt {
+    takes: u32,
+    misses: u32,
+    /// Orders with a sequence number below this are not sent.
+    paused_until: u64,
+    /// How many orders the next pause lasts.
+    pause: u64,
+}
+
+impl Adapt {
+    fn new() -> Self {
+        Adapt {
+            takes: 0,
+            misses: 0,
+            paused_until: 0,
+            pause: PAUSE_MIN,
+        }
+    }
+
+    #[inline]
+    fn sending(&self, seq: u64) -> bool {
+        seq >= self.paused_until
+    }
+
+    /// A take of an order that was sent: `missed` if the engine had to make
+    /// it itself. `seq` is the next order's sequence number.
+    #[inline]
+    fn record(&mut self, missed: bool, seq: u64) {
+        self.takes += 1;
+        self.misses += u32::from(missed);
+        if self.takes < WINDOW {
+            return;
+        }
+        if self.misses > WINDOW * MISS_LIMIT_PERCENT / 100 {
+            self.paused_until = seq + self.pause;
+            // Each failed probe doubles the pause, so a machine that stays
+            // busy costs ever fewer probes.
+            self.pause = (self.pause * 2).min(PAUSE_MAX);
+        } else {
+            self.pause = PAUSE_MIN;
+        }
+        self.takes = 0;
+        self.misses = 0;
+    }
 }
 
 impl<W: Stopwatch> Pipeline<W> {
@@ -224,93 +357,102 @@ impl<W: Stopwatch> Pipeline<W> {
             slots: Vec::new(),
             free: Vec::new(),
             clock: stopwatch,
-            mode: Mode::Inline {
-                names,
-                text: String::new(),
-            },
+            names,
+            text: String::new(),
+            worker: None,
         }
     }
 
-    /// Orders are made by a worker thread; falls back to [`Self::inline`]
-    /// if the thread cannot be started.
+    /// Orders are also made by a worker thread; falls back to
+    /// [`Self::inline`] if the thread cannot be started.
     pub fn with_worker(names: Names, stopwatch: W) -> Self {
-        let (orders, mut inbox) = rtrb::RingBuffer::<SignOrder>::new(RING);
-        let (mut outbox, results) = rtrb::RingBuffer::<(u32, Signed)>::new(RING);
-        let parked = Arc::new(AtomicBool::new(false));
-        let worker_parked = Arc::clone(&parked);
-        let worker_names = names.clone();
-        let mut worker_clock = stopwatch.clone();
+        let (mut pipeline, mut inbox, mut outbox) = Self::unstarted_worker(names, stopwatch);
+        let Some(worker) = &mut pipeline.worker else {
+            return pipeline;
+        };
+        let shared = Arc::clone(&worker.shared);
+        let worker_names = pipeline.names.clone();
+        let mut worker_clock = pipeline.clock.clone();
         let spawned = std::thread::Builder::new()
             .name("voipsim-signing".into())
             .spawn(move || {
                 let mut text = String::new();
-                work(&mut inbox, &mut outbox, &worker_parked, |order| {
-                    (
-                        order.ticket,
-                        worker_names.make(order, &mut text, &mut worker_clock),
-                    )
+                work(&mut inbox, &mut outbox, &shared, |order| {
+                    worker_names.make(order, &mut text, &mut worker_clock)
                 });
             });
         match spawned {
-            Ok(thread) => Pipeline {
-                slots: Vec::new(),
-                free: Vec::new(),
-                clock: stopwatch,
-                mode: Mode::Worker {
-                    orders: Some(orders),
-                    results,
-                    parked,
-                    thread: Some(thread),
-                },
-            },
-            Err(_) => Self::inline(names, stopwatch),
+            Ok(thread) => worker.thread = Some(thread),
+            Err(_) => pipeline.worker = None,
         }
+        pipeline
+    }
+
+    /// A pipeline in worker mode whose worker has not started: the caller
+    /// gets the worker's ends of the rings (tests drive them by hand).
+    fn unstarted_worker(
+        names: Names,
+        stopwatch: W,
+    ) -> (Self, rtrb::Consumer<(u64, SignOrder)>, rtrb::Producer<Made>) {
+        let (orders, inbox) = rtrb::RingBuffer::<(u64, SignOrder)>::new(RING);
+        let (outbox, results) = rtrb::RingBuffer::<Made>::new(RING);
+        let shared = Arc::new(Shared {
+            claims: (0..CLAIMS).map(|_| AtomicU64::new(0)).collect(),
+            parked: AtomicBool::new(false),
+        });
+        let mut pipeline = Self::inline(names, stopwatch);
+        pipeline.worker = Some(Worker {
+            orders: Some(orders),
+            results,
+            shared,
+            thread: None,
+            next_seq: 0,
+            in_flight: 0,
+            sent: VecDeque::with_capacity(RING),
+            adapt: Adapt::new(),
+        });
+        (pipeline, inbox, outbox)
     }
 
     /// Files a prepared join; returns its ticket. For a signed join, give
     /// the order (its ticket is filled in here).
-    pub fn prepare(&mut self, mut prepared: Prepared, order: Option<SignOrder>) -> u32 {
-        prepared.awaited = order.is_some();
+    pub fn prepare(&mut self, prepared: Prepared, order: Option<SignOrder>) -> u32 {
+        let slot = Slot {
+            prepared,
+            order: None,
+            seq: 0,
+            sent: false,
+        };
         let ticket = match self.free.pop() {
             Some(t) => {
-                self.slots[t as usize] = prepared;
+                self.slots[t as usize] = slot;
                 t
             }
             None => {
-                self.slots.push(prepared);
+                self.slots.push(slot);
                 (self.slots.len() - 1) as u32
             }
         };
         if let Some(mut order) = order {
             order.ticket = ticket;
-            self.send(order);
+            match &mut self.worker {
+                None => {
+                    self.slots[ticket as usize].prepared.signed =
+                        Some(self.names.make(&order, &mut self.text, &mut self.clock));
+                }
+                Some(worker) => {
+                    let seq = worker.next_seq;
+                    worker.next_seq += 1;
+                    let sent =
+                        worker.adapt.sending(seq) && worker.send(seq, &order, &mut self.slots);
+                    let slot = &mut self.slots[ticket as usize];
+                    slot.seq = seq;
+                    slot.sent = sent;
+                    slot.order = Some(order);
+                }
+            }
         }
         ticket
-    }
-
-    fn send(&mut self, order: SignOrder) {
-        match &mut self.mode {
-            Mode::Inline { names, text } => {
-                let signed = names.make(&order, text, &mut self.clock);
-                file(&mut self.slots, order.ticket, signed);
-            }
-            Mode::Worker {
-                orders: Some(orders),
-                results,
-                parked,
-                thread,
-            } => {
-                let slots = &mut self.slots;
-                // While the ring is full, collect results so the worker can
-                // go on.
-                push(orders, order, || {
-                    collect(results, slots);
-                });
-                wake(parked, thread);
-            }
-            // Only while dropping.
-            Mode::Worker { orders: None, .. } => {}
-        }
     }
 
     /// Makes `order` on this thread, now, for a join whose groupId is
@@ -319,79 +461,166 @@ impl<W: Stopwatch> Pipeline<W> {
         make(order, app_id, group_id, &mut self.clock)
     }
 
-    /// The prepared join of `ticket`, made; frees the ticket. Waits for the
-    /// worker if it has not got there yet.
-    ///
-    /// # Panics
-    /// If the worker thread has died (it runs no fallible code; a panic
-    /// there is a bug, surfaced rather than waited on forever).
+    /// The prepared join of `ticket`, made; frees the ticket. Never waits
+    /// for the worker: what it has not made, this thread makes (see the
+    /// module documentation).
     pub fn take(&mut self, ticket: u32) -> Prepared {
-        let mut spins = 0;
-        while self.slots[ticket as usize].awaited {
-            // Only the worker leaves a ticket awaited.
-            let Mode::Worker {
-                results,
-                parked,
-                thread,
-                ..
-            } = &mut self.mode
-            else {
-                break;
-            };
-            if collect(results, &mut self.slots) {
-                continue;
-            }
-            assert!(
-                !(results.is_abandoned() && results.is_empty()),
-                "the signing worker stopped before making every order"
-            );
-            wake(parked, thread);
-            backoff(&mut spins);
+        let t = ticket as usize;
+        if self.slots[t].order.is_some() {
+            self.make_for_take(t);
         }
         self.free.push(ticket);
-        self.slots[ticket as usize]
+        self.slots[t].prepared
     }
-}
 
-/// Files a made join under its ticket.
-#[inline]
-fn file(slots: &mut [Prepared], ticket: u32, signed: Signed) {
-    let slot = &mut slots[ticket as usize];
-    slot.signed = Some(signed);
-    slot.awaited = false;
-}
-
-/// Files the results the worker has made so far; whether there were any.
-fn collect(results: &mut rtrb::Consumer<(u32, Signed)>, slots: &mut [Prepared]) -> bool {
-    let mut any = false;
-    while let Ok((ticket, signed)) = results.pop() {
-        file(slots, ticket, signed);
-        any = true;
-    }
-    any
-}
-
-/// Pushes `item` onto `ring`, calling `while_full` between tries while the
-/// ring is full; drops it if the other end has gone.
-#[inline]
-fn push<T>(ring: &mut rtrb::Producer<T>, mut item: T, mut while_full: impl FnMut()) {
-    let mut spins = 0;
-    while let Err(rtrb::PushError::Full(back)) = ring.push(item) {
-        if ring.is_abandoned() {
+    /// Makes the order of slot `t`, which is being taken: the worker's
+    /// result if it is there, or soon will be, else made here. Out of line:
+    /// the common take finds the join made.
+    #[inline(never)]
+    fn make_for_take(&mut self, t: usize) {
+        let Some(worker) = &mut self.worker else {
+            self.make_here(t);
+            return;
+        };
+        if !self.slots[t].sent {
+            self.make_here(t);
             return;
         }
-        item = back;
-        while_full();
-        backoff(&mut spins);
+        let seq = self.slots[t].seq;
+        let missed = 'made: {
+            worker.collect(&mut self.slots);
+            if self.slots[t].order.is_none() {
+                break 'made false;
+            }
+            if claim(&worker.shared.claims, seq, ENGINE) {
+                break 'made true;
+            }
+            // The worker is making it: its result is a signature away,
+            // unless the worker loses its core meanwhile. Wait a bounded
+            // while, stealing the newest orders to make meanwhile (so the
+            // two threads share the signing), then make it here anyway.
+            for _ in 0..CLAIMED_SPINS {
+                worker.collect(&mut self.slots);
+                if self.slots[t].order.is_none() {
+                    break 'made false;
+                }
+                if !steal(
+                    worker,
+                    &mut self.slots,
+                    &self.names,
+                    &mut self.text,
+                    &mut self.clock,
+                ) {
+                    std::hint::spin_loop();
+                }
+            }
+            true
+        };
+        worker.adapt.record(missed, worker.next_seq);
+        self.make_here(t);
+    }
+
+    /// Makes the order of slot `t` on this thread, if it is not made yet,
+    /// and files it.
+    fn make_here(&mut self, t: usize) {
+        let slot = &mut self.slots[t];
+        if let Some(order) = slot.order.take() {
+            slot.prepared.signed = Some(self.names.make(&order, &mut self.text, &mut self.clock));
+        }
+    }
+}
+
+/// Makes the newest order in flight that the worker has not claimed, if
+/// any, and files it; whether it made one.
+fn steal<W: Stopwatch>(
+    worker: &mut Worker,
+    slots: &mut [Slot],
+    names: &Names,
+    text: &mut String,
+    clock: &mut W,
+) -> bool {
+    while let Some((seq, ticket)) = worker.sent.pop_back() {
+        let Some(slot) = slots.get_mut(ticket as usize) else {
+            continue;
+        };
+        // Already made (and perhaps the ticket reused): nothing to steal.
+        if slot.seq != seq || slot.order.is_none() {
+            continue;
+        }
+        if !claim(&worker.shared.claims, seq, ENGINE) {
+            // The worker is at the newest order: nothing left to steal.
+            return false;
+        }
+        if let Some(order) = slot.order.take() {
+            slot.prepared.signed = Some(names.make(&order, text, clock));
+        }
+        return true;
+    }
+    false
+}
+
+impl Worker {
+    /// Sends order `seq` to the worker; whether it went (not when the
+    /// rings are full: the engine never waits for room).
+    #[inline]
+    fn send(&mut self, seq: u64, order: &SignOrder, slots: &mut [Slot]) -> bool {
+        if self.in_flight >= RING {
+            self.collect(slots);
+            if self.in_flight >= RING {
+                return false;
+            }
+        }
+        let Some(orders) = &mut self.orders else {
+            return false;
+        };
+        if orders.push((seq, order.clone())).is_err() {
+            return false;
+        }
+        self.in_flight += 1;
+        self.sent.push_back((seq, order.ticket));
+        // A parked worker is woken once a few orders wait, so that one
+        // wake-up (a system call) pays for several orders. A wake-up missed
+        // in a race costs nothing but orders made here instead: the next
+        // send sees the flag.
+        if self.shared.parked.load(Ordering::Relaxed)
+            && RING - orders.slots() >= WAKE_BATCH
+            && let Some(thread) = &self.thread
+        {
+            thread.thread().unpark();
+        }
+        true
+    }
+
+    /// Files the results the worker has made so far.
+    #[inline]
+    fn collect(&mut self, slots: &mut [Slot]) {
+        while let Ok(made) = self.results.pop() {
+            self.in_flight = self.in_flight.saturating_sub(1);
+            while self.sent.front().is_some_and(|&(seq, _)| seq <= made.seq) {
+                self.sent.pop_front();
+            }
+            let Some(signed) = made.signed else {
+                continue;
+            };
+            // A late result (the engine made it meanwhile, and perhaps
+            // reused the ticket) is dropped.
+            if let Some(slot) = slots.get_mut(made.ticket as usize)
+                && slot.seq == made.seq
+                && slot.order.is_some()
+            {
+                slot.order = None;
+                slot.prepared.signed = Some(signed);
+            }
+        }
     }
 }
 
 impl<W: Stopwatch> Drop for Pipeline<W> {
     fn drop(&mut self) {
-        if let Mode::Worker { orders, thread, .. } = &mut self.mode {
+        if let Some(worker) = &mut self.worker {
             // Dropping the producer tells the worker to stop.
-            drop(orders.take());
-            if let Some(thread) = thread.take() {
+            drop(worker.orders.take());
+            if let Some(thread) = worker.thread.take() {
                 thread.thread().unpark();
                 let _ = thread.join();
             }
@@ -399,58 +628,62 @@ impl<W: Stopwatch> Drop for Pipeline<W> {
     }
 }
 
-/// Wakes the worker if it is parked.
+/// Answers the next order in `inbox`, if any: made, or skipped when the
+/// engine claimed it first. Whether there was one.
 #[inline]
-fn wake(parked: &AtomicBool, thread: &Option<JoinHandle<()>>) {
-    if parked.load(Ordering::Relaxed)
-        && let Some(thread) = thread
-    {
-        thread.thread().unpark();
-    }
+fn answer(
+    inbox: &mut rtrb::Consumer<(u64, SignOrder)>,
+    outbox: &mut rtrb::Producer<Made>,
+    shared: &Shared,
+    make: &mut impl FnMut(&SignOrder) -> Signed,
+) -> bool {
+    // Popping copies the order out of the ring; working on it in place
+    // measured slower, as the engine writes the next orders into the same
+    // cache lines meanwhile.
+    let Ok((seq, order)) = inbox.pop() else {
+        return false;
+    };
+    let signed = claim(&shared.claims, seq, WORKER).then(|| make(&order));
+    // Never full: the engine keeps at most RING orders in flight. Were it
+    // full, the engine would only make this order itself.
+    let _ = outbox.push(Made {
+        ticket: order.ticket,
+        seq,
+        signed,
+    });
+    true
 }
 
-/// Spins a while, then yields the core (the other thread may need it).
-#[inline]
-fn backoff(spins: &mut u32) {
-    *spins += 1;
-    if *spins < SPINS {
-        std::hint::spin_loop();
-    } else {
-        std::thread::yield_now();
-    }
-}
-
-/// The worker's loop: makes orders in arrival order until the engine drops
-/// its end of the ring.
+/// The worker's loop: answers orders in arrival order until the engine
+/// drops its end of the ring. Idle, it spins briefly, then parks until
+/// woken (the engine wakes it when orders wait).
 fn work(
-    inbox: &mut rtrb::Consumer<SignOrder>,
-    outbox: &mut rtrb::Producer<(u32, Signed)>,
-    parked: &AtomicBool,
-    mut make: impl FnMut(&SignOrder) -> (u32, Signed),
+    inbox: &mut rtrb::Consumer<(u64, SignOrder)>,
+    outbox: &mut rtrb::Producer<Made>,
+    shared: &Shared,
+    mut make: impl FnMut(&SignOrder) -> Signed,
 ) {
     let mut idle = 0;
     loop {
-        // Popping copies the order out of the ring; working on it in place
-        // measured slower, as the engine writes the next orders into the
-        // same cache lines meanwhile.
-        if let Ok(order) = inbox.pop() {
+        if answer(inbox, outbox, shared, &mut make) {
             idle = 0;
-            push(outbox, make(&order), || {});
             continue;
         }
         if inbox.is_abandoned() {
             return;
         }
         idle += 1;
-        if idle < SPINS {
+        if idle < IDLE_SPINS {
             std::hint::spin_loop();
             continue;
         }
         idle = 0;
-        parked.store(true, Ordering::SeqCst);
+        shared.parked.store(true, Ordering::SeqCst);
+        // Looked at again after raising the flag: an order pushed before
+        // the engine could see the flag is not left waiting.
         if inbox.is_empty() && !inbox.is_abandoned() {
-            std::thread::park_timeout(IDLE_PARK);
+            std::thread::park_timeout(SAFETY_PARK);
         }
-        parked.store(false, Ordering::SeqCst);
+        shared.parked.store(false, Ordering::SeqCst);
     }
 }
