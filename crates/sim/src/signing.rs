@@ -218,8 +218,6 @@ struct Slot {
     /// if it carries this number (the ticket may have been taken and
     /// reused meanwhile).
     seq: u64,
-    /// Whether the order went to the worker.
-    sent: bool,
 }
 
 /// Prepared joins by ticket, and where their signing happens.
@@ -421,7 +419,6 @@ impl<W: Stopwatch> Pipeline<W> {
             prepared,
             order: None,
             seq: 0,
-            sent: false,
         };
         let ticket = match self.free.pop() {
             Some(t) => {
@@ -435,21 +432,23 @@ impl<W: Stopwatch> Pipeline<W> {
         };
         if let Some(mut order) = order {
             order.ticket = ticket;
-            match &mut self.worker {
-                None => {
-                    self.slots[ticket as usize].prepared.signed =
-                        Some(self.names.make(&order, &mut self.text, &mut self.clock));
-                }
-                Some(worker) => {
-                    let seq = worker.next_seq;
-                    worker.next_seq += 1;
-                    let sent =
-                        worker.adapt.sending(seq) && worker.send(seq, &order, &mut self.slots);
-                    let slot = &mut self.slots[ticket as usize];
-                    slot.seq = seq;
-                    slot.sent = sent;
-                    slot.order = Some(order);
-                }
+            if let Some(worker) = &mut self.worker
+                && worker.in_flight >= RING
+            {
+                worker.collect(&mut self.slots);
+            }
+            let slot = &mut self.slots[ticket as usize];
+            // An order not sent is made now, as in the inline mode: its
+            // signers were just read, so they are in the cache.
+            let sent = match &mut self.worker {
+                Some(worker) => worker.send(&order, slot),
+                None => false,
+            };
+            if sent {
+                slot.order = Some(order);
+            } else {
+                slot.prepared.signed =
+                    Some(self.names.make(&order, &mut self.text, &mut self.clock));
             }
         }
         ticket
@@ -482,10 +481,6 @@ impl<W: Stopwatch> Pipeline<W> {
             self.make_here(t);
             return;
         };
-        if !self.slots[t].sent {
-            self.make_here(t);
-            return;
-        }
         let seq = self.slots[t].seq;
         let missed = 'made: {
             worker.collect(&mut self.slots);
@@ -560,15 +555,16 @@ fn steal<W: Stopwatch>(
 }
 
 impl Worker {
-    /// Sends order `seq` to the worker; whether it went (not when the
-    /// rings are full: the engine never waits for room).
+    /// Sends `order` to the worker, numbering it in `slot`; whether it
+    /// went (not while paused, nor when the rings are full: the engine
+    /// never waits for room, and collects results only when it takes).
     #[inline]
-    fn send(&mut self, seq: u64, order: &SignOrder, slots: &mut [Slot]) -> bool {
-        if self.in_flight >= RING {
-            self.collect(slots);
-            if self.in_flight >= RING {
-                return false;
-            }
+    fn send(&mut self, order: &SignOrder, slot: &mut Slot) -> bool {
+        // Every order is numbered, sent or not: the pauses count orders.
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if !self.adapt.sending(seq) || self.in_flight >= RING {
+            return false;
         }
         let Some(orders) = &mut self.orders else {
             return false;
@@ -576,6 +572,7 @@ impl Worker {
         if orders.push((seq, order.clone())).is_err() {
             return false;
         }
+        slot.seq = seq;
         self.in_flight += 1;
         self.sent.push_back((seq, order.ticket));
         // A parked worker is woken once a few orders wait, so that one
@@ -685,5 +682,252 @@ fn work(
             std::thread::park_timeout(SAFETY_PARK);
         }
         shared.parked.store(false, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pipeline's bookkeeping, with the worker driven by hand (so
+    //! every interleaving is chosen, and nothing is timed).
+
+    use super::*;
+    use crate::FakeClock;
+    use crate::backend::Backend;
+    use crate::rules::{AppSettings, RoomService};
+    use crate::workload::rng::{Purpose, stream};
+
+    /// Orders for `n` joins of one user, all different (their timestamps
+    /// differ), some with a wrong signature.
+    fn orders(n: u32) -> Vec<(Prepared, SignOrder)> {
+        let mut backend = Backend::new(
+            stream(1, "k", Purpose::Keys),
+            stream(1, "n", Purpose::Nonces),
+        );
+        backend.time_every(3);
+        let mut service = RoomService::new();
+        let app = service.add_app("wx1", AppSettings::default()).unwrap();
+        let user = service.add_user(app, "o1").unwrap();
+        let key = backend.new_key();
+        service.login(user, &key);
+        backend.set_key(user, &key);
+        (0..n)
+            .map(|i| {
+                let fault = (i % 5 == 4).then_some(Fault::WrongSignature);
+                let check = service.signature_check(user);
+                backend.order(user, 0, 0, 7, 1_700_000_000 + i, fault, None, check)
+            })
+            .collect()
+    }
+
+    fn names() -> Names {
+        Names {
+            app_ids: vec!["wx1".into()],
+            groups: vec![None],
+        }
+    }
+
+    /// What the inline pipeline makes of each order.
+    fn made_inline(orders: &[(Prepared, SignOrder)]) -> Vec<Prepared> {
+        let mut inline = Pipeline::inline(names(), FakeClock(0));
+        orders
+            .iter()
+            .map(|(p, o)| {
+                let ticket = inline.prepare(*p, Some(o.clone()));
+                inline.take(ticket)
+            })
+            .collect()
+    }
+
+    fn assert_same(a: &Prepared, b: &Prepared) {
+        let (a, b) = (a.signed.unwrap(), b.signed.unwrap());
+        assert_eq!(a.signature, b.signature);
+        assert_eq!(a.verdict, b.verdict);
+        assert_eq!(a.latency_ns, b.latency_ns);
+    }
+
+    type Stalled = (
+        Pipeline<FakeClock>,
+        rtrb::Consumer<(u64, SignOrder)>,
+        rtrb::Producer<Made>,
+    );
+
+    fn stalled() -> Stalled {
+        Pipeline::unstarted_worker(names(), FakeClock(0))
+    }
+
+    fn worker_of(p: &Pipeline<FakeClock>) -> &Worker {
+        p.worker.as_ref().unwrap()
+    }
+
+    /// The worker's side: answers every order waiting; how many it made.
+    fn answer_all(
+        p: &Pipeline<FakeClock>,
+        inbox: &mut rtrb::Consumer<(u64, SignOrder)>,
+        outbox: &mut rtrb::Producer<Made>,
+    ) -> usize {
+        let shared = Arc::clone(&worker_of(p).shared);
+        let mut made = 0;
+        let mut clock = FakeClock(0);
+        let mut text = String::new();
+        while answer(inbox, outbox, &shared, &mut |o| {
+            made += 1;
+            names().make(o, &mut text, &mut clock)
+        }) {}
+        made
+    }
+
+    #[test]
+    fn a_take_the_worker_has_not_made_is_made_here_and_the_worker_skips_it() {
+        let orders = orders(20);
+        let expected = made_inline(&orders);
+        let (mut p, mut inbox, mut outbox) = stalled();
+        let tickets: Vec<u32> = orders
+            .iter()
+            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
+            .collect();
+        assert_eq!(worker_of(&p).in_flight, 20);
+        for (ticket, want) in tickets.iter().zip(&expected) {
+            assert_same(&p.take(*ticket), want);
+        }
+        // The worker, back, finds every order claimed: it makes none.
+        assert_eq!(answer_all(&p, &mut inbox, &mut outbox), 0);
+        let t = p.prepare(orders[0].0, Some(orders[0].1.clone()));
+        assert_same(&p.take(t), &expected[0]);
+        assert_eq!(worker_of(&p).in_flight, 1, "the skipped answers came back");
+    }
+
+    #[test]
+    fn the_workers_results_are_filed_under_their_tickets() {
+        let orders = orders(10);
+        let expected = made_inline(&orders);
+        let (mut p, mut inbox, mut outbox) = stalled();
+        let tickets: Vec<u32> = orders
+            .iter()
+            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
+            .collect();
+        assert_eq!(answer_all(&p, &mut inbox, &mut outbox), 10);
+        // Taken in another order than made.
+        for i in (0..10).rev() {
+            assert_same(&p.take(tickets[i]), &expected[i]);
+        }
+        assert_eq!(worker_of(&p).in_flight, 0);
+    }
+
+    #[test]
+    fn a_late_result_for_a_reused_ticket_is_dropped() {
+        let orders = orders(2);
+        let expected = made_inline(&orders);
+        let (mut p, mut inbox, mut outbox) = stalled();
+        let first = p.prepare(orders[0].0, Some(orders[0].1.clone()));
+        // The worker claims and makes the first order, but has not handed
+        // it back when the engine takes it: the engine waits a bounded
+        // while, then makes it itself.
+        let shared = Arc::clone(&worker_of(&p).shared);
+        let (seq, order) = inbox.pop().unwrap();
+        assert!(claim(&shared.claims, seq, WORKER));
+        let late = names().make(&order, &mut String::new(), &mut FakeClock(0));
+        assert_same(&p.take(first), &expected[0]);
+        // The ticket is reused for the second order; then the late result
+        // of the first arrives.
+        let second = p.prepare(orders[1].0, Some(orders[1].1.clone()));
+        assert_eq!(second, first);
+        outbox
+            .push(Made {
+                ticket: order.ticket,
+                seq,
+                signed: Some(late),
+            })
+            .unwrap();
+        assert_same(&p.take(second), &expected[1]);
+        assert_ne!(
+            expected[0].signed.unwrap().signature,
+            expected[1].signed.unwrap().signature
+        );
+    }
+
+    #[test]
+    fn while_the_worker_makes_the_join_taken_the_engine_steals_the_newest() {
+        let orders = orders(4);
+        let expected = made_inline(&orders);
+        let (mut p, mut inbox, mut outbox) = stalled();
+        let tickets: Vec<u32> = orders
+            .iter()
+            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
+            .collect();
+        // The worker is on the first order (claimed, not handed back).
+        let shared = Arc::clone(&worker_of(&p).shared);
+        let (seq, _) = inbox.pop().unwrap();
+        assert!(claim(&shared.claims, seq, WORKER));
+        assert_same(&p.take(tickets[0]), &expected[0]);
+        // Meanwhile the engine made the three others, newest first.
+        for &t in &tickets[1..] {
+            assert!(p.slots[t as usize].order.is_none());
+        }
+        assert_eq!(answer_all(&p, &mut inbox, &mut outbox), 0);
+        for i in 1..4 {
+            assert_same(&p.take(tickets[i]), &expected[i]);
+        }
+    }
+
+    #[test]
+    fn orders_beyond_a_full_ring_are_made_at_once() {
+        let n = RING as u32 + 5;
+        let orders = orders(n);
+        let expected = made_inline(&orders);
+        let (mut p, _inbox, _outbox) = stalled();
+        let tickets: Vec<u32> = orders
+            .iter()
+            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
+            .collect();
+        assert_eq!(worker_of(&p).in_flight, RING);
+        for &t in &tickets[RING..] {
+            assert!(p.slots[t as usize].order.is_none(), "made when prepared");
+        }
+        for (t, want) in tickets.iter().zip(&expected) {
+            assert_same(&p.take(*t), want);
+        }
+    }
+
+    #[test]
+    fn a_worker_behind_for_a_window_gets_no_orders_for_a_while() {
+        let orders = orders(1);
+        let (mut p, mut inbox, mut outbox) = stalled();
+        let (prepared, order) = &orders[0];
+        let mut cycle = |p: &mut Pipeline<FakeClock>| {
+            let t = p.prepare(*prepared, Some(order.clone()));
+            let sent = p.slots[t as usize].order.is_some();
+            p.take(t);
+            // The worker comes round after each take: too late.
+            answer_all(p, &mut inbox, &mut outbox);
+            sent
+        };
+        for _ in 0..WINDOW {
+            assert!(cycle(&mut p));
+        }
+        for _ in 0..PAUSE_MIN {
+            assert!(!cycle(&mut p), "paused");
+        }
+        // A probe: orders go again.
+        assert!(cycle(&mut p));
+    }
+
+    #[test]
+    fn a_worker_thread_changes_no_result() {
+        let orders = orders(3000);
+        let expected = made_inline(&orders);
+        let mut p = Pipeline::with_worker(names(), FakeClock(0));
+        // A few orders ahead of each take, as the engine plans them.
+        let mut tickets = VecDeque::new();
+        let mut taken = Vec::new();
+        for (pr, o) in &orders {
+            tickets.push_back(p.prepare(*pr, Some(o.clone())));
+            if tickets.len() > 6 {
+                taken.push(p.take(tickets.pop_front().unwrap()));
+            }
+        }
+        taken.extend(tickets.into_iter().map(|t| p.take(t)));
+        for (got, want) in taken.iter().zip(&expected) {
+            assert_same(got, want);
+        }
     }
 }
