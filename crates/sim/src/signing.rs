@@ -18,10 +18,46 @@
 //! computes each order on the spot, gives byte-identical reports (tested).
 //! Only the measured signing latencies differ, as real time always does.
 //!
-//! Orders go to the worker through one single-producer ring and results
-//! come back, in the same order, through another (`rtrb`); the engine files
-//! each result under its ticket. When the engine needs a result the worker
-//! has not made yet, it spins briefly, then yields; an idle worker parks.
+//! # Never slower than one thread
+//!
+//! A second thread only pays when it gets a core of its own. On a shared
+//! machine (two CPU-bound processes beside a run on two cores, a CI runner)
+//! it does not, and the first design, where the event loop waited for the
+//! worker (spinning, then yielding) and an idle worker spun, made the
+//! default scenario take 13–17 s against 1.8 s inline, and
+//! `bench-signed.toml` 39 s against 18 s. So now:
+//!
+//! * **The event loop never waits for the worker.** Each order keeps a
+//!   copy in its slot (about 200 bytes: two keyed HMAC states); a take
+//!   that finds no result collects what the worker has made, and, if its
+//!   join is still not made, makes it itself. The only wait is bounded: if
+//!   the worker is making that very join (a signature away, unless it
+//!   loses its core), the take looks a few dozen times, and meanwhile
+//!   steals the newest orders the worker has not started, so that both
+//!   threads sign rather than one watching the other.
+//! * **Nobody signs twice.** Each order has a sequence number, and a
+//!   shared table of `AtomicU64` (indexed by the number modulo a power of
+//!   two above the ring's capacity) records who claimed it (`fetch_max`):
+//!   the worker skips an order the engine claimed. Each result carries its
+//!   number, so a late one, for a ticket taken and perhaps reused, is
+//!   dropped.
+//! * **Full rings cost nothing.** The worker answers every order (made or
+//!   skipped), so the engine knows how many are in flight and sends none
+//!   while `RING` are: the order is made when prepared, as inline.
+//! * **An idle worker sleeps.** It spins a few microseconds, then parks
+//!   (a flag raised, the ring looked at again, then `park`, with only a
+//!   long safety timeout); the engine wakes it once a few orders wait.
+//! * **The engine measures which mode is faster** (`Adapt`): it times
+//!   epochs of orders with the worker and without and keeps the faster,
+//!   probing the other now and then. Orders not sent are made when
+//!   prepared, exactly as with `--no-signing-thread`, so where the worker
+//!   does not pay (no free core, or joins too sparse to repay waking it)
+//!   a run is as fast as inline but for the probes.
+//!
+//! Orders go to the worker through one single-producer ring and answers
+//! come back, in the same order, through another (`rtrb`). Measured
+//! figures are in `docs/simulation.md` (`benches/contention.sh` repeats
+//! them).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -52,13 +88,17 @@ const WAKE_BATCH: usize = 8;
 /// How many times a take looks again for an order the worker is making
 /// before making it itself (each look steals an order or spins once).
 const CLAIMED_SPINS: u32 = 64;
-/// Takes of sent orders over which the worker's misses are counted.
-const WINDOW: u32 = 8192;
-/// Above this share of misses in a window, orders stop being sent.
-const MISS_LIMIT_PERCENT: u32 = 50;
-/// The first pause (in orders) after a bad window, and the longest.
-const PAUSE_MIN: u64 = 1 << 14;
-const PAUSE_MAX: u64 = 1 << 20;
+/// Orders per epoch: the engine times each epoch, with the worker or
+/// without, to choose (`Adapt`). Long enough to span several of the
+/// scheduler's time slices (milliseconds) on a busy machine.
+const EPOCH: u32 = 1 << 14;
+/// Epochs between two probes of the mode not chosen, at first and at most
+/// (the interval doubles each time a probe confirms the choice).
+const PROBE_MIN: u32 = 4;
+const PROBE_MAX: u32 = 64;
+/// The worker is chosen only when its epochs are faster by this many
+/// parts in a hundred: a tie goes to the mode that uses one core.
+const MARGIN_PERCENT: u64 = 3;
 
 /// One signed join to make: everything but the text of its appId and
 /// groupId (the worker renders those itself), owned so it can cross to
@@ -296,55 +336,101 @@ fn claim(claims: &[AtomicU64], seq: u64, who: u64) -> bool {
     before >> 1 < seq + 1
 }
 
-/// Whether the engine sends orders to the worker: it stops for a while
-/// when the worker has been behind on most of a window of takes, since an
-/// order not sent costs nothing, while one sent to a worker that does not
-/// get the CPU costs a copy, a claim, and the core's time the worker is
-/// given (a busy machine shares its cores between threads, not processes).
+/// Whether the engine sends orders to the worker, decided by measuring:
+/// the engine times epochs of [`EPOCH`] orders (the whole event loop's
+/// time, read from the pipeline's stopwatch once per epoch), with the
+/// worker and without, and keeps the faster mode, probing the other now
+/// and then. An order not sent is made when prepared, exactly as with
+/// `--no-signing-thread`, and the worker, with nothing to do, parks; so a
+/// machine where the worker does not pay (its core is taken, or joins are
+/// too sparse to repay a wake-up) runs as inline but for the probes.
+/// Which thread signs changes no result, so neither does this choice.
 #[derive(Debug, Clone, Copy)]
 struct Adapt {
-    takes: u32,
-    misses: u32,
-    /// Orders with a sequence number below this are not sent.
-    paused_until: u64,
-    /// How many orders the next pause lasts.
-    pause: u64,
+    /// Orders left in this epoch.
+    left: u32,
+    /// When this epoch began (stopwatch ns); `None` before the first.
+    started_ns: Option<u64>,
+    /// This epoch's mode: orders are sent to the worker.
+    sending: bool,
+    /// The last measured ns per order [inline, with the worker]; `None`
+    /// until measured.
+    cost: [Option<u64>; 2],
+    /// This epoch probes the mode not chosen.
+    probing: bool,
+    /// Epochs until the next probe, and between probes.
+    until_probe: u32,
+    probe_every: u32,
 }
 
 impl Adapt {
     fn new() -> Self {
         Adapt {
-            takes: 0,
-            misses: 0,
-            paused_until: 0,
-            pause: PAUSE_MIN,
+            left: 0,
+            started_ns: None,
+            sending: true,
+            cost: [None; 2],
+            probing: false,
+            until_probe: PROBE_MIN,
+            probe_every: PROBE_MIN,
         }
     }
 
+    /// Counts an order; whether to send it.
     #[inline]
-    fn sending(&self, seq: u64) -> bool {
-        seq >= self.paused_until
+    fn order<W: Stopwatch>(&mut self, clock: &mut W) -> bool {
+        if self.left == 0 {
+            self.next_epoch(clock.now_ns());
+        }
+        self.left -= 1;
+        self.sending
     }
 
-    /// A take of an order that was sent: `missed` if the engine had to make
-    /// it itself. `seq` is the next order's sequence number.
-    #[inline]
-    fn record(&mut self, missed: bool, seq: u64) {
-        self.takes += 1;
-        self.misses += u32::from(missed);
-        if self.takes < WINDOW {
-            return;
+    /// The better mode measured: with the worker only if clearly faster.
+    fn best(&self) -> bool {
+        match self.cost {
+            [Some(inline), Some(worker)] => worker * 100 < inline * (100 - MARGIN_PERCENT),
+            _ => true,
         }
-        if self.misses > WINDOW * MISS_LIMIT_PERCENT / 100 {
-            self.paused_until = seq + self.pause;
-            // Each failed probe doubles the pause, so a machine that stays
-            // busy costs ever fewer probes.
-            self.pause = (self.pause * 2).min(PAUSE_MAX);
-        } else {
-            self.pause = PAUSE_MIN;
+    }
+
+    /// Ends the epoch under way at `now_ns` (none at the first call) and
+    /// chooses the next one's mode.
+    #[cold]
+    fn next_epoch(&mut self, now_ns: u64) {
+        if let Some(started_ns) = self.started_ns {
+            let per_order = now_ns.saturating_sub(started_ns) / u64::from(EPOCH);
+            self.cost[usize::from(self.sending)] = Some(per_order);
         }
-        self.takes = 0;
-        self.misses = 0;
+        self.started_ns = Some(now_ns);
+        self.left = EPOCH;
+        match self.cost {
+            // Measure each mode once, the worker first.
+            [_, None] => self.sending = true,
+            [None, _] => self.sending = false,
+            _ if self.probing => {
+                // The probe either confirms the choice (probe less often)
+                // or changes it (probe soon again).
+                self.probing = false;
+                let before = !self.sending;
+                self.sending = self.best();
+                self.probe_every = if self.sending == before {
+                    (self.probe_every * 2).min(PROBE_MAX)
+                } else {
+                    PROBE_MIN
+                };
+                self.until_probe = self.probe_every;
+            }
+            _ => {
+                self.until_probe = self.until_probe.saturating_sub(1);
+                if self.until_probe == 0 {
+                    self.probing = true;
+                    self.sending = !self.best();
+                } else {
+                    self.sending = self.best();
+                }
+            }
+        }
     }
 }
 
@@ -441,7 +527,7 @@ impl<W: Stopwatch> Pipeline<W> {
             // An order not sent is made now, as in the inline mode: its
             // signers were just read, so they are in the cache.
             let sent = match &mut self.worker {
-                Some(worker) => worker.send(&order, slot),
+                Some(worker) => worker.send(&order, slot, &mut self.clock),
                 None => false,
             };
             if sent {
@@ -482,13 +568,10 @@ impl<W: Stopwatch> Pipeline<W> {
             return;
         };
         let seq = self.slots[t].seq;
-        let missed = 'made: {
+        'made: {
             worker.collect(&mut self.slots);
-            if self.slots[t].order.is_none() {
-                break 'made false;
-            }
-            if claim(&worker.shared.claims, seq, ENGINE) {
-                break 'made true;
+            if self.slots[t].order.is_none() || claim(&worker.shared.claims, seq, ENGINE) {
+                break 'made;
             }
             // The worker is making it: its result is a signature away,
             // unless the worker loses its core meanwhile. Wait a bounded
@@ -497,7 +580,7 @@ impl<W: Stopwatch> Pipeline<W> {
             for _ in 0..CLAIMED_SPINS {
                 worker.collect(&mut self.slots);
                 if self.slots[t].order.is_none() {
-                    break 'made false;
+                    break 'made;
                 }
                 if !steal(
                     worker,
@@ -509,9 +592,7 @@ impl<W: Stopwatch> Pipeline<W> {
                     std::hint::spin_loop();
                 }
             }
-            true
-        };
-        worker.adapt.record(missed, worker.next_seq);
+        }
         self.make_here(t);
     }
 
@@ -559,11 +640,11 @@ impl Worker {
     /// went (not while paused, nor when the rings are full: the engine
     /// never waits for room, and collects results only when it takes).
     #[inline]
-    fn send(&mut self, order: &SignOrder, slot: &mut Slot) -> bool {
+    fn send<W: Stopwatch>(&mut self, order: &SignOrder, slot: &mut Slot, clock: &mut W) -> bool {
         // Every order is numbered, sent or not: the pauses count orders.
         let seq = self.next_seq;
         self.next_seq += 1;
-        if !self.adapt.sending(seq) || self.in_flight >= RING {
+        if !self.adapt.order(clock) || self.in_flight >= RING {
             return false;
         }
         let Some(orders) = &mut self.orders else {
@@ -888,27 +969,50 @@ mod tests {
         }
     }
 
+    /// Runs `adapt` through an epoch of `ns_per_order` in its current
+    /// mode; the next epoch's mode.
+    fn epoch(adapt: &mut Adapt, now: &mut u64, ns_per_order: u64) -> bool {
+        *now += ns_per_order * u64::from(EPOCH);
+        adapt.next_epoch(*now);
+        adapt.sending
+    }
+
     #[test]
-    fn a_worker_behind_for_a_window_gets_no_orders_for_a_while() {
-        let orders = orders(1);
-        let (mut p, mut inbox, mut outbox) = stalled();
-        let (prepared, order) = &orders[0];
-        let mut cycle = |p: &mut Pipeline<FakeClock>| {
-            let t = p.prepare(*prepared, Some(order.clone()));
-            let sent = p.slots[t as usize].order.is_some();
-            p.take(t);
-            // The worker comes round after each take: too late.
-            answer_all(p, &mut inbox, &mut outbox);
-            sent
-        };
-        for _ in 0..WINDOW {
-            assert!(cycle(&mut p));
+    fn the_faster_mode_is_kept_and_the_other_probed_less_and_less_often() {
+        let mut adapt = Adapt::new();
+        let mut now = 1_000;
+        adapt.next_epoch(now);
+        assert!(adapt.sending, "the worker is measured first");
+        // With the worker 400 ns an order, inline 500: the worker is kept.
+        assert!(!epoch(&mut adapt, &mut now, 400), "then inline");
+        let mut modes = Vec::new();
+        let mut sending = epoch(&mut adapt, &mut now, 500);
+        for _ in 0..40 {
+            modes.push(sending);
+            sending = epoch(&mut adapt, &mut now, if sending { 400 } else { 500 });
         }
-        for _ in 0..PAUSE_MIN {
-            assert!(!cycle(&mut p), "paused");
-        }
-        // A probe: orders go again.
-        assert!(cycle(&mut p));
+        let probes: Vec<usize> = (0..modes.len()).filter(|&i| !modes[i]).collect();
+        assert_eq!(probes, [3, 12, 29], "{modes:?}");
+        // The machine gets busy: the worker's epochs slow down to 600 ns;
+        // the next epoch is inline, and stays so but for probes.
+        assert!(!epoch(&mut adapt, &mut now, 600));
+        let inline_epochs = (0..20)
+            .filter(|_| {
+                let sending = adapt.sending;
+                !epoch(&mut adapt, &mut now, if sending { 600 } else { 500 })
+            })
+            .count();
+        assert!(inline_epochs >= 15, "{inline_epochs}");
+    }
+
+    #[test]
+    fn a_tie_goes_to_inline() {
+        let mut adapt = Adapt::new();
+        let mut now = 0;
+        adapt.next_epoch(now);
+        epoch(&mut adapt, &mut now, 490);
+        assert!(!epoch(&mut adapt, &mut now, 500));
+        assert!(!epoch(&mut adapt, &mut now, 500));
     }
 
     #[test]
