@@ -44,9 +44,9 @@
 //! * **Full rings cost nothing.** The worker answers every order (made or
 //!   skipped), so the engine knows how many are in flight and sends none
 //!   while `RING` are: the order is made when prepared, as inline.
-//! * **An idle worker sleeps.** It spins a few microseconds, then parks
-//!   (a flag raised, the ring looked at again, then `park`, with only a
-//!   long safety timeout); the engine wakes it once a few orders wait.
+//! * **An idle worker sleeps.** It spins some tens of microseconds, then
+//!   parks (a flag raised, the ring looked at again, then `park`, with only
+//!   a long safety timeout); the engine wakes it when it sends an order.
 //! * **The engine measures which mode is faster** (`Adapt`): it times
 //!   epochs of orders with the worker and without and keeps the faster,
 //!   probing the other now and then. Orders not sent are made when
@@ -77,14 +77,14 @@ const RING: usize = 1024;
 /// Entries of the claims table: a power of two above [`RING`], so two
 /// orders in flight never share one.
 const CLAIMS: usize = 2 * RING;
-/// Spins before an idle worker parks: a few microseconds, so that it does
-/// not take a busy machine's core from the event loop for long.
+/// Spins before an idle worker parks: tens of microseconds, longer than
+/// the gaps between a sparse scenario's parties (so a worker in use rarely
+/// needs waking), short enough not to hold a busy machine's core long
+/// once orders stop (where the worker does not pay, none are sent).
 const IDLE_SPINS: u32 = 2048;
 /// A parked worker wakes by itself after this long at the latest; only a
 /// wake-up lost in a race needs it, and that costs only orders made inline.
 const SAFETY_PARK: Duration = Duration::from_millis(50);
-/// A parked worker is woken once this many orders wait.
-const WAKE_BATCH: usize = 1;
 /// How many times a take looks again for an order the worker is making
 /// before making it itself (each look steals an order or spins once).
 const CLAIMED_SPINS: u32 = 64;
@@ -101,7 +101,11 @@ const PROBE_MIN: u32 = 4;
 const PROBE_MAX: u32 = 64;
 /// The worker is chosen only when its epochs are faster by this many
 /// parts in a hundred: a tie goes to the mode that uses one core.
-const MARGIN_PERCENT: u64 = 3;
+const MARGIN_PERCENT: u64 = 10;
+/// A chosen epoch this many parts in a hundred slower or faster than the
+/// chosen mode measured at the last decision calls a probe at once (the
+/// machine got busy, or free).
+const DRIFT_PERCENT: u64 = 25;
 
 /// One signed join to make: everything but the text of its appId and
 /// groupId (the worker renders those itself), owned so it can cross to
@@ -370,6 +374,8 @@ struct Adapt {
     /// the probe.
     before: u64,
     probe: u64,
+    /// ns per order of the chosen mode at the last decision.
+    reference: u64,
     /// Epochs until the next probe, and between probes.
     until_probe: u32,
     probe_every: u32,
@@ -398,6 +404,7 @@ impl Adapt {
             phase: Phase::Chosen,
             before: 0,
             probe: 0,
+            reference: 0,
             until_probe: 1,
             probe_every: PROBE_MIN,
         }
@@ -425,6 +432,11 @@ impl Adapt {
         self.phase = match self.phase {
             Phase::Chosen => {
                 self.until_probe = self.until_probe.saturating_sub(1);
+                let drift = per_order.abs_diff(self.reference) * 100;
+                if drift > self.reference * DRIFT_PERCENT {
+                    self.until_probe = 0;
+                    self.probe_every = PROBE_MIN;
+                }
                 if self.until_probe == 0 {
                     self.before = per_order;
                     Phase::Probe
@@ -454,6 +466,7 @@ impl Adapt {
                     PROBE_MIN
                 };
                 self.chosen = choice;
+                self.reference = if choice { worker } else { inline };
                 self.until_probe = self.probe_every;
                 Phase::Chosen
             }
@@ -687,12 +700,11 @@ impl Worker {
         slot.seq = seq;
         self.in_flight += 1;
         self.sent.push_back((seq, order.ticket));
-        // A parked worker is woken once a few orders wait, so that one
-        // wake-up (a system call) pays for several orders. A wake-up missed
-        // in a race costs nothing but orders made here instead: the next
-        // send sees the flag.
+        // Waiting for more orders before waking measured no faster: the
+        // first orders would be due before the worker made them. A wake-up
+        // missed in a race costs nothing but orders made here instead: the
+        // next send sees the flag.
         if self.shared.parked.load(Ordering::Relaxed)
-            && RING - orders.slots() >= WAKE_BATCH
             && let Some(thread) = &self.thread
         {
             thread.thread().unpark();
@@ -1024,10 +1036,12 @@ mod tests {
         let modes = modes(&mut adapt, &mut now, 40, 400, 500);
         let inline: Vec<usize> = (0..modes.len()).filter(|&i| !modes[i]).collect();
         assert_eq!(inline, [0, 10, 28], "{modes:?}");
-        // The machine gets busy: the worker's epochs slow to 600 ns. At
-        // the next probe, inline is chosen, and then kept but for probes.
+        // The machine gets busy: the worker's epochs slow to 600 ns. The
+        // drift calls a probe at once, inline is chosen, and then kept but
+        // for probes.
         let modes = self::modes(&mut adapt, &mut now, 60, 600, 500);
         let switched = modes.iter().position(|&m| !m).unwrap();
+        assert_eq!(switched, 0, "{modes:?}");
         let after = &modes[switched..];
         let with_worker = after.iter().filter(|&&m| m).count();
         assert!(with_worker <= 4, "{modes:?}");
