@@ -61,9 +61,20 @@
 //!   a run is as fast as inline but for the probes.
 //!
 //! Orders go to the worker through one single-producer ring and answers
-//! come back, in the same order, through another (`rtrb`). Measured
-//! figures are in `docs/simulation.md` (`benches/contention.sh` repeats
-//! them).
+//! come back, in the same order, through another (`rtrb`).
+//!
+//! Measured on a shared 2-core VM (`benches/contention.sh`; all figures in
+//! `docs/simulation.md`): beside two `yes >/dev/null`, default / inline
+//! wall time is 1.00 on the default scenario and 1.02 on
+//! `bench-signed.toml` (the first design: about 8 on the default scenario
+//! there, and 2.2 on `bench-signed.toml` even with nothing heavy beside
+//! it); with a free second core
+//! (the run at real-time priority, as the machine was never idle), 0.72
+//! and 0.73, within a few per cent of the first design. On a loaded
+//! machine the kernel may put the worker on the event loop's own core,
+//! where an epoch with it costs about twice an inline one; the measuring
+//! sees that, but a probe in a quiet moment can still choose the worker
+//! wrongly until the next.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
