@@ -63,18 +63,15 @@
 //! Orders go to the worker through one single-producer ring and answers
 //! come back, in the same order, through another (`rtrb`).
 //!
-//! Measured on a shared 2-core VM (`benches/contention.sh`; all figures in
-//! `docs/simulation.md`): beside two `yes >/dev/null`, default / inline
-//! wall time is 1.00 on the default scenario and 1.02 on
-//! `bench-signed.toml` (the first design: about 8 on the default scenario
-//! there, and 2.2 on `bench-signed.toml` even with nothing heavy beside
-//! it); with a free second core
-//! (the run at real-time priority, as the machine was never idle), 0.72
-//! and 0.73, within a few per cent of the first design. On a loaded
-//! machine the kernel may put the worker on the event loop's own core,
-//! where an epoch with it costs about twice an inline one; the measuring
-//! sees that, but a probe in a quiet moment can still choose the worker
-//! wrongly until the next.
+//! Measured on a shared 2-core VM (`benches/contention.sh`, medians of 3;
+//! all figures in `docs/simulation.md`), default / inline wall time: idle,
+//! 0.75 on the default scenario and 0.69 on `bench-signed.toml`; beside two
+//! `yes >/dev/null`, 1.00 and 0.74 (the first design: about 8 on the
+//! default scenario there, and 2.2 on `bench-signed.toml` even with nothing
+//! heavy beside it). With no core to spare (others' load besides), the
+//! worker cost 0-5 %, once 70 %: an epoch with the worker sometimes costs
+//! about twice an inline one there, which the measuring sees, but a probe
+//! in a quiet moment can still choose the worker wrongly until the next.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
