@@ -848,6 +848,7 @@ mod tests {
     use crate::FakeClock;
     use crate::backend::Backend;
     use crate::rules::{AppSettings, RoomService};
+    use crate::workload::ClientJoin;
     use crate::workload::rng::{Purpose, stream};
 
     /// Orders for `n` joins of one user, all different (their timestamps
@@ -862,13 +863,14 @@ mod tests {
         let app = service.add_app("wx1", AppSettings::default()).unwrap();
         let user = service.add_user(app, "o1").unwrap();
         let key = backend.new_key();
-        service.login(user, &key);
+        service.login(user, &key).unwrap();
         backend.set_key(user, &key);
         (0..n)
             .map(|i| {
                 let fault = (i % 5 == 4).then_some(Fault::WrongSignature);
-                let check = service.signature_check(user);
-                backend.order(user, 0, 0, 7, 1_700_000_000 + i, fault, None, check)
+                let check = service.signature_check(user).unwrap();
+                let client = ClientJoin::new(fault, 1_700_000_000 + i, None);
+                backend.order(user, 0, 0, 7, client, fault, check)
             })
             .collect()
     }
