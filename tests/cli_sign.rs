@@ -597,3 +597,21 @@ fn a_closed_stdout_or_stderr_never_panics() {
     );
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn a_key_pasted_as_a_positional_argument_is_never_echoed() {
+    // `sign` already refused it; `validate`, `simulate` and `bench sign`
+    // used to print it in "cannot read the scenario gDyV…==" or clap's
+    // "unexpected argument" (into CI logs).
+    for args in [
+        vec!["validate", SECRET],
+        vec!["simulate", SECRET, "--quiet"],
+        vec!["bench", "sign", SECRET],
+    ] {
+        let r = run(voipsim().args(&args));
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains(SECRET), "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.contains(SECRET), "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains("not shown"), "{args:?}: {}", r.stderr);
+    }
+}

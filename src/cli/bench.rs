@@ -57,6 +57,11 @@ pub struct SignBenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// A trap for stray positional arguments (often a pasted key): refused
+    /// without echoing them, where clap's own error would print them.
+    #[arg(hide = true, value_parser = super::sign::discard)]
+    pub stray: Vec<super::sign::Discarded>,
 }
 
 pub fn run(cmd: BenchCommand) -> CliResult {
@@ -66,6 +71,9 @@ pub fn run(cmd: BenchCommand) -> CliResult {
 }
 
 fn run_sign(args: SignBenchArgs) -> CliResult {
+    if !args.stray.is_empty() {
+        return Err(crate::secrets::SecretError::StrayArgument.into());
+    }
     if let Some(warning) = oversubscribed(args.threads, std::thread::available_parallelism().ok()) {
         eprintln!("{warning}");
     }

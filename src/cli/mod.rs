@@ -48,6 +48,22 @@ impl From<crate::secrets::SecretError> for UsageError {
 /// What a subcommand returns.
 pub type CliResult = Result<ExitCode, UsageError>;
 
+/// Refuses a scenario path that names nothing and is shaped like a session
+/// key (a key pasted where a file belongs) without echoing it: a path in
+/// an error message ends up in CI logs. Other paths are left to the
+/// scenario reader, whose messages show them.
+pub fn guard_scenario_path(path: &std::path::Path) -> Result<(), UsageError> {
+    let shown = crate::secrets::ShownPath::new(path);
+    if shown.is_withheld() {
+        return Err(UsageError::new(format!(
+            "scenario {shown}: give the path of a scenario file (TOML); a session key never goes on \
+             the command line: put it in a file passed with --session-key-file, or in {}",
+            crate::secrets::SESSION_KEY_ENV
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "voipsim",

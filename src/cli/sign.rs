@@ -83,7 +83,7 @@ pub struct JoinArgs {
 #[derive(Debug, Clone, Copy)]
 pub struct Discarded;
 
-fn discard(_: &str) -> Result<Discarded, String> {
+pub fn discard(_: &str) -> Result<Discarded, String> {
     Ok(Discarded)
 }
 

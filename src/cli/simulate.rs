@@ -68,7 +68,10 @@ impl Stopwatch for WallClock {
 
 pub fn run(args: SimulateArgs) -> CliResult {
     let mut scenario = match &args.scenario {
-        Some(path) => scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?,
+        Some(path) => {
+            super::guard_scenario_path(path)?;
+            scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
+        }
         None => scenario::default_scenario(),
     };
     if let Some(seed) = args.seed {

@@ -27,6 +27,11 @@ pub fn run(args: ValidateArgs) -> CliResult {
     let mut stderr = std::io::stderr().lock();
     let mut bad = 0usize;
     for file in &args.files {
+        if let Err(refused) = super::guard_scenario_path(file) {
+            bad += 1;
+            let _ = writeln!(stderr, "{refused}");
+            continue;
+        }
         match scenario::load(file) {
             Ok(scenario) => {
                 let _ = writeln!(stdout, "{}", ok_line(file, &scenario));
