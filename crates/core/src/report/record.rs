@@ -35,6 +35,16 @@ pub struct StoredInterval {
     pub encoded: Vec<u8>,
 }
 
+impl StoredInterval {
+    /// The interval's histogram, decoded (`None` if the bytes are not a
+    /// histogram, which only a bug could make).
+    pub fn histogram(&self) -> Option<hdrhistogram::Histogram<u64>> {
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut self.encoded.as_slice())
+            .ok()
+    }
+}
+
 /// One measured latency's interval histograms, written as `NAME.hlog`.
 #[derive(Debug, Clone)]
 pub struct LatencyLog {

@@ -6,9 +6,6 @@
 
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-
 use super::hlog::{LoggedInterval, interval_log};
 use super::record::{LatencyLog, RunRecord};
 use super::{markdown, timeseries};
@@ -52,11 +49,8 @@ pub fn render(record: &RunRecord, report_dir: &str) -> std::io::Result<Vec<Repor
 
 /// A latency's interval log, decoding one stored interval at a time.
 fn latency_log(record: &RunRecord, log: &LatencyLog) -> std::io::Result<Vec<u8>> {
-    let mut deserializer = Deserializer::new();
-    let intervals = log.intervals.iter().filter_map(move |stored| {
-        let histogram: Histogram<u64> = deserializer
-            .deserialize(&mut stored.encoded.as_slice())
-            .ok()?;
+    let intervals = log.intervals.iter().filter_map(|stored| {
+        let histogram = stored.histogram()?;
         Some(LoggedInterval {
             start: Duration::from_micros(stored.start_us),
             length: Duration::from_micros(stored.length_us),

@@ -142,6 +142,16 @@ impl<O: RoomObserver> RoomService<O> {
             })
     }
 
+    /// The app's record (settings, quota, counts) by appId.
+    fn keyed_app_record(&self, app_id: &str) -> Result<&super::app::App, KeyedError> {
+        let app = self.keyed_app(app_id)?;
+        self.apps
+            .get(app.index())
+            .ok_or_else(|| KeyedError::UnknownApp {
+                app_id: app_id.to_string(),
+            })
+    }
+
     fn keyed_user(&self, app_id: &str, openid: &str) -> Result<UserIdx, KeyedError> {
         let app = self.keyed_app(app_id)?;
         self.user_by_openid(app, openid)
@@ -361,13 +371,7 @@ impl<O: RoomObserver> RoomService<O> {
     /// `now`'s quota day, or the app's current day if `now` is earlier
     /// (days never go back).
     pub fn keyed_quota(&self, app_id: &str, now: UnixMicros) -> Result<KeyedQuota, KeyedError> {
-        let app = self.keyed_app(app_id)?;
-        let record = self
-            .apps
-            .get(app.index())
-            .ok_or_else(|| KeyedError::UnknownApp {
-                app_id: app_id.to_string(),
-            })?;
+        let record = self.keyed_app_record(app_id)?;
         let day = record
             .quota
             .effective_day(now.quota_day(record.settings.quota_day_offset_s));
@@ -378,13 +382,7 @@ impl<O: RoomObserver> RoomService<O> {
 
     /// Active rooms and members of app `app_id`.
     pub fn keyed_activity(&self, app_id: &str) -> Result<(u32, u64), KeyedError> {
-        let app = self.keyed_app(app_id)?;
-        let record = self
-            .apps
-            .get(app.index())
-            .ok_or_else(|| KeyedError::UnknownApp {
-                app_id: app_id.to_string(),
-            })?;
+        let record = self.keyed_app_record(app_id)?;
         Ok((record.active_rooms, record.active_members))
     }
 }
