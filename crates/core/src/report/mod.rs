@@ -16,9 +16,14 @@
 //! * [`markdown`] — the few lines printed on stdout.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
 //!   binary puts them on disk).
+//! * [`compare`] — one run's `summary.json` against a baseline's: the
+//!   verdict of `voipsim compare`; [`compare_render`] renders it as
+//!   Markdown, JSON or JUnit XML.
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
+pub mod compare;
+pub mod compare_render;
 pub mod counters;
 pub mod hlog;
 pub mod markdown;
