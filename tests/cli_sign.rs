@@ -468,6 +468,7 @@ fn every_subcommand_help_has_an_example() {
             &["bench", "sign", "--help"],
             "voipsim bench sign --threads 2",
         ),
+        (&["compare", "--help"], "voipsim compare baseline/"),
     ] {
         let r = run(voipsim().args(args));
         assert_eq!(r.code, 0);

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod compare;
 pub mod output;
 pub mod schema;
 pub mod sign;
@@ -92,6 +93,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema(schema::SchemaArgs),
+    /// Compare a run's summary.json with a baseline's: exit 1 on a regression.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Compare(args) => compare::run(args),
     };
     match result {
         Ok(code) => code,

@@ -263,8 +263,8 @@ pub struct Row {
 /// The whole comparison: every figure, and what to warn about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
-    /// Every compared figure, what fails the gate first, then by path in
-    /// summary order.
+    /// Every compared figure, what fails the gate first; within a verdict,
+    /// the figures by path (alphabetical), then the thresholds in order.
     pub rows: Vec<Row>,
     /// Things a reader must know that are not figures: a different seed or
     /// scenario, a tolerance that matched nothing.
@@ -374,7 +374,7 @@ pub fn compare(baseline: &Value, current: &Value, tolerances: &[Tolerance]) -> C
             ));
         }
     }
-    // Stable: within a verdict, summary order.
+    // Stable: within a verdict, the order the rows were made in.
     rows.sort_by_key(|r| r.verdict);
     Comparison { rows, warnings }
 }

@@ -1,0 +1,357 @@
+//! `voipsim compare` run as CI runs it: two real reports of the same
+//! scenario and seed, then a regression planted in each family of figures
+//! (a model count, a measured latency, a threshold), bad input, and the
+//! JUnit XML read back.
+//!
+//! The two runs are made once and copied per test: a simulation costs
+//! more than every comparison together.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command as Cmd;
+use serde_json::{Value, json};
+
+fn voipsim() -> Cmd {
+    Cmd::cargo_bin("voipsim").unwrap()
+}
+
+const SMALL: &str = r#"
+name = "small"
+duration = "20m"
+thresholds = [
+  "joins.rejected.room_full / joins.attempted < 50%",
+  "signing.latency_ns.p99 < 2s",
+]
+
+[apps.game]
+capacity = 4
+
+[[workloads]]
+app = "game"
+groups = { pool = 200 }
+arrivals = { poisson = "1/s" }
+party = { uniform = [1, 3] }
+stay = { exponential = "2m" }
+faults = { wrong_signature = 0.05 }
+"#;
+
+/// Timings of a run this short wander far more than the default 20%
+/// between two runs on a busy machine: these tolerances keep the tests
+/// about the model figures and the planted regressions, not CPU noise.
+const CALM_MEASURED: [&str; 10] = [
+    "--tolerance",
+    "engine.wall_s=1000%",
+    "--tolerance",
+    "engine.events_per_s=100%",
+    "--tolerance",
+    "signing.ops_per_s=100%",
+    "--tolerance",
+    "signing.latency_ns.*=1000%",
+    "--tolerance",
+    "thresholds.1.observed=1000%", // signing.latency_ns.p99 < 2s
+];
+
+/// Two report folders of the same scenario and seed, made once.
+fn runs() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
+    static RUNS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = dir.path().join("small.toml");
+        fs::write(&scenario, SMALL).unwrap();
+        let mut outs = Vec::new();
+        for name in ["baseline", "current"] {
+            let out = dir.path().join(name);
+            let r = voipsim()
+                .arg("simulate")
+                .arg(&scenario)
+                .args(["--seed", "7", "--quiet", "--out"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert_eq!(r.status.code(), Some(0), "{r:?}");
+            outs.push(out);
+        }
+        let current = outs.pop().unwrap();
+        let baseline = outs.pop().unwrap();
+        (dir, baseline, current)
+    })
+}
+
+/// A copy of the current run's summary.json, edited by `edit`, in its own
+/// folder.
+fn planted(edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, PathBuf) {
+    let mut summary: Value =
+        serde_json::from_slice(&fs::read(runs().2.join("summary.json")).unwrap()).unwrap();
+    edit(&mut summary);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.json");
+    fs::write(&path, serde_json::to_vec_pretty(&summary).unwrap()).unwrap();
+    (dir, path)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn compare(current: &Path, extra: &[&str]) -> Run {
+    let out = voipsim()
+        .arg("compare")
+        .arg(&runs().1)
+        .arg(current)
+        .args(CALM_MEASURED)
+        .args(extra)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The Markdown table row of a figure.
+fn table_row<'a>(stdout: &'a str, figure: &str) -> &'a str {
+    let needle = format!("| `{figure}`");
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&needle))
+        .unwrap_or_else(|| panic!("no row for {figure} in\n{stdout}"))
+}
+
+#[test]
+fn the_same_seed_twice_has_no_regression() {
+    let r = compare(&runs().2, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("✅ **no regression: 0 of"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("| figure | baseline | current | change | verdict |")
+    );
+    assert!(table_row(&r.stdout, "joins.attempted").ends_with("| 0 | pass |"));
+    assert!(
+        r.stderr.contains("voipsim: compare: no regression"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_changed_model_count_is_a_regression_unless_tolerated() {
+    let (_dir, path) = planted(|s| {
+        let v = s["joins"]["rejected"]["room_full"].as_u64().unwrap();
+        s["joins"]["rejected"]["room_full"] = json!(v + 3);
+    });
+    let r = compare(&path, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("❌ **regressed: 1 of"), "{}", r.stdout);
+    assert!(table_row(&r.stdout, "joins.rejected.room_full").ends_with("| regressed |"));
+    assert!(
+        r.stderr
+            .contains("voipsim: regressed: joins.rejected.room_full"),
+        "{}",
+        r.stderr
+    );
+    // Regressions come first.
+    let first = r.stdout.lines().find(|l| l.starts_with("| `")).unwrap();
+    assert!(first.contains("joins.rejected.room_full"), "{}", r.stdout);
+
+    assert_eq!(
+        compare(&path, &["--tolerance", "joins.rejected.room_full=3"]).code,
+        0
+    );
+    assert_eq!(
+        compare(&path, &["--tolerance", "joins.rejected.*=50%"]).code,
+        0
+    );
+    assert_eq!(
+        compare(&path, &["--tolerance", "joins.rejected.room_full=2"]).code,
+        1
+    );
+}
+
+#[test]
+fn a_latency_three_times_worse_is_a_regression() {
+    let (_dir, path) = planted(|s| {
+        let p99 = s["signing"]["latency_ns"]["p99"].as_f64().unwrap();
+        s["signing"]["latency_ns"]["p99"] = json!(p99 * 3.0);
+    });
+    // The last tolerance matching a figure wins: p99 gets the default 20%.
+    let r = compare(&path, &["--tolerance", "signing.latency_ns.p99=20%"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let row = table_row(&r.stdout, "signing.latency_ns.p99");
+    assert!(
+        row.contains("measured: higher is worse") && row.ends_with("| regressed |"),
+        "{row}"
+    );
+    assert!(
+        r.stderr
+            .contains("voipsim: regressed: signing.latency_ns.p99"),
+        "{}",
+        r.stderr
+    );
+
+    // A latency three times *better* is an improvement, not a failure.
+    let (_dir, better) = planted(|s| {
+        let p99 = s["signing"]["latency_ns"]["p99"].as_f64().unwrap();
+        s["signing"]["latency_ns"]["p99"] = json!((p99 / 30.0).floor());
+    });
+    let r = compare(&better, &["--tolerance", "signing.latency_ns.p99=20%"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(table_row(&r.stdout, "signing.latency_ns.p99").ends_with("| improved |"));
+}
+
+#[test]
+fn a_threshold_that_now_fails_is_a_regression() {
+    let (_dir, path) = planted(|s| {
+        s["thresholds"][0]["passed"] = json!(false);
+        s["passed"] = json!(false);
+    });
+    let r = compare(&path, &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let row = table_row(&r.stdout, "thresholds.0.passed");
+    assert!(
+        row.contains("joins.rejected.room_full / joins.attempted < 50%")
+            && row.contains("| passed | failed |")
+            && row.ends_with("| regressed |"),
+        "{row}"
+    );
+}
+
+#[test]
+fn a_different_seed_is_a_warning_and_model_figures_are_not_gated() {
+    let (_dir, path) = planted(|s| {
+        s["seed"] = json!(8);
+        s["joins"]["attempted"] = json!(1);
+    });
+    let r = compare(&path, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("voipsim: warning: the seeds differ"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("model figures are not"), "{}", r.stdout);
+    assert!(table_row(&r.stdout, "joins.attempted").ends_with("| changed |"));
+}
+
+#[test]
+fn json_output_and_out_file() {
+    let (_dir, path) = planted(|s| s["leaves"] = json!(0));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compare.json");
+    let r = compare(
+        &path,
+        &["--format", "json", "--out", file.to_str().unwrap()],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
+    let v: Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "regressed");
+    assert_eq!(v["rows"][0]["path"], "leaves");
+    assert_eq!(v["rows"][0]["family"], "model");
+}
+
+#[test]
+fn junit_output_is_well_formed_with_one_failure_per_regression() {
+    let (_dir, path) = planted(|s| {
+        s["rooms"]["created"] = json!(1);
+        s["thresholds"][0]["passed"] = json!(false);
+        s["thresholds"][0]["expr"] = json!("a < b & \"c\"");
+    });
+    let r = compare(&path, &["--format", "junit"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let xml = r.stdout;
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
+    let testcases = xml.matches("<testcase ").count();
+    assert!(testcases > 40, "{xml}");
+    assert_eq!(testcases, xml.matches("</testcase>").count());
+    // A renamed threshold: the baseline's is missing (its pass and its
+    // observed value), the current one new. With the room count, three
+    // failures.
+    assert_eq!(xml.matches("<failure ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("</failure>").count(), 3);
+    let tests_attr = format!("tests=\"{testcases}\" failures=\"3\"");
+    assert_eq!(xml.matches(&tests_attr).count(), 2, "{xml}");
+    assert!(xml.contains("a &lt; b &amp; &quot;c&quot;"), "{xml}");
+    // Balanced elements, no raw `<` or `&` in text: a tag-level scan.
+    let mut depth = 0i32;
+    for tag in xml.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap();
+        if tag.starts_with('?') || tag.ends_with('/') {
+            continue;
+        }
+        depth += if tag.starts_with('/') { -1 } else { 1 };
+        assert!(depth >= 0, "{xml}");
+    }
+    assert_eq!(depth, 0, "{xml}");
+    // Every `&` starts an entity.
+    for (i, _) in xml.match_indices('&') {
+        let rest = &xml[i..];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                .iter()
+                .any(|e| rest.starts_with(e)),
+            "raw & at {i}: {xml}"
+        );
+    }
+    let stray = xml.lines().find(|l| !l.trim_start().starts_with('<'));
+    assert_eq!(stray, None, "text outside an element");
+}
+
+#[test]
+fn bad_input_exits_2_with_what_and_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.json");
+    fs::write(&garbage, "{ not json").unwrap();
+    let not_summary = dir.path().join("other.json");
+    fs::write(&not_summary, "{\"a\": 1}").unwrap();
+    let (_old, old_version) = planted(|s| s["schema_version"] = json!(1));
+    let missing = dir.path().join("nowhere");
+    let cases: [(&Path, &[&str]); 4] = [
+        (&missing, &["cannot read it", "summary.json"]),
+        (&garbage, &["not valid JSON"]),
+        (&not_summary, &["not a voipsim summary"]),
+        (&old_version, &["schema_version 2", "has 1", "re-run"]),
+    ];
+    for (path, needles) in cases {
+        let r = compare(path, &[]);
+        assert_eq!(r.code, 2, "{path:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "");
+        assert!(r.stderr.starts_with("voipsim: error: "), "{}", r.stderr);
+        for n in needles {
+            assert!(r.stderr.contains(n), "{n:?} not in {}", r.stderr);
+        }
+    }
+    // An empty folder: no summary.json in it.
+    let r = compare(dir.path(), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for bad in ["room_full", "x=fast", "x=-1%"] {
+        let r = compare(&runs().2, &["--tolerance", bad]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("PATH=SPEC"), "{}", r.stderr);
+    }
+    let r = compare(&runs().2, &["--format", "xml"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn help_has_an_example_and_the_default_tolerance() {
+    let out = voipsim().args(["compare", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    for needle in [
+        "voipsim compare baseline/",
+        "20% worse",
+        "--tolerance",
+        "junit",
+    ] {
+        assert!(help.contains(needle), "{needle} not in {help}");
+    }
+}
