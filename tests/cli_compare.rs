@@ -339,6 +339,11 @@ fn bad_input_exits_2_with_what_and_how() {
     }
     let r = compare(&runs().2, &["--format", "xml"]);
     assert_eq!(r.code, 2);
+    // An --out that cannot be written.
+    let unwritable = dir.path().join("no-such-dir").join("compare.xml");
+    let r = compare(&runs().2, &["--out", unwritable.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot write --out"), "{}", r.stderr);
 }
 
 #[test]

@@ -20,6 +20,7 @@
 //! instants, versions) are never gated; a different seed or scenario name
 //! is a warning. Nothing here panics on any input.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -327,37 +328,29 @@ pub fn compare(baseline: &Value, current: &Value, tolerances: &[Tolerance]) -> C
 
     let mut rows = Vec::new();
     let mut used = vec![false; tolerances.len()];
+    let base_values: HashMap<&str, Option<f64>> =
+        base_leaves.iter().map(|(p, v)| (p.as_str(), *v)).collect();
+    let cur_values: HashMap<&str, Option<f64>> =
+        cur_leaves.iter().map(|(p, v)| (p.as_str(), *v)).collect();
     // Baseline order first, then what only the current run has.
-    let mut paths: Vec<&str> = base_leaves.iter().map(|(p, _)| p.as_str()).collect();
-    for (p, _) in &cur_leaves {
-        if !base_leaves.iter().any(|(b, _)| b == p) {
-            paths.push(p);
-        }
-    }
-    let find = |leaves: &[(String, Option<f64>)], path: &str| {
-        leaves.iter().find(|(p, _)| p == path).and_then(|(_, v)| *v)
-    };
+    let paths = base_leaves.iter().map(|(p, _)| p.as_str()).chain(
+        cur_leaves
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .filter(|p| !base_values.contains_key(p)),
+    );
     for path in paths {
-        let b = find(&base_leaves, path);
-        let c = find(&cur_leaves, path);
+        let b = base_values.get(path).copied().flatten();
+        let c = cur_values.get(path).copied().flatten();
         if b.is_none() && c.is_none() {
             continue;
         }
-        let direction = measured_direction(path);
-        let tolerance = tolerances
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, t)| t.matches(path))
-            .map(|(i, t)| {
-                used[i] = true;
-                t.allowance
-            });
+        let tolerance = tolerance_for(tolerances, &mut used, path);
         rows.push(figure_row(
             path.to_string(),
             b,
             c,
-            direction,
+            measured_direction(path),
             tolerance,
             same_seed,
         ));
@@ -377,6 +370,17 @@ pub fn compare(baseline: &Value, current: &Value, tolerances: &[Tolerance]) -> C
     // Stable: within a verdict, the order the rows were made in.
     rows.sort_by_key(|r| r.verdict);
     Comparison { rows, warnings }
+}
+
+/// The allowance of the last tolerance matching `path`, marking it used.
+fn tolerance_for(tolerances: &[Tolerance], used: &mut [bool], path: &str) -> Option<Allowance> {
+    let (i, t) = tolerances
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, t)| t.matches(path))?;
+    used[i] = true;
+    Some(t.allowance)
 }
 
 /// Every numeric leaf under `value`, with its dotted path; a null leaf is
@@ -559,7 +563,11 @@ fn threshold_rows(
                 relative_change: None,
                 verdict,
                 tolerance: None,
-                note: Some(expr.to_string()),
+                note: Some(match verdict {
+                    Verdict::Missing => format!("{expr} (not in the current run)"),
+                    Verdict::Changed => format!("{expr} (new: not in the baseline)"),
+                    _ => expr.to_string(),
+                }),
             });
             let path = format!("thresholds.{index}.observed");
             let (bo, co) = (b.and_then(|t| t.observed), c.and_then(|t| t.observed));
@@ -567,15 +575,7 @@ fn threshold_rows(
                 return;
             }
             let direction = threshold_direction(expr);
-            let tolerance = tolerances
-                .iter()
-                .enumerate()
-                .rev()
-                .find(|(_, t)| t.matches(&path))
-                .map(|(i, t)| {
-                    used[i] = true;
-                    t.allowance
-                });
+            let tolerance = tolerance_for(tolerances, used, &path);
             let mut row = figure_row(path, bo, co, direction, tolerance, same_seed);
             row.note = Some(match row.note.take() {
                 Some(why) => format!("{expr} ({why})"),
