@@ -167,3 +167,17 @@ fn read_summary(which: &str, given: &Path) -> Result<Loaded, UsageError> {
     }
     Ok(Loaded { path, value })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::compare::DEFAULT_MEASURED_TOLERANCE;
+
+    /// `--help`, `docs/reports.md` and the README state the default in
+    /// words: changing it means changing them.
+    #[test]
+    fn the_documented_default_measured_tolerance_is_the_one_applied() {
+        assert_eq!(DEFAULT_MEASURED_TOLERANCE, 0.20);
+        let docs = include_str!("../../docs/reports.md");
+        assert!(docs.contains("default tolerance of 20%"));
+    }
+}

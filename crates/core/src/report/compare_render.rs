@@ -136,18 +136,19 @@ pub fn json(comparison: &Comparison) -> String {
 /// JUnit XML: one `<testcase>` per compared figure and per threshold, a
 /// `<failure>` for each that fails the gate. The testcase's `classname` is
 /// its family (`voipsim.compare.model`, `.measured`, `.threshold`), which
-/// reporters show as the group.
+/// reporters show as the group. Every element carries `time="0"` (nothing
+/// was timed): some reporters read the attribute without a default.
 pub fn junit(comparison: &Comparison) -> String {
     let tests = comparison.rows.len();
     let failures = comparison.rows.iter().filter(|r| r.verdict.fails()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
+        "<testsuites name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"0\">"
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">"
+        "  <testsuite name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"0\">"
     );
     if !comparison.warnings.is_empty() {
         let _ = writeln!(
@@ -168,7 +169,7 @@ pub fn junit(comparison: &Comparison) -> String {
         };
         let _ = write!(
             out,
-            "    <testcase name=\"{}\" classname=\"voipsim.compare.{family}\"",
+            "    <testcase name=\"{}\" classname=\"voipsim.compare.{family}\" time=\"0\"",
             xml(&name)
         );
         let detail = format!(
