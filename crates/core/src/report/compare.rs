@@ -940,6 +940,54 @@ mod tests {
         }
     }
 
+    /// Summary-shaped JSON: the keys a summary has (so paths collide
+    /// between the two sides), any value at any depth.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec![
+            "seed",
+            "thresholds",
+            "expr",
+            "observed",
+            "passed",
+            "engine",
+            "wall_s",
+            "signing",
+            "latency_ns",
+            "p99",
+            "count",
+            "joins",
+            "0",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "[a-z<&|`\n]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|kv| {
+                    Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_makes_compare_or_its_renderers_panic(b in any_json(), c in any_json()) {
+            let comparison = compare(&b, &c, &[tol("*=1"), tol("signing.*=5%")]);
+            let _ = crate::report::compare_render::markdown(&comparison);
+            let _ = crate::report::compare_render::json(&comparison);
+            let xml = crate::report::compare_render::junit(&comparison);
+            proptest::prop_assert_eq!(xml.matches("<testcase ").count(), comparison.rows.len());
+        }
+    }
+
     #[test]
     fn any_json_compares_without_panicking() {
         for (b, c) in [
