@@ -34,8 +34,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[command(after_help = "Examples:\n  \
     voipsim simulate                                 # the built-in default scenario\n  \
     voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n  \
-    voipsim simulate scenarios/bench-10k.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
-      --threshold 'apps.game.joins.rejected.room_full / apps.game.joins.attempted < 5%'\n\n\
+    voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
+      --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
 (default reports/<scenario name>/). Exit codes: 0 all thresholds passed;\n\
 1 a threshold failed; 2 bad scenario or flags; 130 interrupted (partial report written).")]
