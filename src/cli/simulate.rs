@@ -24,6 +24,7 @@ use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario;
+use crate::scenario::threshold::parse_threshold;
 use crate::sim::{self, Progress, Stopwatch};
 
 /// Exit code of a run stopped by Ctrl-C (its partial report is written).
@@ -32,7 +33,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     voipsim simulate                                 # the built-in default scenario\n  \
-    voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n\n\
+    voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n  \
+    voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
+      --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
 (default reports/<scenario name>/). Exit codes: 0 all thresholds passed;\n\
 1 a threshold failed; 2 bad scenario or flags; 130 interrupted (partial report written).")]
@@ -43,6 +46,12 @@ pub struct SimulateArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A threshold to check after the scenario's own (repeatable), written
+    /// as in the scenario's `thresholds`, e.g. 'signing.latency_ns.p(95) <
+    /// 500us' or 'apps.game.joins.attempted > 0'. It is listed in
+    /// summary.json's `thresholds` after the scenario's.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
     /// The report folder (default: reports/NAME/, NAME being the scenario's name).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -76,6 +85,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
     };
     if let Some(seed) = args.seed {
         scenario.seed = seed;
+    }
+    // Checked before the report folder is claimed: a typo costs no run.
+    for expr in &args.thresholds {
+        let threshold = parse_threshold(expr)
+            .map_err(|e| UsageError::new(format!("--threshold '{expr}': {}", e.message)))?;
+        scenario.thresholds.push(threshold);
     }
     let out = args
         .out

@@ -9,6 +9,8 @@
 //! * [`record`] — the run record and the summary's assembly.
 //! * [`counters`] — counts by reason, kept during the run.
 //! * [`summary`] — `summary.json` and its schema.
+//! * [`paths`] — the summary's shape, read from its schema: the metric
+//!   paths a threshold may name.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
 //!   place that decides).
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
@@ -27,6 +29,7 @@ pub mod compare_render;
 pub mod counters;
 pub mod hlog;
 pub mod markdown;
+pub mod paths;
 pub mod record;
 pub mod summary;
 pub mod thresholds;

@@ -1,33 +1,57 @@
 //! Evaluating the scenario's thresholds against the summary. The one place
 //! that decides pass or fail.
 //!
-//! A metric is a dotted path into `summary.json` (ratios: see
-//! [`Threshold::observe`]). A metric that is null (signing latency when nothing
-//! was signed) fails its threshold, with `observed` null, so a gate never
-//! passes on a figure that was not measured.
+//! A metric is a path into `summary.json` (parsed and checked against the
+//! summary's shape by [`crate::scenario::threshold`]; ratios: see
+//! [`Threshold::observe`]), or a latency's percentile `p(N)`, which is read
+//! from the window's histogram through the caller's lookup because the
+//! summary stores only a few percentiles. A metric that is null (signing
+//! latency when nothing was signed, an app or quota day that does not
+//! exist) fails its threshold, with `observed` null, so a gate never passes
+//! on a figure that was not measured.
 
 use serde_json::Value;
 
 use super::summary::{Summary, ThresholdResult};
-use crate::scenario::Threshold;
+use crate::scenario::{Metric, Step, Threshold};
 
-/// The value at a dotted path, if it is a number.
-pub fn lookup(root: &Value, path: &str) -> Option<f64> {
-    path.split('.')
-        .try_fold(root, |v, key| v.get(key))?
+/// The value at a path, if it is a number: `Name` picks the list element
+/// whose `name` field is that name.
+pub fn lookup(root: &Value, steps: &[Step]) -> Option<f64> {
+    steps
+        .iter()
+        .try_fold(root, |v, step| match step {
+            Step::Field(key) => v.get(key),
+            Step::Index(i) => v.get(i),
+            Step::Name(name) => v
+                .as_array()?
+                .iter()
+                .find(|e| e.get("name").and_then(Value::as_str) == Some(name)),
+        })?
         .as_f64()
 }
 
-/// Evaluates every threshold, in order.
-pub fn evaluate(thresholds: &[Threshold], summary: &Summary) -> Vec<ThresholdResult> {
+/// Evaluates every threshold, in order. `percentile(path, q)` is the
+/// quantile `q` of the latency whose summary path is `path`
+/// (`signing.latency_ns`), from the window's histogram; `None` when that
+/// latency was not measured.
+pub fn evaluate(
+    thresholds: &[Threshold],
+    summary: &Summary,
+    percentile: impl Fn(&str, f64) -> Option<f64>,
+) -> Vec<ThresholdResult> {
     if thresholds.is_empty() {
         return Vec::new();
     }
     let root = serde_json::to_value(summary).unwrap_or(Value::Null);
+    let metric = |m: &Metric| match m.quantile {
+        Some(q) => percentile(&m.path(), q),
+        None => lookup(&root, &m.steps),
+    };
     thresholds
         .iter()
         .map(|t| {
-            let observed = t.observe(|metric| lookup(&root, metric));
+            let observed = t.observe(metric);
             let passed = observed.is_some_and(|v| t.passes(v));
             // JSON has no infinity: a division by zero is reported as null.
             ThresholdResult {
@@ -44,25 +68,127 @@ mod tests {
     use super::*;
     use crate::scenario::threshold::parse_threshold;
 
-    #[test]
-    fn lookup_walks_dotted_paths() {
-        let v: Value = serde_json::json!({"joins": {"rejected": {"room_full": 3}}, "x": null});
-        assert_eq!(lookup(&v, "joins.rejected.room_full"), Some(3.0));
-        assert_eq!(lookup(&v, "joins.nope"), None);
-        assert_eq!(lookup(&v, "x"), None);
+    /// The steps of a metric as the parser resolves it.
+    fn steps(metric: &str) -> Vec<Step> {
+        parse_threshold(&format!("{metric} > 0")).unwrap().lhs.steps
+    }
+
+    /// No percentile histogram (the stored percentiles still work).
+    fn no_histogram(_: &str, _: f64) -> Option<f64> {
+        None
     }
 
     #[test]
-    fn every_known_metric_exists_in_the_summary() {
-        // The scenario format's metric list and the summary must agree.
-        let summary = crate::report::summary::tests_support::sample();
+    fn lookup_walks_nested_paths_names_and_indexes() {
+        let v: Value = serde_json::json!({
+            "joins": {"rejected": {"room_full": 3}},
+            "leaves": null,
+            "apps": [
+                {"name": "game", "joins": {"attempted": 7}},
+                {"name": "chat", "joins": {"attempted": 9}},
+            ],
+        });
+        assert_eq!(lookup(&v, &steps("joins.rejected.room_full")), Some(3.0));
+        assert_eq!(lookup(&v, &steps("leaves")), None);
+        assert_eq!(lookup(&v, &steps("apps.chat.joins.attempted")), Some(9.0));
+        assert_eq!(lookup(&v, &steps("apps[chat].joins.attempted")), Some(9.0));
+        assert_eq!(lookup(&v, &steps("apps[0].joins.attempted")), Some(7.0));
+        // An app or element that is not there is null.
+        assert_eq!(lookup(&v, &steps("apps.nope.joins.attempted")), None);
+        assert_eq!(lookup(&v, &steps("apps[5].joins.attempted")), None);
+    }
+
+    #[test]
+    fn every_numeric_path_of_the_shape_is_a_number_in_a_summary() {
+        // The shape (from the schema) and the serialized summary agree:
+        // every numeric path of a filled-in summary parses and is found.
+        let mut summary = crate::report::summary::tests_support::sample();
+        summary.apps.push(crate::report::summary::AppSummary {
+            name: "game".into(),
+            app_id: "wx0".into(),
+            capacity: 10,
+            daily_quota: 100,
+            joins: Default::default(),
+            rooms_created: 4,
+        });
+        summary.quota.days.push(crate::report::summary::QuotaDay {
+            app: "game".into(),
+            date: "2026-01-01".into(),
+            rooms_created: 4,
+            created_in_window: 4,
+            quota: 100,
+            exhausted_at: None,
+            rejected_joins: 0,
+        });
         let root = serde_json::to_value(&summary).unwrap();
-        for metric in crate::scenario::KNOWN_METRICS {
+        let paths = crate::report::paths::summary_shape().numeric_paths();
+        assert!(paths.len() > 40, "{paths:?}");
+        for path in paths.iter().filter(|p| !p.starts_with("requests.")) {
             assert!(
-                lookup(&root, metric).is_some(),
-                "{metric} is not a number in summary.json"
+                lookup(&root, &steps(path)).is_some(),
+                "{path} in summary.json"
             );
         }
+    }
+
+    #[test]
+    fn per_app_and_missing_apps() {
+        let mut summary = crate::report::summary::tests_support::sample();
+        summary.apps.push(crate::report::summary::AppSummary {
+            name: "game".into(),
+            app_id: "wx0".into(),
+            capacity: 10,
+            daily_quota: 100,
+            joins: crate::report::summary::Joins {
+                attempted: 50,
+                ..Default::default()
+            },
+            rooms_created: 4,
+        });
+        let t = |e: &str| parse_threshold(e).unwrap();
+        let r = evaluate(
+            &[
+                t("apps.game.joins.attempted >= 50"),
+                t("apps[0].rooms_created / apps.game.joins.attempted < 10%"),
+                t("apps.chat.joins.attempted >= 0"),
+            ],
+            &summary,
+            no_histogram,
+        );
+        assert_eq!((r[0].observed, r[0].passed), (Some(50.0), true));
+        assert_eq!((r[1].observed, r[1].passed), (Some(0.08), true));
+        // No app `chat`: null, and null fails.
+        assert_eq!((r[2].observed, r[2].passed), (None, false));
+    }
+
+    #[test]
+    fn percentiles_come_from_the_histogram() {
+        let mut h = crate::report::latency_histogram();
+        for v in 1..=1000 {
+            h.record(v).unwrap();
+        }
+        let summary = crate::report::summary::tests_support::sample();
+        let from_histogram = |path: &str, q: f64| {
+            (path == "signing.latency_ns").then(|| h.value_at_quantile(q) as f64)
+        };
+        let t = |e: &str| parse_threshold(e).unwrap();
+        let r = evaluate(
+            &[
+                t("signing.latency_ns.p(95) < 1us"),
+                t("signing.latency_ns.p(99.9) <= 999"),
+                t("signing.latency_ns.p(50) > 500"),
+                t("requests.latency_ns.p(50) < 1s"),
+                // The stored percentiles still read the summary.
+                t("signing.latency_ns.p99 == 150"),
+            ],
+            &summary,
+            from_histogram,
+        );
+        assert_eq!((r[0].observed, r[0].passed), (Some(950.0), true));
+        assert_eq!((r[1].observed, r[1].passed), (Some(999.0), true));
+        assert_eq!((r[2].observed, r[2].passed), (Some(500.0), false));
+        assert_eq!((r[3].observed, r[3].passed), (None, false), "not measured");
+        assert!(r[4].passed);
     }
 
     #[test]
@@ -79,6 +205,7 @@ mod tests {
                 t("signing.latency_ns.p99 < 2ms"),
             ],
             &summary,
+            no_histogram,
         );
         assert_eq!(results[0].observed, Some(0.005));
         assert!(results[0].passed);
@@ -87,7 +214,7 @@ mod tests {
         assert_eq!(results[3].observed, Some(150.0));
         assert!(results[3].passed);
         summary.signing.latency_ns = None;
-        let r = evaluate(&[t("signing.latency_ns.p99 < 2ms")], &summary);
+        let r = evaluate(&[t("signing.latency_ns.p99 < 2ms")], &summary, no_histogram);
         assert!(!r[0].passed && r[0].observed.is_none());
     }
 }

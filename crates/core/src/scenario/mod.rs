@@ -49,7 +49,7 @@ pub use app::{RegisterAppError, derived_app_id, register_apps, wechat_app};
 pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;
-pub use threshold::{CmpOp, KNOWN_METRICS, Threshold};
+pub use threshold::{CmpOp, Metric, Step, Threshold};
 
 /// The built-in scenario `voipsim simulate` runs when given none: a
 /// realistic day of a social game in China with an evening peak.

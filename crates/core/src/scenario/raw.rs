@@ -166,9 +166,12 @@ pub struct RawScenario {
     #[schemars(required, length(min = 1))]
     pub workloads: Option<Vec<Located<RawWorkload>>>,
     /// Pass/fail checks, k6-style: `METRIC [/ METRIC] OP VALUE[UNIT]`, e.g.
-    /// "joins.rejected.room_full / joins.attempted < 0.01" or
-    /// "signing.latency_ns.p99 < 2ms". A failed threshold makes the exit
-    /// code 1. Must be written before the first `[table]` header.
+    /// "joins.rejected.room_full / joins.attempted < 0.01",
+    /// "signing.latency_ns.p(95) < 500us" or "apps.game.joins.attempted >
+    /// 0". METRIC is any numeric path of summary.json (an app by name or
+    /// index, a list element by index, a latency percentile p(N)). A failed
+    /// threshold makes the exit code 1. Must be written before the first
+    /// `[table]` header.
     pub thresholds: Option<Vec<Located<String>>>,
 }
 

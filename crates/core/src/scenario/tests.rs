@@ -557,3 +557,24 @@ fn a_huge_misspelt_metric_is_refused_without_a_suggestion() {
     assert!(e[0].contains("unknown metric"), "{}", &e[0][..200]);
     assert!(!e[0].contains("did you mean"), "{}", &e[0][..200]);
 }
+
+/// A threshold path is checked against summary.json's shape where the file
+/// is read: the error points at the metric and names the corrected path.
+#[test]
+fn a_misspelt_threshold_path_points_at_it_and_suggests_the_fix() {
+    let text = format!(
+        "thresholds = [\"apps.default.joins.attempted > 0\", \"apps.default.jions.attempted > 0\"]\n{MINIMAL}"
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("t.toml:1:52: "), "{}", e[0]);
+    assert!(
+        e[0].contains("did you mean `apps.default.joins.attempted`?"),
+        "{}",
+        e[0]
+    );
+    let text = format!(
+        "thresholds = [\"apps[0].rooms_created >= 0\", \"signing.latency_ns.p(99.5) < 1ms\"]\n{MINIMAL}"
+    );
+    assert_eq!(ok(&text).thresholds.len(), 2);
+}
