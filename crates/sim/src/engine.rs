@@ -385,11 +385,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         } = join;
         let now_s = self.unix_s(t);
         let runtime = &self.apps[app];
-        if !runtime.verify {
-            let nonce = runtime.random_nonce.then(|| self.backend.nonce());
-            return (Prepared::new(nonce, now_s, fault), None);
-        }
         let client = ClientJoin::new(fault, now_s, runtime.tolerance_s);
+        if !runtime.verify {
+            // Nothing is signed, but the client still sends the timestamp
+            // its fault says (a stale one is refused by the window check).
+            let nonce = runtime.random_nonce.then(|| self.backend.nonce());
+            return (Prepared::new(nonce, client.sent_timestamp, fault), None);
+        }
         let relogin = client.relogin_first.then(|| {
             let key = self.backend.new_key();
             self.service
@@ -579,7 +581,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
         };
         let prepared = match member.next_join {
-            Ready::Unsigned(fault) => Prepared::new(None, self.unix_s(t), fault),
+            Ready::Unsigned(fault) => {
+                let tolerance_s = self.apps[app].tolerance_s;
+                let client = ClientJoin::new(fault, self.unix_s(t), tolerance_s);
+                Prepared::new(None, client.sent_timestamp, fault)
+            }
             Ready::Ticket(ticket) => self.signing.take(ticket),
         };
         let accepted = self.attempt(member.user, app, group_id, &prepared, t);

@@ -471,3 +471,29 @@ fn an_app_the_service_refuses_is_a_typed_setup_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_stale_timestamp_is_refused_when_signatures_are_not_checked() {
+    // The window check needs no signature: an app that skips signature
+    // checks but has a tolerance still refuses every stale timestamp the
+    // scenario injects (they were counted but sent fresh before).
+    let o = simulate(
+        r#"
+        name = "unsigned-stale"
+        duration = "30m"
+        [apps.a]
+        verify_signatures = false
+        timestamp_tolerance = "5m"
+        [[workloads]]
+        app = "a"
+        arrivals = { poisson = "1/s" }
+        party = { uniform = [1, 3] }
+        stagger = "2s"
+        stay = "1m"
+        faults = { stale_timestamp = 0.1 }
+        "#,
+    );
+    let s = &o.summary;
+    assert!(s.faults.stale_timestamp > 100, "{:?}", s.faults);
+    assert_eq!(s.joins.rejected.stale_timestamp, s.faults.stale_timestamp);
+}
