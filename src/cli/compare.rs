@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::output::{print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
-use crate::report::compare::{Tolerance, compare};
+use crate::report::compare::{MeasuredGate, Tolerance, compare_gated};
 use crate::report::compare_render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +49,11 @@ pub struct CompareArgs {
     /// wins), e.g. `joins.rejected.room_full=5%` or `apps.*.rooms_created=10`.
     #[arg(long = "tolerance", value_name = "PATH=SPEC", value_parser = parse_tolerance)]
     pub tolerances: Vec<Tolerance>,
+    /// How measured figures (timings) that no --tolerance names are judged:
+    /// a percentage worse than the baseline that still passes, or `off` to
+    /// show them without gating (a baseline made on another machine).
+    #[arg(long, value_name = "PCT|off", default_value = "20%")]
+    pub measured_tolerance: MeasuredGate,
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
@@ -82,7 +87,12 @@ pub fn run(args: CompareArgs) -> CliResult {
         )));
     }
 
-    let comparison = compare(&baseline.value, &current.value, &args.tolerances);
+    let comparison = compare_gated(
+        &baseline.value,
+        &current.value,
+        &args.tolerances,
+        args.measured_tolerance,
+    );
     let text = match args.format {
         Format::Markdown => compare_render::markdown(&comparison),
         Format::Json => compare_render::json(&comparison),

@@ -32,6 +32,45 @@ use serde_json::Value;
 /// wander by about that much between runs.
 pub const DEFAULT_MEASURED_TOLERANCE: f64 = 0.20;
 
+/// How measured figures that no `--tolerance` names are judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MeasuredGate {
+    /// Worse than the baseline by more than this fraction is a regression
+    /// (default [`DEFAULT_MEASURED_TOLERANCE`]).
+    Within(f64),
+    /// Shown with their change but never a regression: for a baseline made
+    /// on another machine (CI runners differ), where only the model figures
+    /// can gate.
+    Off,
+}
+
+impl Default for MeasuredGate {
+    fn default() -> Self {
+        MeasuredGate::Within(DEFAULT_MEASURED_TOLERANCE)
+    }
+}
+
+impl std::str::FromStr for MeasuredGate {
+    type Err = String;
+
+    /// `off`, or a percentage such as `20%`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("off") {
+            return Ok(MeasuredGate::Off);
+        }
+        t.strip_suffix('%')
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(|n| MeasuredGate::Within(n / 100.0))
+            .ok_or_else(|| {
+                format!(
+                    "`{t}` is not a measured tolerance: write a percentage like `20%`, or `off`"
+                )
+            })
+    }
+}
+
 /// How much a figure may differ from the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "value")]
@@ -315,9 +354,20 @@ impl Comparison {
 /// those are compared one by one.
 const NOT_FIGURES: &[&str] = &["schema_version", "seed", "passed", "thresholds"];
 
-/// Compares `current` against `baseline`. Pure: reads the two values and
-/// the tolerances, returns every row.
+/// Compares `current` against `baseline` with measured figures gated at
+/// the default tolerance. Pure: reads the two values and the tolerances,
+/// returns every row.
 pub fn compare(baseline: &Value, current: &Value, tolerances: &[Tolerance]) -> Comparison {
+    compare_gated(baseline, current, tolerances, MeasuredGate::default())
+}
+
+/// [`compare`], with `gate` for the measured figures no tolerance names.
+pub fn compare_gated(
+    baseline: &Value,
+    current: &Value,
+    tolerances: &[Tolerance],
+    gate: MeasuredGate,
+) -> Comparison {
     let mut warnings = identity_warnings(baseline, current);
     let same_seed = baseline.get("seed") == current.get("seed");
 
@@ -352,11 +402,12 @@ pub fn compare(baseline: &Value, current: &Value, tolerances: &[Tolerance]) -> C
             c,
             measured_direction(path),
             tolerance,
+            gate,
             same_seed,
         ));
     }
     rows.extend(threshold_rows(
-        baseline, current, tolerances, &mut used, same_seed,
+        baseline, current, tolerances, gate, &mut used, same_seed,
     ));
 
     for (t, used) in tolerances.iter().zip(&used) {
@@ -420,6 +471,7 @@ fn figure_row(
     current: Option<f64>,
     direction: Option<Direction>,
     tolerance: Option<Allowance>,
+    gate: MeasuredGate,
     same_seed: bool,
 ) -> Row {
     let family = if direction.is_some() {
@@ -427,9 +479,13 @@ fn figure_row(
     } else {
         Family::Model
     };
-    let allowance = match (direction, tolerance) {
-        (Some(_), None) => Some(Allowance::Relative(DEFAULT_MEASURED_TOLERANCE)),
-        (_, t) => t,
+    // A measured figure no tolerance names is gated as `gate` says; with
+    // the gate off it is judged against nothing, and a worse value is
+    // reported as changed below.
+    let ungated = direction.is_some() && tolerance.is_none() && gate == MeasuredGate::Off;
+    let allowance = match (direction, tolerance, gate) {
+        (Some(_), None, MeasuredGate::Within(f)) => Some(Allowance::Relative(f)),
+        (_, t, _) => t,
     };
     let (verdict, note) = match (baseline, current) {
         (Some(_), None) => (Verdict::Missing, Some("not in the current run".to_string())),
@@ -449,7 +505,12 @@ fn figure_row(
                         Direction::HigherIsWorse => c > b,
                         Direction::LowerIsWorse => c < b,
                     };
-                    if worse {
+                    if worse && ungated {
+                        (
+                            Verdict::Changed,
+                            Some(format!("{} (not gated)", direction_note(d))),
+                        )
+                    } else if worse {
                         (Verdict::Regressed, Some(direction_note(d).to_string()))
                     } else {
                         (Verdict::Improved, None)
@@ -535,6 +596,7 @@ fn threshold_rows(
     baseline: &Value,
     current: &Value,
     tolerances: &[Tolerance],
+    gate: MeasuredGate,
     used: &mut [bool],
     same_seed: bool,
 ) -> Vec<Row> {
@@ -576,7 +638,7 @@ fn threshold_rows(
             }
             let direction = threshold_direction(expr);
             let tolerance = tolerance_for(tolerances, used, &path);
-            let mut row = figure_row(path, bo, co, direction, tolerance, same_seed);
+            let mut row = figure_row(path, bo, co, direction, tolerance, gate, same_seed);
             row.note = Some(match row.note.take() {
                 Some(why) => format!("{expr} ({why})"),
                 None => expr.to_string(),
@@ -1004,5 +1066,43 @@ mod tests {
         }
         let c = compare(&json!({"a": 0}), &json!({"a": 0}), &[]);
         assert_eq!(row(&c, "a").relative_change, None);
+    }
+
+    #[test]
+    fn with_the_measured_gate_off_a_worse_timing_is_shown_not_failed() {
+        let base = json!({"seed": 1, "signing": {"latency_ns": {"p99": 100, "count": 8}}, "engine": {"events_per_s": 1e6}});
+        let cur = json!({"seed": 1, "signing": {"latency_ns": {"p99": 900, "count": 8}}, "engine": {"events_per_s": 1e3}});
+        assert!(compare(&base, &cur, &[]).failed());
+        let off = compare_gated(&base, &cur, &[], MeasuredGate::Off);
+        assert!(!off.failed());
+        assert_eq!(
+            row(&off, "signing.latency_ns.p99").verdict,
+            Verdict::Changed
+        );
+        assert_eq!(row(&off, "engine.events_per_s").verdict, Verdict::Changed);
+        // A tolerance that names a figure still gates it; model figures
+        // stay exact.
+        let named = compare_gated(
+            &base,
+            &cur,
+            &[tol("signing.latency_ns.p99=20%")],
+            MeasuredGate::Off,
+        );
+        assert!(named.failed());
+        let model = json!({"seed": 1, "signing": {"latency_ns": {"p99": 100, "count": 9}}, "engine": {"events_per_s": 1e6}});
+        assert!(compare_gated(&base, &model, &[], MeasuredGate::Off).failed());
+    }
+
+    #[test]
+    fn measured_gates_parse() {
+        assert_eq!("off".parse::<MeasuredGate>(), Ok(MeasuredGate::Off));
+        assert_eq!("50%".parse::<MeasuredGate>(), Ok(MeasuredGate::Within(0.5)));
+        assert!(
+            "fast"
+                .parse::<MeasuredGate>()
+                .unwrap_err()
+                .contains("`20%`, or `off`")
+        );
+        assert!("-5%".parse::<MeasuredGate>().is_err());
     }
 }
