@@ -59,11 +59,6 @@ pub(super) fn finish<W: Stopwatch>(
         rooms_active_at_end: engine.service.active_rooms() as u64,
         members_active_at_end: engine.service.active_members(),
         quota_days,
-        signing_measured: engine
-            .timeline()
-            .latencies()
-            .get(super::engine::SIGNING_TRACK)
-            .is_some_and(|t| !t.window().is_empty()),
         requests: None,
     };
     let timeline = engine.service.into_observer().timeline;

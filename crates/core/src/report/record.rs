@@ -17,7 +17,7 @@ use super::summary::{
     SCHEMA_VERSION, ScenarioInfo, Signing, Summary, Window,
 };
 use super::thresholds;
-use super::timeline::Timeline;
+use super::timeline::{LatencyTrack, Timeline};
 use super::timeseries::IntervalRow;
 use crate::rules::QuotaDayStatus;
 use crate::scenario::Scenario;
@@ -99,8 +99,6 @@ pub struct RunFacts {
     pub members_active_at_end: u64,
     /// The quota days the window touched, per app, in order.
     pub quota_days: Vec<QuotaDayFacts>,
-    /// Whether signatures were computed and timed.
-    pub signing_measured: bool,
     /// A load test's requests (their latencies from the timeline's tracks
     /// are filled in by the driver).
     pub requests: Option<Requests>,
@@ -144,9 +142,13 @@ impl RunRecord {
             })
             .collect();
 
-        let signing_track = timeline.latencies().iter().find(|t| t.name == SIGNING);
-        let latency = signing_track
-            .filter(|_| facts.signing_measured)
+        // A latency counts as measured when its track recorded something in
+        // the window (signing is not, when no app verifies signatures).
+        let measured = |t: &LatencyTrack| !t.window().is_empty();
+        let latency = timeline
+            .latencies()
+            .iter()
+            .find(|t| t.name == SIGNING)
             .and_then(|t| Latency::from_histogram(t.window()));
         let busiest = timeline.busiest_second();
         let signing = Signing {
@@ -154,7 +156,7 @@ impl RunRecord {
             mean_per_s: per_second(totals.signatures),
             peak_per_s: busiest.map_or(0, |b| b.0),
             peak_at: busiest.map(|b| format_instant(b.1, offset)),
-            measured: facts.signing_measured,
+            measured: latency.is_some(),
             ops_per_s: latency.map(|l| 1e9 / l.mean.max(1.0)),
             latency_ns: latency,
         };
@@ -240,20 +242,17 @@ impl RunRecord {
             timeline
                 .latencies()
                 .iter()
-                .filter(|t| t.name == track && (t.name != SIGNING || facts.signing_measured))
-                .map(|t| t.window())
-                .find(|h| !h.is_empty())
-                .map(|h| h.value_at_quantile(q) as f64)
+                .find(|t| t.name == track && measured(t))
+                .map(|t| t.window().value_at_quantile(q) as f64)
         };
         summary.thresholds = thresholds::evaluate(&scenario.thresholds, &summary, percentile);
         summary.passed = summary.thresholds.iter().all(|t| t.passed);
 
         let start = timeline.start_time();
-        let measured = |name: &str| name != SIGNING || facts.signing_measured;
         let latency_logs = timeline
             .latencies_mut()
             .iter_mut()
-            .filter(|t| measured(t.name))
+            .filter(|t| measured(t))
             .map(|t| LatencyLog {
                 name: t.name,
                 intervals: t.take_intervals(),

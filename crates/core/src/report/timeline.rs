@@ -230,7 +230,7 @@ impl Timeline {
     pub fn finish(&mut self, stop: u64, gauges: &Gauges) {
         self.cross(stop, gauges);
         if self.in_window && stop > self.row_start {
-            self.close_row(stop.min(self.spec.end.max(self.row_start)), gauges);
+            self.close_row(stop.min(self.spec.end), gauges);
         }
         self.close_open_second();
     }
