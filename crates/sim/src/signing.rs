@@ -911,6 +911,14 @@ mod tests {
         Pipeline::unstarted_worker(names(), FakeClock(0))
     }
 
+    /// Files every order with `p`; their tickets, in order.
+    fn file_all(p: &mut Pipeline<FakeClock>, orders: &[(Prepared, SignOrder)]) -> Vec<u32> {
+        orders
+            .iter()
+            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
+            .collect()
+    }
+
     fn worker_of(p: &Pipeline<FakeClock>) -> &Worker {
         p.worker.as_ref().unwrap()
     }
@@ -937,10 +945,7 @@ mod tests {
         let orders = orders(20);
         let expected = made_inline(&orders);
         let (mut p, mut inbox, mut outbox) = stalled();
-        let tickets: Vec<u32> = orders
-            .iter()
-            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
-            .collect();
+        let tickets = file_all(&mut p, &orders);
         assert_eq!(worker_of(&p).in_flight, 20);
         for (ticket, want) in tickets.iter().zip(&expected) {
             assert_same(&p.take(*ticket), want);
@@ -957,10 +962,7 @@ mod tests {
         let orders = orders(10);
         let expected = made_inline(&orders);
         let (mut p, mut inbox, mut outbox) = stalled();
-        let tickets: Vec<u32> = orders
-            .iter()
-            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
-            .collect();
+        let tickets = file_all(&mut p, &orders);
         assert_eq!(answer_all(&p, &mut inbox, &mut outbox), 10);
         // Taken in another order than made.
         for i in (0..10).rev() {
@@ -1006,10 +1008,7 @@ mod tests {
         let orders = orders(4);
         let expected = made_inline(&orders);
         let (mut p, mut inbox, mut outbox) = stalled();
-        let tickets: Vec<u32> = orders
-            .iter()
-            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
-            .collect();
+        let tickets = file_all(&mut p, &orders);
         // The worker is on the first order (claimed, not handed back).
         let shared = Arc::clone(&worker_of(&p).shared);
         let (seq, _) = inbox.pop().unwrap();
@@ -1031,10 +1030,7 @@ mod tests {
         let orders = orders(n);
         let expected = made_inline(&orders);
         let (mut p, _inbox, _outbox) = stalled();
-        let tickets: Vec<u32> = orders
-            .iter()
-            .map(|(pr, o)| p.prepare(*pr, Some(o.clone())))
-            .collect();
+        let tickets = file_all(&mut p, &orders);
         assert_eq!(worker_of(&p).in_flight, RING);
         for &t in &tickets[RING..] {
             assert!(p.slots[t as usize].order.is_none(), "made when prepared");
