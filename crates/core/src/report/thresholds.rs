@@ -98,19 +98,27 @@ mod tests {
         assert_eq!(lookup(&v, &steps("apps[5].joins.attempted")), None);
     }
 
+    /// An app named `game` with `attempted` join attempts and 4 rooms.
+    fn game_app(attempted: u64) -> crate::report::summary::AppSummary {
+        crate::report::summary::AppSummary {
+            name: "game".into(),
+            app_id: "wx0".into(),
+            capacity: 10,
+            daily_quota: 100,
+            joins: crate::report::summary::Joins {
+                attempted,
+                ..Default::default()
+            },
+            rooms_created: 4,
+        }
+    }
+
     #[test]
     fn every_numeric_path_of_the_shape_is_a_number_in_a_summary() {
         // The shape (from the schema) and the serialized summary agree:
         // every numeric path of a filled-in summary parses and is found.
         let mut summary = crate::report::summary::tests_support::sample();
-        summary.apps.push(crate::report::summary::AppSummary {
-            name: "game".into(),
-            app_id: "wx0".into(),
-            capacity: 10,
-            daily_quota: 100,
-            joins: Default::default(),
-            rooms_created: 4,
-        });
+        summary.apps.push(game_app(0));
         summary.quota.days.push(crate::report::summary::QuotaDay {
             app: "game".into(),
             date: "2026-01-01".into(),
@@ -134,17 +142,7 @@ mod tests {
     #[test]
     fn per_app_and_missing_apps() {
         let mut summary = crate::report::summary::tests_support::sample();
-        summary.apps.push(crate::report::summary::AppSummary {
-            name: "game".into(),
-            app_id: "wx0".into(),
-            capacity: 10,
-            daily_quota: 100,
-            joins: crate::report::summary::Joins {
-                attempted: 50,
-                ..Default::default()
-            },
-            rooms_created: 4,
-        });
+        summary.apps.push(game_app(50));
         let t = |e: &str| parse_threshold(e).unwrap();
         let r = evaluate(
             &[
