@@ -8,17 +8,20 @@
 //! * `voipsim-sim` — [`sim`], the virtual-time driver.
 //! * this crate — the command line ([`cli`]), the report folder on disk
 //!   ([`report_dir`]), in-process benchmarks ([`mod@bench`]) and loading
-//!   secrets from files and the environment ([`secrets`]); the network
-//!   drivers will live here too, so only the
-//!   binary compiles them.
+//!   secrets from files and the environment ([`secrets`]), and the network
+//!   drivers, [`serve`] and [`load`], the only code that uses tokio and
+//!   hyper: a library user of the core or the simulator never compiles
+//!   them.
 //!
 //! The core's modules are re-exported here under their own names, so
 //! `voipsim::rules::RoomService` works for library users.
 
 pub mod bench;
 pub mod cli;
+pub mod load;
 pub mod report_dir;
 pub mod secrets;
+pub mod serve;
 
 pub use voipsim_core::{cache, report, rules, scenario, signature, units, workload};
 pub use voipsim_sim as sim;
