@@ -27,7 +27,7 @@
 pub mod app;
 mod arrivals;
 pub mod convert;
-mod csv;
+pub(crate) mod csv;
 pub mod diagnose;
 mod distribution;
 pub mod empirical;

@@ -15,6 +15,8 @@
 //! * [`client`] — how a signed join commits its fault: the timestamps sent
 //!   and signed, a corrupted signature, a re-login first.
 //! * [`credentials`] — session keys and nonces, drawn from a stream.
+//! * [`shard`] — one workload split into disjoint parts by party
+//!   (`--shard I/N`), the same partition for every driver.
 
 pub mod client;
 pub mod credentials;
@@ -23,8 +25,10 @@ pub mod groups;
 pub mod lifecycle;
 pub mod rate;
 pub mod rng;
+pub mod shard;
 pub mod source;
 
 pub use client::ClientJoin;
 pub use lifecycle::{Happened, MemberLife, Next};
+pub use shard::{PartyKey, ShardError, ShardSpec};
 pub use source::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};

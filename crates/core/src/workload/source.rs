@@ -7,6 +7,7 @@ use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
+use super::shard::PartyKey;
 use crate::scenario::{Faults, PartySize, Workload};
 
 /// A fault a join is given on purpose (the scenario's `faults`).
@@ -180,6 +181,10 @@ pub struct WorkloadSource {
     reconnect: Option<(f64, DurationDist)>,
     faults: FaultDraw,
     streams: Streams,
+    /// [`PartyKey::workload_hash`] of the name, for shards.
+    name_hash: u64,
+    /// Parties drawn so far ([`Self::party`]).
+    parties: u64,
 }
 
 impl WorkloadSource {
@@ -218,6 +223,8 @@ impl WorkloadSource {
                 stay: s(Purpose::Stay),
                 reconnect: s(Purpose::Reconnect),
             },
+            name_hash: PartyKey::workload_hash(&workload.name),
+            parties: 0,
         }
     }
 
@@ -236,8 +243,33 @@ impl WorkloadSource {
     /// The group and size of a party that just arrived.
     #[inline]
     pub fn party(&mut self) -> (u64, u32) {
+        self.parties += 1;
         let group = self.groups.choose(&mut self.streams.groups);
         (group, self.party.sample(&mut self.streams.party))
+    }
+
+    /// The shard key of the party [`Self::party`] drew last (see
+    /// [`super::shard`]): which shard plays it.
+    #[inline]
+    pub fn party_key(&self) -> PartyKey {
+        PartyKey {
+            workload: self.name_hash,
+            ordinal: self.parties.saturating_sub(1),
+        }
+    }
+
+    /// Draws what a party of `size` members would draw, and throws it away:
+    /// each member's plan then its first join's fault, in the order a
+    /// driver plans a party it plays. A shard calls it for a party of
+    /// another shard at the moment it would have planned it, so the
+    /// parties it does play get the very plans (and, without reconnects,
+    /// the very faults) they get in the unsharded run.
+    pub fn skip_members(&mut self, size: u32) {
+        let mut previous = 0;
+        for k in 0..size {
+            previous = self.member(previous, k).join_after_us;
+            self.fault();
+        }
     }
 
     /// The plan of a party's `index`-th member (0-based). Staggers add up:

@@ -1,0 +1,202 @@
+//! Writing the events file: rows formatted into a byte buffer the caller
+//! drains to its writer (the core does no I/O), so memory stays constant
+//! however long the day.
+//!
+//! The time column is RFC 3339 in UTC with microseconds
+//! (`2026-11-26T16:00:00.000000Z`): one zone for every row, whatever the
+//! scenario's offset, so the column sorts as text and tools parse it
+//! without a zone table. The date part is formatted once per day and
+//! cached: the simulator writes millions of rows, and formatting a date
+//! through `time` for each was the row's largest cost.
+
+use std::io::Write as _;
+
+use super::{ActionRecord, COLUMNS, fault_name};
+
+/// Formats rows; reuse one for a whole file.
+#[derive(Debug, Default)]
+pub struct EventsWriter {
+    /// The UNIX day whose `YYYY-MM-DDT` is in `date`.
+    day: Option<i64>,
+    date: String,
+}
+
+impl EventsWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The header line.
+    pub fn header(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(COLUMNS.join(",").as_bytes());
+        out.push(b'\n');
+    }
+
+    /// Appends `row` as one line.
+    pub fn row(&mut self, row: &ActionRecord<'_>, out: &mut Vec<u8>) {
+        self.time(row.unix_us, out);
+        let _ = write!(out, ",{},", row.elapsed_us);
+        field(row.workload, out);
+        out.push(b',');
+        field(row.app, out);
+        out.push(b',');
+        field(row.user, out);
+        out.push(b',');
+        field(row.group_id, out);
+        out.push(b',');
+        out.extend_from_slice(row.kind.as_str().as_bytes());
+        out.push(b',');
+        if let Some(fault) = row.fault {
+            out.extend_from_slice(fault_name(fault).as_bytes());
+        }
+        out.push(b',');
+        out.extend_from_slice(row.outcome.as_str().as_bytes());
+        let (errcode, inner) = row.outcome.codes();
+        let _ = write!(out, ",{errcode},");
+        if let Some(inner) = inner {
+            let _ = write!(out, "{inner}");
+        }
+        out.push(b',');
+        if let super::ActionOutcome::Refused(reason) = row.outcome {
+            out.extend_from_slice(reason.as_str().as_bytes());
+        }
+        out.push(b'\n');
+    }
+
+    /// `unix_us` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    fn time(&mut self, unix_us: i64, out: &mut Vec<u8>) {
+        let secs = unix_us.div_euclid(1_000_000);
+        let micros = unix_us.rem_euclid(1_000_000);
+        let day = secs.div_euclid(86_400);
+        let second_of_day = secs.rem_euclid(86_400);
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.date = date_prefix(day);
+        }
+        out.extend_from_slice(self.date.as_bytes());
+        let _ = write!(
+            out,
+            "{:02}:{:02}:{:02}.{:06}Z",
+            second_of_day / 3600,
+            second_of_day / 60 % 60,
+            second_of_day % 60,
+            micros
+        );
+    }
+}
+
+/// `YYYY-MM-DDT` of a UNIX day (days since 1970-01-01).
+fn date_prefix(day: i64) -> String {
+    // 2440588 is the Julian day of 1970-01-01.
+    i32::try_from(day + 2_440_588)
+        .ok()
+        .and_then(|julian| time::Date::from_julian_day(julian).ok())
+        .map_or_else(
+            || "0000-01-01T".to_string(),
+            |d| {
+                format!(
+                    "{:04}-{:02}-{:02}T",
+                    d.year(),
+                    u8::from(d.month()),
+                    d.day()
+                )
+            },
+        )
+}
+
+/// Appends `text`, in quotes (a quote doubled) when a reader would
+/// otherwise split or trim it.
+fn field(text: &str, out: &mut Vec<u8>) {
+    let needs_quotes = text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        || text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace);
+    if !needs_quotes {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in text.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ActionKind, ActionOutcome};
+    use super::*;
+    use crate::rules::RejectReason;
+    use crate::workload::Fault;
+
+    fn record<'a>(user: &'a str, outcome: ActionOutcome) -> ActionRecord<'a> {
+        ActionRecord {
+            // 2026-11-27T00:00:00+08:00 plus 1.5 s.
+            unix_us: 1_795_708_800_000_000 + 1_500_000,
+            elapsed_us: 1_500_000,
+            workload: "members",
+            app: "game",
+            user,
+            group_id: "members-12",
+            kind: ActionKind::Join,
+            fault: Some(Fault::WrongSignature),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_row_is_plain_csv_with_utc_microseconds() {
+        let mut w = EventsWriter::new();
+        let mut out = Vec::new();
+        w.header(&mut out);
+        w.row(
+            &record("o0-7", ActionOutcome::Refused(RejectReason::InvalidSignature)),
+            &mut out,
+        );
+        w.row(&record("o0-8", ActionOutcome::Ok), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "time,elapsed_us,workload,app,user,group_id,kind,fault,outcome,errcode,inner_code,reason"
+        );
+        assert_eq!(
+            lines[1],
+            "2026-11-26T16:00:01.500000Z,1500000,members,game,o0-7,members-12,join,wrong_signature,refused,-1000,-12020,invalid_signature"
+        );
+        assert_eq!(
+            lines[2],
+            "2026-11-26T16:00:01.500000Z,1500000,members,game,o0-8,members-12,join,wrong_signature,ok,0,,"
+        );
+    }
+
+    #[test]
+    fn times_before_1970_and_across_days_are_exact() {
+        let mut w = EventsWriter::new();
+        let mut out = Vec::new();
+        w.time(-1, &mut out);
+        out.push(b' ');
+        w.time(86_400_000_000 - 1, &mut out);
+        out.push(b' ');
+        w.time(86_400_000_000, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1969-12-31T23:59:59.999999Z 1970-01-01T23:59:59.999999Z 1970-01-02T00:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn fields_with_commas_quotes_or_edge_spaces_are_quoted() {
+        let mut out = Vec::new();
+        for text in ["plain", "a,b", "say \"hi\"", " lead", ""] {
+            field(text, &mut out);
+            out.push(b'|');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain|\"a,b\"|\"say \"\"hi\"\"\"|\" lead\"||"
+        );
+    }
+}
