@@ -15,13 +15,22 @@
 //!
 //! * `intervals` — report intervals, the busiest second, peaks.
 //! * `trace` — replaying a recorded trace.
+//! * `actions` — telling the run's [`ActionSink`] each join, rejoin, drop
+//!   and leave (the events file), when one listens.
+//!
+//! A sharded run ([`ShardSpec`]) draws every party, as the whole run does,
+//! and plays only its own: a party of another shard still draws its
+//! members' plans and faults at the moment the whole run would, so every
+//! random stream of the workload stays where the whole run has it.
 
+mod actions;
 mod intervals;
 mod trace;
 
 use rustc_hash::FxHashMap;
 
 use super::Stopwatch;
+use super::actions::{ActionKind, ActionSink, RunScope, ShardSpec};
 use super::backend::Backend;
 use super::event::Event;
 use super::lookahead::{Ahead, ROOM_HINT_AT};
@@ -133,6 +142,13 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     group_text: String,
     /// Reused buffer of the groupId of the party arriving.
     party_name: String,
+    /// The parties this run plays.
+    shard: ShardSpec,
+    /// Who hears each action, if anyone (see `actions`).
+    actions: Option<&'s mut dyn ActionSink>,
+    /// With a listener: each user's workload (by user handle), for its
+    /// leave's row, which carries only the user.
+    action_workload: Vec<u32>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -147,6 +163,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         signing_thread: bool,
         preroll_us: u64,
         start_unix_us: i64,
+        scope: RunScope<'s>,
     ) -> Self {
         let start = preroll_us;
         let end = start + scenario.duration.as_micros() as u64;
@@ -193,6 +210,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             arriving: Vec::new(),
             group_text: String::with_capacity(MAX_GROUP_NAME),
             party_name: String::new(),
+            shard: scope.shard,
+            actions: scope.actions,
+            action_workload: Vec::new(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -272,10 +292,16 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             return false;
         };
         let (group, size) = src.party();
+        let outside = !self.shard.contains(src.party_key());
         let at = (start + rel).max(0) as Ticks;
-        src.group_names.write(group, ahead.push(at, group, size));
+        src.group_names.write(group, ahead.push(at, group, size, outside));
         let app = src.app;
-        if self.plans_ahead(app) {
+        if outside {
+            // (`plans_ahead`, read through the field: `src` is borrowed.)
+            if self.apps[app].random_nonce {
+                src.skip_members(size);
+            }
+        } else if self.plans_ahead(app) {
             let mut members = std::mem::take(self.ahead[i].last_members());
             self.plan_party(i, group, size, at, &mut members);
             *self.ahead[i].last_members() = members;
@@ -457,6 +483,17 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
+            if party.outside {
+                // Another shard's: its draws are made, nothing is played.
+                if !self.plans_ahead(app)
+                    && let Source::Generated(src) = &mut self.sources[source]
+                {
+                    src.skip_members(party.size);
+                }
+                self.party_name = name;
+                self.arriving = members;
+                return;
+            }
             if !self.plans_ahead(app) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
             }
@@ -469,7 +506,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             for planned in &members {
                 if planned.join_after_us == 0 {
-                    self.join(&planned.member, t, Some(&name));
+                    self.join(&planned.member, t, Some(&name), ActionKind::Join);
                 }
             }
             self.pending_peak = self.pending_peak.max(self.queue.len() as u64);
@@ -493,6 +530,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             Event::Leave(user) => {
                 let user = UserIdx::from_raw(user);
                 self.events += 1;
+                if self.actions.is_some() {
+                    self.tell_leave(user, None, ActionKind::Leave, t);
+                }
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
                 // After a final leave a member's life is always done
                 // (`Happened::Left` answers `Next::Done`), so the leave
@@ -505,7 +545,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Join(slot) => {
                 let member = self.pending.take(slot);
-                self.join(&member, t, None);
+                self.join(&member, t, None, ActionKind::Join);
+            }
+            Event::Rejoin(slot) => {
+                let member = self.pending.take(slot);
+                self.join(&member, t, None, ActionKind::Rejoin);
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
@@ -517,6 +561,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     ..
                 } = *m;
                 self.events += 1;
+                if self.actions.is_some() {
+                    self.tell_leave(user, Some(workload as usize), ActionKind::Drop, t);
+                }
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
                 // A drop is always followed by a rejoin.
                 let Next::Rejoin { at_us: rejoin } = next else {
@@ -536,7 +583,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     fault,
                 });
                 self.pending.get_mut(slot).next_join = next_join;
-                self.schedule(rejoin, Event::Join(slot));
+                self.schedule(rejoin, Event::Rejoin(slot));
             }
         }
     }
@@ -567,7 +614,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// was planned. Accepted, it is scheduled to drop or leave; refused,
     /// its user returns to the pool. `group_id` is its group's text when
     /// the caller has it (a party arriving).
-    fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>) {
+    fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>, kind: ActionKind) {
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
@@ -588,7 +635,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Ready::Ticket(ticket) => self.signing.take(ticket),
         };
-        let accepted = self.attempt(member.user, app, group_id, &prepared, t);
+        let source = member.workload as usize;
+        let accepted = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;
         // What the member does next is the workload's to say.
         let mut life = member.life;
@@ -635,18 +683,19 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     .make_now(&order, &self.apps[app].app_id, group_id),
             );
         }
-        self.attempt(user, app, group_id, &prepared, t)
+        self.attempt(user, (app, source, ActionKind::Join), group_id, &prepared, t)
     }
 
-    /// One join attempt of `user` (of scenario app `app`) to `group_id` at
-    /// `t`, the way every join goes, generated or replayed: the client
-    /// sends what was `prepared` (signed, and checked, when its app checks
-    /// signatures), the rules decide, the counters and peaks follow.
-    /// Returns whether the user is now in the room.
+    /// One join attempt of `user` (of scenario app `app`, workload
+    /// `source`, a first join or a rejoin) to `group_id` at `t`, the way
+    /// every join goes, generated or replayed: the client sends what was
+    /// `prepared` (signed, and checked, when its app checks signatures),
+    /// the rules decide, the counters and peaks follow, a listener hears
+    /// it. Returns whether the user is now in the room.
     fn attempt(
         &mut self,
         user: UserIdx,
-        app: usize,
+        (app, source, kind): (usize, usize, ActionKind),
         group_id: &str,
         prepared: &Prepared,
         t: Ticks,
@@ -676,6 +725,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let now = UnixMicros(self.unix_us(t));
         let verdict = prepared.signed.map(|s| s.verdict);
         let result = self.service.join_checked(user, &request, verdict, now);
+        if self.actions.is_some() {
+            self.tell_join(user, (app, source, kind), group_id, prepared.fault, &result, t);
+        }
         match result {
             Ok(_) => {
                 self.track_peaks();

@@ -1,6 +1,8 @@
 //! What a queued event does, packed into the queue's 32-bit payload.
 //!
 //! Two tag bits say what happens and 30 bits say to whom:
+//! * `Rejoin(slot)`: a join after a drop, apart from `Join` only so the
+//!   events file can say which it was (the fourth tag was free).
 //! * `Leave(user)`: the member's final leave. It carries the *user* handle,
 //!   so the member needs no record while it sits in its room (most of its
 //!   life): the leave goes straight to the rules with that handle, and the
@@ -20,6 +22,7 @@ const TAG_SHIFT: u32 = 30;
 const JOIN: u32 = 0;
 const DROP: u32 = 1;
 const LEAVE: u32 = 2;
+const REJOIN: u32 = 3;
 
 /// A decoded event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,8 @@ pub enum Event {
     Drop(u32),
     /// This user leaves for good.
     Leave(u32),
+    /// The member in this pending slot joins again after a drop.
+    Rejoin(u32),
 }
 
 impl Event {
@@ -40,6 +45,7 @@ impl Event {
             Event::Join(i) => (JOIN, i),
             Event::Drop(i) => (DROP, i),
             Event::Leave(i) => (LEAVE, i),
+            Event::Rejoin(i) => (REJOIN, i),
         };
         debug_assert!(index <= MAX_INDEX);
         (tag << TAG_SHIFT) | (index & MAX_INDEX)
@@ -51,7 +57,8 @@ impl Event {
         match payload >> TAG_SHIFT {
             JOIN => Event::Join(index),
             DROP => Event::Drop(index),
-            _ => Event::Leave(index),
+            LEAVE => Event::Leave(index),
+            _ => Event::Rejoin(index),
         }
     }
 }
@@ -67,6 +74,8 @@ mod tests {
             Event::Drop(MAX_INDEX),
             Event::Leave(MAX_INDEX),
             Event::Leave(12345),
+            Event::Rejoin(MAX_INDEX),
+            Event::Rejoin(0),
         ] {
             assert_eq!(Event::unpack(e.pack()), e);
         }

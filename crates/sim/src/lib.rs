@@ -12,6 +12,7 @@
 //! * [`signing`] — signed joins made ahead, on a second core.
 //! * [`users`] — the user population, recycled.
 //! * [`recorder`] — the room service observer that counts.
+//! * [`actions`] — a run's scope: its shard, and who hears each action.
 //! * [`outcome`] — the finished run, turned into the summary.
 //!
 //! Nothing here reads a clock: the driver passes a [`Stopwatch`] for the
@@ -20,8 +21,9 @@
 //! scenario and seed.
 
 // The core's modules, under the names the simulator's code uses.
-pub(crate) use voipsim_core::{cache, report, rules, scenario, signature, workload};
+pub(crate) use voipsim_core::{cache, events, report, rules, scenario, signature, workload};
 
+pub mod actions;
 pub mod backend;
 pub mod engine;
 pub mod event;
@@ -146,9 +148,30 @@ pub fn run<W: Stopwatch>(
     scenario: &Scenario,
     options: RunOptions,
     stopwatch: &mut W,
+    progress: impl FnMut(Progress),
+    should_stop: impl FnMut() -> bool,
+) -> Result<Outcome, SetupError> {
+    run_scoped(
+        scenario,
+        options,
+        actions::RunScope::default(),
+        stopwatch,
+        progress,
+        should_stop,
+    )
+}
+
+/// [`run`] of one shard of the workload, telling `scope.actions` (if any)
+/// every join, rejoin, drop and leave. The summary of a shard names it.
+pub fn run_scoped<'a, W: Stopwatch>(
+    scenario: &'a Scenario,
+    options: RunOptions,
+    scope: actions::RunScope<'a>,
+    stopwatch: &'a mut W,
     mut progress: impl FnMut(Progress),
     mut should_stop: impl FnMut() -> bool,
 ) -> Result<Outcome, SetupError> {
+    let shard = scope.shard;
     let wall_start = stopwatch.now_ns();
     let duration_us = scenario.duration.as_micros() as i64;
     let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
@@ -211,6 +234,7 @@ pub fn run<W: Stopwatch>(
         options.signing_thread,
         preroll,
         start_unix_us,
+        scope,
     );
     let total = (engine.end).max(1) as f64;
     let completed = engine.run(|e| {
@@ -222,8 +246,15 @@ pub fn run<W: Stopwatch>(
         });
         should_stop()
     });
-    Ok(outcome::finish(engine, completed, wall_start))
+    let mut outcome = outcome::finish(engine, completed, wall_start);
+    if !shard.is_whole() {
+        outcome.summary.shard = Some(shard.to_string());
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod actions_tests;

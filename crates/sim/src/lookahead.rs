@@ -38,6 +38,9 @@ pub struct Upcoming {
     pub size: u32,
     /// Its group's key in the room index, once computed.
     pub key: Option<GroupKey>,
+    /// It belongs to another shard: drawn (so every stream stays where
+    /// the whole run has it) but never played.
+    pub outside: bool,
 }
 
 /// The next parties of one workload, earliest first: a ring of `DEPTH`.
@@ -64,7 +67,7 @@ impl Ahead {
     /// Appends a party (call only when [`Self::wants_more`]); returns the
     /// (emptied) buffer its groupId is to be written into.
     #[inline]
-    pub fn push(&mut self, at: Ticks, group: u64, size: u32) -> &mut String {
+    pub fn push(&mut self, at: Ticks, group: u64, size: u32, outside: bool) -> &mut String {
         debug_assert!(self.len < DEPTH);
         let i = (self.head + self.len) % DEPTH;
         self.parties[i] = Upcoming {
@@ -72,6 +75,7 @@ impl Ahead {
             group,
             size,
             key: None,
+            outside,
         };
         self.len += 1;
         self.members[i].clear();
@@ -133,14 +137,14 @@ mod tests {
         let mut ahead = Ahead::default();
         for k in 0..DEPTH as u64 {
             assert!(ahead.wants_more());
-            ahead.push(k, k + 10, 1).push_str(&format!("g-{k}"));
+            ahead.push(k, k + 10, 1, false).push_str(&format!("g-{k}"));
         }
         assert!(!ahead.wants_more());
         let mut name = String::from("old");
         let mut members = Vec::new();
         let first = ahead.pop_into(&mut name, &mut members).unwrap();
         assert_eq!((first.at, first.group, name.as_str()), (0, 10, "g-0"));
-        ahead.push(9, 19, 2).push_str("g-9");
+        ahead.push(9, 19, 2, false).push_str("g-9");
         let (second, text) = ahead.get_mut(0).unwrap();
         assert_eq!((second.at, text), (1, "g-1"));
         let (last, text) = ahead.get_mut(DEPTH - 1).unwrap();

@@ -233,6 +233,8 @@ impl RunRecord {
             apps,
             thresholds: Vec::new(),
             passed: true,
+            shard: None,
+            merged: None,
         };
         // A percentile `p(N)` reads the window's histogram of the latency
         // whose summary path is `TRACK.latency_ns` (`signing.latency_ns`):

@@ -61,6 +61,40 @@ pub struct Summary {
     pub thresholds: Vec<ThresholdResult>,
     /// True when every threshold passed (and true when there are none).
     pub passed: bool,
+    /// The shard of the workload this run played, `I/N` counted from 0
+    /// (`--shard`); absent when it played the whole workload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Present on a report made by `voipsim merge`: what it combines, and
+    /// which of its figures are exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
+}
+
+/// How a merged report was made (`voipsim merge`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Merged {
+    /// The report folders merged, in the order given.
+    pub from: Vec<MergedPart>,
+    /// The number of shards the workload was split into (1 when the
+    /// inputs were not shards).
+    pub shards: u32,
+    /// Shard indexes (from 0) of that split with no report among the
+    /// inputs: empty when the merge covers the whole workload.
+    pub missing_shards: Vec<u32>,
+    /// Figures that are sums of the inputs' maxima and so only an upper
+    /// bound of the merged run's (a sum of peaks is at least the peak of
+    /// the sums): paths into this file. Every other count is exact.
+    pub upper_bounds: Vec<String>,
+}
+
+/// One merged input.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MergedPart {
+    /// The report folder, as given on the command line.
+    pub dir: String,
+    /// Its `shard` (`I/N`), or null for a run of the whole workload.
+    pub shard: Option<String>,
 }
 
 /// Which clock ran the workload.
@@ -421,6 +455,8 @@ pub(crate) mod tests_support {
             apps: Vec::new(),
             thresholds: Vec::new(),
             passed: true,
+            shard: None,
+            merged: None,
         }
     }
 }

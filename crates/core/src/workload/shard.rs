@@ -113,6 +113,13 @@ impl ShardSpec {
     }
 }
 
+/// The whole workload.
+impl Default for ShardSpec {
+    fn default() -> Self {
+        ShardSpec::WHOLE
+    }
+}
+
 impl fmt::Display for ShardSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)

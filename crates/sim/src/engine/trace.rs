@@ -3,11 +3,13 @@
 //! first time it appears) at a recorded time.
 
 use super::super::Stopwatch;
+use super::super::actions::ActionKind;
 use super::super::queue::Ticks;
 use super::super::users::register;
 use super::{Engine, Source};
 use crate::rules::UnixMicros;
 use crate::scenario::TraceEventKind;
+use crate::workload::PartyKey;
 
 impl<W: Stopwatch> Engine<'_, W> {
     /// The next row of trace `source` happens at `t`.
@@ -23,6 +25,11 @@ impl<W: Stopwatch> Engine<'_, W> {
             TraceEventKind::Join => cursor.faults.draw(),
             TraceEventKind::Leave => None,
         };
+        // A trace is sharded by user: all of a user's rows in one shard.
+        // The fault was drawn above either way, as the whole run draws it.
+        if !self.shard.is_whole() && !self.shard.contains(PartyKey::trace_user(&event.openid)) {
+            return;
+        }
         let app = &self.apps[event.app];
         let (app_idx, verify) = (app.idx, app.verify);
         let key = (app_idx.raw(), event.openid.clone());
@@ -45,6 +52,10 @@ impl<W: Stopwatch> Engine<'_, W> {
         match event.kind {
             TraceEventKind::Leave => {
                 self.events += 1;
+                if self.actions.is_some() {
+                    let group_id = &event.group_id;
+                    self.tell_leave_of(user, Some(source), ActionKind::Leave, group_id, t);
+                }
                 self.service.leave(user, UnixMicros(self.unix_us(t)));
             }
             TraceEventKind::Join => {
