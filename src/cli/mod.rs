@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod compare;
+pub mod events_file;
+pub mod merge;
 pub mod output;
 pub mod schema;
 pub mod sign;
@@ -95,6 +97,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Compare a run's summary.json with a baseline's: exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Merge the report folders of a sharded run (--shard I/N) into one.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -107,6 +111,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(code) => code,

@@ -19,13 +19,16 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::events_file::EventsFile;
 use super::output::{print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario;
 use crate::scenario::threshold::parse_threshold;
+use crate::sim::actions::{ActionSink, RunScope};
 use crate::sim::{self, Progress, Stopwatch};
+use crate::workload::ShardSpec;
 
 /// Exit code of a run stopped by Ctrl-C (its partial report is written).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -34,6 +37,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[command(after_help = "Examples:\n  \
     voipsim simulate                                 # the built-in default scenario\n  \
     voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n  \
+    voipsim simulate scenarios/quickstart.toml --events day.csv   # every join and leave\n  \
+    voipsim simulate scenarios/bench-10k.toml --shard 0/4 --out shard-0   # a quarter of the parties\n  \
     voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
       --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
@@ -62,6 +67,18 @@ pub struct SimulateArgs {
     /// second core (slower; every count in the report is the same).
     #[arg(long)]
     pub no_signing_thread: bool,
+    /// Also write the day's schedule to FILE: one CSV row per join attempt,
+    /// rejoin, drop and leave, with its time, workload, app, user (openid),
+    /// groupId and outcome (WeChat's errCode, the refusal reason). See
+    /// docs/events.md.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Play only shard I of N (counted from 0: 0/4 … 3/4): the parties
+    /// whose hash falls in it, whole. Merge the N reports with `voipsim
+    /// merge`. Rooms are shared between shards, so room-level figures
+    /// (full rooms, quota) of one shard are not its share of the whole.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 /// The real CPU clock, for signing latency and the run's wall time.
@@ -97,6 +114,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+    let mut events = args.events.as_deref().map(EventsFile::create).transpose()?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -112,9 +130,14 @@ pub fn run(args: SimulateArgs) -> CliResult {
     let options = sim::RunOptions {
         signing_thread: !args.no_signing_thread && sim::RunOptions::default().signing_thread,
     };
-    let outcome = sim::run(
+    let scope = RunScope {
+        shard: args.shard.unwrap_or_default(),
+        actions: events.as_mut().map(|e| e as &mut dyn ActionSink),
+    };
+    let outcome = sim::run_scoped(
         &scenario,
         options,
+        scope,
         &mut clock,
         |p: Progress| {
             bar.set_position((p.done * 1000.0) as u64);
@@ -138,6 +161,9 @@ pub fn run(args: SimulateArgs) -> CliResult {
     report_dir
         .write(&files)
         .map_err(|e| UsageError::new(e.to_string()))?;
+    if let Some(events) = events {
+        events.finish()?;
+    }
     if !args.quiet {
         print_stdout(&markdown::summary(&outcome.summary, Some(&shown)))?;
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::actions::{ActionKind, ActionOutcome, RunScope, ShardSpec};
 use super::{FakeClock, Outcome, RunOptions, run_scoped};
-use crate::events::ScheduledAction;
+use voipsim_core::events::ScheduledAction;
 use crate::scenario::parse;
 
 fn simulate(toml: &str, shard: ShardSpec, signing_thread: bool) -> (Outcome, Vec<ScheduledAction>) {

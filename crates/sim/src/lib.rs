@@ -21,7 +21,7 @@
 //! scenario and seed.
 
 // The core's modules, under the names the simulator's code uses.
-pub(crate) use voipsim_core::{cache, events, report, rules, scenario, signature, workload};
+pub(crate) use voipsim_core::{cache, report, rules, scenario, signature, workload};
 
 pub mod actions;
 pub mod backend;

@@ -18,6 +18,8 @@
 //! * [`markdown`] — the few lines printed on stdout.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
 //!   binary puts them on disk).
+//! * [`merge`] — shard reports combined into one (`voipsim merge`), with
+//!   [`merge_series`] for the time series and interval logs.
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
@@ -29,6 +31,8 @@ pub mod compare_render;
 pub mod counters;
 pub mod hlog;
 pub mod markdown;
+pub mod merge;
+pub mod merge_series;
 pub mod paths;
 pub mod record;
 pub mod summary;

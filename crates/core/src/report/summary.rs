@@ -10,7 +10,7 @@
 //! (`voipsim schema --summary`); `docs/reports.md` lists them too.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The version of this file's layout. Version 2 added `mode`, `requests`
 /// and `quota.days[].created_in_window`, and made `timeseries.csv` cover
@@ -18,7 +18,7 @@ use serde::Serialize;
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole summary.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// Layout version of this file (renaming or removing a field bumps it).
     pub schema_version: u32,
@@ -72,7 +72,7 @@ pub struct Summary {
 }
 
 /// How a merged report was made (`voipsim merge`).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Merged {
     /// The report folders merged, in the order given.
     pub from: Vec<MergedPart>,
@@ -89,7 +89,7 @@ pub struct Merged {
 }
 
 /// One merged input.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MergedPart {
     /// The report folder, as given on the command line.
     pub dir: String,
@@ -98,7 +98,7 @@ pub struct MergedPart {
 }
 
 /// Which clock ran the workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunMode {
     /// Virtual time: the room rules applied in-process, a day in seconds.
@@ -108,7 +108,7 @@ pub enum RunMode {
 }
 
 /// The scenario that ran.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     /// The scenario's `name` (also the default report folder's name).
     pub name: String,
@@ -129,7 +129,7 @@ pub struct ScenarioInfo {
 }
 
 /// What time the statistics cover (RFC 3339).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
     /// Start plus warm-up.
     pub from: String,
@@ -141,7 +141,7 @@ pub struct Window {
 }
 
 /// The driver's own work.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Engine {
     /// Join attempts and leaves processed, pre-roll and warm-up included.
     pub events: u64,
@@ -154,7 +154,7 @@ pub struct Engine {
 }
 
 /// Join attempts and their answers.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Joins {
     /// Join attempts (each member's join, and each rejoin after a drop).
     pub attempted: u64,
@@ -166,7 +166,7 @@ pub struct Joins {
 
 /// Rejected joins by reason (the rules' `Reject`), in the order the rules
 /// check them.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Rejections {
     /// All refusals.
     pub total: u64,
@@ -189,7 +189,7 @@ pub struct Rejections {
 }
 
 /// Rooms.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Rooms {
     /// Rooms created in the window (each spent one unit of its app's daily
     /// quota).
@@ -205,7 +205,7 @@ pub struct Rooms {
 }
 
 /// Members (users in a room).
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Members {
     /// The most members in rooms at once in the window.
     pub peak_active: u64,
@@ -214,7 +214,7 @@ pub struct Members {
 }
 
 /// The daily room quota.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Quota {
     /// How many (app, quota day) pairs ran out of rooms.
     pub exhausted_days: u64,
@@ -223,7 +223,7 @@ pub struct Quota {
 }
 
 /// One app's quota day.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct QuotaDay {
     /// The app's name in the scenario.
     pub app: String,
@@ -245,7 +245,7 @@ pub struct QuotaDay {
 }
 
 /// The backend's signing load, and signing cost on this CPU.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Signing {
     /// Signatures the backend issued in the window (one per join attempt).
     pub count: u64,
@@ -272,7 +272,7 @@ pub struct Signing {
 
 /// Percentiles of a latency distribution, in nanoseconds, from an
 /// HdrHistogram (3 significant digits).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Latency {
     /// How many values were recorded.
     pub count: u64,
@@ -306,7 +306,7 @@ impl Latency {
 }
 
 /// HTTP requests of a load test.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Requests {
     /// Requests sent in the window.
     pub sent: u64,
@@ -326,7 +326,7 @@ pub struct Requests {
 
 /// Failed requests by class (a WeChat refusal is not an error here: it is
 /// counted under `joins.rejected`).
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct RequestErrors {
     /// All failed requests.
     pub total: u64,
@@ -343,7 +343,7 @@ pub struct RequestErrors {
 }
 
 /// Join attempts made wrong on purpose by the scenario's `faults`.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct FaultCounts {
     /// Signed over the wrong message (refused as `invalid_signature`).
     pub wrong_signature: u64,
@@ -356,7 +356,7 @@ pub struct FaultCounts {
 }
 
 /// One app's figures.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AppSummary {
     /// The app's name in the scenario.
     pub name: String,
@@ -373,7 +373,7 @@ pub struct AppSummary {
 }
 
 /// One threshold's outcome.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThresholdResult {
     /// As written in the scenario.
     pub expr: String,
