@@ -23,5 +23,5 @@ pub mod report_dir;
 pub mod secrets;
 pub mod serve;
 
-pub use voipsim_core::{cache, report, rules, scenario, signature, units, workload};
+pub use voipsim_core::{cache, events, report, rules, scenario, signature, units, workload};
 pub use voipsim_sim as sim;

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::actions::{ActionKind, ActionOutcome, RunScope, ShardSpec};
 use super::{FakeClock, Outcome, RunOptions, run_scoped};
-use voipsim_core::events::ScheduledAction;
 use crate::scenario::parse;
+use voipsim_core::events::ScheduledAction;
 
 fn simulate(toml: &str, shard: ShardSpec, signing_thread: bool) -> (Outcome, Vec<ScheduledAction>) {
     let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
@@ -72,7 +72,10 @@ fn rows_match_the_summary_and_come_in_time_order() {
             .count() as u64
     };
     assert_eq!(refused("room_full"), s.joins.rejected.room_full);
-    assert_eq!(refused("invalid_signature"), s.joins.rejected.invalid_signature);
+    assert_eq!(
+        refused("invalid_signature"),
+        s.joins.rejected.invalid_signature
+    );
     assert_eq!(refused("stale_timestamp"), s.joins.rejected.stale_timestamp);
     assert!(s.joins.rejected.room_full > 0 && s.joins.rejected.invalid_signature > 0);
     let gone = rows
@@ -84,8 +87,14 @@ fn rows_match_the_summary_and_come_in_time_order() {
         assert!(rows.iter().any(|r| r.kind == kind), "no {kind:?} row");
     }
     assert!(rows.windows(2).all(|w| w[0].elapsed_us <= w[1].elapsed_us));
-    assert!(rows.iter().all(|r| r.unix_us - r.elapsed_us == rows[0].unix_us - rows[0].elapsed_us));
-    assert!(rows.iter().any(|r| r.workload == "lobby" && r.app == "chat"));
+    assert!(
+        rows.iter()
+            .all(|r| r.unix_us - r.elapsed_us == rows[0].unix_us - rows[0].elapsed_us)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.workload == "lobby" && r.app == "chat")
+    );
     assert!(rows.iter().any(|r| r.fault.is_some()));
 }
 
@@ -161,7 +170,10 @@ fn shards_split_the_whole_runs_joins_signed_or_not() {
         for i in 0..n {
             let shard = ShardSpec::new(i, n).unwrap();
             let (outcome, rows) = simulate(&toml, shard, false);
-            assert_eq!(outcome.summary.shard.as_deref(), Some(shard.to_string().as_str()));
+            assert_eq!(
+                outcome.summary.shard.as_deref(),
+                Some(shard.to_string().as_str())
+            );
             assert!(
                 rows.len() * 5 > whole_rows.len() && rows.len() < whole_rows.len(),
                 "shard {shard}: {} of {} rows",

@@ -294,7 +294,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let (group, size) = src.party();
         let outside = !self.shard.contains(src.party_key());
         let at = (start + rel).max(0) as Ticks;
-        src.group_names.write(group, ahead.push(at, group, size, outside));
+        src.group_names
+            .write(group, ahead.push(at, group, size, outside));
         let app = src.app;
         if outside {
             // (`plans_ahead`, read through the field: `src` is borrowed.)
@@ -683,7 +684,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                     .make_now(&order, &self.apps[app].app_id, group_id),
             );
         }
-        self.attempt(user, (app, source, ActionKind::Join), group_id, &prepared, t)
+        self.attempt(
+            user,
+            (app, source, ActionKind::Join),
+            group_id,
+            &prepared,
+            t,
+        )
     }
 
     /// One join attempt of `user` (of scenario app `app`, workload
@@ -726,7 +733,14 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let verdict = prepared.signed.map(|s| s.verdict);
         let result = self.service.join_checked(user, &request, verdict, now);
         if self.actions.is_some() {
-            self.tell_join(user, (app, source, kind), group_id, prepared.fault, &result, t);
+            self.tell_join(
+                user,
+                (app, source, kind),
+                group_id,
+                prepared.fault,
+                &result,
+                t,
+            );
         }
         match result {
             Ok(_) => {

@@ -82,7 +82,10 @@ impl<R: BufRead> EventsReader<R> {
         self.buf.clear();
         self.line += 1;
         let limit = MAX_LINE as u64 + 1;
-        match (&mut self.reader).take(limit).read_until(b'\n', &mut self.buf) {
+        match (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)
+        {
             Ok(0) => return None,
             Ok(_) => {}
             Err(e) => {
@@ -306,8 +309,8 @@ impl<R: BufRead> Iterator for EventsReader<R> {
 
 /// RFC 3339 → UNIX microseconds.
 fn parse_time(text: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1000).ok()
 }
 

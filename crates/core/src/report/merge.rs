@@ -23,13 +23,13 @@
 
 use std::collections::BTreeMap;
 
+use super::markdown;
 use super::merge_series::{Input, merge_hlogs, merge_timeseries, parse_instant};
 use super::summary::{
     Joins, Latency, Merged, MergedPart, QuotaDay, Rejections, SCHEMA_VERSION, Summary,
 };
 use super::thresholds;
 use super::write::ReportFile;
-use super::markdown;
 use crate::scenario::threshold::parse_threshold;
 use crate::workload::ShardSpec;
 
@@ -192,8 +192,15 @@ fn merged_note(summary: &Summary) -> String {
     let missing = if m.missing_shards.is_empty() {
         String::new()
     } else {
-        let list: Vec<String> = m.missing_shards.iter().map(|i| format!("{i}/{}", m.shards)).collect();
-        format!(" **Missing shards: {}** (their requests are not in these figures).", list.join(", "))
+        let list: Vec<String> = m
+            .missing_shards
+            .iter()
+            .map(|i| format!("{i}/{}", m.shards))
+            .collect();
+        format!(
+            " **Missing shards: {}** (their requests are not in these figures).",
+            list.join(", ")
+        )
     };
     format!(
         "\nMerged from {} report(s) of a split into {} shard(s).{missing} Counts and latency percentiles are exact; peaks are sums of the shards' peaks, an upper bound.\n",
@@ -255,7 +262,10 @@ fn read_summaries(inputs: &[ReportInput]) -> Result<Vec<Summary>, MergeError> {
 }
 
 /// The split `N` and the shards missing from it.
-fn check_shards(inputs: &[ReportInput], summaries: &[Summary]) -> Result<(u32, Vec<u32>), MergeError> {
+fn check_shards(
+    inputs: &[ReportInput],
+    summaries: &[Summary],
+) -> Result<(u32, Vec<u32>), MergeError> {
     let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
     let mut count = None;
     for (input, s) in inputs.iter().zip(summaries) {
@@ -409,7 +419,12 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
     } else {
         0.0
     };
-    m.quota.exhausted_days = m.quota.days.iter().filter(|d| d.exhausted_at.is_some()).count() as u64;
+    m.quota.exhausted_days = m
+        .quota
+        .days
+        .iter()
+        .filter(|d| d.exhausted_at.is_some())
+        .count() as u64;
     m
 }
 
@@ -417,14 +432,19 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
 /// moment any shard saw it run out.
 fn merge_quota_days(into: &mut Vec<QuotaDay>, from: &[QuotaDay]) {
     for day in from {
-        match into.iter_mut().find(|d| d.app == day.app && d.date == day.date) {
+        match into
+            .iter_mut()
+            .find(|d| d.app == day.app && d.date == day.date)
+        {
             Some(d) => {
                 d.rooms_created += day.rooms_created;
                 d.created_in_window += day.created_in_window;
                 d.rejected_joins += day.rejected_joins;
                 d.exhausted_at = match (d.exhausted_at.take(), &day.exhausted_at) {
                     (Some(a), Some(b)) => Some(
-                        if parse_instant(b).unwrap_or(i64::MAX) < parse_instant(&a).unwrap_or(i64::MAX) {
+                        if parse_instant(b).unwrap_or(i64::MAX)
+                            < parse_instant(&a).unwrap_or(i64::MAX)
+                        {
                             b.clone()
                         } else {
                             a

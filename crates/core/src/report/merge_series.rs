@@ -176,7 +176,9 @@ fn decode_log(input: &Input<'_>, name: &str) -> Result<Log, Refusal> {
                     .map_err(|e| bad(format!("an interval is not base64 ({e})")))?;
                 let histogram: Histogram<u64> = Deserializer::new()
                     .deserialize(&mut bytes.as_slice())
-                    .map_err(|e| bad(format!("an interval's histogram cannot be decoded ({e:?})")))?;
+                    .map_err(|e| {
+                        bad(format!("an interval's histogram cannot be decoded ({e:?})"))
+                    })?;
                 raw.push((ilh.start_timestamp(), ilh.duration(), histogram));
             }
         }
@@ -199,10 +201,7 @@ fn decode_log(input: &Input<'_>, name: &str) -> Result<Log, Refusal> {
 /// Merges the logs named `name` (`signing.hlog`): intervals that start at
 /// the same instant are added. Returns the log's bytes and the histogram
 /// of every interval together (the window's, for the summary).
-pub fn merge_hlogs(
-    inputs: &[Input<'_>],
-    name: &str,
-) -> Result<(Vec<u8>, Histogram<u64>), Refusal> {
+pub fn merge_hlogs(inputs: &[Input<'_>], name: &str) -> Result<(Vec<u8>, Histogram<u64>), Refusal> {
     let mut start: Option<SystemTime> = None;
     let mut tag = None;
     let mut comment = None;
@@ -232,11 +231,13 @@ pub fn merge_hlogs(
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_micros() as i128;
-    let intervals = merged.into_iter().map(|(at, (length, histogram))| LoggedInterval {
-        start: Duration::from_micros((at - origin).max(0) as u64),
-        length,
-        histogram,
-    });
+    let intervals = merged
+        .into_iter()
+        .map(|(at, (length, histogram))| LoggedInterval {
+            start: Duration::from_micros((at - origin).max(0) as u64),
+            length,
+            histogram,
+        });
     let comment = format!(
         "{} (merged from {} reports)",
         comment.unwrap_or_else(|| "voipsim".into()).trim(),
@@ -250,8 +251,8 @@ pub fn merge_hlogs(
 
 /// RFC 3339 → UNIX µs.
 pub fn parse_instant(text: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1000).ok()
 }
 
@@ -271,8 +272,14 @@ mod tests {
             "{HEAD}\n2026-11-26T16:00:00Z,0,1,5,99995\n2026-11-26T16:02:00Z,120,2,1,99990\n"
         );
         let inputs = [
-            Input { dir: "a", bytes: a.as_bytes() },
-            Input { dir: "b", bytes: b.as_bytes() },
+            Input {
+                dir: "a",
+                bytes: a.as_bytes(),
+            },
+            Input {
+                dir: "b",
+                bytes: b.as_bytes(),
+            },
         ];
         let out = merge_timeseries(&inputs, |app| (app == "game").then_some(100_000)).unwrap();
         assert_eq!(
@@ -295,16 +302,34 @@ mod tests {
         let run = |b: &str| {
             merge_timeseries(
                 &[
-                    Input { dir: "a", bytes: a.as_bytes() },
-                    Input { dir: "b", bytes: b.as_bytes() },
+                    Input {
+                        dir: "a",
+                        bytes: a.as_bytes(),
+                    },
+                    Input {
+                        dir: "b",
+                        bytes: b.as_bytes(),
+                    },
                 ],
                 |_| None,
             )
             .unwrap_err()
         };
-        assert!(run(other).contains("b/timeseries.csv has other columns than a/"), "{}", run(other));
-        assert!(run(&broken).starts_with("b/timeseries.csv:2: `x` is not a whole number"), "{}", run(&broken));
-        assert!(run(&short).contains("3 fields, the header has 5"), "{}", run(&short));
+        assert!(
+            run(other).contains("b/timeseries.csv has other columns than a/"),
+            "{}",
+            run(other)
+        );
+        assert!(
+            run(&broken).starts_with("b/timeseries.csv:2: `x` is not a whole number"),
+            "{}",
+            run(&broken)
+        );
+        assert!(
+            run(&short).contains("3 fields, the header has 5"),
+            "{}",
+            run(&short)
+        );
     }
 
     fn log(start_s: u64, intervals: &[(u64, &[u64])]) -> Vec<u8> {
@@ -334,23 +359,42 @@ mod tests {
         let a = log(1_000, &[(0, &[100, 200]), (60, &[300])]);
         let b = log(1_060, &[(0, &[400]), (60, &[500, 600, 700])]);
         let inputs = [
-            Input { dir: "a", bytes: &a },
-            Input { dir: "b", bytes: &b },
+            Input {
+                dir: "a",
+                bytes: &a,
+            },
+            Input {
+                dir: "b",
+                bytes: &b,
+            },
         ];
         let (bytes, window) = merge_hlogs(&inputs, "signing.hlog").unwrap();
         assert_eq!(window.len(), 7);
         assert_eq!(window.max(), window.highest_equivalent(700));
-        let back = decode_log(&Input { dir: "m", bytes: &bytes }, "signing.hlog").unwrap();
+        let back = decode_log(
+            &Input {
+                dir: "m",
+                bytes: &bytes,
+            },
+            "signing.hlog",
+        )
+        .unwrap();
         let counts: Vec<u64> = back.intervals.iter().map(|i| i.2.len()).collect();
         assert_eq!(counts, [2, 2, 3]);
-        assert_eq!(back.start, SystemTime::UNIX_EPOCH + Duration::from_secs(1_000));
+        assert_eq!(
+            back.start,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000)
+        );
         assert_eq!(back.tag.as_deref(), Some("signing"));
         assert!(back.comment.unwrap().contains("merged from 2 reports"));
     }
 
     #[test]
     fn a_log_that_is_not_one_is_refused() {
-        let inputs = [Input { dir: "a", bytes: b"hello\n" }];
+        let inputs = [Input {
+            dir: "a",
+            bytes: b"hello\n",
+        }];
         let e = merge_hlogs(&inputs, "signing.hlog").unwrap_err();
         assert!(e.starts_with("a/signing.hlog: "), "{e}");
     }

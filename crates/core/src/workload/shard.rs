@@ -38,11 +38,11 @@ pub enum ShardError {
         "shard `{0}` is not of the form I/N; write the shard's index and the number of shards, counted from 0: 0/4, 1/4, 2/4, 3/4"
     )]
     Shape(String),
-    #[error(
-        "shard `{text}`: `{part}` is not a whole number; write digits only, as in 0/4"
-    )]
+    #[error("shard `{text}`: `{part}` is not a whole number; write digits only, as in 0/4")]
     Number { text: String, part: String },
-    #[error("shard `{0}`: the number of shards must be at least 1; write 0/1 for the whole workload")]
+    #[error(
+        "shard `{0}`: the number of shards must be at least 1; write 0/1 for the whole workload"
+    )]
     NoShards(String),
     #[error(
         "shard `{text}`: the index {index} is not below the number of shards {count}; shards are counted from 0, so the last is {last}/{count}"
@@ -190,7 +190,10 @@ mod tests {
 
     #[test]
     fn parses_and_prints_i_of_n() {
-        assert_eq!(ShardSpec::parse("2/8"), Ok(ShardSpec { index: 2, count: 8 }));
+        assert_eq!(
+            ShardSpec::parse("2/8"),
+            Ok(ShardSpec { index: 2, count: 8 })
+        );
         assert_eq!(ShardSpec::parse(" 0 / 1 "), Ok(ShardSpec::WHOLE));
         assert_eq!(ShardSpec::parse("3/4").unwrap().to_string(), "3/4");
         assert!(ShardSpec::WHOLE.is_whole());
@@ -225,7 +228,10 @@ mod tests {
             assert!(ShardSpec::WHOLE.contains(key));
         }
         // 10,000 expected per shard; a binomial sd is ~90.
-        assert!(sizes.iter().all(|&s| (9_500..10_500).contains(&s)), "{sizes:?}");
+        assert!(
+            sizes.iter().all(|&s| (9_500..10_500).contains(&s)),
+            "{sizes:?}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ const HEADER: &str =
 const GOOD: &str = "2026-11-26T16:00:01.500000Z,1500000,members,game,o0-7,members-12,join,,ok,0,,";
 
 fn read(text: &str) -> Vec<Result<ScheduledAction, EventsError>> {
-    EventsReader::new(text.as_bytes()).named("day.csv").collect()
+    EventsReader::new(text.as_bytes())
+        .named("day.csv")
+        .collect()
 }
 
 /// The single error of a file with the header, `GOOD`, then `row`.
@@ -112,7 +114,10 @@ fn unclosed_quote() {
 #[test]
 fn bad_time() {
     let m = error_of("yesterday,2000000,members,game,o1,g,join,,ok,0,,");
-    assert!(m.contains("time `yesterday` is not an RFC 3339 instant"), "{m}");
+    assert!(
+        m.contains("time `yesterday` is not an RFC 3339 instant"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -159,16 +164,26 @@ fn unknown_fault_and_a_fault_on_a_leave() {
 #[test]
 fn unknown_outcome_and_reason() {
     let m = error_of("2026-11-26T16:00:02Z,2000000,members,game,o1,g,join,,maybe,0,,");
-    assert!(m.contains("outcome `maybe` is not one of ok, refused"), "{m}");
-    let m = error_of("2026-11-26T16:00:02Z,2000000,members,game,o1,g,join,,refused,-1000,-90004,room_ful");
-    assert!(m.contains("reason `room_ful` of a refused join is not one of"), "{m}");
+    assert!(
+        m.contains("outcome `maybe` is not one of ok, refused"),
+        "{m}"
+    );
+    let m = error_of(
+        "2026-11-26T16:00:02Z,2000000,members,game,o1,g,join,,refused,-1000,-90004,room_ful",
+    );
+    assert!(
+        m.contains("reason `room_ful` of a refused join is not one of"),
+        "{m}"
+    );
     let m = error_of("2026-11-26T16:00:02Z,2000000,members,game,o1,g,join,,ok,0,,room_full");
     assert!(m.contains("on a row that is not refused"), "{m}");
 }
 
 #[test]
 fn an_outcome_that_does_not_fit_the_kind() {
-    let m = error_of("2026-11-26T16:00:02Z,2000000,members,game,o1,g,leave,,refused,-1000,-90004,room_full");
+    let m = error_of(
+        "2026-11-26T16:00:02Z,2000000,members,game,o1,g,leave,,refused,-1000,-90004,room_full",
+    );
     assert!(m.contains("a leave cannot be refused"), "{m}");
     let m = error_of("2026-11-26T16:00:02Z,2000000,members,game,o1,g,join,,not_in_room,0,,");
     assert!(m.contains("a join cannot be not_in_room"), "{m}");

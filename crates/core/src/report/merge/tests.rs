@@ -39,9 +39,18 @@ fn folder(dir: &str, shard: Option<&str>, attempted: u64, latencies: &[u64]) -> 
     ReportInput {
         dir: dir.into(),
         files: vec![
-            ReportFile { name: "summary.json".into(), bytes: serde_json::to_vec(&s).unwrap() },
-            ReportFile { name: "timeseries.csv".into(), bytes: csv.into_bytes() },
-            ReportFile { name: "signing.hlog".into(), bytes: hlog },
+            ReportFile {
+                name: "summary.json".into(),
+                bytes: serde_json::to_vec(&s).unwrap(),
+            },
+            ReportFile {
+                name: "timeseries.csv".into(),
+                bytes: csv.into_bytes(),
+            },
+            ReportFile {
+                name: "signing.hlog".into(),
+                bytes: hlog,
+            },
         ],
     }
 }
@@ -59,7 +68,15 @@ fn counts_add_latencies_come_from_the_added_histograms() {
     ];
     let files = merge(&inputs, "out").unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["timeseries.csv", "signing.hlog", "summary.md", "summary.json"]);
+    assert_eq!(
+        names,
+        [
+            "timeseries.csv",
+            "signing.hlog",
+            "summary.md",
+            "summary.json"
+        ]
+    );
     let s = summary_of(&files);
     assert_eq!(s["joins"]["attempted"], 15);
     assert_eq!(s["joins"]["accepted"], 13);
@@ -108,7 +125,11 @@ fn refusal(inputs: &[ReportInput]) -> String {
 }
 
 fn edit(mut input: ReportInput, change: impl Fn(&mut serde_json::Value)) -> ReportInput {
-    let f = input.files.iter_mut().find(|f| f.name == "summary.json").unwrap();
+    let f = input
+        .files
+        .iter_mut()
+        .find(|f| f.name == "summary.json")
+        .unwrap();
     let mut v: serde_json::Value = serde_json::from_slice(&f.bytes).unwrap();
     change(&mut v);
     f.bytes = serde_json::to_vec(&v).unwrap();
@@ -120,11 +141,23 @@ fn shards_of_other_runs_are_refused() {
     let a = || folder("s0", Some("0/2"), 10, &[100]);
     let b = || folder("s1", Some("1/2"), 10, &[100]);
     let cases: [(&str, fn(&mut serde_json::Value), &str); 5] = [
-        ("scenario.name", |v| v["scenario"]["name"] = "other".into(), "s1/summary.json: scenario.name is `other` but s0's is `t`"),
+        (
+            "scenario.name",
+            |v| v["scenario"]["name"] = "other".into(),
+            "s1/summary.json: scenario.name is `other` but s0's is `t`",
+        ),
         ("seed", |v| v["seed"] = 2.into(), "seed is `2`"),
         ("mode", |v| v["mode"] = "load".into(), "mode is `load`"),
-        ("version", |v| v["voipsim_version"] = "9.9.9".into(), "voipsim_version is `9.9.9`"),
-        ("schema", |v| v["schema_version"] = 1.into(), "schema_version 1 is not"),
+        (
+            "version",
+            |v| v["voipsim_version"] = "9.9.9".into(),
+            "voipsim_version is `9.9.9`",
+        ),
+        (
+            "schema",
+            |v| v["schema_version"] = 1.into(),
+            "schema_version 1 is not",
+        ),
     ];
     for (what, change, expected) in cases {
         let m = refusal(&[a(), edit(b(), change)]);
@@ -144,15 +177,21 @@ fn bad_shard_sets_are_refused() {
         folder("s0", Some("0/2"), 1, &[1]),
         folder("s1", Some("1/3"), 1, &[1]),
     ]);
-    assert!(m.contains("s1: is shard 1/3 but s0 is of a split into 2"), "{m}");
+    assert!(
+        m.contains("s1: is shard 1/3 but s0 is of a split into 2"),
+        "{m}"
+    );
     let m = refusal(&[
         folder("s0", Some("0/2"), 1, &[1]),
         folder("whole", None, 1, &[1]),
     ]);
     assert!(m.contains("whole: is a run of the whole workload"), "{m}");
-    let merged = edit(folder("m", None, 1, &[1]), |v| {
-        v["merged"] = serde_json::json!({"from": [], "shards": 1, "missing_shards": [], "upper_bounds": []})
-    });
+    let merged = edit(
+        folder("m", None, 1, &[1]),
+        |v| {
+            v["merged"] = serde_json::json!({"from": [], "shards": 1, "missing_shards": [], "upper_bounds": []})
+        },
+    );
     assert!(refusal(&[merged]).contains("m: is already a merged report"));
     assert!(refusal(&[]).contains("no report folders"));
 }

