@@ -4,7 +4,7 @@
 //! bounced off which room; `voipsim load` replays it, so a capacity plan
 //! and a load test play the very same day.
 //!
-//! * [`write`] — rows as bytes, streamed (the simulator writes millions).
+//! * [`mod@write`] — rows as bytes, streamed (the simulator writes millions).
 //! * [`read`] — the file back as [`ScheduledAction`]s, with errors
 //!   `FILE:LINE: what; how to fix`.
 //!

@@ -140,7 +140,8 @@ fn edit(mut input: ReportInput, change: impl Fn(&mut serde_json::Value)) -> Repo
 fn shards_of_other_runs_are_refused() {
     let a = || folder("s0", Some("0/2"), 10, &[100]);
     let b = || folder("s1", Some("1/2"), 10, &[100]);
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 5] = [
+    type Change = fn(&mut serde_json::Value);
+    let cases: [(&str, Change, &str); 5] = [
         (
             "scenario.name",
             |v| v["scenario"]["name"] = "other".into(),
