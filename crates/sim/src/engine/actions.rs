@@ -1,7 +1,7 @@
 //! Telling the run's sink ([`crate::actions::ActionSink`]) what happened:
 //! each join attempt (first or rejoin) with the rules' answer, each drop
-//! and leave, as an events-file row. Out of line and only called when a sink listens, so
-//! a run without one keeps its loop as it was.
+//! and leave, as an events-file row. Out of line and only called when a
+//! sink listens, so a run without one keeps its loop as it was.
 
 use super::super::Stopwatch;
 use super::super::actions::{ActionKind, ActionOutcome, ActionRecord};
