@@ -140,6 +140,35 @@ fn merged_shards_add_up_to_the_whole_run() {
 }
 
 #[test]
+fn a_replayed_trace_is_sharded_by_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = "scenarios/trace-replay.toml";
+    let whole = tmp.path().join("whole");
+    let events = tmp.path().join("whole.csv");
+    simulate(scenario, &whole, &["--events", events.to_str().unwrap()]);
+    let mut users_seen = std::collections::BTreeMap::new();
+    let mut sum = 0;
+    for i in 0..2 {
+        let dir = tmp.path().join(format!("s{i}"));
+        let file = tmp.path().join(format!("s{i}.csv"));
+        simulate(scenario, &dir, &["--shard", &format!("{i}/2"), "--events", file.to_str().unwrap()]);
+        sum += joins(&dir);
+        for row in read_events(&file) {
+            let shard = users_seen.entry(row.user).or_insert(i);
+            assert_eq!(*shard, i, "a trace user in two shards");
+        }
+    }
+    assert_eq!(sum, joins(&whole));
+    assert!(users_seen.values().any(|&s| s == 0) && users_seen.values().any(|&s| s == 1));
+    assert_eq!(users_seen.len(), {
+        let mut all: Vec<String> = read_events(&events).into_iter().map(|r| r.user).collect();
+        all.sort();
+        all.dedup();
+        all.len()
+    });
+}
+
+#[test]
 fn merging_one_folder_gives_it_back() {
     let tmp = tempfile::tempdir().unwrap();
     let one = tmp.path().join("one");

@@ -32,12 +32,9 @@ pub struct Input<'a> {
 /// A merge that cannot be done, already phrased `WHERE: what; how to fix`.
 pub type Refusal = String;
 
-/// Columns that are gauges sampled at the row's end or maxima: summed
-/// like the counts, but the sum of maxima is only an upper bound.
-pub const SERIES_UPPER_BOUNDS: [&str; 1] = ["signatures_peak_per_s"];
-
 /// Merges `timeseries.csv` files. Every column but `time` and `elapsed_s`
-/// is added, except `quota_left.APP`, which is the app's quota minus what
+/// is added (`signatures_peak_per_s` too: a sum of maxima, an upper
+/// bound), except `quota_left.APP`, which is the app's quota minus what
 /// every shard spent: `quota(app) − Σ (quota(app) − left)`, at least 0.
 pub fn merge_timeseries(
     inputs: &[Input<'_>],
