@@ -135,6 +135,8 @@ fn merged_shards_add_up_to_the_whole_run() {
     assert_eq!(m["merged"]["shards"], n);
     assert_eq!(m["merged"]["from"].as_array().unwrap().len(), n);
     assert!(merged.join("signing.hlog").exists());
+    // The shipped thresholds hold on the merged figures too (exit 0).
+    assert!(m["passed"].as_bool().unwrap());
     let md = fs::read_to_string(merged.join("summary.md")).unwrap();
     assert!(md.contains("Merged from 3 report(s)"), "{md}");
 }
@@ -151,7 +153,16 @@ fn a_replayed_trace_is_sharded_by_user() {
     for i in 0..2 {
         let dir = tmp.path().join(format!("s{i}"));
         let file = tmp.path().join(format!("s{i}.csv"));
-        simulate(scenario, &dir, &["--shard", &format!("{i}/2"), "--events", file.to_str().unwrap()]);
+        simulate(
+            scenario,
+            &dir,
+            &[
+                "--shard",
+                &format!("{i}/2"),
+                "--events",
+                file.to_str().unwrap(),
+            ],
+        );
         sum += joins(&dir);
         for row in read_events(&file) {
             let shard = users_seen.entry(row.user).or_insert(i);
@@ -253,6 +264,23 @@ fn bad_flags_exit_2_before_the_run() {
         err.contains("cannot create the events file") && err.contains("writable path"),
         "{err}"
     );
+    let shard = tmp.path().join("s0");
+    simulate("scenarios/quickstart.toml", &shard, &["--shard", "0/2"]);
+    let out = voipsim()
+        .arg("merge")
+        .arg(&shard)
+        .arg("--out")
+        .arg(&shard)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("is one of the folders being merged")
+    );
     let out = voipsim()
         .arg("merge")
         .arg(tmp.path().join("missing"))
@@ -266,4 +294,34 @@ fn bad_flags_exit_2_before_the_run() {
             .unwrap()
             .contains("cannot read the report folder")
     );
+}
+
+#[test]
+fn thresholds_are_evaluated_again_on_the_merged_figures() {
+    // Each half of quickstart's ~3,500 joins passes; the whole does not.
+    let tmp = tempfile::tempdir().unwrap();
+    let gate = "joins.attempted < 2500";
+    let shards: Vec<PathBuf> = (0..2).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        simulate(
+            "scenarios/quickstart.toml",
+            dir,
+            &["--shard", &format!("{i}/2"), "--threshold", gate],
+        );
+    }
+    let out = voipsim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(tmp.path().join("m"))
+        .arg("--quiet")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains(&format!("threshold failed: {gate}")), "{err}");
+    let m = summary(&tmp.path().join("m"));
+    assert_eq!(m["passed"], false);
 }

@@ -8,8 +8,8 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::output::print_stdout;
-use super::{CliResult, EXIT_OK, UsageError};
+use super::output::{print_stderr, print_stdout};
+use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::merge::{ReportInput, merge};
 use crate::report::write::ReportFile;
 use crate::report_dir::ReportDir;
@@ -26,7 +26,9 @@ const MAX_FILE: u64 = 512 * 1024 * 1024;
 Counts add; latency histograms (.hlog) merge losslessly; timeseries.csv rows\n\
 align by their start time; peaks add (an upper bound: see merged.upper_bounds\n\
 in summary.json). Refuses folders of different runs (scenario, seed, mode,\n\
-version) or a shard given twice. Exit codes: 0 merged; 2 bad input.")]
+version) or a shard given twice. The scenario's thresholds are evaluated again
+on the merged figures. Exit codes: 0 merged, thresholds passed; 1 a threshold
+failed; 2 bad input.")]
 pub struct MergeArgs {
     /// The shards' report folders.
     #[arg(required = true, value_name = "DIR")]
@@ -50,6 +52,20 @@ pub fn run(args: MergeArgs) -> CliResult {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join("merged"));
     let shown = out.display().to_string();
+    // Writing into one of the inputs would replace a shard's report with
+    // the merge before anyone could check it.
+    let canonical = |p: &std::path::Path| fs::canonicalize(p).ok();
+    if let Some(target) = canonical(&out)
+        && args
+            .dirs
+            .iter()
+            .any(|d| canonical(d).as_ref() == Some(&target))
+    {
+        return Err(UsageError::new(format!(
+            "--out {}: is one of the folders being merged; write the merged report to a new folder",
+            ShownPath::new(&out)
+        )));
+    }
     let files = merge(&inputs, &shown).map_err(|e| UsageError::new(e.to_string()))?;
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     report_dir
@@ -60,7 +76,27 @@ pub fn run(args: MergeArgs) -> CliResult {
     {
         print_stdout(&String::from_utf8_lossy(&md.bytes))?;
     }
-    Ok(ExitCode::from(EXIT_OK))
+    let summary: serde_json::Value = files
+        .iter()
+        .find(|f| f.name == "summary.json")
+        .and_then(|f| serde_json::from_slice(&f.bytes).ok())
+        .unwrap_or_default();
+    let failed: Vec<&serde_json::Value> = summary["thresholds"]
+        .as_array()
+        .map(|t| t.iter().filter(|t| t["passed"] == false).collect())
+        .unwrap_or_default();
+    for t in &failed {
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} (observed {})\n",
+            t["expr"].as_str().unwrap_or_default(),
+            t["observed"]
+        ))?;
+    }
+    Ok(ExitCode::from(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
 }
 
 /// A report folder's files: `summary.json`, `timeseries.csv`, `*.hlog`.
