@@ -128,6 +128,13 @@ mod tests {
             exhausted_at: None,
             rejected_joins: 0,
         });
+        // Only a merged report has `merged` (`voipsim merge`).
+        summary.merged = Some(crate::report::summary::Merged {
+            from: Vec::new(),
+            shards: 3,
+            missing_shards: vec![2],
+            upper_bounds: Vec::new(),
+        });
         let root = serde_json::to_value(&summary).unwrap();
         let paths = crate::report::paths::summary_shape().numeric_paths();
         assert!(paths.len() > 40, "{paths:?}");
