@@ -184,6 +184,42 @@ fn match_pattern<'a>(
 mod tests {
     use super::*;
 
+    /// `docs/openapi.yaml` lists exactly the routes the server has: its
+    /// paths (two-space indent under `paths:`) and their methods (four).
+    #[test]
+    fn openapi_lists_every_route() {
+        let yaml = include_str!("../../docs/openapi.yaml");
+        let mut documented = Vec::new();
+        let mut path = None;
+        let mut in_paths = false;
+        for line in yaml.lines() {
+            if !line.starts_with(' ') {
+                in_paths = line == "paths:";
+                continue;
+            }
+            if !in_paths {
+                continue;
+            }
+            if let Some(p) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+                && p.starts_with('/')
+            {
+                path = Some(p.to_string());
+            } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+                && ["get", "post", "put", "delete", "patch"].contains(&m)
+                && let Some(p) = &path
+            {
+                documented.push((m.to_uppercase(), p.clone()));
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_string(), r.pattern.to_string()))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served, "docs/openapi.yaml and ROUTES differ");
+    }
+
     #[test]
     fn every_endpoint_has_one_route_in_order() {
         for (i, e) in Endpoint::ALL.iter().enumerate() {
