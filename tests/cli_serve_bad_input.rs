@@ -21,7 +21,10 @@ fn still_up(server: &Server) {
 
 fn assert_error(reply: &serve_support::Reply, status: u16, errcode: i64, needles: &[&str]) {
     assert_eq!(reply.status, status, "{}", reply.text());
-    assert_eq!(reply.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json")
+    );
     let body = reply.json();
     assert_eq!(body["errcode"], errcode, "{body}");
     let msg = body["errmsg"].as_str().unwrap();
@@ -48,11 +51,29 @@ fn malformed_json_is_400_with_the_parsers_position() {
 fn wrong_types_name_the_field() {
     let server = Server::start(&[]);
     let reply = server.post("/voip/join", &json!({"appId": DEFAULT_APP, "openid": 42}));
-    assert_error(&reply, 400, 47001, &["field `openid` must be a string, not a number"]);
-    let reply = server.post("/voip/join", &json!({"appId": DEFAULT_APP, "openid": "o", "timeStamp": [1]}));
-    assert_error(&reply, 400, 47001, &["field `timeStamp` must be a whole number", "not an array"]);
+    assert_error(
+        &reply,
+        400,
+        47001,
+        &["field `openid` must be a string, not a number"],
+    );
+    let reply = server.post(
+        "/voip/join",
+        &json!({"appId": DEFAULT_APP, "openid": "o", "timeStamp": [1]}),
+    );
+    assert_error(
+        &reply,
+        400,
+        47001,
+        &["field `timeStamp` must be a whole number", "not an array"],
+    );
     let reply = server.post("/voip/exit", &json!({"appId": true, "openid": "o"}));
-    assert_error(&reply, 400, 47001, &["field `appId` must be a string, not a boolean"]);
+    assert_error(
+        &reply,
+        400,
+        47001,
+        &["field `appId` must be a string, not a boolean"],
+    );
     let (openid, key) = server.login(DEFAULT_APP, "u");
     let mut body = join_body(DEFAULT_APP, &openid, &key, "g", "n", now_s());
     body["roomType"] = json!("Voice");
@@ -65,17 +86,33 @@ fn wrong_types_name_the_field() {
 fn missing_fields_are_named_with_an_example() {
     let server = Server::start(&[]);
     let full = join_body(DEFAULT_APP, "o", "k", "g", "n", now_s());
-    for field in ["appId", "openid", "groupId", "nonceStr", "timeStamp", "signature"] {
+    for field in [
+        "appId",
+        "openid",
+        "groupId",
+        "nonceStr",
+        "timeStamp",
+        "signature",
+    ] {
         let mut body = full.clone();
         body.as_object_mut().unwrap().remove(field);
         let reply = server.post("/voip/join", &body);
-        assert_error(&reply, 400, 47001, &[&format!("field `{field}` is missing: add \"{field}\"")]);
+        assert_error(
+            &reply,
+            400,
+            47001,
+            &[&format!("field `{field}` is missing: add \"{field}\"")],
+        );
     }
     let reply = server.post("/voip/exit", &json!({"appId": "", "openid": "o"}));
     assert_error(&reply, 400, 47001, &["field `appId` is empty"]);
-    let reply = server.get(&format!("/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&grant_type=authorization_code"));
+    let reply = server.get(&format!(
+        "/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&grant_type=authorization_code"
+    ));
     assert_error(&reply, 400, 47001, &["`js_code` is missing", "js_code="]);
-    let reply = server.get(&format!("/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&js_code=c"));
+    let reply = server.get(&format!(
+        "/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&js_code=c"
+    ));
     assert_error(&reply, 400, 40002, &["grant_type=authorization_code"]);
     let reply = server.get(&format!("/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&js_code=a%20b&grant_type=authorization_code"));
     assert_error(&reply, 400, 40029, &["invalid js_code"]);
@@ -91,7 +128,9 @@ fn bodies_over_the_limit_are_413() {
     assert_error(&reply, 413, -1, &["larger than 1024 bytes"]);
     // Chunked, with no length given: refused once past the limit.
     let chunk = format!("{:x}\r\n{big}\r\n0\r\n\r\n", big.len());
-    let request = format!("POST /voip/join HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}");
+    let request = format!(
+        "POST /voip/join HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}"
+    );
     let reply = server.raw(request.as_bytes());
     assert_error(&reply, 413, -1, &["larger than 1024 bytes"]);
     still_up(&server);
@@ -100,21 +139,35 @@ fn bodies_over_the_limit_are_413() {
 #[test]
 fn unknown_routes_are_404_and_wrong_methods_405() {
     let server = Server::start(&[]);
-    assert_error(&server.get("/wxa/nothing"), 404, -1, &["no endpoint", "docs/api.md"]);
+    assert_error(
+        &server.get("/wxa/nothing"),
+        404,
+        -1,
+        &["no endpoint", "docs/api.md"],
+    );
     assert_error(&server.get("/"), 404, -1, &["no endpoint"]);
     let reply = server.get("/voip/join");
     assert_error(&reply, 405, -1, &["use POST"]);
     assert_eq!(reply.header("allow").as_deref(), Some("POST"));
     let reply = server.request("DELETE", "/healthz", None);
     assert_error(&reply, 405, -1, &["use GET"]);
-    assert_error(&server.get("/voip/apps/wxnope/quota"), 404, 40013, &["invalid appid", "wxnope"]);
+    assert_error(
+        &server.get("/voip/apps/wxnope/quota"),
+        404,
+        40013,
+        &["invalid appid", "wxnope"],
+    );
     still_up(&server);
 }
 
 #[test]
 fn non_utf8_bodies_paths_and_queries_are_400() {
     let server = Server::start(&[]);
-    let reply = server.request("POST", "/voip/exit", Some(b"{\"appId\": \"\xff\xfe\", \"openid\": \"o\"}"));
+    let reply = server.request(
+        "POST",
+        "/voip/exit",
+        Some(b"{\"appId\": \"\xff\xfe\", \"openid\": \"o\"}"),
+    );
     assert_error(&reply, 400, 47001, &["not UTF-8", "offset 11"]);
     let reply = server.get(&format!("/sns/jscode2session?appid={DEFAULT_APP}&secret={SECRET}&js_code=%ff&grant_type=authorization_code"));
     assert_error(&reply, 400, 47001, &["js_code", "not UTF-8"]);
@@ -129,14 +182,30 @@ fn non_utf8_bodies_paths_and_queries_are_400() {
 fn bad_tokens_wrong_secrets_and_unknown_apps_are_refused_without_echoing_secrets() {
     let server = Server::start(&[]);
     let body = json!({"openid": "o", "group_id": "g", "timestamp": 1_559_129_714u32, "nonce": "n"});
-    assert_error(&server.post("/wxa/getvoipsign?access_token=forged", &body), 401, 40001, &["invalid access_token"]);
-    assert_error(&server.post("/wxa/getvoipsign", &body), 400, 47001, &["`access_token` is missing"]);
-    let reply = server.get(&format!("/cgi-bin/token?grant_type=client_credential&appid={DEFAULT_APP}&secret=WRONGSECRET"));
+    assert_error(
+        &server.post("/wxa/getvoipsign?access_token=forged", &body),
+        401,
+        40001,
+        &["invalid access_token"],
+    );
+    assert_error(
+        &server.post("/wxa/getvoipsign", &body),
+        400,
+        47001,
+        &["`access_token` is missing"],
+    );
+    let reply = server.get(&format!(
+        "/cgi-bin/token?grant_type=client_credential&appid={DEFAULT_APP}&secret=WRONGSECRET"
+    ));
     assert_error(&reply, 401, 40125, &["invalid appsecret"]);
     assert!(!reply.text().contains("WRONGSECRET") && !reply.text().contains(SECRET));
-    let reply = server.get(&format!("/cgi-bin/token?grant_type=client_credential&appid=wxnope&secret={SECRET}"));
+    let reply = server.get(&format!(
+        "/cgi-bin/token?grant_type=client_credential&appid=wxnope&secret={SECRET}"
+    ));
     assert_error(&reply, 404, 40013, &["wxnope"]);
-    let reply = server.get(&format!("/cgi-bin/token?grant_type=password&appid={DEFAULT_APP}&secret={SECRET}"));
+    let reply = server.get(&format!(
+        "/cgi-bin/token?grant_type=password&appid={DEFAULT_APP}&secret={SECRET}"
+    ));
     assert_error(&reply, 400, 40002, &["client_credential"]);
     let token = server.token(DEFAULT_APP);
     let reply = server.post(&format!("/wxa/getvoipsign?access_token={token}"), &body);
@@ -154,7 +223,8 @@ fn bad_tokens_wrong_secrets_and_unknown_apps_are_refused_without_echoing_secrets
 fn a_client_that_never_finishes_its_head_is_cut_off() {
     let server = Server::start(&["--read-timeout", "1s"]);
     let mut slow = server.connect();
-    slow.write_all(b"POST /voip/join HTTP/1.1\r\nHost: t\r\n").unwrap();
+    slow.write_all(b"POST /voip/join HTTP/1.1\r\nHost: t\r\n")
+        .unwrap();
     let started = Instant::now();
     let mut buf = [0u8; 256];
     // hyper cannot answer a request it could not parse: it closes.
@@ -168,7 +238,8 @@ fn a_client_that_never_finishes_its_head_is_cut_off() {
 #[test]
 fn a_client_that_never_sends_its_body_gets_408() {
     let server = Server::start(&["--read-timeout", "1s"]);
-    let reply = server.raw(b"POST /voip/join HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"appId\":");
+    let reply = server
+        .raw(b"POST /voip/join HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"appId\":");
     assert_error(&reply, 408, -1, &["did not arrive within 1 s"]);
     still_up(&server);
 }
@@ -176,14 +247,17 @@ fn a_client_that_never_sends_its_body_gets_408() {
 #[test]
 fn thousands_of_idle_connections_are_capped_and_timed_out() {
     let server = Server::start(&["--max-connections", "64", "--read-timeout", "1s"]);
-    let idle: Vec<TcpStream> = (0..600).filter_map(|_| TcpStream::connect(server.addr).ok()).collect();
+    let idle: Vec<TcpStream> = (0..600)
+        .filter_map(|_| TcpStream::connect(server.addr).ok())
+        .collect();
     assert!(idle.len() > 500, "the test could open only {}", idle.len());
     // The idle ones time out, and the server answers again.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let answered = TcpStream::connect(server.addr).ok().and_then(|mut s| {
             s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .ok()?;
             let mut text = String::new();
             s.read_to_string(&mut text).ok()?;
             text.contains("200 OK").then_some(())

@@ -54,12 +54,17 @@ fn exactly_the_capacity_is_admitted_to_a_contested_room() {
     let config = scenario_file(dir.path(), "[apps.race]\napp_id = \"wxrace\"\n");
     let config = config.to_str().unwrap().to_string();
     let server = Server::start_with(&["--config", &config], &secrets_for(&["wxrace"]), dir);
-    let users: Vec<_> = (0..CLIENTS).map(|i| server.login("wxrace", &format!("u{i}"))).collect();
+    let users: Vec<_> = (0..CLIENTS)
+        .map(|i| server.login("wxrace", &format!("u{i}")))
+        .collect();
     for rep in 0..REPETITIONS {
         let group = format!("room-{rep}");
         // Seven seats are taken beforehand: 64 clients race for the last 3.
         for (openid, key) in &users[..7] {
-            assert_eq!(server.join("wxrace", openid, key, &group, &format!("pre-{rep}"))["errCode"], 0);
+            assert_eq!(
+                server.join("wxrace", openid, key, &group, &format!("pre-{rep}"))["errCode"],
+                0
+            );
         }
         let ts = now_s();
         let bodies = users[7..]
@@ -75,7 +80,9 @@ fn exactly_the_capacity_is_admitted_to_a_contested_room() {
             .count();
         let already = answers.iter().filter(|a| a["errCode"] == -1).count();
         assert_eq!((full, already), (CLIENTS - 7 - 3, 7), "repetition {rep}");
-        let room = server.get(&format!("/voip/apps/wxrace/rooms/{group}")).json();
+        let room = server
+            .get(&format!("/voip/apps/wxrace/rooms/{group}"))
+            .json();
         assert_eq!(room["openIdList"].as_array().unwrap().len(), 10);
         for (openid, _) in &users {
             server.exit("wxrace", openid);
@@ -96,7 +103,9 @@ fn exactly_the_quota_is_admitted_when_rooms_are_contested() {
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let server = Server::start_with(&["--config", &config], &secrets_for(&id_refs), dir);
     for app in &ids {
-        let users: Vec<_> = (0..CLIENTS).map(|i| server.login(app, &format!("u{i}"))).collect();
+        let users: Vec<_> = (0..CLIENTS)
+            .map(|i| server.login(app, &format!("u{i}")))
+            .collect();
         let ts = now_s();
         let bodies = users
             .iter()
@@ -111,7 +120,11 @@ fn exactly_the_quota_is_admitted_when_rooms_are_contested() {
             .count();
         assert_eq!(exhausted, CLIENTS - 5, "{app}");
         let quota = server.get(&format!("/voip/apps/{app}/quota")).json();
-        assert_eq!((quota["used"].as_u64(), quota["left"].as_u64()), (Some(5), Some(0)), "{quota}");
+        assert_eq!(
+            (quota["used"].as_u64(), quota["left"].as_u64()),
+            (Some(5), Some(0)),
+            "{quota}"
+        );
         assert!(quota["exhaustedAt"].is_string(), "{quota}");
     }
 }

@@ -59,7 +59,10 @@ fn flood(users: u64, cap: usize) -> AppRooms {
             signature: Signer::new(&key).sign(&fields),
             room_type: RoomType::Voice,
         };
-        let joined = rooms.service.keyed_join(&app_id, &openid, &request, now).unwrap();
+        let joined = rooms
+            .service
+            .keyed_join(&app_id, &openid, &request, now)
+            .unwrap();
         assert!(joined.created);
         rooms.service.keyed_leave(&app_id, &openid, now).unwrap();
         assert!(rooms.service.users() <= cap);
@@ -96,5 +99,8 @@ fn a_million_distinct_users_stay_under_the_memory_bound() {
         after.saturating_sub(before) as f64 / rooms.service.users() as f64,
     );
     assert_eq!(rooms.service.users(), CAP.min(users as usize));
-    assert!(after < RSS_BOUND_BYTES, "VmRSS {after} bytes, over the {RSS_BOUND_BYTES} bound");
+    assert!(
+        after < RSS_BOUND_BYTES,
+        "VmRSS {after} bytes, over the {RSS_BOUND_BYTES} bound"
+    );
 }

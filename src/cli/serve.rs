@@ -91,8 +91,8 @@ pub struct ServeArgs {
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text)
-        .map_err(|e| format!("{e}; write e.g. 500ms, 5s or 1m"))?;
+    let d =
+        humantime::parse_duration(text).map_err(|e| format!("{e}; write e.g. 500ms, 5s or 1m"))?;
     if d.is_zero() {
         return Err("must be more than zero; write e.g. 500ms, 5s or 1m".into());
     }
@@ -127,7 +127,9 @@ pub fn config(args: &ServeArgs) -> Result<ServeConfig, UsageError> {
     }
     let positive = |value: usize, flag: &str| {
         if value == 0 {
-            Err(UsageError::new(format!("{flag} 0 would refuse everything: give at least 1")))
+            Err(UsageError::new(format!(
+                "{flag} 0 would refuse everything: give at least 1"
+            )))
         } else {
             Ok(value)
         }
@@ -174,7 +176,11 @@ pub fn run(args: ServeArgs) -> CliResult {
                 app.app_id,
                 s.capacity,
                 s.daily_quota,
-                if s.verify_signatures { "checked" } else { "not checked" },
+                if s.verify_signatures {
+                    "checked"
+                } else {
+                    "not checked"
+                },
             ));
         }
         if config.clock.is_test() {
@@ -185,7 +191,8 @@ pub fn run(args: ServeArgs) -> CliResult {
     });
     printed?;
     result.map_err(|e| UsageError::new(e.to_string()))?;
-    let saved = state_path.map_or_else(String::new, |p| format!("; state saved to {}", p.display()));
+    let saved =
+        state_path.map_or_else(String::new, |p| format!("; state saved to {}", p.display()));
     let _ = print_stderr(&format!("voipsim serve: stopped{saved}\n"));
     Ok(ExitCode::from(EXIT_OK))
 }
@@ -202,7 +209,8 @@ mod tests {
             #[command(flatten)]
             serve: ServeArgs,
         }
-        Wrapper::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|w| w.serve)
+        Wrapper::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .map(|w| w.serve)
     }
 
     #[test]

@@ -160,7 +160,9 @@ impl ServedApp {
     /// The app's state, locked. Hold it for a few core calls, never across
     /// an await or an HMAC.
     pub fn rooms(&self) -> MutexGuard<'_, AppRooms> {
-        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.rooms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Active rooms and members, and the quota at `now`.
@@ -227,16 +229,25 @@ mod tests {
         let id = app.app_id.as_str();
         assert_eq!(
             rooms.login(id, "oA", &key, 2),
-            Ok(LoggedIn { new_user: true, evicted: 0 })
+            Ok(LoggedIn {
+                new_user: true,
+                evicted: 0
+            })
         );
         assert_eq!(
             rooms.login(id, "oA", &key, 2),
-            Ok(LoggedIn { new_user: false, evicted: 0 })
+            Ok(LoggedIn {
+                new_user: false,
+                evicted: 0
+            })
         );
         rooms.login(id, "oB", &key, 2).unwrap();
         assert_eq!(
             rooms.login(id, "oC", &key, 2),
-            Ok(LoggedIn { new_user: true, evicted: 1 })
+            Ok(LoggedIn {
+                new_user: true,
+                evicted: 1
+            })
         );
         assert_eq!(rooms.service.users(), 2);
         assert_eq!(rooms.ring.len(), 2);

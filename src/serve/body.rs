@@ -101,7 +101,10 @@ pub fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], fields: &[Field]) -> Resul
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ERR_EMPTY_BODY,
-            format!("empty post data: send a JSON object with {}", field_list(fields)),
+            format!(
+                "empty post data: send a JSON object with {}",
+                field_list(fields)
+            ),
         ));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
@@ -272,7 +275,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Seconds<'a> {
 mod tests {
     use super::*;
 
-    const FIELDS: [Field; 2] = [("openid", Kind::String, "oUser"), ("timestamp", Kind::Seconds, "1559129714")];
+    const FIELDS: [Field; 2] = [
+        ("openid", Kind::String, "oUser"),
+        ("timestamp", Kind::Seconds, "1559129714"),
+    ];
 
     #[derive(Debug, Deserialize)]
     struct Sample<'a> {
@@ -322,17 +328,40 @@ mod tests {
         assert_eq!(err(b"").errcode, ERR_EMPTY_BODY);
         assert_eq!(err(b"  \n").errcode, ERR_EMPTY_BODY);
         let e = err(b"{\"openid\": \"\xff\"}");
-        assert!(e.errmsg.contains("not UTF-8") && e.errmsg.contains("offset 12"), "{}", e.errmsg);
+        assert!(
+            e.errmsg.contains("not UTF-8") && e.errmsg.contains("offset 12"),
+            "{}",
+            e.errmsg
+        );
         let e = err(b"{\"openid\": ");
-        assert!(e.errmsg.contains("not valid JSON") && e.errmsg.contains("\"openid\": \"oUser\""), "{}", e.errmsg);
+        assert!(
+            e.errmsg.contains("not valid JSON") && e.errmsg.contains("\"openid\": \"oUser\""),
+            "{}",
+            e.errmsg
+        );
         let e = err(b"[1, 2]");
         assert!(e.errmsg.contains("must be a JSON object"), "{}", e.errmsg);
         let e = err(b"{\"openid\": 5}");
-        assert!(e.errmsg.contains("field `openid` must be a string, not a number"), "{}", e.errmsg);
+        assert!(
+            e.errmsg
+                .contains("field `openid` must be a string, not a number"),
+            "{}",
+            e.errmsg
+        );
         assert_eq!((e.status, e.errcode), (StatusCode::BAD_REQUEST, 47001));
         let e = err(b"{\"timestamp\": -5}");
-        assert!(e.errmsg.contains("field `timestamp` must be a whole number"), "{}", e.errmsg);
+        assert!(
+            e.errmsg
+                .contains("field `timestamp` must be a whole number"),
+            "{}",
+            e.errmsg
+        );
         let e = required::<u32>(None, &FIELDS[1]).unwrap_err();
-        assert!(e.errmsg.contains("`timestamp` is missing: add \"timestamp\": 1559129714"), "{}", e.errmsg);
+        assert!(
+            e.errmsg
+                .contains("`timestamp` is missing: add \"timestamp\": 1559129714"),
+            "{}",
+            e.errmsg
+        );
     }
 }

@@ -40,9 +40,7 @@ struct TestClock {
 /// Why test clock settings are unusable.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClockError {
-    #[error(
-        "--clock-start {0:?} is not an RFC 3339 instant: write e.g. 2026-11-30T23:59:00+08:00"
-    )]
+    #[error("--clock-start {0:?} is not an RFC 3339 instant: write e.g. 2026-11-30T23:59:00+08:00")]
     BadStart(String),
     #[error("--clock-start {0:?} is outside 1970..9999: give an instant after the UNIX epoch")]
     StartOutOfRange(String),
@@ -114,7 +112,8 @@ pub fn real_now() -> UnixMicros {
 
 /// Parses `--clock-start`.
 pub fn parse_start(text: &str) -> Result<UnixMicros, ClockError> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| ClockError::BadStart(text.into()))?;
+    let at =
+        OffsetDateTime::parse(text, &Rfc3339).map_err(|_| ClockError::BadStart(text.into()))?;
     let micros = at.unix_timestamp_nanos() / 1000;
     if micros < 0 {
         return Err(ClockError::StartOutOfRange(text.into()));
@@ -167,7 +166,10 @@ mod tests {
     fn bad_settings_say_how_to_fix() {
         for text in ["yesterday", "2026-11-30", ""] {
             let err = parse_start(text).unwrap_err().to_string();
-            assert!(err.contains("RFC 3339") && err.contains("2026-11-30T"), "{err}");
+            assert!(
+                err.contains("RFC 3339") && err.contains("2026-11-30T"),
+                "{err}"
+            );
         }
         let err = parse_start("1960-01-01T00:00:00Z").unwrap_err().to_string();
         assert!(err.contains("1970"), "{err}");

@@ -150,13 +150,13 @@ mod tests {
     #[test]
     fn every_app_needs_a_secret_and_the_message_never_shows_one() {
         let apps = default_apps();
-        let secrets = AppSecrets::parse(
-            "wxother=TOPSECRET\n",
-            SecretSource::Env(APP_SECRETS_ENV),
-        )
-        .unwrap();
+        let secrets =
+            AppSecrets::parse("wxother=TOPSECRET\n", SecretSource::Env(APP_SECRETS_ENV)).unwrap();
         let err = apps_with_secrets(&apps, &secrets).unwrap_err();
-        assert!(err.contains(&default_app_id()) && err.contains("--app-secrets-file"), "{err}");
+        assert!(
+            err.contains(&default_app_id()) && err.contains("--app-secrets-file"),
+            "{err}"
+        );
         assert!(!err.contains("TOPSECRET"), "{err}");
         let secrets = AppSecrets::parse(
             &format!("{}=s3cret\n", default_app_id()),

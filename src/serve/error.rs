@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(echo("a\nb"), "\"a\\nb\"");
         let long = "x".repeat(1000);
         let shown = echo(&long);
-        assert!(shown.len() < 100 && shown.ends_with("(1000 bytes)"), "{shown}");
+        assert!(
+            shown.len() < 100 && shown.ends_with("(1000 bytes)"),
+            "{shown}"
+        );
         let chinese = "房".repeat(100);
         assert!(echo(&chinese).contains("(300 bytes)"));
     }

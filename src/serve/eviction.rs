@@ -159,7 +159,10 @@ mod tests {
         let mut s = service_with(&["a", "b"], &mut ring);
         join(&mut s, "a", "g1");
         join(&mut s, "b", "g2");
-        assert_eq!(ring.make_room(&mut s, APP, 2), Err(RingFull { max_users: 2 }));
+        assert_eq!(
+            ring.make_room(&mut s, APP, 2),
+            Err(RingFull { max_users: 2 })
+        );
         assert_eq!(ring.len(), 2);
         assert_eq!(s.users(), 2);
     }

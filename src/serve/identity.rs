@@ -89,7 +89,10 @@ mod tests {
         assert_ne!(openid_for("wx1", "2c"), openid_for("wx12", "c"));
         assert_eq!(a.len(), 28);
         assert!(a.starts_with('o'));
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
     }
 
     #[test]
@@ -107,6 +110,10 @@ mod tests {
     fn js_code_checks() {
         assert_eq!(js_code_problem("081abcDEF"), None);
         assert!(js_code_problem("a b").unwrap().contains("printable"));
-        assert!(js_code_problem(&"a".repeat(129)).unwrap().contains("129 bytes"));
+        assert!(
+            js_code_problem(&"a".repeat(129))
+                .unwrap()
+                .contains("129 bytes")
+        );
     }
 }

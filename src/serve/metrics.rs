@@ -29,8 +29,8 @@ use super::routes::Endpoint;
 
 /// Upper bounds of the latency buckets, in seconds (`+Inf` is implied).
 pub const BUCKETS_S: [f64; 14] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    1.0, 5.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+    5.0,
 ];
 
 /// `result` label values: `ok`, then every refusal in check order.
@@ -70,10 +70,15 @@ struct Histogram {
 impl Histogram {
     fn record(&self, elapsed: Duration) {
         let s = elapsed.as_secs_f64();
-        let i = BUCKETS_S.iter().position(|&b| s <= b).unwrap_or(BUCKETS_S.len());
+        let i = BUCKETS_S
+            .iter()
+            .position(|&b| s <= b)
+            .unwrap_or(BUCKETS_S.len());
         self.counts[i].fetch_add(1, Relaxed);
-        self.sum_ns
-            .fetch_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+        self.sum_ns.fetch_add(
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
     }
 }
 
@@ -99,23 +104,67 @@ pub struct AppSample<'a> {
     pub activity: Activity,
 }
 
+/// A per-app family: name, type, help, and how to read its value.
+type PerApp = (&'static str, &'static str, &'static str, fn(&AppSample<'_>) -> u64);
+
 /// The text `/metrics` answers.
 pub fn render(server: &ServerMetrics, apps: &[AppSample<'_>]) -> String {
     let mut out = String::with_capacity(4096);
-    family(&mut out, "voipsim_joins_total", "counter", "Joins answered, by app and result (ok or the refusal's reason).");
+    family(
+        &mut out,
+        "voipsim_joins_total",
+        "counter",
+        "Joins answered, by app and result (ok or the refusal's reason).",
+    );
     for a in apps {
         for (result, n) in a.counters.joins() {
-            let _ = writeln!(out, "voipsim_joins_total{{app=\"{}\",result=\"{result}\"}} {n}", label(a.app_id));
+            let _ = writeln!(
+                out,
+                "voipsim_joins_total{{app=\"{}\",result=\"{result}\"}} {n}",
+                label(a.app_id)
+            );
         }
     }
-    let per_app: [(&str, &str, &str, fn(&AppSample<'_>) -> u64); 7] = [
-        ("voipsim_logins_total", "counter", "Logins (jscode2session) answered with a session key.", |a| a.counters.logins.load(Relaxed)),
-        ("voipsim_users_evicted_total", "counter", "Idle users removed to keep the app under --max-users-per-app.", |a| a.counters.evicted.load(Relaxed)),
-        ("voipsim_users_registered", "gauge", "Users registered now (each holds a session key).", |a| a.activity.users),
-        ("voipsim_rooms_active", "gauge", "Rooms active now.", |a| u64::from(a.activity.active_rooms)),
-        ("voipsim_members_active", "gauge", "Members in active rooms now.", |a| a.activity.active_members),
-        ("voipsim_quota_used", "gauge", "Rooms created on the quota day a room created now counts on.", |a| u64::from(a.activity.quota_used)),
-        ("voipsim_quota_left", "gauge", "Rooms the app may still create on that quota day.", |a| u64::from(a.activity.quota_left)),
+    let per_app: [PerApp; 7] = [
+        (
+            "voipsim_logins_total",
+            "counter",
+            "Logins (jscode2session) answered with a session key.",
+            |a| a.counters.logins.load(Relaxed),
+        ),
+        (
+            "voipsim_users_evicted_total",
+            "counter",
+            "Idle users removed to keep the app under --max-users-per-app.",
+            |a| a.counters.evicted.load(Relaxed),
+        ),
+        (
+            "voipsim_users_registered",
+            "gauge",
+            "Users registered now (each holds a session key).",
+            |a| a.activity.users,
+        ),
+        ("voipsim_rooms_active", "gauge", "Rooms active now.", |a| {
+            u64::from(a.activity.active_rooms)
+        }),
+        (
+            "voipsim_members_active",
+            "gauge",
+            "Members in active rooms now.",
+            |a| a.activity.active_members,
+        ),
+        (
+            "voipsim_quota_used",
+            "gauge",
+            "Rooms created on the quota day a room created now counts on.",
+            |a| u64::from(a.activity.quota_used),
+        ),
+        (
+            "voipsim_quota_left",
+            "gauge",
+            "Rooms the app may still create on that quota day.",
+            |a| u64::from(a.activity.quota_left),
+        ),
     ];
     for (name, kind, help, value) in per_app {
         family(&mut out, name, kind, help);
@@ -124,23 +173,56 @@ pub fn render(server: &ServerMetrics, apps: &[AppSample<'_>]) -> String {
         }
     }
     let name = "voipsim_http_request_duration_seconds";
-    family(&mut out, name, "histogram", "Time from a request's head to its answer, by endpoint.");
+    family(
+        &mut out,
+        name,
+        "histogram",
+        "Time from a request's head to its answer, by endpoint.",
+    );
     for e in Endpoint::ALL {
         let h = &server.latency[e.index()];
         let mut cumulative = 0;
         for (i, c) in h.counts.iter().enumerate() {
             cumulative += c.load(Relaxed);
-            let le = BUCKETS_S.get(i).map_or_else(|| "+Inf".to_string(), |b| b.to_string());
-            let _ = writeln!(out, "{name}_bucket{{endpoint=\"{}\",le=\"{le}\"}} {cumulative}", e.label());
+            let le = BUCKETS_S
+                .get(i)
+                .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{endpoint=\"{}\",le=\"{le}\"}} {cumulative}",
+                e.label()
+            );
         }
         let sum = h.sum_ns.load(Relaxed) as f64 / 1e9;
         let _ = writeln!(out, "{name}_sum{{endpoint=\"{}\"}} {sum}", e.label());
-        let _ = writeln!(out, "{name}_count{{endpoint=\"{}\"}} {cumulative}", e.label());
+        let _ = writeln!(
+            out,
+            "{name}_count{{endpoint=\"{}\"}} {cumulative}",
+            e.label()
+        );
     }
-    family(&mut out, "voipsim_connections_open", "gauge", "HTTP connections open now.");
-    let _ = writeln!(out, "voipsim_connections_open {}", server.connections_open.load(Relaxed));
-    family(&mut out, "voipsim_connections_refused_total", "counter", "Connections closed at once because --max-connections were open.");
-    let _ = writeln!(out, "voipsim_connections_refused_total {}", server.connections_refused.load(Relaxed));
+    family(
+        &mut out,
+        "voipsim_connections_open",
+        "gauge",
+        "HTTP connections open now.",
+    );
+    let _ = writeln!(
+        out,
+        "voipsim_connections_open {}",
+        server.connections_open.load(Relaxed)
+    );
+    family(
+        &mut out,
+        "voipsim_connections_refused_total",
+        "counter",
+        "Connections closed at once because --max-connections were open.",
+    );
+    let _ = writeln!(
+        out,
+        "voipsim_connections_refused_total {}",
+        server.connections_refused.load(Relaxed)
+    );
     out
 }
 
@@ -185,25 +267,57 @@ mod tests {
         counters.join(None);
         counters.join(Some(RejectReason::RoomFull));
         let text = sample(&counters);
-        assert!(text.contains("voipsim_joins_total{app=\"wx\\\"1\",result=\"ok\"} 2\n"), "{text}");
+        assert!(
+            text.contains("voipsim_joins_total{app=\"wx\\\"1\",result=\"ok\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("result=\"room_full\"} 1\n"), "{text}");
         assert!(text.contains("result=\"daily_quota\"} 0\n"), "{text}");
-        assert!(text.contains("voipsim_quota_left{app=\"wx\\\"1\"} 7\n"), "{text}");
+        assert!(
+            text.contains("voipsim_quota_left{app=\"wx\\\"1\"} 7\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn histogram_buckets_are_cumulative_and_end_with_inf() {
         let text = sample(&AppCounters::default());
         let n = "voipsim_http_request_duration_seconds";
-        assert!(text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"0.00025\"}} 0\n")), "{text}");
-        assert!(text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"0.0005\"}} 1\n")), "{text}");
-        assert!(text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"5\"}} 1\n")), "{text}");
-        assert!(text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"+Inf\"}} 2\n")), "{text}");
-        assert!(text.contains(&format!("{n}_count{{endpoint=\"join\"}} 2\n")), "{text}");
-        assert!(text.contains(&format!("{n}_count{{endpoint=\"exit\"}} 0\n")), "{text}");
+        assert!(
+            text.contains(&format!(
+                "{n}_bucket{{endpoint=\"join\",le=\"0.00025\"}} 0\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "{n}_bucket{{endpoint=\"join\",le=\"0.0005\"}} 1\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"5\"}} 1\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{n}_bucket{{endpoint=\"join\",le=\"+Inf\"}} 2\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{n}_count{{endpoint=\"join\"}} 2\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{n}_count{{endpoint=\"exit\"}} 0\n")),
+            "{text}"
+        );
         // Every family has HELP and TYPE once.
         for family in ["voipsim_joins_total", n, "voipsim_connections_open"] {
-            assert_eq!(text.matches(&format!("# TYPE {family} ")).count(), 1, "{family}");
+            assert_eq!(
+                text.matches(&format!("# TYPE {family} ")).count(),
+                1,
+                "{family}"
+            );
         }
     }
 }

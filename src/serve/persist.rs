@@ -90,9 +90,7 @@ pub fn capture(emulator: &Emulator) -> StateFile {
         saved_at: emulator.clock.now(),
         test_clock: emulator.clock.is_test(),
         apps,
-        tokens: emulator
-            .tokens
-            .saved(|i| emulator.app_id(i).to_string()),
+        tokens: emulator.tokens.saved(|i| emulator.app_id(i).to_string()),
     }
 }
 
@@ -134,7 +132,11 @@ pub fn load(path: &Path) -> Result<Option<StateFile>, StateError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(error(format!("cannot open it: {e}; check the path and its permissions"))),
+        Err(e) => {
+            return Err(error(format!(
+                "cannot open it: {e}; check the path and its permissions"
+            )));
+        }
     };
     let mut bytes = Vec::new();
     file.take(MAX_STATE_BYTES + 1)
@@ -243,7 +245,11 @@ fn ring_for(snapshot: &ServiceSnapshot, order: &[String]) -> UserRing {
         .filter(|o| users.contains(o.as_str()) && seen.insert(o.as_str()))
         .cloned()
         .collect();
-    let mut missing: Vec<&str> = users.iter().copied().filter(|u| !seen.contains(u)).collect();
+    let mut missing: Vec<&str> = users
+        .iter()
+        .copied()
+        .filter(|u| !seen.contains(u))
+        .collect();
     missing.sort_unstable();
     ring.extend(missing.into_iter().map(str::to_string));
     UserRing::from_order(ring)
@@ -288,7 +294,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -311,7 +320,10 @@ mod tests {
         let back: StateFile = serde_json::from_slice(&json).unwrap();
         let restored = restore_apps(Path::new("s"), Some(&back), &configs).unwrap();
         assert_eq!(restored[0].service.snapshot(), rooms[0].service.snapshot());
-        assert_eq!(restored[0].ring.order().collect::<Vec<_>>(), ["oB", "oA", "oC"]);
+        assert_eq!(
+            restored[0].ring.order().collect::<Vec<_>>(),
+            ["oB", "oA", "oC"]
+        );
     }
 
     #[test]
@@ -321,16 +333,23 @@ mod tests {
         assert!(load(&path).unwrap().is_none());
         fs::write(&path, b"{not json").unwrap();
         let err = load(&path).unwrap_err().to_string();
-        assert!(err.contains("not a voipsim serve state file") && err.contains("move it away"), "{err}");
+        assert!(
+            err.contains("not a voipsim serve state file") && err.contains("move it away"),
+            "{err}"
+        );
         let game = configs(&[scenario::wechat_app("game")]);
         let rooms = restore_apps(&path, None, &game).unwrap();
         let state = saved_state(&rooms);
         let other = configs(&[scenario::wechat_app("other")]);
-        let err = restore_apps(&path, Some(&state), &other).unwrap_err().to_string();
+        let err = restore_apps(&path, Some(&state), &other)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("serve the same apps"), "{err}");
         let mut stricter = scenario::wechat_app("game");
         stricter.capacity = 4;
-        let err = restore_apps(&path, Some(&state), &configs(&[stricter])).unwrap_err().to_string();
+        let err = restore_apps(&path, Some(&state), &configs(&[stricter]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("other rules"), "{err}");
         let mut future = state.clone();
         future.format = 99;

@@ -13,7 +13,10 @@ use super::error::{ApiError, echo};
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in
 /// query strings). `what` names the part in messages.
 pub fn decode<'a>(raw: &'a str, plus_is_space: bool, what: &str) -> Result<Cow<'a, str>, ApiError> {
-    if !raw.bytes().any(|b| b == b'%' || (plus_is_space && b == b'+')) {
+    if !raw
+        .bytes()
+        .any(|b| b == b'%' || (plus_is_space && b == b'+'))
+    {
         return Ok(Cow::Borrowed(raw));
     }
     let bytes = raw.as_bytes();
@@ -130,9 +133,18 @@ mod tests {
         assert_eq!(q.get("appid"), Some("wx1"));
         assert_eq!(q.get("js_code"), Some("a+b"));
         assert_eq!(q.get("flag"), Some(""));
-        assert!(q.require("secret", "S").unwrap_err().errmsg.contains("empty"));
+        assert!(
+            q.require("secret", "S")
+                .unwrap_err()
+                .errmsg
+                .contains("empty")
+        );
         let err = q.require("grant_type", "client_credential").unwrap_err();
-        assert!(err.errmsg.contains("grant_type=client_credential"), "{}", err.errmsg);
+        assert!(
+            err.errmsg.contains("grant_type=client_credential"),
+            "{}",
+            err.errmsg
+        );
         let many = vec!["a=1"; MAX_PARAMS + 1].join("&");
         assert!(Query::parse(Some(&many)).is_err());
         assert!(Query::parse(None).unwrap().get("a").is_none());

@@ -27,7 +27,10 @@ pub fn json(status: StatusCode, body: Bytes) -> Response<ResBody> {
 
 /// A serializable value as a 200 JSON answer.
 pub fn ok_json<T: serde::Serialize>(value: &T) -> Response<ResBody> {
-    json(StatusCode::OK, Bytes::from(serde_json::to_vec(value).unwrap_or_default()))
+    json(
+        StatusCode::OK,
+        Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+    )
 }
 
 /// A malformed request's answer.

@@ -121,8 +121,13 @@ impl Emulator {
     /// `POST /voip/join`.
     pub(super) async fn join(&self, headers: &HeaderMap, body: Incoming) -> Answer {
         let now = self.clock.now();
-        let bytes =
-            body::read(headers, body, self.limits.max_body_bytes, self.limits.read_timeout).await?;
+        let bytes = body::read(
+            headers,
+            body,
+            self.limits.max_body_bytes,
+            self.limits.read_timeout,
+        )
+        .await?;
         let join: JoinBody<'_> = body::parse(&bytes, &JOIN_FIELDS)?;
         let app_id = non_empty(join.app_id, &JOIN_FIELDS[0])?;
         let openid = non_empty(join.openid, &JOIN_FIELDS[1])?;
@@ -132,9 +137,11 @@ impl Emulator {
         let signature = body::required(join.signature, &JOIN_FIELDS[5])?;
         let room_type = match join.room_type.as_deref() {
             None => RoomType::Voice,
-            Some(text) => text.parse().map_err(|e: crate::rules::ParseRoomTypeError| {
-                ApiError::malformed(format!("field `roomType`: {e}"))
-            })?,
+            Some(text) => text
+                .parse()
+                .map_err(|e: crate::rules::ParseRoomTypeError| {
+                    ApiError::malformed(format!("field `roomType`: {e}"))
+                })?,
         };
         let (_, app) = self.app(&app_id)?;
         let counters = &app.counters;
@@ -221,8 +228,13 @@ impl Emulator {
     /// `POST /voip/exit`.
     pub(super) async fn exit(&self, headers: &HeaderMap, body: Incoming) -> Answer {
         let now = self.clock.now();
-        let bytes =
-            body::read(headers, body, self.limits.max_body_bytes, self.limits.read_timeout).await?;
+        let bytes = body::read(
+            headers,
+            body,
+            self.limits.max_body_bytes,
+            self.limits.read_timeout,
+        )
+        .await?;
         let exit: ExitBody<'_> = body::parse(&bytes, &EXIT_FIELDS)?;
         let app_id = non_empty(exit.app_id, &EXIT_FIELDS[0])?;
         let openid = non_empty(exit.openid, &EXIT_FIELDS[1])?;
@@ -233,13 +245,20 @@ impl Emulator {
                 .service
                 .keyed_leave(&app_id, &openid, now)
                 .map_err(|e| ApiError::malformed(e.to_string()))?;
-            if let KeyedLeft::Left { group_id, remaining } = left {
+            if let KeyedLeft::Left {
+                group_id,
+                remaining,
+            } = left
+            {
                 rooms.changes += 1;
                 if app.watchers.any() {
                     let members = if remaining == 0 {
                         Vec::new()
                     } else {
-                        rooms.service.keyed_members(&app_id, &group_id).unwrap_or_default()
+                        rooms
+                            .service
+                            .keyed_members(&app_id, &group_id)
+                            .unwrap_or_default()
                     };
                     app.watchers.publish(&group_id, &members);
                 }
@@ -343,7 +362,10 @@ impl Emulator {
                         ),
                     )
                 })?;
-            let members = rooms.service.keyed_members(app_id, group_id).unwrap_or_default();
+            let members = rooms
+                .service
+                .keyed_members(app_id, group_id)
+                .unwrap_or_default();
             (receiver, members_frame(&members))
         };
         let (resync_em, done_em) = (self.clone(), self.clone());

@@ -82,7 +82,11 @@ pub const ROUTES: [Route; 10] = [
     route(Method::POST, "/wxa/getvoipsign", Endpoint::GetVoipSign),
     route(Method::POST, "/voip/join", Endpoint::Join),
     route(Method::POST, "/voip/exit", Endpoint::Exit),
-    route(Method::GET, "/voip/apps/{appId}/rooms/{groupId}", Endpoint::Room),
+    route(
+        Method::GET,
+        "/voip/apps/{appId}/rooms/{groupId}",
+        Endpoint::Room,
+    ),
     route(
         Method::GET,
         "/voip/apps/{appId}/rooms/{groupId}/events",
@@ -128,14 +132,21 @@ pub fn match_route<'a>(method: &Method, path: &'a str) -> Result<Matched<'a>, Ap
             });
         }
         // Every route is GET or POST, and no path takes both.
-        allowed = Some(if r.method == Method::GET { "GET" } else { "POST" });
+        allowed = Some(if r.method == Method::GET {
+            "GET"
+        } else {
+            "POST"
+        });
     }
     match allowed {
         Some(allow) => {
             let mut err = ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ERR_EMULATOR,
-                format!("method {method} is not allowed on {}: use {allow}", echo(path)),
+                format!(
+                    "method {method} is not allowed on {}: use {allow}",
+                    echo(path)
+                ),
             );
             err.allow = Some(allow);
             Err(err)
@@ -232,21 +243,36 @@ mod tests {
     fn routes_match_with_decoded_parameters() {
         let m = match_route(&Method::GET, "/voip/apps/wx1/rooms/%E6%88%BF%201").unwrap();
         assert_eq!(m.endpoint, Endpoint::Room);
-        assert_eq!((m.params[0].as_ref(), m.params[1].as_ref()), ("wx1", "房 1"));
+        assert_eq!(
+            (m.params[0].as_ref(), m.params[1].as_ref()),
+            ("wx1", "房 1")
+        );
         let m = match_route(&Method::GET, "/voip/apps/wx1/rooms/g/events").unwrap();
         assert_eq!(m.endpoint, Endpoint::RoomEvents);
-        assert_eq!(match_route(&Method::POST, "/voip/join").unwrap().endpoint, Endpoint::Join);
+        assert_eq!(
+            match_route(&Method::POST, "/voip/join").unwrap().endpoint,
+            Endpoint::Join
+        );
     }
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        for path in ["/", "/voip", "/voip/join/x", "/voip/apps//quota", "/voip/apps/wx1/rooms/"] {
+        for path in [
+            "/",
+            "/voip",
+            "/voip/join/x",
+            "/voip/apps//quota",
+            "/voip/apps/wx1/rooms/",
+        ] {
             let err = match_route(&Method::GET, path).unwrap_err();
             assert_eq!(err.status, StatusCode::NOT_FOUND, "{path}");
             assert!(err.errmsg.contains("docs/api.md"), "{}", err.errmsg);
         }
         let err = match_route(&Method::GET, "/voip/join").unwrap_err();
-        assert_eq!((err.status, err.allow), (StatusCode::METHOD_NOT_ALLOWED, Some("POST")));
+        assert_eq!(
+            (err.status, err.allow),
+            (StatusCode::METHOD_NOT_ALLOWED, Some("POST"))
+        );
         let err = match_route(&Method::DELETE, "/healthz").unwrap_err();
         assert_eq!(err.allow, Some("GET"));
         let err = match_route(&Method::GET, "/voip/apps/wx1/rooms/%ff").unwrap_err();

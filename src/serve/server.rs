@@ -46,14 +46,24 @@ use super::persist::{self, StateError};
 pub enum ServeError {
     #[error("{0}")]
     State(#[from] StateError),
-    #[error("cannot listen on {addr}: {error}; pick another --listen address (port 0 takes any free port)")]
-    Bind { addr: SocketAddr, error: std::io::Error },
+    #[error(
+        "cannot listen on {addr}: {error}; pick another --listen address (port 0 takes any free port)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("{0}")]
     Clock(#[from] super::clock::ClockError),
-    #[error("cannot save the state to {path}: {error}; check the disk and the directory's permissions")]
-    Save { path: PathBuf, error: std::io::Error },
+    #[error(
+        "cannot save the state to {path}: {error}; check the disk and the directory's permissions"
+    )]
+    Save {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// Runs the emulator until SIGINT or SIGTERM. `on_listening` is called
@@ -88,10 +98,7 @@ async fn shutdown_signal() {
 /// The emulator's state at start: the configured apps, restored from the
 /// state file if there is one, and the clock (a test clock without
 /// `--clock-start` resumes at the instant the file was saved).
-fn start_state(
-    config: &ServeConfig,
-    stop: watch::Receiver<bool>,
-) -> Result<Emulator, ServeError> {
+fn start_state(config: &ServeConfig, stop: watch::Receiver<bool>) -> Result<Emulator, ServeError> {
     let state = match &config.state {
         Some(s) => persist::load(&s.path)?,
         None => None,
@@ -151,9 +158,10 @@ pub async fn run_async(
     })?;
     on_listening(local, emulator.apps());
 
-    let saver = config.state.clone().map(|state| {
-        tokio::spawn(save_periodically(emulator.clone(), state, stop_rx.clone()))
-    });
+    let saver = config
+        .state
+        .clone()
+        .map(|state| tokio::spawn(save_periodically(emulator.clone(), state, stop_rx.clone())));
     let connections = Arc::new(Semaphore::new(config.limits.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -230,7 +238,11 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 /// Saves every `state.save_every` while something changed, until stopped.
-async fn save_periodically(emulator: Arc<Emulator>, state: StateConfig, mut stop: watch::Receiver<bool>) {
+async fn save_periodically(
+    emulator: Arc<Emulator>,
+    state: StateConfig,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut saved = generation(&emulator);
     loop {
         tokio::select! {

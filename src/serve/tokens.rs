@@ -75,13 +75,18 @@ impl TokenStore {
     pub fn issue(&self, app: usize, now: UnixMicros) -> Result<String, RandomError> {
         let token = new_access_token()?;
         let expires_at = UnixMicros(now.0.saturating_add(i64::from(TOKEN_TTL_S) * 1_000_000));
-        self.lock().insert(token.as_str().into(), Entry { app, expires_at });
+        self.lock()
+            .insert(token.as_str().into(), Entry { app, expires_at });
         Ok(token)
     }
 
     /// The app a token was issued to, if it is live at `now`.
     pub fn check(&self, token: &str, now: UnixMicros) -> Result<usize, TokenProblem> {
-        let entry = *self.lock().by_token.get(token).ok_or(TokenProblem::Unknown)?;
+        let entry = *self
+            .lock()
+            .by_token
+            .get(token)
+            .ok_or(TokenProblem::Unknown)?;
         if now >= entry.expires_at {
             return Err(TokenProblem::Expired);
         }
@@ -134,7 +139,9 @@ impl TokenStore {
     /// The lock, even if a thread panicked holding it: the map is never
     /// left half-changed (each insert is a few plain operations).
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

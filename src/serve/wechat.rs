@@ -33,7 +33,11 @@ pub const ERR_INVALID_OPENID: i32 = 40003;
 type Answer = Result<Response<ResBody>, ApiError>;
 
 fn internal(what: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ERR_EMULATOR, what.to_string())
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ERR_EMULATOR,
+        what.to_string(),
+    )
 }
 
 impl Emulator {
@@ -62,17 +66,23 @@ impl Emulator {
         check_grant(&query, "authorization_code")?;
         let js_code = query.require("js_code", "081xYzAbc")?;
         if let Some(problem) = js_code_problem(js_code) {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, ERR_INVALID_CODE, problem));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ERR_INVALID_CODE,
+                problem,
+            ));
         }
         let openid = openid_for(&app.app_id, js_code);
         let key = new_session_key().map_err(internal)?;
-        let logged_in = app
-            .rooms()
-            .login(&app.app_id, &openid, &key, self.limits.max_users_per_app);
+        let logged_in =
+            app.rooms()
+                .login(&app.app_id, &openid, &key, self.limits.max_users_per_app);
         match logged_in {
             Ok(done) => {
                 app.counters.logins.fetch_add(1, Relaxed);
-                app.counters.evicted.fetch_add(u64::from(done.evicted), Relaxed);
+                app.counters
+                    .evicted
+                    .fetch_add(u64::from(done.evicted), Relaxed);
             }
             Err(LoginError::Full(full)) => {
                 return Err(ApiError::new(
@@ -103,7 +113,10 @@ impl Emulator {
         let query = Query::parse(query)?;
         let (index, _) = self.authenticated_app(&query)?;
         check_grant(&query, "client_credential")?;
-        let token = self.tokens.issue(index, self.clock.now()).map_err(internal)?;
+        let token = self
+            .tokens
+            .issue(index, self.clock.now())
+            .map_err(internal)?;
         self.tokens_issued.fetch_add(1, Relaxed);
         #[derive(Serialize)]
         struct Answer<'a> {
@@ -144,14 +157,18 @@ impl Emulator {
         let timestamp = body::required(sign.timestamp, &SIGN_FIELDS[2])?;
         let nonce = body::required(sign.nonce, &SIGN_FIELDS[3])?;
         let app = &self.apps()[app_index];
-        let timestamp = timestamp.value().map_err(|e| ApiError::malformed(e.to_string()))?;
+        let timestamp = timestamp
+            .value()
+            .map_err(|e| ApiError::malformed(e.to_string()))?;
         let fields = JoinFields {
             app_id: &app.app_id,
             group_id: &group_id,
             nonce: &nonce,
             timestamp,
         };
-        fields.check().map_err(|e| ApiError::malformed(e.to_string()))?;
+        fields
+            .check()
+            .map_err(|e| ApiError::malformed(e.to_string()))?;
         let unknown = || {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -231,7 +248,9 @@ fn token_error(problem: TokenProblem) -> ApiError {
         TokenProblem::Expired => ApiError::new(
             StatusCode::UNAUTHORIZED,
             ERR_TOKEN_EXPIRED,
-            format!("access_token expired ({TOKEN_TTL_S} s of the service's clock): get a new one from /cgi-bin/token"),
+            format!(
+                "access_token expired ({TOKEN_TTL_S} s of the service's clock): get a new one from /cgi-bin/token"
+            ),
         ),
     }
 }

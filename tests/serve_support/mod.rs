@@ -65,7 +65,11 @@ impl Server {
     /// `voipsim serve --listen 127.0.0.1:0 --app-secrets-file … ARGS` in a
     /// fresh temporary directory (its working directory).
     pub fn start(args: &[&str]) -> Server {
-        Self::start_with(args, &secrets_for(&[DEFAULT_APP]), tempfile::tempdir().unwrap())
+        Self::start_with(
+            args,
+            &secrets_for(&[DEFAULT_APP]),
+            tempfile::tempdir().unwrap(),
+        )
     }
 
     /// As [`Self::start`], with these secrets, in `dir`.
@@ -88,7 +92,10 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let Some(addr) = line.trim().strip_prefix("voipsim serve: listening on http://") else {
+        let Some(addr) = line
+            .trim()
+            .strip_prefix("voipsim serve: listening on http://")
+        else {
             let _ = child.wait();
             panic!(
                 "serve did not start: stdout {line:?}, stderr {}",
@@ -129,7 +136,8 @@ impl Server {
 
     /// One request on a new connection (`Connection: close`).
     pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Reply {
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
         if let Some(body) = body {
             request.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {}\r\n",
@@ -174,7 +182,10 @@ impl Server {
 
     /// A signed join of `openid` (key `key`) into `group`: its answer.
     pub fn join(&self, app: &str, openid: &str, key: &str, group: &str, nonce: &str) -> Value {
-        let reply = self.post("/voip/join", &join_body(app, openid, key, group, nonce, now_s()));
+        let reply = self.post(
+            "/voip/join",
+            &join_body(app, openid, key, group, nonce, now_s()),
+        );
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()
     }
@@ -253,10 +264,14 @@ pub fn read_reply(stream: &mut TcpStream) -> Reply {
             Ok(0) => break,
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("read failed: {e}; got {:?}", String::from_utf8_lossy(&bytes)),
+            Err(e) => panic!(
+                "read failed: {e}; got {:?}",
+                String::from_utf8_lossy(&bytes)
+            ),
         }
     }
-    parse_reply(&bytes).unwrap_or_else(|| panic!("no complete answer: {:?}", String::from_utf8_lossy(&bytes)))
+    parse_reply(&bytes)
+        .unwrap_or_else(|| panic!("no complete answer: {:?}", String::from_utf8_lossy(&bytes)))
 }
 
 /// A complete answer in `bytes`, if there is one.
@@ -266,7 +281,8 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     let length: usize = head.lines().find_map(|l| {
         let (n, v) = l.split_once(':')?;
-        n.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+        n.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
     })?;
     let body = bytes.get(end + 4..end + 4 + length)?.to_vec();
     Some(Reply { status, head, body })
@@ -293,7 +309,14 @@ pub fn sign(app: &str, key: &str, group: &str, nonce: &str, timestamp: u32) -> S
 }
 
 /// A signed join's body.
-pub fn join_body(app: &str, openid: &str, key: &str, group: &str, nonce: &str, timestamp: u32) -> Value {
+pub fn join_body(
+    app: &str,
+    openid: &str,
+    key: &str,
+    group: &str,
+    nonce: &str,
+    timestamp: u32,
+) -> Value {
     json!({
         "appId": app,
         "openid": openid,
