@@ -15,6 +15,7 @@ pub mod events_file;
 pub mod merge;
 pub mod output;
 pub mod schema;
+pub mod serve;
 pub mod sign;
 pub mod simulate;
 pub mod validate;
@@ -99,6 +100,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Merge the report folders of a sharded run (--shard I/N) into one.
     Merge(merge::MergeArgs),
+    /// Emulate WeChat's room service over HTTP on loopback (docs/api.md).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -112,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,
