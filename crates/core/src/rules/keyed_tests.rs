@@ -43,7 +43,11 @@ fn key(i: u8) -> SessionKey {
 }
 
 fn service() -> RoomService {
-    let mut s = RoomService::new();
+    with_test_apps(RoomService::new())
+}
+
+/// `s` with the test apps registered.
+pub(super) fn with_test_apps(mut s: RoomService) -> RoomService {
     for (id, settings) in APP_IDS.iter().zip(app_settings()) {
         s.add_app(id, settings).unwrap();
     }
@@ -53,7 +57,7 @@ fn service() -> RoomService {
 // ----- the calls -------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-enum KOp {
+pub(super) enum KOp {
     Register { app: usize, name: u8 },
     Login { app: usize, name: u8, key: u8 },
     Remove { app: usize, name: u8 },
@@ -67,7 +71,7 @@ enum KOp {
 }
 
 #[derive(Debug, Clone)]
-struct KJoin {
+pub(super) struct KJoin {
     app: usize,
     name: u8,
     group: usize,
@@ -82,7 +86,7 @@ struct KJoin {
     split: bool,
 }
 
-fn kop() -> impl Strategy<Value = KOp> {
+pub(super) fn kop() -> impl Strategy<Value = KOp> {
     let app = prop_oneof![9 => 0usize..3, 1 => Just(3usize)];
     let name = 0u8..8;
     let join = (
@@ -130,7 +134,7 @@ fn kop() -> impl Strategy<Value = KOp> {
 
 /// What a call answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Registered(Result<bool, KeyedError>),
     Removed(Result<(), KeyedError>),
     Joined(Result<KeyedJoined, KeyedError>),
@@ -144,13 +148,13 @@ enum Outcome {
 /// The client side: the clock, and which key each user was last given (to
 /// sign with), as a real client would know.
 #[derive(Debug, Clone)]
-struct Driver {
+pub(super) struct Driver {
     now: UnixMicros,
     keys: BTreeMap<(usize, String), u8>,
 }
 
 impl Driver {
-    fn new() -> Driver {
+    pub(super) fn new() -> Driver {
         Driver {
             now: UnixMicros(START_S * 1_000_000 + 123_456),
             keys: BTreeMap::new(),
@@ -161,7 +165,7 @@ impl Driver {
         (self.now.seconds() + offset_s).clamp(0, i64::from(u32::MAX)) as u32
     }
 
-    fn apply(&mut self, s: &mut RoomService, op: &KOp) -> Outcome {
+    pub(super) fn apply(&mut self, s: &mut RoomService, op: &KOp) -> Outcome {
         match op {
             KOp::Register { app, name } => {
                 Outcome::Registered(s.keyed_register(APP_IDS[*app], &openid(*name)))
