@@ -5,6 +5,7 @@
 //! * [`scenario`] — the TOML scenario format, validated with locations.
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
+//! * [`echo`] — how much of a caller's input an error message repeats.
 //!
 //! This crate reads no clock, does no I/O beyond reading the files a
 //! scenario names, spawns no thread and knows no async runtime. The
@@ -14,6 +15,7 @@
 //! compile.
 
 pub mod cache;
+pub mod echo;
 pub mod report;
 pub mod rules;
 pub mod scenario;

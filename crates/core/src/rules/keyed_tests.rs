@@ -18,6 +18,7 @@ use super::model_tests::{
 };
 use super::service_tests::signed;
 use super::*;
+use crate::echo::echo;
 use crate::signature::{JoinFields, SessionKey, Signature};
 
 /// The test apps' appIds; index 3 is never registered.
@@ -254,7 +255,7 @@ fn unknown_app(app: usize) -> KeyedError {
 fn unknown_user(app: usize, openid: &str) -> KeyedError {
     KeyedError::UnknownUser {
         app_id: APP_IDS[app].to_string(),
-        openid: openid.to_string(),
+        openid: echo(openid),
     }
 }
 
@@ -293,8 +294,8 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
             } else if let Some(u) = model.users.get(&k) {
                 if let Some(group) = &u.group {
                     Err(KeyedError::UserInRoom {
-                        openid,
-                        group_id: group.clone(),
+                        openid: echo(&openid),
+                        group_id: echo(group),
                     })
                 } else {
                     let slot = s
@@ -348,7 +349,7 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
             Outcome::Joined(match got {
                 Ok((created, openids)) => Ok(KeyedJoined { created, openids }),
                 Err(RejectReason::AlreadyInRoom) => Err(KeyedError::AlreadyInRoom {
-                    group_id: own_group.unwrap_or_default(),
+                    group_id: echo(&own_group.unwrap_or_default()),
                 }),
                 // The details of other refusals are compared by reason.
                 Err(reason) => return Some(Outcome::Joined(Err(reject_of(reason)))),
@@ -382,7 +383,7 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
                     .cloned()
                     .ok_or(KeyedError::UnknownRoom {
                         app_id: APP_IDS[*app].to_string(),
-                        group_id: group,
+                        group_id: echo(&group),
                     })
             })
         }
@@ -1000,4 +1001,60 @@ fn a_verdict_for_another_request_is_rechecked_not_a_panic() {
             Some(RejectReason::InvalidSignature)
         );
     }
+}
+
+#[test]
+fn errors_echo_long_names_bounded() {
+    use crate::echo::MAX_ECHO_CHARS;
+    let mut s = one_app(AppSettings::default());
+    let huge = "x".repeat(1 << 20);
+    let cut = format!("{}…(1048576 bytes)", "x".repeat(MAX_ECHO_CHARS));
+    let errors = [
+        s.keyed_quota(&huge, at(T0)).unwrap_err(),
+        s.keyed_room_of(APP, &huge).unwrap_err(),
+        s.keyed_members(APP, &huge).unwrap_err(),
+        s.keyed_room_details(APP, &huge).unwrap_err(),
+    ];
+    assert_eq!(
+        errors[0],
+        KeyedError::UnknownApp {
+            app_id: cut.clone()
+        }
+    );
+    assert_eq!(
+        errors[1],
+        KeyedError::UnknownUser {
+            app_id: APP.into(),
+            openid: cut.clone()
+        }
+    );
+    assert_eq!(
+        errors[2],
+        KeyedError::UnknownRoom {
+            app_id: APP.into(),
+            group_id: cut.clone()
+        }
+    );
+    for e in &errors {
+        assert!(e.to_string().len() < 200, "{e}");
+    }
+    // A stored long groupId, echoed when it is in the way.
+    s.keyed_login(APP, &huge, &key(0)).unwrap();
+    let (group, nonce) = ("g".repeat(5000), "n1");
+    let request = signed(APP, &key(0), &group, nonce, T0);
+    s.keyed_join(APP, &huge, &request, at(T0)).unwrap();
+    let again = signed(APP, &key(0), "other", "n2", T0);
+    let e = s.keyed_join(APP, &huge, &again, at(T0)).unwrap_err();
+    assert_eq!(
+        e,
+        KeyedError::AlreadyInRoom {
+            group_id: format!("{}…(5000 bytes)", "g".repeat(64))
+        }
+    );
+    let e = s.keyed_remove_user(APP, &huge).unwrap_err();
+    assert!(e.to_string().len() < 300, "{e}");
+    // A timeStamp is echoed bounded too (it arrives as text).
+    let long_ts = "0".repeat(100_000);
+    let input = crate::signature::parse_timestamp(&long_ts).unwrap_err();
+    assert!(input.to_string().len() < 400, "{input}");
 }

@@ -115,7 +115,7 @@ impl UserTable {
         }
         if self.find(app, openid).is_some() {
             return Err(UserError::DuplicateOpenId {
-                openid: openid.to_string(),
+                openid: crate::echo::echo(openid),
             });
         }
         let seat = UserSeat {
