@@ -390,6 +390,20 @@ impl<O: RoomObserver> RoomService<O> {
         })
     }
 
+    /// Users of app `app_id` registered now (logged in or not). O(1).
+    pub fn keyed_user_count(&self, app_id: &str) -> Result<u32, KeyedError> {
+        let app = self.keyed_app(app_id)?;
+        Ok(self.app_users(app))
+    }
+
+    /// Nonces app `app_id` remembers now under its replay rule (0 when the
+    /// rule is off): with the users, what its memory grows with. O(1);
+    /// nonces past their expiry count until the app's next join that
+    /// reaches the nonce check drains them.
+    pub fn keyed_nonce_count(&self, app_id: &str) -> Result<usize, KeyedError> {
+        Ok(self.keyed_app_record(app_id)?.nonces.len())
+    }
+
     /// Active rooms and members of app `app_id`.
     pub fn keyed_activity(&self, app_id: &str) -> Result<(u32, u64), KeyedError> {
         let record = self.keyed_app_record(app_id)?;

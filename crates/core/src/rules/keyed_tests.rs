@@ -468,6 +468,9 @@ proptest! {
                 prop_assert_eq!(&s.keyed_members(APP_IDS[*app], group), &Ok(members.clone()));
             }
             prop_assert_eq!(s.active_rooms(), model.rooms.len());
+            // Per-app user counts add up to the service's.
+            let per_app: u32 = APP_IDS[..3].iter().map(|a| s.keyed_user_count(a).unwrap_or(0)).sum();
+            prop_assert_eq!(per_app as usize, s.users());
         }
     }
 }
@@ -1057,4 +1060,45 @@ fn errors_echo_long_names_bounded() {
     let long_ts = "0".repeat(100_000);
     let input = crate::signature::parse_timestamp(&long_ts).unwrap_err();
     assert!(input.to_string().len() < 400, "{input}");
+}
+
+#[test]
+fn user_and_nonce_counts_per_app() {
+    let settings = AppSettings {
+        timestamp_tolerance_s: Some(60),
+        nonce_replay: NonceReplay::PerUser,
+        ..AppSettings::default()
+    };
+    let mut s = one_app(settings);
+    s.add_app("wxB", AppSettings::default()).unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(0));
+    for i in 0..5 {
+        s.keyed_login(APP, &format!("o{i}"), &key(0)).unwrap();
+    }
+    s.keyed_register("wxB", "o0").unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(5));
+    assert_eq!(s.keyed_user_count("wxB"), Ok(1));
+    s.keyed_remove_user(APP, "o4").unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(4));
+    assert_eq!(
+        s.keyed_user_count("wxnope"),
+        Err(KeyedError::UnknownApp {
+            app_id: "wxnope".into()
+        })
+    );
+
+    assert_eq!(s.keyed_nonce_count(APP), Ok(0));
+    for (i, nonce) in ["n1", "n2"].iter().enumerate() {
+        let group = format!("g{i}");
+        let request = signed(APP, &key(0), &group, nonce, T0);
+        s.keyed_join(APP, &format!("o{i}"), &request, at(T0))
+            .unwrap();
+    }
+    assert_eq!(s.keyed_nonce_count(APP), Ok(2));
+    assert_eq!(s.keyed_nonce_count("wxB"), Ok(0), "rule off");
+    // Restored, the counts are the same.
+    let restored = RoomService::restore(&s.snapshot()).unwrap();
+    assert_eq!(restored.keyed_user_count(APP), Ok(4));
+    assert_eq!(restored.keyed_user_count("wxB"), Ok(1));
+    assert_eq!(restored.keyed_nonce_count(APP), Ok(2));
 }

@@ -76,6 +76,11 @@ impl<O: RoomObserver> RoomService<O> {
         self.apps[app.index()].active_members
     }
 
+    /// Users of one app registered now; 0 for a foreign handle. O(1).
+    pub fn app_users(&self, app: AppIdx) -> u32 {
+        self.users.app_len(app)
+    }
+
     // ----- quota ----------------------------------------------------------
 
     /// The quota day `now` falls in for `app` (its offset applied).

@@ -147,8 +147,8 @@ impl NonceCache {
         }
     }
 
-    /// Nonces currently remembered.
-    #[cfg(test)]
+    /// Nonces currently remembered (some perhaps past their expiry, until
+    /// the next check drains them).
     pub(crate) fn len(&self) -> usize {
         self.table.len()
     }

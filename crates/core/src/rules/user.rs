@@ -93,6 +93,9 @@ pub(crate) struct UserTable {
     free: Vec<u32>,
     by_openid: HashTable<u32>,
     hasher: IndexHasher,
+    /// Users registered now, per app (by [`AppIdx`]; missing = 0), so a
+    /// server can report and bound each app's users in O(1).
+    per_app: Vec<u32>,
 }
 
 impl UserTable {
@@ -142,6 +145,13 @@ impl UserTable {
                 (self.seats.len() - 1) as u32
             }
         };
+        match self.per_app.get_mut(app.index()) {
+            Some(count) => *count += 1,
+            None => {
+                self.per_app.resize(app.index(), 0);
+                self.per_app.push(1);
+            }
+        }
         let hash = self.openid_hash(app, openid);
         let (seats, openids, hasher) = (&self.seats, &self.openids, self.hasher);
         self.by_openid.insert_unique(hash, index, |&i| {
@@ -164,6 +174,9 @@ impl UserTable {
         *self.openids.get_mut(user.index()) = Box::default();
         self.seats[user.index()].seat = Seat::FREE;
         self.free.push(user.0);
+        if let Some(count) = self.per_app.get_mut(seat.app.index()) {
+            *count -= 1;
+        }
         Ok(())
     }
 
@@ -284,6 +297,11 @@ impl UserTable {
     pub(crate) fn len(&self) -> usize {
         self.seats.len() - self.free.len()
     }
+
+    /// Users of `app` registered now.
+    pub(crate) fn app_len(&self, app: AppIdx) -> u32 {
+        self.per_app.get(app.index()).copied().unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +332,8 @@ mod tests {
         assert_eq!(c, a, "the freed slot is reused");
         assert_eq!(t.openid(c), "oC");
         assert_eq!(t.find(AppIdx(0), "oB"), Some(b));
+        assert_eq!((t.app_len(AppIdx(0)), t.app_len(AppIdx(1))), (2, 1));
+        assert_eq!(t.app_len(AppIdx(5)), 0, "an app with no users");
     }
 
     #[test]
