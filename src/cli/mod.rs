@@ -13,6 +13,7 @@ pub mod bench;
 pub mod compare;
 pub mod output;
 pub mod schema;
+pub mod serve;
 pub mod sign;
 pub mod simulate;
 pub mod validate;
@@ -95,6 +96,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Compare a run's summary.json with a baseline's: exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Emulate WeChat's room service over HTTP on loopback (docs/api.md).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,
