@@ -143,3 +143,15 @@ fn a_state_file_for_other_apps_is_refused() {
         "{err}"
     );
 }
+
+/// Regression: the signal handlers were installed after "listening on"
+/// was printed, so a SIGTERM sent at once killed the server (no save, no
+/// exit 0).
+#[test]
+fn a_signal_right_after_listening_is_a_clean_shutdown() {
+    for _ in 0..5 {
+        let server = Server::start(&["--state", "state.json"]);
+        let dir = server.stop();
+        assert!(dir.path().join("state.json").exists());
+    }
+}

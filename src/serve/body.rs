@@ -78,7 +78,16 @@ pub async fn read(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+    // Most bodies arrive with their head: one poll finds them complete,
+    // and no timer is armed (a timer per request cost measurable time
+    // under load). Only a body still on its way is waited for, bounded.
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(collect.as_mut().poll(cx))).await;
+    let outcome = match first {
+        std::task::Poll::Ready(done) => Ok(done),
+        std::task::Poll::Pending => tokio::time::timeout(timeout, collect).await,
+    };
+    match outcome {
         Err(_) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             ERR_EMULATOR,

