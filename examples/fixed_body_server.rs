@@ -34,6 +34,7 @@ const BODY: &[u8] = br#"{"errCode":0,"errMsg":"joinVoIPChat:ok","openIdList":["o
 
 const USAGE: &str = "usage: fixed_body_server [--listen 127.0.0.1:0] [--threads N]";
 
+#[derive(Debug)]
 struct Options {
     listen: SocketAddr,
     threads: Option<usize>,
