@@ -14,7 +14,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use crate::rules::{
-    AppSettings, KeyedError, RestoreError, RoomService, ServiceSnapshot, UnixMicros,
+    AppSettings, HashKey, KeyedError, RestoreError, RoomService, ServiceSnapshot, UnixMicros,
 };
 use crate::scenario::{self, RegisterAppError};
 use crate::secrets::AppSecret;
@@ -43,14 +43,22 @@ pub enum AppServiceError {
 
 /// Every [`RoomService`] the emulator uses is made here, so the kind of
 /// service (its hashing, its observer) is chosen in one place.
+///
+/// Its openid, groupId and nonce indexes hash with SipHash-1-3 under a
+/// secret key ([`HashKey`]): every name in them comes from the network, and
+/// the simulator's FxHash would let a client craft names that collide and
+/// turn lookups into scans. A fresh key per service, drawn from std's
+/// randomly seeded hasher builder; it is never saved (a restore rebuilds
+/// the indexes from names).
 pub fn new_app_service(origin: ServiceOrigin<'_>) -> Result<RoomService, AppServiceError> {
+    let key = HashKey::from_build_hasher(&std::collections::hash_map::RandomState::new());
     match origin {
         ServiceOrigin::Fresh(app) => {
-            let mut service = RoomService::new();
+            let mut service = RoomService::with_hash_key(key);
             scenario::register_apps(std::slice::from_ref(app), &mut service)?;
             Ok(service)
         }
-        ServiceOrigin::Saved(snapshot) => Ok(RoomService::restore(snapshot)?),
+        ServiceOrigin::Saved(snapshot) => Ok(RoomService::restore_with_hash_key(snapshot, key)?),
     }
 }
 
@@ -206,6 +214,12 @@ mod tests {
         let service = new_app_service(ServiceOrigin::Fresh(&app)).unwrap();
         let idx = service.app_by_id(&app.app_id).unwrap();
         assert_eq!(*service.settings(idx), AppSettings::default());
+        // Names come from the network: the indexes hash under a key, also
+        // after a restore.
+        assert!(service.has_hash_key());
+        let saved = service.snapshot();
+        let restored = new_app_service(ServiceOrigin::Saved(&saved)).unwrap();
+        assert!(restored.has_hash_key());
         let bad = scenario::App {
             nonce_replay: true,
             ..scenario::wechat_app("bad")

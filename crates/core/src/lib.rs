@@ -6,6 +6,7 @@
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
 //! * [`events`] — the events file: a day's joins and leaves, row by row.
+//! * [`echo`] — how much of a caller's input an error message repeats.
 //!
 //! This crate reads no clock, does no I/O beyond reading the files a
 //! scenario names, spawns no thread and knows no async runtime. The
@@ -15,6 +16,7 @@
 //! compile.
 
 pub mod cache;
+pub mod echo;
 pub mod events;
 pub mod report;
 pub mod rules;

@@ -2,6 +2,7 @@
 //! nonce memory and counts of what is active in it. Apps are few and never
 //! removed.
 
+use super::index_hash::IndexHasher;
 use super::quota::QuotaLedger;
 use super::replay::NonceCache;
 use super::settings::{AppSettings, SettingsError};
@@ -16,12 +17,12 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub(crate) fn new(id: &str, settings: AppSettings) -> App {
+    pub(crate) fn new(id: &str, settings: AppSettings, hasher: IndexHasher) -> App {
         App {
             id: id.into(),
             settings,
             quota: QuotaLedger::default(),
-            nonces: NonceCache::default(),
+            nonces: NonceCache::with_hasher(hasher),
             active_rooms: 0,
             active_members: 0,
         }

@@ -37,7 +37,7 @@ impl Default for GroupIndex {
 /// The part of a key's hash an entry keeps.
 #[inline]
 fn tag_of(hash: u64) -> u32 {
-    // The hash is FxHash's: its low bits are the well-mixed ones.
+    // FxHash's low bits are its well-mixed ones; SipHash's are all.
     hash as u32
 }
 

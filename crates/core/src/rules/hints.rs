@@ -14,7 +14,7 @@
 
 use super::handles::{AppIdx, UserIdx};
 use super::observer::RoomObserver;
-use super::room::{Room, group_hash};
+use super::room::Room;
 use super::service::RoomService;
 use crate::cache::{prefetch, prefetch_first_line};
 
@@ -33,7 +33,7 @@ impl<O: RoomObserver> RoomService<O> {
     /// The key of (app, groupId) for [`Self::prefetch_group`].
     #[inline]
     pub fn group_key(&self, app: AppIdx, group_id: &str) -> GroupKey {
-        GroupKey(group_hash(app, group_id))
+        GroupKey(self.rooms.group_hash(app, group_id))
     }
 
     /// First step before a join to this group: loads its index entry.

@@ -45,10 +45,14 @@ use super::service::RoomService;
 use super::time::UnixMicros;
 use super::user::UserError;
 use super::verdict::{SignatureCheck, Verdict};
+use crate::echo::echo;
 use crate::signature::SessionKey;
 
 /// Why a keyed call failed. Names in it are the caller's own inputs (never
-/// a session key); no variant carries a handle.
+/// a session key), echoed bounded ([`crate::echo`]): a name longer than
+/// [`crate::echo::MAX_ECHO_CHARS`] characters is cut there and marked with
+/// `…` and its length in bytes, so a megabyte openid costs an error a few
+/// dozen bytes. No variant carries a handle.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyedError {
     #[error("appId {app_id:?} is not registered")]
@@ -138,7 +142,7 @@ impl<O: RoomObserver> RoomService<O> {
     fn keyed_app(&self, app_id: &str) -> Result<AppIdx, KeyedError> {
         self.app_by_id(app_id)
             .ok_or_else(|| KeyedError::UnknownApp {
-                app_id: app_id.to_string(),
+                app_id: echo(app_id),
             })
     }
 
@@ -148,7 +152,7 @@ impl<O: RoomObserver> RoomService<O> {
         self.apps
             .get(app.index())
             .ok_or_else(|| KeyedError::UnknownApp {
-                app_id: app_id.to_string(),
+                app_id: echo(app_id),
             })
     }
 
@@ -156,8 +160,8 @@ impl<O: RoomObserver> RoomService<O> {
         let app = self.keyed_app(app_id)?;
         self.user_by_openid(app, openid)
             .ok_or_else(|| KeyedError::UnknownUser {
-                app_id: app_id.to_string(),
-                openid: openid.to_string(),
+                app_id: echo(app_id),
+                openid: echo(openid),
             })
     }
 
@@ -166,6 +170,12 @@ impl<O: RoomObserver> RoomService<O> {
     fn group_of(&self, room: RoomIdx) -> String {
         self.room(room)
             .map_or_else(String::new, |r| r.group_id.to_string())
+    }
+
+    /// The groupId of an active room as an error may echo it (bounded).
+    fn group_echo(&self, room: RoomIdx) -> String {
+        self.room(room)
+            .map_or_else(String::new, |r| echo(r.group_id))
     }
 
     /// The openids of an active room's members in join order.
@@ -182,18 +192,18 @@ impl<O: RoomObserver> RoomService<O> {
             UserError::EmptyOpenId => KeyedError::EmptyOpenId,
             UserError::TooManyUsers { max } => KeyedError::TooManyUsers { max },
             UserError::InRoom { room } => KeyedError::UserInRoom {
-                openid: openid.to_string(),
-                group_id: self.group_of(room),
+                openid: echo(openid),
+                group_id: self.group_echo(room),
             },
             // Cannot happen for a handle resolved in the same call; mapped
             // rather than unreachable!() so no input can panic.
             UserError::DuplicateOpenId { openid } => KeyedError::UnknownUser {
                 app_id: String::new(),
-                openid,
+                openid: echo(&openid),
             },
             UserError::UnknownUser | UserError::UnknownApp => KeyedError::UnknownUser {
                 app_id: String::new(),
-                openid: openid.to_string(),
+                openid: echo(openid),
             },
         }
     }
@@ -245,8 +255,8 @@ impl<O: RoomObserver> RoomService<O> {
         let user = self.keyed_user(app_id, openid)?;
         self.signature_check(user)
             .ok_or_else(|| KeyedError::UnknownUser {
-                app_id: app_id.to_string(),
-                openid: openid.to_string(),
+                app_id: echo(app_id),
+                openid: echo(openid),
             })
     }
 
@@ -294,7 +304,7 @@ impl<O: RoomObserver> RoomService<O> {
                 openids: self.openid_list(joined.room),
             }),
             Err(Reject::AlreadyInRoom { room }) => Err(KeyedError::AlreadyInRoom {
-                group_id: self.group_of(room),
+                group_id: self.group_echo(room),
             }),
             Err(reject) => Err(KeyedError::Rejected(reject)),
         }
@@ -333,8 +343,8 @@ impl<O: RoomObserver> RoomService<O> {
         let room = self
             .room_by_group(app, group_id)
             .ok_or_else(|| KeyedError::UnknownRoom {
-                app_id: app_id.to_string(),
-                group_id: group_id.to_string(),
+                app_id: echo(app_id),
+                group_id: echo(group_id),
             })?;
         Ok(self.openid_list(room))
     }
@@ -350,8 +360,8 @@ impl<O: RoomObserver> RoomService<O> {
             .and_then(|room| self.room(room))
             .map(|r| (r.room_type, r.created_at))
             .ok_or_else(|| KeyedError::UnknownRoom {
-                app_id: app_id.to_string(),
-                group_id: group_id.to_string(),
+                app_id: echo(app_id),
+                group_id: echo(group_id),
             })
     }
 
@@ -378,6 +388,20 @@ impl<O: RoomObserver> RoomService<O> {
         Ok(KeyedQuota {
             status: record.quota.status(day, record.settings.daily_quota),
         })
+    }
+
+    /// Users of app `app_id` registered now (logged in or not). O(1).
+    pub fn keyed_user_count(&self, app_id: &str) -> Result<u32, KeyedError> {
+        let app = self.keyed_app(app_id)?;
+        Ok(self.app_users(app))
+    }
+
+    /// Nonces app `app_id` remembers now under its replay rule (0 when the
+    /// rule is off): with the users, what its memory grows with. O(1);
+    /// nonces past their expiry count until the app's next join that
+    /// reaches the nonce check drains them.
+    pub fn keyed_nonce_count(&self, app_id: &str) -> Result<usize, KeyedError> {
+        Ok(self.keyed_app_record(app_id)?.nonces.len())
     }
 
     /// Active rooms and members of app `app_id`.

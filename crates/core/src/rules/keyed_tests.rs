@@ -18,6 +18,7 @@ use super::model_tests::{
 };
 use super::service_tests::signed;
 use super::*;
+use crate::echo::echo;
 use crate::signature::{JoinFields, SessionKey, Signature};
 
 /// The test apps' appIds; index 3 is never registered.
@@ -43,7 +44,11 @@ fn key(i: u8) -> SessionKey {
 }
 
 fn service() -> RoomService {
-    let mut s = RoomService::new();
+    with_test_apps(RoomService::new())
+}
+
+/// `s` with the test apps registered.
+pub(super) fn with_test_apps(mut s: RoomService) -> RoomService {
     for (id, settings) in APP_IDS.iter().zip(app_settings()) {
         s.add_app(id, settings).unwrap();
     }
@@ -53,7 +58,7 @@ fn service() -> RoomService {
 // ----- the calls -------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-enum KOp {
+pub(super) enum KOp {
     Register { app: usize, name: u8 },
     Login { app: usize, name: u8, key: u8 },
     Remove { app: usize, name: u8 },
@@ -67,7 +72,7 @@ enum KOp {
 }
 
 #[derive(Debug, Clone)]
-struct KJoin {
+pub(super) struct KJoin {
     app: usize,
     name: u8,
     group: usize,
@@ -82,7 +87,7 @@ struct KJoin {
     split: bool,
 }
 
-fn kop() -> impl Strategy<Value = KOp> {
+pub(super) fn kop() -> impl Strategy<Value = KOp> {
     let app = prop_oneof![9 => 0usize..3, 1 => Just(3usize)];
     let name = 0u8..8;
     let join = (
@@ -130,7 +135,7 @@ fn kop() -> impl Strategy<Value = KOp> {
 
 /// What a call answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Registered(Result<bool, KeyedError>),
     Removed(Result<(), KeyedError>),
     Joined(Result<KeyedJoined, KeyedError>),
@@ -144,13 +149,13 @@ enum Outcome {
 /// The client side: the clock, and which key each user was last given (to
 /// sign with), as a real client would know.
 #[derive(Debug, Clone)]
-struct Driver {
+pub(super) struct Driver {
     now: UnixMicros,
     keys: BTreeMap<(usize, String), u8>,
 }
 
 impl Driver {
-    fn new() -> Driver {
+    pub(super) fn new() -> Driver {
         Driver {
             now: UnixMicros(START_S * 1_000_000 + 123_456),
             keys: BTreeMap::new(),
@@ -161,7 +166,7 @@ impl Driver {
         (self.now.seconds() + offset_s).clamp(0, i64::from(u32::MAX)) as u32
     }
 
-    fn apply(&mut self, s: &mut RoomService, op: &KOp) -> Outcome {
+    pub(super) fn apply(&mut self, s: &mut RoomService, op: &KOp) -> Outcome {
         match op {
             KOp::Register { app, name } => {
                 Outcome::Registered(s.keyed_register(APP_IDS[*app], &openid(*name)))
@@ -250,7 +255,7 @@ fn unknown_app(app: usize) -> KeyedError {
 fn unknown_user(app: usize, openid: &str) -> KeyedError {
     KeyedError::UnknownUser {
         app_id: APP_IDS[app].to_string(),
-        openid: openid.to_string(),
+        openid: echo(openid),
     }
 }
 
@@ -289,8 +294,8 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
             } else if let Some(u) = model.users.get(&k) {
                 if let Some(group) = &u.group {
                     Err(KeyedError::UserInRoom {
-                        openid,
-                        group_id: group.clone(),
+                        openid: echo(&openid),
+                        group_id: echo(group),
                     })
                 } else {
                     let slot = s
@@ -344,7 +349,7 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
             Outcome::Joined(match got {
                 Ok((created, openids)) => Ok(KeyedJoined { created, openids }),
                 Err(RejectReason::AlreadyInRoom) => Err(KeyedError::AlreadyInRoom {
-                    group_id: own_group.unwrap_or_default(),
+                    group_id: echo(&own_group.unwrap_or_default()),
                 }),
                 // The details of other refusals are compared by reason.
                 Err(reason) => return Some(Outcome::Joined(Err(reject_of(reason)))),
@@ -378,7 +383,7 @@ fn expect(model: &mut Model, s: &RoomService, d: &Driver, op: &KOp) -> Option<Ou
                     .cloned()
                     .ok_or(KeyedError::UnknownRoom {
                         app_id: APP_IDS[*app].to_string(),
-                        group_id: group,
+                        group_id: echo(&group),
                     })
             })
         }
@@ -463,6 +468,9 @@ proptest! {
                 prop_assert_eq!(&s.keyed_members(APP_IDS[*app], group), &Ok(members.clone()));
             }
             prop_assert_eq!(s.active_rooms(), model.rooms.len());
+            // Per-app user counts add up to the service's.
+            let per_app: u32 = APP_IDS[..3].iter().map(|a| s.keyed_user_count(a).unwrap_or(0)).sum();
+            prop_assert_eq!(per_app as usize, s.users());
         }
     }
 }
@@ -996,4 +1004,101 @@ fn a_verdict_for_another_request_is_rechecked_not_a_panic() {
             Some(RejectReason::InvalidSignature)
         );
     }
+}
+
+#[test]
+fn errors_echo_long_names_bounded() {
+    use crate::echo::MAX_ECHO_CHARS;
+    let mut s = one_app(AppSettings::default());
+    let huge = "x".repeat(1 << 20);
+    let cut = format!("{}…(1048576 bytes)", "x".repeat(MAX_ECHO_CHARS));
+    let errors = [
+        s.keyed_quota(&huge, at(T0)).unwrap_err(),
+        s.keyed_room_of(APP, &huge).unwrap_err(),
+        s.keyed_members(APP, &huge).unwrap_err(),
+        s.keyed_room_details(APP, &huge).unwrap_err(),
+    ];
+    assert_eq!(
+        errors[0],
+        KeyedError::UnknownApp {
+            app_id: cut.clone()
+        }
+    );
+    assert_eq!(
+        errors[1],
+        KeyedError::UnknownUser {
+            app_id: APP.into(),
+            openid: cut.clone()
+        }
+    );
+    assert_eq!(
+        errors[2],
+        KeyedError::UnknownRoom {
+            app_id: APP.into(),
+            group_id: cut.clone()
+        }
+    );
+    for e in &errors {
+        assert!(e.to_string().len() < 200, "{e}");
+    }
+    // A stored long groupId, echoed when it is in the way.
+    s.keyed_login(APP, &huge, &key(0)).unwrap();
+    let (group, nonce) = ("g".repeat(5000), "n1");
+    let request = signed(APP, &key(0), &group, nonce, T0);
+    s.keyed_join(APP, &huge, &request, at(T0)).unwrap();
+    let again = signed(APP, &key(0), "other", "n2", T0);
+    let e = s.keyed_join(APP, &huge, &again, at(T0)).unwrap_err();
+    assert_eq!(
+        e,
+        KeyedError::AlreadyInRoom {
+            group_id: format!("{}…(5000 bytes)", "g".repeat(64))
+        }
+    );
+    let e = s.keyed_remove_user(APP, &huge).unwrap_err();
+    assert!(e.to_string().len() < 300, "{e}");
+    // A timeStamp is echoed bounded too (it arrives as text).
+    let long_ts = "0".repeat(100_000);
+    let input = crate::signature::parse_timestamp(&long_ts).unwrap_err();
+    assert!(input.to_string().len() < 400, "{input}");
+}
+
+#[test]
+fn user_and_nonce_counts_per_app() {
+    let settings = AppSettings {
+        timestamp_tolerance_s: Some(60),
+        nonce_replay: NonceReplay::PerUser,
+        ..AppSettings::default()
+    };
+    let mut s = one_app(settings);
+    s.add_app("wxB", AppSettings::default()).unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(0));
+    for i in 0..5 {
+        s.keyed_login(APP, &format!("o{i}"), &key(0)).unwrap();
+    }
+    s.keyed_register("wxB", "o0").unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(5));
+    assert_eq!(s.keyed_user_count("wxB"), Ok(1));
+    s.keyed_remove_user(APP, "o4").unwrap();
+    assert_eq!(s.keyed_user_count(APP), Ok(4));
+    assert_eq!(
+        s.keyed_user_count("wxnope"),
+        Err(KeyedError::UnknownApp {
+            app_id: "wxnope".into()
+        })
+    );
+
+    assert_eq!(s.keyed_nonce_count(APP), Ok(0));
+    for (i, nonce) in ["n1", "n2"].iter().enumerate() {
+        let group = format!("g{i}");
+        let request = signed(APP, &key(0), &group, nonce, T0);
+        s.keyed_join(APP, &format!("o{i}"), &request, at(T0))
+            .unwrap();
+    }
+    assert_eq!(s.keyed_nonce_count(APP), Ok(2));
+    assert_eq!(s.keyed_nonce_count("wxB"), Ok(0), "rule off");
+    // Restored, the counts are the same.
+    let restored = RoomService::restore(&s.snapshot()).unwrap();
+    assert_eq!(restored.keyed_user_count(APP), Ok(4));
+    assert_eq!(restored.keyed_user_count("wxB"), Ok(1));
+    assert_eq!(restored.keyed_nonce_count(APP), Ok(2));
 }

@@ -86,7 +86,7 @@
 //! scope by a live user's openid.
 //!
 //! # Performance and memory
-//! The hot path works on handles: `join` hashes the groupId once (FxHash),
+//! The hot path works on handles: `join` hashes the groupId once,
 //! finds the room through an open-addressing index whose 8-byte entries
 //! hold a hash tag and the room (one cache line per lookup), and verifies
 //! one HMAC from the user's pre-keyed [`crate::signature::Signer`]; `leave`
@@ -103,9 +103,19 @@
 //! --release --example rules_memory`; guarded at 300 by
 //! `tests/rules_memory.rs`), of which about 40 are the key text kept for
 //! snapshots (a 16-byte column slot and the 24-byte text; 154 without it).
-//! Speed: `cargo bench --bench rules`. The
-//! groupId index uses FxHash, which is not resistant to crafted collisions:
-//! fine for a test tool.
+//! Speed: `cargo bench --bench rules`.
+//!
+//! # Names from the network: keyed hashing
+//! The openid, groupId and nonce indexes hash with FxHash by default
+//! ([`RoomService::new`]): fast, and fine for names the caller makes itself
+//! (the simulator), but not resistant to crafted collisions, so a client
+//! choosing names could turn every lookup into a scan. A server builds its
+//! service with [`RoomService::with_hash_key`] (or restores it with
+//! [`RoomService::restore_with_hash_key`]) and a secret [`HashKey`] it
+//! draws itself: every index then hashes with SipHash-1-3 under that key.
+//! Nothing else changes, answers included (a property test compares the
+//! two on random calls). The appId map stays FxHash: the operator registers
+//! apps, and looking up an unknown appId adds nothing to it.
 //!
 //! A driver that knows its next calls ahead can hint them
 //! ([`RoomService::prefetch_group`], [`RoomService::prefetch_user`] and
@@ -154,6 +164,7 @@ mod chunked;
 mod group_index;
 mod handles;
 mod hints;
+mod index_hash;
 mod inline;
 pub mod keyed;
 mod observer;
@@ -171,6 +182,8 @@ mod user;
 mod verdict;
 
 #[cfg(test)]
+mod index_hash_tests;
+#[cfg(test)]
 mod keyed_tests;
 #[cfg(test)]
 mod model_tests;
@@ -182,6 +195,7 @@ mod service_tests;
 pub use app::AppError;
 pub use handles::{AppIdx, RoomIdx, UserIdx};
 pub use hints::GroupKey;
+pub use index_hash::HashKey;
 pub use keyed::{KeyedError, KeyedJoined, KeyedLeft, KeyedQuota};
 pub use observer::{MemberEvent, NoObserver, RoomEvent, RoomObserver};
 pub use queries::RoomInfo;

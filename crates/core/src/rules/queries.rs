@@ -6,7 +6,6 @@ use super::handles::{AppIdx, RoomIdx, UserIdx};
 use super::observer::RoomObserver;
 use super::quota::QuotaDayStatus;
 use super::request::RoomType;
-use super::room::group_hash;
 use super::service::RoomService;
 use super::time::{QuotaDay, UnixMicros};
 
@@ -31,7 +30,8 @@ impl<O: RoomObserver> RoomService<O> {
 
     /// The active room of (app, groupId).
     pub fn room_by_group(&self, app: AppIdx, group_id: &str) -> Option<RoomIdx> {
-        self.rooms.find(group_hash(app, group_id), app, group_id)
+        self.rooms
+            .find(self.rooms.group_hash(app, group_id), app, group_id)
     }
 
     /// The members of an active room in join order (`openIdList`); empty if
@@ -74,6 +74,11 @@ impl<O: RoomObserver> RoomService<O> {
     /// Members in active rooms of one app. O(1).
     pub fn app_active_members(&self, app: AppIdx) -> u64 {
         self.apps[app.index()].active_members
+    }
+
+    /// Users of one app registered now; 0 for a foreign handle. O(1).
+    pub fn app_users(&self, app: AppIdx) -> u32 {
+        self.users.app_len(app)
     }
 
     // ----- quota ----------------------------------------------------------

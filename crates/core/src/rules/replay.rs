@@ -12,13 +12,15 @@
 //! in the steady state), a `hashbrown::HashTable` of slab indexes keyed by
 //! (scope, nonce), and a min-heap of (expiry, index) that is drained before
 //! each lookup. Nonces are compared in full, so there are no false refusals.
+//! The table hashes with the service's [`IndexHasher`]: keyed when nonces
+//! come from the network.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::hash::Hasher;
 
 use hashbrown::HashTable;
-use rustc_hash::FxHasher;
+
+use super::index_hash::IndexHasher;
 
 struct Entry {
     scope: u32,
@@ -34,16 +36,18 @@ pub(crate) struct NonceCache {
     free: Vec<u32>,
     table: HashTable<u32>,
     expiry: BinaryHeap<Reverse<(i64, u32)>>,
-}
-
-fn hash_of(scope: u32, nonce: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write_u32(scope);
-    h.write(nonce.as_bytes());
-    h.finish()
+    hasher: IndexHasher,
 }
 
 impl NonceCache {
+    /// An empty memory whose table hashes with `hasher`.
+    pub(crate) fn with_hasher(hasher: IndexHasher) -> NonceCache {
+        NonceCache {
+            hasher,
+            ..NonceCache::default()
+        }
+    }
+
     /// Refuses (`false`) a nonce seen in `scope` and not yet expired at
     /// `now_s`; otherwise remembers it until `expires_s` and accepts.
     pub(crate) fn check_and_record(
@@ -54,7 +58,7 @@ impl NonceCache {
         now_s: i64,
     ) -> bool {
         self.expire(now_s);
-        let hash = hash_of(scope, nonce);
+        let hash = self.hasher.hash(scope, nonce.as_bytes());
         let entries = &self.entries;
         if self
             .table
@@ -143,8 +147,8 @@ impl NonceCache {
         }
     }
 
-    /// Nonces currently remembered.
-    #[cfg(test)]
+    /// Nonces currently remembered (some perhaps past their expiry, until
+    /// the next check drains them).
     pub(crate) fn len(&self) -> usize {
         self.table.len()
     }

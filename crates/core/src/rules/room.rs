@@ -10,13 +10,12 @@
 //! record stores its key's hash, so destroying a room removes it from the
 //! index without hashing the groupId again. Memory follows the peak number
 //! of rooms active at once, never the number of rooms that ever existed.
-
-use std::hash::Hasher;
-
-use rustc_hash::FxHasher;
+//! The index hashes with the service's [`IndexHasher`]: keyed when
+//! groupIds come from the network.
 
 use super::group_index::GroupIndex;
 use super::handles::{AppIdx, RoomIdx, UserIdx};
+use super::index_hash::IndexHasher;
 use super::inline::InlineVec;
 use super::request::RoomType;
 use super::time::UnixMicros;
@@ -71,15 +70,7 @@ pub(crate) struct RoomTable {
     rooms: Vec<Room>,
     free: Vec<u32>,
     by_group: GroupIndex,
-}
-
-/// The index hash of (app, groupId).
-#[inline]
-pub(crate) fn group_hash(app: AppIdx, group_id: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write_u32(app.0);
-    h.write(group_id.as_bytes());
-    h.finish()
+    hasher: IndexHasher,
 }
 
 /// `a == b` for short byte strings, eight bytes at a time: a groupId is
@@ -103,6 +94,20 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl RoomTable {
+    /// An empty table whose index hashes with `hasher`.
+    pub(crate) fn with_hasher(hasher: IndexHasher) -> RoomTable {
+        RoomTable {
+            hasher,
+            ..RoomTable::default()
+        }
+    }
+
+    /// The index hash of (app, groupId).
+    #[inline]
+    pub(crate) fn group_hash(&self, app: AppIdx, group_id: &str) -> u64 {
+        self.hasher.hash(app.0, group_id.as_bytes())
+    }
+
     /// The active room of (app, groupId) whose hash is `hash`.
     #[inline]
     pub(crate) fn find(&self, hash: u64, app: AppIdx, group_id: &str) -> Option<RoomIdx> {
@@ -233,17 +238,17 @@ mod tests {
     fn create_find_free_reuse() {
         let mut t = RoomTable::default();
         let (app, now) = (AppIdx(0), UnixMicros(0));
-        let h = group_hash(app, "g");
+        let h = t.group_hash(app, "g");
         let r = t.create(h, app, "g", RoomType::Voice, now, 10);
         t.get_mut(r).members.push(UserIdx(1));
         assert_eq!(t.find(h, app, "g"), Some(r));
-        assert_eq!(t.find(group_hash(AppIdx(1), "g"), AppIdx(1), "g"), None);
+        assert_eq!(t.find(t.group_hash(AppIdx(1), "g"), AppIdx(1), "g"), None);
         assert_eq!(t.len(), 1);
         t.get_mut(r).members.remove(0);
         t.free(r);
         assert_eq!(t.find(h, app, "g"), None);
         assert!(t.active(r).is_none());
-        let h2 = group_hash(app, "h");
+        let h2 = t.group_hash(app, "h");
         let r2 = t.create(h2, app, "h", RoomType::Video, now, 10);
         assert_eq!(r2, r, "the slot is reused");
         assert_eq!(t.get(r2).group_id(), "h");
@@ -254,7 +259,7 @@ mod tests {
         let mut t = RoomTable::default();
         let (app, now) = (AppIdx(0), UnixMicros(0));
         let long = "群".repeat(20);
-        let h = group_hash(app, &long);
+        let h = t.group_hash(app, &long);
         let r = t.create(h, app, &long, RoomType::Voice, now, 50);
         for u in 0..50 {
             t.get_mut(r).members.push(UserIdx(u));

@@ -26,10 +26,11 @@ use rustc_hash::FxHashMap;
 
 use super::app::{App, AppError};
 use super::handles::{AppIdx, UserIdx};
+use super::index_hash::{HashKey, IndexHasher};
 use super::observer::{MemberEvent, NoObserver, RoomEvent, RoomObserver};
 use super::reject::Reject;
 use super::request::{JoinRequest, Joined, Left};
-use super::room::{RoomTable, group_hash};
+use super::room::RoomTable;
 use super::settings::{AppSettings, NonceReplay};
 use super::time::UnixMicros;
 use super::user::{UserError, UserTable};
@@ -43,13 +44,28 @@ pub struct RoomService<O: RoomObserver = NoObserver> {
     pub(super) users: UserTable,
     pub(super) rooms: RoomTable,
     pub(super) active_members: u64,
+    /// How the name indexes hash (FxHash, or keyed for network input).
+    /// The appId map is not among them: apps are registered by the
+    /// operator, and a lookup of an unknown name cannot grow it.
+    pub(super) hasher: IndexHasher,
     observer: O,
 }
 
 impl RoomService<NoObserver> {
-    /// A service with no apps and no observer.
+    /// A service with no apps and no observer, whose name indexes hash
+    /// with FxHash: fast, for names the caller makes itself (the
+    /// simulator). A server fed names by the network uses
+    /// [`Self::with_hash_key`].
     pub fn new() -> Self {
         Self::with_observer(NoObserver)
+    }
+
+    /// A service with no apps and no observer whose openid, groupId and
+    /// nonce indexes hash with SipHash-1-3 under `key`, so names crafted
+    /// to collide cannot slow it down (see [`HashKey`]). It behaves exactly
+    /// as [`Self::new`]'s in every other way.
+    pub fn with_hash_key(key: HashKey) -> Self {
+        Self::with_observer_and_hash_key(NoObserver, key)
     }
 }
 
@@ -62,14 +78,30 @@ impl Default for RoomService<NoObserver> {
 impl<O: RoomObserver> RoomService<O> {
     /// A service with no apps that reports its events to `observer`.
     pub fn with_observer(observer: O) -> Self {
+        Self::with_observer_and_hasher(observer, IndexHasher::Fx)
+    }
+
+    /// [`Self::with_hash_key`], reporting events to `observer`.
+    pub fn with_observer_and_hash_key(observer: O, key: HashKey) -> Self {
+        Self::with_observer_and_hasher(observer, IndexHasher::Keyed(key))
+    }
+
+    pub(super) fn with_observer_and_hasher(observer: O, hasher: IndexHasher) -> Self {
         RoomService {
             apps: Vec::new(),
             app_ids: FxHashMap::default(),
-            users: UserTable::default(),
-            rooms: RoomTable::default(),
+            users: UserTable::with_hasher(hasher),
+            rooms: RoomTable::with_hasher(hasher),
             active_members: 0,
+            hasher,
             observer,
         }
+    }
+
+    /// Whether the name indexes hash under a secret key
+    /// ([`Self::with_hash_key`]) rather than with FxHash.
+    pub fn has_hash_key(&self) -> bool {
+        self.hasher.is_keyed()
     }
 
     pub fn observer(&self) -> &O {
@@ -103,7 +135,7 @@ impl<O: RoomObserver> RoomService<O> {
         let idx = AppIdx(
             u32::try_from(self.apps.len()).unwrap_or_else(|_| panic!("more than 2^32 apps")),
         );
-        self.apps.push(App::new(app_id, settings));
+        self.apps.push(App::new(app_id, settings, self.hasher));
         self.app_ids.insert(app_id.into(), idx);
         Ok(idx)
     }
@@ -255,7 +287,7 @@ impl<O: RoomObserver> RoomService<O> {
 
         // The room is looked up (read only) before the checks that need no
         // room, so at scale its cache misses overlap the HMAC's arithmetic.
-        let hash = group_hash(app_idx, request.group_id);
+        let hash = self.rooms.group_hash(app_idx, request.group_id);
         let found = self.rooms.find(hash, app_idx, request.group_id);
 
         // 2. The signature, under the user's current key.

@@ -46,10 +46,10 @@ use serde::{Deserialize, Serialize};
 
 use super::app::AppError;
 use super::handles::{AppIdx, UserIdx};
+use super::index_hash::{HashKey, IndexHasher};
 use super::observer::{NoObserver, RoomObserver};
 use super::quota::QuotaLedger;
 use super::request::RoomType;
-use super::room::group_hash;
 use super::service::RoomService;
 use super::settings::{AppSettings, NonceReplay};
 use super::time::{QuotaDay, UnixMicros};
@@ -219,6 +219,17 @@ impl RoomService<NoObserver> {
     pub fn restore(snapshot: &ServiceSnapshot) -> Result<Self, RestoreError> {
         Self::restore_with_observer(snapshot, NoObserver)
     }
+
+    /// [`RoomService::restore`] into a service whose name indexes hash
+    /// under `key` ([`RoomService::with_hash_key`]). The key is not part of
+    /// the snapshot: a server may draw a new one at every start, since
+    /// indexes are rebuilt from names, never from saved hashes.
+    pub fn restore_with_hash_key(
+        snapshot: &ServiceSnapshot,
+        key: HashKey,
+    ) -> Result<Self, RestoreError> {
+        Self::restore_with_observer_and_hash_key(snapshot, NoObserver, key)
+    }
 }
 
 impl<O: RoomObserver> RoomService<O> {
@@ -305,12 +316,30 @@ impl<O: RoomObserver> RoomService<O> {
         snapshot: &ServiceSnapshot,
         observer: O,
     ) -> Result<Self, RestoreError> {
+        Self::restore_with_hasher(snapshot, observer, IndexHasher::Fx)
+    }
+
+    /// [`RoomService::restore_with_hash_key`], reporting later events to
+    /// `observer`.
+    pub fn restore_with_observer_and_hash_key(
+        snapshot: &ServiceSnapshot,
+        observer: O,
+        key: HashKey,
+    ) -> Result<Self, RestoreError> {
+        Self::restore_with_hasher(snapshot, observer, IndexHasher::Keyed(key))
+    }
+
+    fn restore_with_hasher(
+        snapshot: &ServiceSnapshot,
+        observer: O,
+        hasher: IndexHasher,
+    ) -> Result<Self, RestoreError> {
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(RestoreError::UnsupportedFormat {
                 found: snapshot.format,
             });
         }
-        let mut service = Self::with_observer(observer);
+        let mut service = Self::with_observer_and_hasher(observer, hasher);
         for app in &snapshot.apps {
             service.restore_app(app)?;
         }
@@ -424,7 +453,7 @@ impl<O: RoomObserver> RoomService<O> {
             members.push(user);
         }
         let room = self.rooms.create(
-            group_hash(app, &r.group_id),
+            self.rooms.group_hash(app, &r.group_id),
             app,
             &r.group_id,
             r.room_type,

@@ -13,16 +13,15 @@
 //! some user has logged in (the key texts likewise). The
 //! openid index is a `hashbrown::HashTable` of slot numbers whose hash is
 //! recomputed from the stored openid, so it costs about 5 bytes a user
-//! rather than a second copy of the string. Freed slots are reused by the
-//! next `add_user`.
-
-use std::hash::Hasher;
+//! rather than a second copy of the string. Its hash is the service's
+//! [`IndexHasher`]: keyed when openids come from the network. Freed slots
+//! are reused by the next `add_user`.
 
 use hashbrown::HashTable;
-use rustc_hash::FxHasher;
 
 use super::chunked::{ChunkedVec, LazyColumn};
 use super::handles::{AppIdx, RoomIdx, UserIdx};
+use super::index_hash::IndexHasher;
 use crate::signature::{SessionKey, Signer};
 
 /// Where a user is: a slot's state packed in 32 bits.
@@ -93,23 +92,33 @@ pub(crate) struct UserTable {
     openids: ChunkedVec<Box<str>>,
     free: Vec<u32>,
     by_openid: HashTable<u32>,
-}
-
-fn openid_hash(app: AppIdx, openid: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write_u32(app.0);
-    h.write(openid.as_bytes());
-    h.finish()
+    hasher: IndexHasher,
+    /// Users registered now, per app (by [`AppIdx`]; missing = 0), so a
+    /// server can report and bound each app's users in O(1).
+    per_app: Vec<u32>,
 }
 
 impl UserTable {
+    /// An empty table whose openid index hashes with `hasher`.
+    pub(crate) fn with_hasher(hasher: IndexHasher) -> UserTable {
+        UserTable {
+            hasher,
+            ..UserTable::default()
+        }
+    }
+
+    #[inline]
+    fn openid_hash(&self, app: AppIdx, openid: &str) -> u64 {
+        self.hasher.hash(app.0, openid.as_bytes())
+    }
+
     pub(crate) fn add(&mut self, app: AppIdx, openid: &str) -> Result<UserIdx, UserError> {
         if openid.is_empty() {
             return Err(UserError::EmptyOpenId);
         }
         if self.find(app, openid).is_some() {
             return Err(UserError::DuplicateOpenId {
-                openid: openid.to_string(),
+                openid: crate::echo::echo(openid),
             });
         }
         let seat = UserSeat {
@@ -136,11 +145,18 @@ impl UserTable {
                 (self.seats.len() - 1) as u32
             }
         };
-        let (seats, openids) = (&self.seats, &self.openids);
-        self.by_openid
-            .insert_unique(openid_hash(app, openid), index, |&i| {
-                openid_hash(seats[i as usize].app, openids.get(i as usize))
-            });
+        match self.per_app.get_mut(app.index()) {
+            Some(count) => *count += 1,
+            None => {
+                self.per_app.resize(app.index(), 0);
+                self.per_app.push(1);
+            }
+        }
+        let hash = self.openid_hash(app, openid);
+        let (seats, openids, hasher) = (&self.seats, &self.openids, self.hasher);
+        self.by_openid.insert_unique(hash, index, |&i| {
+            hasher.hash(seats[i as usize].app.0, openids.get(i as usize).as_bytes())
+        });
         Ok(UserIdx(index))
     }
 
@@ -149,7 +165,7 @@ impl UserTable {
         if let Some(room) = seat.room() {
             return Err(UserError::InRoom { room });
         }
-        let hash = openid_hash(seat.app, self.openids.get(user.index()));
+        let hash = self.openid_hash(seat.app, self.openids.get(user.index()));
         if let Ok(entry) = self.by_openid.find_entry(hash, |&i| i == user.0) {
             entry.remove();
         }
@@ -158,13 +174,16 @@ impl UserTable {
         *self.openids.get_mut(user.index()) = Box::default();
         self.seats[user.index()].seat = Seat::FREE;
         self.free.push(user.0);
+        if let Some(count) = self.per_app.get_mut(seat.app.index()) {
+            *count -= 1;
+        }
         Ok(())
     }
 
     pub(crate) fn find(&self, app: AppIdx, openid: &str) -> Option<UserIdx> {
         let (seats, openids) = (&self.seats, &self.openids);
         self.by_openid
-            .find(openid_hash(app, openid), |&i| {
+            .find(self.openid_hash(app, openid), |&i| {
                 seats[i as usize].app == app && &**openids.get(i as usize) == openid
             })
             .map(|&i| UserIdx(i))
@@ -278,6 +297,11 @@ impl UserTable {
     pub(crate) fn len(&self) -> usize {
         self.seats.len() - self.free.len()
     }
+
+    /// Users of `app` registered now.
+    pub(crate) fn app_len(&self, app: AppIdx) -> u32 {
+        self.per_app.get(app.index()).copied().unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +332,8 @@ mod tests {
         assert_eq!(c, a, "the freed slot is reused");
         assert_eq!(t.openid(c), "oC");
         assert_eq!(t.find(AppIdx(0), "oB"), Some(b));
+        assert_eq!((t.app_len(AppIdx(0)), t.app_len(AppIdx(1))), (2, 1));
+        assert_eq!(t.app_len(AppIdx(5)), 0, "an app with no users");
     }
 
     #[test]

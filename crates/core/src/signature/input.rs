@@ -66,7 +66,8 @@ pub fn check_nonce(nonce: &str) -> Result<(), InputError> {
 
 /// Parses a timeStamp string: decimal digits of UNIX seconds fitting 32 bits.
 pub fn parse_timestamp(text: &str) -> Result<u32, InputError> {
-    let value = || text.to_string();
+    // Echoed bounded: a timeStamp may arrive from the network at any size.
+    let value = || crate::echo::echo(text);
     if text.is_empty() {
         return Err(InputError::EmptyTimestamp);
     }
@@ -78,7 +79,7 @@ pub fn parse_timestamp(text: &str) -> Result<u32, InputError> {
         let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
         return Err(InputError::TimestampLeadingZero {
             value: value(),
-            trimmed: trimmed.to_string(),
+            trimmed: crate::echo::echo(trimmed),
         });
     }
     if text.len() == 13 {
