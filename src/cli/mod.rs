@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod compare;
+pub mod load;
 pub mod output;
 pub mod schema;
 pub mod sign;
@@ -95,6 +96,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Compare a run's summary.json with a baseline's: exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Load-test a running service (the room service, or a signing backend) on the wall clock.
+    Load(load::LoadArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Load(args) => load::run(args),
     };
     match result {
         Ok(code) => code,
