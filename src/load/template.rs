@@ -20,7 +20,8 @@
 //! in the path they are percent-encoded. The template is checked when
 //! loaded (exit 2 with the file, the key and the fix): unknown
 //! placeholders, a body that is not JSON once filled in, a pointer that is
-//! not a JSON pointer. A literal brace is written `{{` or `}}`.
+//! not a JSON pointer. A placeholder is a name of letters in braces;
+//! every other brace (the JSON body's own) is left as it is.
 
 use std::path::Path;
 
@@ -73,32 +74,24 @@ enum Escape {
 }
 
 impl Pattern {
-    /// Splits `text`; `where_` names it in errors.
+    /// Splits `text`; `where_` names it in errors. A placeholder is a
+    /// name of letters in braces; any other brace (JSON's own) is text.
     fn parse(text: &str, where_: &str) -> Result<Pattern, String> {
         let mut pieces = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
-        while let Some(i) = rest.find(['{', '}']) {
+        while let Some(i) = rest.find('{') {
             literal.push_str(&rest[..i]);
-            let tail = &rest[i..];
-            if tail.starts_with("{{") || tail.starts_with("}}") {
-                literal.push_str(&tail[..1]);
-                rest = &tail[2..];
+            let tail = &rest[i + 1..];
+            let name_len = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..name_len];
+            if name.is_empty() || !tail[name_len..].starts_with('}') {
+                literal.push('{');
+                rest = tail;
                 continue;
             }
-            if tail.starts_with('}') {
-                return Err(format!(
-                    "{where_}: a lone '}}' at byte {}; write '}}}}' for a literal brace",
-                    text.len() - tail.len()
-                ));
-            }
-            let Some(end) = tail.find('}') else {
-                return Err(format!(
-                    "{where_}: '{{' at byte {} is never closed; write '{{{{' for a literal brace",
-                    text.len() - tail.len()
-                ));
-            };
-            let name = &tail[1..end];
             let Some(&known) = PLACEHOLDERS.iter().find(|p| **p == name) else {
                 let hint = PLACEHOLDERS
                     .iter()
@@ -116,7 +109,7 @@ impl Pattern {
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
             }
             pieces.push(Piece::Var(known));
-            rest = &tail[end + 1..];
+            rest = &tail[name_len + 1..];
         }
         literal.push_str(rest);
         if !literal.is_empty() {
@@ -308,7 +301,7 @@ mod tests {
     const GOOD: &str = r#"
 path = "/sign/{appId}?g={groupId}"
 signature = "/data/signature"
-body = '{"groupId": "{groupId}", "nonceStr": "{nonce}", "timeStamp": {timestamp}, "openid": "{openid}", "braces": "{{x}}"}'
+body = '{"groupId": "{groupId}", "nonceStr": "{nonce}", "timeStamp": {timestamp}, "openid": "{openid}", "braces": {"x": "{ y }"}}'
 [headers]
 X-App = "{appId}"
 "#;
@@ -330,7 +323,7 @@ X-App = "{appId}"
         let body: serde_json::Value = serde_json::from_slice(call.body.as_ref().unwrap()).unwrap();
         assert_eq!(body["groupId"], "a b\"c");
         assert_eq!(body["timeStamp"], 42);
-        assert_eq!(body["braces"], "{x}");
+        assert_eq!(body["braces"]["x"], "{ y }");
         assert_eq!(t.signature, "/data/signature");
     }
 
@@ -354,10 +347,7 @@ X-App = "{appId}"
                 "path = \"/s\"\nsignature = \"/s\"\nbody = '{\"g\": {groupId}}'",
                 "not JSON",
             ),
-            (
-                "path = \"/s\"\nsignature = \"/s\"\nbody = '{'",
-                "never closed",
-            ),
+            ("path = \"/s\"\nsignature = \"/s\"\nbody = '{'", "not JSON"),
             ("path = \"/s\"\nsignatur = \"/s\"", "signatur"),
         ] {
             let err = SignTemplate::parse(text).unwrap_err();
