@@ -199,14 +199,18 @@ impl Context {
         // The key the backend signs with: the one it holds. A re-login
         // first replaces the service's key, and the backend signs this
         // once with the old one (the stale-session-key fault).
-        let held = work.login.clone();
-        if held.is_none() || client.relogin_first {
+        let mut held = work.login.clone();
+        if held.is_none() {
+            // A user's first login (its `wx.login` before it ever joins,
+            // as the simulator's users log in when created).
             let (login, done) = self.login(conn, next_intended, work).await;
             next_intended = done;
-            match login {
-                Some(login) => fresh = Some(login),
-                None => return Err(None),
-            }
+            held = Some(login.ok_or(None)?);
+        }
+        if client.relogin_first {
+            let (login, done) = self.login(conn, next_intended, work).await;
+            next_intended = done;
+            fresh = Some(login.ok_or_else(|| held.clone())?);
         }
         let (openid, signing_key) = match (&held, &fresh) {
             (Some(held), Some(fresh)) => (Arc::clone(&fresh.0), Arc::clone(&held.1)),

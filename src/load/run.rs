@@ -195,6 +195,8 @@ async fn drive(settings: RunSettings) -> RunRecord {
     requests.connections = connections as u64;
     // The report's rows are wall-clock seconds.
     scenario.report_interval = Duration::from_secs(1);
+    // A load test starts with empty rooms: no pre-roll.
+    scenario.warm_start = false;
     let events = requests.sent;
     RunRecord::assemble(
         &scenario,
