@@ -22,6 +22,7 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef";
 #[derive(Default)]
 struct Service {
     logins: u64,
+    service_signatures: u64,
     keys: HashMap<String, String>,
     rooms: HashMap<String, Vec<String>>,
     room_of: HashMap<String, String>,
@@ -67,6 +68,7 @@ fn handle(service: &Mutex<Service>, r: &Request) -> Option<(u16, String)> {
         "/wxa/getvoipsign" => {
             let openid = body["openid"].as_str()?;
             let key = s.keys.get(openid)?.clone();
+            s.service_signatures += 1;
             let signature = sign(
                 &key,
                 APP_ID,
@@ -148,7 +150,12 @@ reconnect = {{ probability = 0.3, delay = "2s" }}
 }
 
 fn run(scenario_text: &str, extra: &[&str]) -> (i32, Value, String) {
-    let (url, _) = fake_service();
+    let (code, summary, stdout, _) = run_against(scenario_text, extra);
+    (code, summary, stdout)
+}
+
+fn run_against(scenario_text: &str, extra: &[&str]) -> (i32, Value, String, Arc<Mutex<Service>>) {
+    let (url, service) = fake_service();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("room.toml");
     std::fs::write(&file, scenario_text).unwrap();
@@ -186,7 +193,7 @@ fn run(scenario_text: &str, extra: &[&str]) -> (i32, Value, String) {
     );
     let summary = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap())
         .unwrap_or_else(|_| panic!("{stderr}"));
-    (output.status.code().unwrap_or(-1), summary, stdout)
+    (output.status.code().unwrap_or(-1), summary, stdout, service)
 }
 
 #[test]
@@ -207,11 +214,20 @@ fn members_log_in_join_drop_rejoin_and_leave_as_the_workload_says() {
 }
 
 #[test]
-fn the_service_can_sign_instead_of_the_backend() {
-    let (code, s, _) = run(&scenario(""), &["--signing", "service"]);
+fn an_app_whose_signer_is_getvoipsign_has_the_service_sign_every_join() {
+    let text = scenario("").replace("[apps.game]\n", "[apps.game]\nsigner = \"getvoipsign\"\n");
+    let (code, s, _, service) = run_against(&text, &[]);
     assert_eq!(code, 0);
     assert_eq!(s["joins"]["accepted"], s["joins"]["attempted"], "{s}");
     assert_eq!(s["requests"]["errors"]["total"], 0, "{s}");
+    assert_eq!(
+        Some(service.lock().unwrap().service_signatures),
+        s["joins"]["attempted"].as_u64()
+    );
+    // --signing overrides the scenario: the backend signs.
+    let (_, s, _, service) = run_against(&text, &["--signing", "local"]);
+    assert_eq!(service.lock().unwrap().service_signatures, 0);
+    assert_eq!(s["joins"]["accepted"], s["joins"]["attempted"], "{s}");
 }
 
 #[test]

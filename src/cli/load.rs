@@ -38,7 +38,7 @@ use crate::report::timeline::{Timeline, TimelineSpec};
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario::threshold::parse_threshold;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, JoinSigner, Scenario};
 use crate::secrets::{self, AppSecrets};
 use crate::units::{parse_duration_showing, parse_rate};
 
@@ -102,9 +102,10 @@ pub struct LoadArgs {
     /// Give up on a request after this long (counted as a timeout).
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub timeout: String,
-    /// Who signs joins in room mode.
-    #[arg(long, value_enum, default_value_t = Signing::Local)]
-    pub signing: Signing,
+    /// Who signs joins in room mode, for every app (default: each app's
+    /// `signer` in the scenario, "backend" unless it says "getvoipsign").
+    #[arg(long, value_enum)]
+    pub signing: Option<Signing>,
     /// App secrets for logging users in (appId=secret lines); default from
     /// the VOIPSIM_APP_SECRETS environment variable.
     #[arg(long, value_name = "FILE")]
@@ -306,14 +307,21 @@ pub fn run(args: LoadArgs) -> CliResult {
         let flag = Arc::clone(&stop);
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
+    let sign_via = scenario
+        .apps
+        .iter()
+        .map(|app| match (args.signing, app.signer) {
+            (Some(Signing::Local), _) => SignVia::Local,
+            (Some(Signing::Service), _) => SignVia::Service,
+            (None, JoinSigner::Backend) => SignVia::Local,
+            (None, JoinSigner::GetVoipSign) => SignVia::Service,
+        })
+        .collect();
     let context = Context {
         target,
         recorder: Arc::new(Mutex::new(placeholder_recorder())),
         template,
-        sign_via: match args.signing {
-            Signing::Local => SignVia::Local,
-            Signing::Service => SignVia::Service,
-        },
+        sign_via,
         secrets: secrets_by_app,
         tokens: Vec::new(),
         replies: None,

@@ -35,7 +35,8 @@ use crate::secrets::AppSecret;
 use crate::signature::{JoinFields, SessionKey, Signature, Signer};
 use crate::workload::{ClientJoin, Happened};
 
-/// Who signs joins in room mode (the scenario's `load.signing`).
+/// Who signs joins in room mode (the scenario app's `signer`, or
+/// `--signing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignVia {
     /// The backend signs with the session key the login returned.
@@ -49,7 +50,8 @@ pub struct Context {
     pub target: Arc<Target>,
     pub recorder: Arc<Mutex<Recorder>>,
     pub template: Option<SignTemplate>,
-    pub sign_via: SignVia,
+    /// Per scenario app: who signs its joins.
+    pub sign_via: Vec<SignVia>,
     /// Per scenario app: its AppSecret (room mode logs in with it).
     pub secrets: Vec<Option<AppSecret>>,
     /// Per scenario app: its access token for `getvoipsign`.
@@ -226,7 +228,12 @@ impl Context {
             nonce,
             timestamp: client.signed_timestamp,
         };
-        let signature = match self.sign_via {
+        let sign_via = self
+            .sign_via
+            .get(work.app)
+            .copied()
+            .unwrap_or(SignVia::Local);
+        let signature = match sign_via {
             SignVia::Local => Signer::new(&signing_key).sign(&fields),
             SignVia::Service => {
                 let token = self

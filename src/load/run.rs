@@ -221,7 +221,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
 /// once before the schedule starts (not measured). A failure leaves the
 /// token empty, so every `getvoipsign` is refused and counted.
 async fn fetch_tokens(context: &mut Context, scenario: &Scenario, timeout: Duration) {
-    if context.sign_via != super::flows::SignVia::Service || context.template.is_some() {
+    if !context.sign_via.contains(&super::flows::SignVia::Service) || context.template.is_some() {
         return;
     }
     let mut conn = Connection::new(Arc::clone(&context.target), timeout);
