@@ -308,3 +308,55 @@ fn a_bad_template_names_the_file_and_the_placeholder() {
     assert!(stderr.contains("sign.toml"), "{stderr}");
     assert!(stderr.contains("did you mean {groupId}"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_stops_sending_and_writes_the_partial_report() {
+    let url = start(
+        Behaviour::Answer(load_servers::ok()),
+        Duration::from_secs(30),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("voipsim"))
+        .args([
+            "load",
+            "--target",
+            &url,
+            "--rate",
+            "50/s",
+            "--duration",
+            "60s",
+            "-q",
+            "--out",
+        ])
+        .arg(out.path())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    // Bounded: the run must end within its 1-second grace, not at 60 s.
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("voipsim load did not stop after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let s = summary(out.path());
+    assert_eq!(s["partial"], true);
+    let sent = s["requests"]["sent"].as_u64().unwrap();
+    assert!((20..=150).contains(&sent), "about 1.5 s of 50/s: {sent}");
+    assert!(
+        std::fs::read_to_string(out.path().join("summary.md"))
+            .unwrap()
+            .contains("PARTIAL")
+    );
+}

@@ -115,3 +115,43 @@ fn an_answer_without_the_signature_is_a_malformed_body() {
     let (_, s, _) = run(&url, &[]);
     assert_eq!(s["requests"]["errors"]["malformed_body"], 50, "{s}");
 }
+
+#[test]
+fn the_readme_template_works_as_written() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let section = readme
+        .split("### Load-test your signing backend")
+        .nth(1)
+        .expect("README has the section");
+    let template = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the section has a TOML template");
+    let url = backend(true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sign.toml");
+    std::fs::write(&file, template).unwrap();
+    let key = dir.path().join("key.txt");
+    std::fs::write(&key, KEY).unwrap();
+    let out = dir.path().join("out");
+    // The README's command, at a bounded rate and length.
+    let output = Command::cargo_bin("voipsim")
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .args(["load", "--target", &url, "--mode", "sign", "--template"])
+        .arg(&file)
+        .args(["--rate", "50/s", "--duration", "1s"])
+        .args(["--threshold", "requests.latency_ns.p(99) < 50ms"])
+        .arg("--session-key-file")
+        .arg(&key)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["requests"]["completed"], 50, "{s}");
+    assert_eq!(s["requests"]["errors"]["total"], 0, "{s}");
+}
