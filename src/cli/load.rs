@@ -318,11 +318,12 @@ pub fn run(args: LoadArgs) -> CliResult {
         })
         .collect();
     let context = Context {
-        target,
         recorder: Arc::new(Mutex::new(placeholder_recorder())),
         template,
         sign_via,
         secrets: secrets_by_app,
+        get: crate::load::connection::Call::get(target.own_path()),
+        target,
         tokens: Vec::new(),
         replies: None,
     };

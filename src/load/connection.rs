@@ -84,14 +84,19 @@ impl Call {
 /// One pooled connection.
 pub struct Connection {
     target: std::sync::Arc<Target>,
+    /// The `Host` header, made once.
+    host: hyper::header::HeaderValue,
     timeout: Duration,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl Connection {
     pub fn new(target: std::sync::Arc<Target>, timeout: Duration) -> Self {
+        let host = hyper::header::HeaderValue::from_str(&target.authority)
+            .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("localhost"));
         Connection {
             target,
+            host,
             timeout,
             sender: None,
         }
@@ -113,12 +118,12 @@ impl Connection {
     }
 
     async fn try_exchange(&mut self, call: &Call) -> Result<Answer, Failure> {
-        let authority = self.target.authority.clone();
+        let host = self.host.clone();
         let sender = self.ready_sender().await?;
         let mut builder = Request::builder()
             .method(call.method.clone())
             .uri(call.path.as_str())
-            .header(hyper::header::HOST, authority);
+            .header(hyper::header::HOST, host);
         for (name, value) in &call.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }

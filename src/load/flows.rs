@@ -58,6 +58,8 @@ pub struct Context {
     pub tokens: Vec<Option<String>>,
     /// Where room flows report back to the plan.
     pub replies: Option<std::sync::mpsc::Sender<Reply>>,
+    /// `--mode http`'s request, made once.
+    pub get: Call,
 }
 
 /// Locks the recorder; a worker that panicked while holding it cannot
@@ -71,8 +73,8 @@ impl Context {
     pub async fn run(&self, conn: &mut Connection, intended: Instant, work: Work) {
         match work {
             Work::Get => {
-                let call = Call::get(self.target.own_path());
-                self.exchange(conn, &call, intended, |_| Outcome::Ok).await;
+                self.exchange(conn, &self.get, intended, |_| Outcome::Ok)
+                    .await;
             }
             Work::Sign(sign) => self.sign(conn, intended, sign).await,
             Work::Join(join) => self.join(conn, intended, join).await,

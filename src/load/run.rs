@@ -9,7 +9,7 @@
 //! flight, and whatever is still running after it is abandoned (its
 //! connections closed). Nothing waits on the target past that.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -99,23 +99,27 @@ async fn drive(settings: RunSettings) -> RunRecord {
     context.replies = Some(reply_tx);
     let context = Arc::new(context);
     let queue = Arc::new(tokio::sync::Mutex::new(queue_rx));
+    let backlog = Arc::new(AtomicUsize::new(0));
 
     let pacer = {
         let stop = Arc::clone(&stop);
+        let backlog = Arc::clone(&backlog);
         std::thread::Builder::new()
             .name("voipsim-pacer".into())
-            .spawn(move || pace(plan, start, end_us, queue_tx, reply_rx, stop))
+            .spawn(move || pace(plan, start, end_us, queue_tx, reply_rx, stop, backlog))
     };
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
         let context = Arc::clone(&context);
         let queue = Arc::clone(&queue);
         let stop = Arc::clone(&stop);
+        let backlog = Arc::clone(&backlog);
         workers.push(tokio::spawn(async move {
             let mut conn = Connection::new(Arc::clone(&context.target), timeout);
             loop {
                 let next = queue.lock().await.recv().await;
                 let Some(released) = next else { break };
+                backlog.fetch_sub(1, Ordering::Relaxed);
                 // After Ctrl-C nothing new is sent.
                 if stop.load(Ordering::Relaxed) {
                     continue;
