@@ -14,6 +14,7 @@ pub mod compare;
 pub mod load;
 pub mod output;
 pub mod schema;
+pub mod serve;
 pub mod sign;
 pub mod simulate;
 pub mod validate;
@@ -96,6 +97,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Compare a run's summary.json with a baseline's: exit 1 on a regression.
     Compare(compare::CompareArgs),
+    /// Emulate WeChat's room service over HTTP on loopback (docs/api.md).
+    Serve(serve::ServeArgs),
     /// Load-test a running service (the room service, or a signing backend) on the wall clock.
     Load(load::LoadArgs),
 }
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Load(args) => load::run(args),
     };
     match result {

@@ -60,6 +60,14 @@ impl SignatureCheck {
         self.verdict(valid, fields, signature)
     }
 
+    /// The signature of `fields` under the user's current key, as WeChat's
+    /// cloud signing call (`getvoipsign`) makes it; `None` when the user
+    /// never logged in. The key stays inside the verifier: only the
+    /// signature comes out, so a server can sign outside its lock.
+    pub fn sign(&self, fields: &JoinFields<'_>) -> Option<Signature> {
+        self.signer.as_ref().map(|signer| signer.sign(fields))
+    }
+
     /// Signs `signed` with `backend` (the client's signer; `None` when it
     /// has none, which sends an all-zero signature), lets `tamper` alter
     /// the signature as a faulty client would, and checks the result
@@ -115,4 +123,42 @@ pub(crate) fn fingerprint(fields: &JoinFields<'_>, signature: &Signature) -> u64
         .hash(&mut h);
     signature.0.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{AppSettings, RoomService};
+    use crate::signature::{JoinFields, SessionKey, Signer};
+
+    #[test]
+    fn sign_uses_the_current_key_and_needs_one() {
+        let mut service = RoomService::new();
+        service
+            .add_app("wx20afc706a711eefc", AppSettings::default())
+            .unwrap();
+        service.keyed_register("wx20afc706a711eefc", "oA").unwrap();
+        let fields = JoinFields {
+            app_id: "wx20afc706a711eefc",
+            group_id: "1559129713_672975982",
+            nonce: "8AP6DT9ybtniUJfb",
+            timestamp: 1_559_129_714,
+        };
+        let check = service
+            .keyed_signature_check("wx20afc706a711eefc", "oA")
+            .unwrap();
+        assert_eq!(check.sign(&fields), None);
+        let key = SessionKey::new("gDyVgzwa0mFz9uUP7M6GQQ==").unwrap();
+        service
+            .keyed_login("wx20afc706a711eefc", "oA", &key)
+            .unwrap();
+        let check = service
+            .keyed_signature_check("wx20afc706a711eefc", "oA")
+            .unwrap();
+        let signature = check.sign(&fields).unwrap();
+        assert_eq!(signature, Signer::new(&key).sign(&fields));
+        assert_eq!(
+            signature.to_string(),
+            "b002b824688dd8593a6079e11d8c5e8734fbcb39a6d5906eb347bfbcad79c617"
+        );
+    }
 }
