@@ -105,7 +105,12 @@ pub struct AppSample<'a> {
 }
 
 /// A per-app family: name, type, help, and how to read its value.
-type PerApp = (&'static str, &'static str, &'static str, fn(&AppSample<'_>) -> u64);
+type PerApp = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&AppSample<'_>) -> u64,
+);
 
 /// The text `/metrics` answers.
 pub fn render(server: &ServerMetrics, apps: &[AppSample<'_>]) -> String {
