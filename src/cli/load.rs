@@ -128,6 +128,10 @@ pub struct LoadArgs {
     /// No progress line and no summary on stdout (the files are still written).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Threads sending and receiving (default: one per core); the pacer
+    /// that schedules the requests has its own.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// The longest quick look, and the most connections: guards against a
@@ -148,6 +152,11 @@ pub fn run(args: LoadArgs) -> CliResult {
             "--connections {}: give 1 to {MAX_CONNECTIONS}",
             args.connections
         )));
+    }
+    if args.threads.is_some_and(|t| t == 0 || t > 1024) {
+        return Err(UsageError::new(
+            "--threads: give 1 to 1024 (default: one per core)",
+        ));
     }
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(UsageError::new(format!(
@@ -339,6 +348,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         warmup,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         stop,
+        threads: args.threads,
     })
     .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
 

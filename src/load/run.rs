@@ -47,11 +47,16 @@ pub struct RunSettings {
     pub progress: bool,
     /// Set by Ctrl-C: stop sending, finish briefly, report partial.
     pub stop: Arc<AtomicBool>,
+    /// Runtime threads for the connections (the pacer has its own); `None`
+    /// for one per core.
+    pub threads: Option<usize>,
 }
 
 /// Runs a load test and returns its record.
 pub fn run(settings: RunSettings) -> std::io::Result<RunRecord> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
@@ -71,6 +76,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
         warmup,
         progress: show_progress,
         stop,
+        threads: _,
     } = settings;
     fetch_tokens(&mut context, &scenario, timeout).await;
 
