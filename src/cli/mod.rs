@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod compare;
 pub mod events_file;
+pub mod load;
 pub mod merge;
 pub mod output;
 pub mod schema;
@@ -102,6 +103,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Emulate WeChat's room service over HTTP on loopback (docs/api.md).
     Serve(serve::ServeArgs),
+    /// Load-test a running service (the room service, or a signing backend) on the wall clock.
+    Load(load::LoadArgs),
 }
 
 /// Runs a parsed command line and maps errors to exit code 2.
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Load(args) => load::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,32 @@
 //! `voipsim load`: the wall-clock driver. Plays a scenario's workload
 //! against a running service over HTTP as an open model (each request sent
-//! at its scheduled time), records latency from the intended and the
-//! actual send time, and fills the same report `simulate` writes.
+//! at its scheduled time, whether or not earlier ones came back), records
+//! latency from the intended and the actual send time, and fills the same
+//! report `simulate` writes.
+//!
+//! * [`target`] — `--target URL`, checked and resolved.
+//! * [`plan`] — what to send when: [`plan::Plan`], jobs, the quick look's
+//!   even rate.
+//! * [`workload_plan`] — a scenario's workload (the simulator's arrivals
+//!   and member lives) as a plan on the wall clock.
+//! * [`pacer`] — the thread that releases each job at its intended time.
+//! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
+//!   timeout.
+//! * [`flows`] — what a job does: GET, a signing request, a member's room
+//!   flow (log in, sign, join, exit).
+//! * [`template`] — `--mode sign`'s request template.
+//! * [`measure`] — histograms (corrected, uncorrected, send lateness) and
+//!   counts, in fixed-size state.
+//! * [`progress`] — the live line on stderr.
+//! * [`run`] — one run, from runtime to run record.
+
+pub mod connection;
+pub mod flows;
+pub mod measure;
+pub mod pacer;
+pub mod plan;
+pub mod progress;
+pub mod run;
+pub mod target;
+pub mod template;
+pub mod workload_plan;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::summary::{RunMode, Summary};
+use super::summary::{Requests, RunMode, Summary};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -65,22 +65,44 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
         "## voipsim {mode}: {} (seed {}){partial}\n",
         s.scenario.name, s.seed
     );
-    let _ = writeln!(
-        out,
-        "Simulated {} → {} ({}{}).\n",
-        s.window.from,
-        s.window.to,
-        if s.scenario.warm_start {
-            format!("warm start, {:.0} min pre-roll", s.window.preroll_s / 60.0)
-        } else {
-            "cold start: rooms begin empty".into()
-        },
-        if s.scenario.warmup_s > 0.0 {
-            format!(", first {:.0} s excluded", s.scenario.warmup_s)
-        } else {
-            String::new()
-        },
-    );
+    if let (RunMode::Load, Some(r)) = (s.mode, &s.requests) {
+        let _ = writeln!(
+            out,
+            "Ran {} → {} on the wall clock{}.\n",
+            s.window.from,
+            s.window.to,
+            if r.speed == 1.0 {
+                String::new()
+            } else {
+                format!(
+                    ", the scenario played {}× faster than real time",
+                    readable(r.speed)
+                )
+            },
+        );
+        requests(&mut out, r);
+        if s.joins.attempted == 0 {
+            thresholds(&mut out, s, report_dir);
+            return out;
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "Simulated {} → {} ({}{}).\n",
+            s.window.from,
+            s.window.to,
+            if s.scenario.warm_start {
+                format!("warm start, {:.0} min pre-roll", s.window.preroll_s / 60.0)
+            } else {
+                "cold start: rooms begin empty".into()
+            },
+            if s.scenario.warmup_s > 0.0 {
+                format!(", first {:.0} s excluded", s.scenario.warmup_s)
+            } else {
+                String::new()
+            },
+        );
+    }
     let j = &s.joins;
     let _ = writeln!(
         out,
@@ -110,7 +132,9 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
         thousands(s.rooms.peak_active),
         thousands(s.members.peak_active),
     );
-    if s.quota.days.is_empty() {
+    let load = s.mode == RunMode::Load;
+    // A load test cannot see the service's quota ledger.
+    if s.quota.days.is_empty() && !load {
         let _ = writeln!(out, "- **Quota**: no rooms created.");
     }
     for day in &s.quota.days {
@@ -171,6 +195,7 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
                 nanos(l.max as f64)
             );
         }
+        None if load => signing.push_str(" (their latency is among the requests above)."),
         None => signing.push_str("; latency not measured (no app verifies signatures)."),
     }
     let _ = writeln!(out, "{signing}");
@@ -187,13 +212,21 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             thousands(f.stale_session_key)
         );
     }
-    let _ = writeln!(
-        out,
-        "- **Engine**: {} events in {:.2} s ({:.2} M events/s).",
-        thousands(s.engine.events),
-        s.engine.wall_s,
-        s.engine.events_per_s / 1e6
-    );
+    if !load {
+        let _ = writeln!(
+            out,
+            "- **Engine**: {} events in {:.2} s ({:.2} M events/s).",
+            thousands(s.engine.events),
+            s.engine.wall_s,
+            s.engine.events_per_s / 1e6
+        );
+    }
+    thresholds(&mut out, s, report_dir);
+    out
+}
+
+/// The thresholds and the report folder, the summary's last lines.
+fn thresholds(out: &mut String, s: &Summary, report_dir: Option<&str>) {
     if !s.thresholds.is_empty() {
         let passed = s.thresholds.iter().filter(|t| t.passed).count();
         let _ = writeln!(
@@ -214,7 +247,75 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
     if let Some(dir) = report_dir {
         let _ = writeln!(out, "\nReport: {dir}");
     }
-    out
+}
+
+/// How much larger the corrected p99 must be than the uncorrected one, and
+/// by how much at least, for the summary to call out coordinated omission.
+pub const OMISSION_RATIO: f64 = 2.0;
+pub const OMISSION_MIN_NS: u64 = 1_000_000;
+
+/// A load test's requests: counts, errors, the latencies both ways, and in
+/// words whether they disagree (coordinated omission).
+fn requests(out: &mut String, r: &Requests) {
+    let e = &r.errors;
+    let _ = writeln!(
+        out,
+        "- **Requests**: {} sent over {} connections, {} answered; {} errors ({} connect, {} timeout, {} HTTP status, {} malformed body, {} wrong signature).",
+        thousands(r.sent),
+        r.connections,
+        thousands(r.completed),
+        thousands(e.total),
+        thousands(e.connect),
+        thousands(e.timeout),
+        thousands(e.http_status),
+        thousands(e.malformed_body),
+        thousands(e.wrong_signature),
+    );
+    if !r.wechat_codes.is_empty() {
+        let codes: Vec<String> = r
+            .wechat_codes
+            .iter()
+            .map(|(code, n)| format!("`{code}` × {}", thousands(*n)))
+            .collect();
+        let _ = writeln!(out, "- **WeChat codes**: {}.", codes.join(", "));
+    }
+    match (&r.latency_ns, &r.latency_uncorrected_ns) {
+        (Some(c), Some(u)) => {
+            let _ = writeln!(
+                out,
+                "- **Latency** from the intended send time (corrected): {} median, {} p99, {} max; from the actual send (uncorrected): {} median, {} p99.",
+                nanos(c.p50 as f64),
+                nanos(c.p99 as f64),
+                nanos(c.max as f64),
+                nanos(u.p50 as f64),
+                nanos(u.p99 as f64),
+            );
+            if c.p99 as f64 > u.p99 as f64 * OMISSION_RATIO
+                && c.p99.saturating_sub(u.p99) >= OMISSION_MIN_NS
+            {
+                let _ = writeln!(
+                    out,
+                    "- **Coordinated omission**: the corrected p99 ({}) is {:.1}× the uncorrected p99 ({}). Requests waited to be sent, behind a stalled service or busy connections; a tool that times only from the actual send would report {} and hide the stall.",
+                    nanos(c.p99 as f64),
+                    c.p99 as f64 / (u.p99 as f64).max(1.0),
+                    nanos(u.p99 as f64),
+                    nanos(u.p99 as f64),
+                );
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "- **Latency**: no request was answered.");
+        }
+    }
+    if let Some(l) = &r.send_lateness_ns {
+        let _ = writeln!(
+            out,
+            "- **Send lateness** (actual − intended send): {} median, {} p99, {} max.",
+            nanos(l.p50 as f64),
+            nanos(l.p99 as f64),
+            nanos(l.max as f64),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -236,6 +337,41 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(28_500_000), "28,500,000");
+    }
+
+    #[test]
+    fn a_load_summary_says_in_words_when_a_stall_was_hidden() {
+        use crate::report::summary::{Latency, Requests};
+        let mut s = crate::report::summary::tests_support::sample();
+        s.mode = RunMode::Load;
+        let latency = |p99| {
+            Some(Latency {
+                count: 100,
+                p99,
+                ..Latency::default()
+            })
+        };
+        s.requests = Some(Requests {
+            sent: 100,
+            completed: 100,
+            latency_ns: latency(900_000_000),
+            latency_uncorrected_ns: latency(2_000_000),
+            speed: 60.0,
+            connections: 4,
+            ..Requests::default()
+        });
+        let text = summary(&s, None);
+        assert!(text.contains("**Coordinated omission**"), "{text}");
+        assert!(
+            text.contains("900.0 ms") && text.contains("2.0 ms"),
+            "{text}"
+        );
+        assert!(text.contains("60× faster"), "{text}");
+        // Close percentiles: nothing to call out.
+        if let Some(r) = &mut s.requests {
+            r.latency_ns = latency(2_500_000);
+        }
+        assert!(!summary(&s, None).contains("Coordinated omission"));
     }
 
     #[test]

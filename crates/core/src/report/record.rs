@@ -25,8 +25,9 @@ use crate::scenario::Scenario;
 /// The name of the signing latency track (and of `signing.hlog`).
 pub const SIGNING: &str = "signing";
 
-/// A report interval's latency histogram, stored compactly (V2 encoding)
-/// so a long run keeps kilobytes per interval, not a full histogram.
+/// A report interval's latency histogram, stored compactly (V2 encoding,
+/// deflated) so a long run keeps kilobytes per interval, not a full
+/// histogram.
 #[derive(Debug, Clone)]
 pub struct StoredInterval {
     /// Microseconds since the scenario's start.

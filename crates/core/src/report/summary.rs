@@ -322,6 +322,17 @@ pub struct Requests {
     pub send_lateness_ns: Option<Latency>,
     /// Requests that failed, by class.
     pub errors: RequestErrors,
+    /// WeChat codes in the answers, by code: a room's refusals as
+    /// `errCode/inner code` (`-1000/-12020` invalid signature, `-1` already
+    /// in a room) and the `errcode` of a refused WeChat API call (`40013`).
+    /// A refusal is an answer, not an error: it is counted here and under
+    /// `joins.rejected`, not under `errors`.
+    pub wechat_codes: std::collections::BTreeMap<String, u64>,
+    /// Scenario seconds played per wall-clock second (`--speed`; 1 for a
+    /// quick look): the time compression of this run.
+    pub speed: f64,
+    /// Client connections in the pool (`--connections`).
+    pub connections: u64,
 }
 
 /// Failed requests by class (a WeChat refusal is not an error here: it is

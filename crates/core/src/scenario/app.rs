@@ -16,7 +16,7 @@ use std::time::Duration;
 use time::UtcOffset;
 
 use super::convert::{Ctx, IMPLICIT_APP};
-use super::model::{App, MAX_DAILY_QUOTA, WECHAT_CAPACITY, WECHAT_DAILY_QUOTA};
+use super::model::{App, JoinSigner, MAX_DAILY_QUOTA, WECHAT_CAPACITY, WECHAT_DAILY_QUOTA};
 use super::raw::{Located, RawApp};
 use crate::rules::{
     AppError, AppIdx, AppSettings, MAX_CAPACITY, NonceReplay, RoomObserver, RoomService,
@@ -77,6 +77,7 @@ pub fn wechat_app(name: &str) -> App {
         timestamp_tolerance: None,
         verify_signatures: true,
         nonce_replay: false,
+        signer: JoinSigner::Backend,
     }
 }
 
@@ -158,6 +159,19 @@ fn convert_app(name: &Located<String>, raw: RawApp, ctx: &mut Ctx<'_>) -> App {
     }
     app.verify_signatures = raw.verify_signatures.is_none_or(|v| v.value);
     app.nonce_replay = raw.nonce_replay.as_ref().is_some_and(|v| v.value);
+    if let Some(signer) = &raw.signer {
+        match signer.value.as_str() {
+            "backend" => app.signer = JoinSigner::Backend,
+            "getvoipsign" => app.signer = JoinSigner::GetVoipSign,
+            other => ctx.error(
+                &signer.span,
+                format!(
+                    "`signer`{s} is \"{other}\"; write \"backend\" (the backend signs with the user's \
+                     session key) or \"getvoipsign\" (WeChat's signing call, as cloud development does)"
+                ),
+            ),
+        }
+    }
     // The replay rule remembers nonces for the tolerance window, so the
     // service refuses it without one.
     if let Some(replay) = &raw.nonce_replay
@@ -237,6 +251,26 @@ mod tests {
     #[test]
     fn wechat_app_maps_to_wechat_settings() {
         assert_eq!(wechat_app("x").service_settings(), AppSettings::default());
+    }
+
+    #[test]
+    fn signer_is_backend_by_default_getvoipsign_on_request_and_checked() {
+        let parse = |app: &str| {
+            crate::scenario::parse(
+                &format!(
+                    "name = \"t\"\nduration = \"1h\"\n[apps.game]\n{app}\n[[workloads]]\napp = \"game\"\narrivals = {{ poisson = \"1/min\" }}\nstay = \"1m\"\n"
+                ),
+                std::path::Path::new("t.toml"),
+            )
+        };
+        assert_eq!(parse("").unwrap().apps[0].signer, JoinSigner::Backend);
+        assert_eq!(
+            parse("signer = \"getvoipsign\"").unwrap().apps[0].signer,
+            JoinSigner::GetVoipSign
+        );
+        let err = parse("signer = \"cloud\"").unwrap_err().to_string();
+        assert!(err.contains("t.toml:4:10"), "{err}");
+        assert!(err.contains("write \"backend\""), "{err}");
     }
 
     #[test]

@@ -300,6 +300,7 @@ fn type_hint(key: &str) -> String {
         "thresholds" => {
             "write a list of strings, like thresholds = [\"quota.exhausted_days == 0\"]".into()
         }
+        "signer" => "write \"backend\" or \"getvoipsign\" in quotes".into(),
         "warm_start" | "verify_signatures" | "nonce_replay" | "fresh" => {
             "write true or false".into()
         }

@@ -100,6 +100,22 @@ pub struct App {
     /// Reject a join that reuses a nonce the app has already seen (default
     /// false: WeChat documents no such check).
     pub nonce_replay: bool,
+    /// Who signs this app's joins when `voipsim load` plays the room
+    /// service's user flows (`signer`); the simulator's rules are the same
+    /// either way.
+    pub signer: JoinSigner,
+}
+
+/// Who signs a join in a load test of the room service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JoinSigner {
+    /// The Mini Program's backend, with the session key the user's login
+    /// (`code2Session`) returned: the usual setup.
+    #[default]
+    Backend,
+    /// WeChat's signing call, `POST /wxa/getvoipsign` (cloud development,
+    /// where the backend never sees the session key).
+    GetVoipSign,
 }
 
 /// WeChat's room capacity.

@@ -203,6 +203,12 @@ pub struct RawApp {
     /// Reject a join whose nonce the app has already seen. Default false.
     /// Needs `timestamp_tolerance` (nonces are remembered for that window).
     pub nonce_replay: L<bool>,
+    /// Who signs joins when `voipsim load` plays the room service's user
+    /// flows: "backend" (the backend signs with the session key the login
+    /// returned) or "getvoipsign" (WeChat's signing call, as cloud
+    /// development does). Default "backend". The simulator ignores it.
+    #[schemars(example = &"getvoipsign", regex(pattern = r"^(backend|getvoipsign)$"))]
+    pub signer: L<String>,
 }
 
 /// A stream of parties joining rooms of one app, or a replayed trace.

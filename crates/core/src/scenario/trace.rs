@@ -332,6 +332,7 @@ mod tests {
             timestamp_tolerance: None,
             verify_signatures: true,
             nonce_replay: false,
+            signer: crate::scenario::JoinSigner::Backend,
         }]
     }
 

@@ -1,0 +1,433 @@
+//! `voipsim load [SCENARIO] --target URL`: play a workload against a
+//! running service on the wall clock, write the same report folder as
+//! `simulate` (summary.json with `mode: load`, timeseries.csv per second,
+//! HdrHistogram logs, summary.md), and exit 1 if a threshold failed.
+//!
+//! Three ways to run it:
+//! * a scenario against the room service (`voipsim serve` or anything
+//!   implementing `docs/api.md`): each member logs in, gets its join
+//!   signed, joins, stays, drops and rejoins, leaves;
+//! * `--mode sign --template FILE`: the scenario's joins (or `--rate` of
+//!   them) become signing requests to a team's own backend;
+//! * a quick look without a scenario: `--rate 500/s --duration 60s`, with
+//!   `--mode http` (GET the URL, the default) or `--mode sign`.
+//!
+//! Everything a flag can get wrong is checked before the report folder is
+//! claimed and before a request is sent (exit 2, naming the flag). Ctrl-C
+//! stops sending, waits briefly for what is in flight and writes the
+//! partial report (exit 130), as `simulate` does.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::output::{print_stderr, print_stdout};
+use super::simulate::EXIT_INTERRUPTED;
+use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
+use crate::load::flows::{Context, SignVia};
+use crate::load::measure::Recorder;
+use crate::load::plan::{Plan, RatePlan, RateWork};
+use crate::load::run::{RunSettings, run as run_load};
+use crate::load::target::Target;
+use crate::load::template::SignTemplate;
+use crate::load::workload_plan::{JoinKind, WorkloadPlan};
+use crate::report::timeline::{Timeline, TimelineSpec};
+use crate::report::{markdown, write::render};
+use crate::report_dir::ReportDir;
+use crate::scenario::threshold::parse_threshold;
+use crate::scenario::{self, JoinSigner, Scenario};
+use crate::secrets::{self, AppSecrets};
+use crate::units::{parse_duration_showing, parse_rate};
+
+/// What each scheduled request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadMode {
+    /// The room service's user flows (log in, sign, join, exit): needs a scenario.
+    Room,
+    /// Signing requests to a team's backend, built from --template.
+    Sign,
+    /// GET the target URL (raw throughput comparisons with wrk or oha).
+    Http,
+}
+
+/// Who signs joins in room mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Signing {
+    /// The backend signs with the session key the login returned.
+    Local,
+    /// The service's POST /wxa/getvoipsign signs.
+    Service,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    voipsim serve --listen 127.0.0.1:8080 --app-secrets-file secrets.txt &\n  \
+    voipsim load scenarios/quickstart.toml --target http://127.0.0.1:8080 --app-secrets-file secrets.txt \\\n      \
+      --speed 60 --duration 1m\n  \
+    voipsim load --target http://127.0.0.1:9000 --mode sign --template sign.toml --rate 500/s --duration 60s\n  \
+    voipsim load --target http://127.0.0.1:9000/ --rate 10000/s --duration 30s --connections 64\n\n\
+Writes summary.json (mode load), summary.md, timeseries.csv (one row per second)\n\
+and requests.hlog, requests_uncorrected.hlog, send_lateness.hlog into --out.\n\
+Exit codes: 0 all thresholds passed; 1 a threshold failed; 2 bad flags, scenario\n\
+or template; 130 interrupted (partial report written).")]
+pub struct LoadArgs {
+    /// The scenario whose workload to play (TOML). Without it, a quick look:
+    /// --rate requests a second for --duration.
+    pub scenario: Option<PathBuf>,
+    /// The service under test: http://HOST:PORT[/PATH].
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+    /// What each request is (default: room with a scenario, http without).
+    #[arg(long, value_enum)]
+    pub mode: Option<LoadMode>,
+    /// The signing request template for --mode sign (TOML, see docs/load.md).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// Requests a second for a quick look (no scenario), e.g. 500/s or 30000/min.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+    /// Wall-clock length of the run (default: the scenario's duration over
+    /// --speed; 10s for a quick look).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Play N scenario seconds per wall-clock second (time compression).
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    /// Client connections (HTTP/1.1, one request in flight each).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub connections: usize,
+    /// Give up on a request after this long (counted as a timeout).
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Who signs joins in room mode, for every app (default: each app's
+    /// `signer` in the scenario, "backend" unless it says "getvoipsign").
+    #[arg(long, value_enum)]
+    pub signing: Option<Signing>,
+    /// App secrets for logging users in (appId=secret lines); default from
+    /// the VOIPSIM_APP_SECRETS environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub app_secrets_file: Option<PathBuf>,
+    /// --mode sign: the session key the backend signs with (a test user's),
+    /// so each signature is checked; default from VOIPSIM_SESSION_KEY.
+    /// Without one, signatures are only checked for shape.
+    #[arg(long, value_name = "FILE")]
+    pub session_key_file: Option<PathBuf>,
+    /// A threshold to check after the scenario's own (repeatable), e.g.
+    /// 'requests.latency_ns.p(99) < 50ms'.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The report folder (default: reports/NAME-load/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress line and no summary on stdout (the files are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Threads sending and receiving (default: one per core); the pacer
+    /// that schedules the requests has its own.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// The longest quick look, and the most connections: guards against a
+/// typo that would hold sockets for days.
+const MAX_CONNECTIONS: usize = 10_000;
+const MAX_RATE: f64 = 1_000_000.0;
+
+pub fn run(args: LoadArgs) -> CliResult {
+    let target = Arc::new(Target::parse(&args.target)?);
+    let timeout = flag_duration("--timeout", &args.timeout)?;
+    if timeout.is_zero() {
+        return Err(UsageError::new(
+            "--timeout 0: give a timeout above zero, e.g. 5s",
+        ));
+    }
+    if args.connections == 0 || args.connections > MAX_CONNECTIONS {
+        return Err(UsageError::new(format!(
+            "--connections {}: give 1 to {MAX_CONNECTIONS}",
+            args.connections
+        )));
+    }
+    if args.threads.is_some_and(|t| t == 0 || t > 1024) {
+        return Err(UsageError::new(
+            "--threads: give 1 to 1024 (default: one per core)",
+        ));
+    }
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(UsageError::new(format!(
+            "--speed {}: give a number above zero (60 plays a scenario minute per second)",
+            args.speed
+        )));
+    }
+    let mode = args.mode.unwrap_or(if args.scenario.is_some() {
+        LoadMode::Room
+    } else {
+        LoadMode::Http
+    });
+    let template = match (mode, &args.template) {
+        (LoadMode::Sign, Some(path)) => Some(SignTemplate::load(path)?),
+        (LoadMode::Sign, None) => {
+            return Err(UsageError::new(
+                "--mode sign needs --template FILE: the request your signing backend takes (see docs/load.md)",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(UsageError::new(
+                "--template is used only with --mode sign; add --mode sign, or drop --template",
+            ));
+        }
+        (_, None) => None,
+    };
+    if mode == LoadMode::Room && args.scenario.is_none() {
+        return Err(UsageError::new(
+            "--mode room plays a scenario's user flows: give a scenario file, e.g. voipsim load scenarios/quickstart.toml --target URL",
+        ));
+    }
+    let rate = args
+        .rate
+        .as_deref()
+        .map(|r| {
+            parse_rate(r)
+                .map_err(|e| UsageError::new(format!("--rate '{r}': {e}")))
+                .and_then(|v| {
+                    if v > 0.0 && v <= MAX_RATE {
+                        Ok(v)
+                    } else {
+                        Err(UsageError::new(format!(
+                            "--rate '{r}': give a rate above zero and at most {MAX_RATE}/s"
+                        )))
+                    }
+                })
+        })
+        .transpose()?;
+    let duration = args
+        .duration
+        .as_deref()
+        .map(|d| flag_duration("--duration", d))
+        .transpose()?;
+    if duration.is_some_and(|d| d.is_zero()) {
+        return Err(UsageError::new(
+            "--duration 0: give a length above zero, e.g. 60s",
+        ));
+    }
+
+    let mut scenario = match &args.scenario {
+        Some(path) => {
+            super::guard_scenario_path(path)?;
+            if rate.is_some() {
+                return Err(UsageError::new(
+                    "--rate is for a quick look without a scenario; a scenario's arrivals set the rate (use --speed to play it faster)",
+                ));
+            }
+            scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
+        }
+        None => {
+            if rate.is_none() {
+                return Err(UsageError::new(
+                    "without a scenario, give --rate: e.g. voipsim load --target URL --rate 500/s --duration 60s",
+                ));
+            }
+            quick_look_scenario(duration.unwrap_or(Duration::from_secs(10)))
+        }
+    };
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    for expr in &args.thresholds {
+        let threshold = parse_threshold(expr)
+            .map_err(|e| UsageError::new(format!("--threshold '{expr}': {}", e.message)))?;
+        scenario.thresholds.push(threshold);
+    }
+    let speed = if args.scenario.is_some() {
+        args.speed
+    } else {
+        1.0
+    };
+    let wall = duration.unwrap_or_else(|| scenario.duration.div_f64(speed));
+
+    let sign_key = match mode {
+        LoadMode::Sign => optional_session_key(&args)?,
+        _ => None,
+    };
+    let mut secrets_by_app = vec![None; scenario.apps.len()];
+    if mode == LoadMode::Room {
+        let secrets = AppSecrets::load(
+            args.app_secrets_file.as_deref(),
+            std::env::var_os(secrets::APP_SECRETS_ENV),
+        )?;
+        for (i, app) in scenario.apps.iter().enumerate() {
+            let secret = secrets.get(&app.app_id).ok_or_else(|| {
+                UsageError::new(format!(
+                    "app '{}' (appId {}) has no secret in the app secrets: add a line {}=SECRET (the secret the service under test holds for it)",
+                    app.name, app.app_id, app.app_id
+                ))
+            })?;
+            secrets_by_app[i] = Some(secret.clone());
+        }
+    }
+
+    let plan: Box<dyn Plan> = match args.scenario {
+        Some(_) => {
+            let kind = if mode == LoadMode::Sign {
+                JoinKind::Sign
+            } else {
+                JoinKind::Room
+            };
+            if mode == LoadMode::Http {
+                return Err(UsageError::new(
+                    "--mode http sends plain GETs at --rate; with a scenario use --mode room or --mode sign",
+                ));
+            }
+            Box::new(
+                WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
+                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?,
+            )
+        }
+        None => {
+            let work = match mode {
+                LoadMode::Sign => RateWork::Sign {
+                    app_id: scenario.apps[0].app_id.as_str().into(),
+                    key: sign_key,
+                },
+                _ => RateWork::Get,
+            };
+            Box::new(RatePlan::new(
+                rate.unwrap_or(1.0),
+                wall.as_micros() as u64,
+                work,
+                scenario.seed,
+            ))
+        }
+    };
+
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-load", scenario.name)));
+    let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    }
+    let sign_via = scenario
+        .apps
+        .iter()
+        .map(|app| match (args.signing, app.signer) {
+            (Some(Signing::Local), _) => SignVia::Local,
+            (Some(Signing::Service), _) => SignVia::Service,
+            (None, JoinSigner::Backend) => SignVia::Local,
+            (None, JoinSigner::GetVoipSign) => SignVia::Service,
+        })
+        .collect();
+    let context = Context {
+        recorder: Arc::new(Mutex::new(placeholder_recorder())),
+        template,
+        sign_via,
+        secrets: secrets_by_app,
+        get: crate::load::connection::Call::get(target.own_path()),
+        target,
+        tokens: Vec::new(),
+        replies: None,
+    };
+    let warmup = scenario.warmup.div_f64(speed);
+    let record = run_load(RunSettings {
+        scenario,
+        plan,
+        context,
+        connections: args.connections,
+        timeout,
+        duration: wall,
+        speed,
+        warmup,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        stop,
+        threads: args.threads,
+    })
+    .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
+
+    let shown = out.display().to_string();
+    let files = render(&record, &shown)
+        .map_err(|e| UsageError::new(format!("cannot render the interval logs of {shown}: {e}")))?;
+    report_dir
+        .write(&files)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    if !args.quiet {
+        print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
+    }
+    for t in record.summary.thresholds.iter().filter(|t| !t.passed) {
+        let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} (observed {observed})\n",
+            t.expr
+        ))?;
+    }
+    if record.summary.partial {
+        print_stderr(&format!(
+            "voipsim: interrupted: partial report written to {shown}\n"
+        ))?;
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(if record.summary.passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
+}
+
+fn flag_duration(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    parse_duration_showing(text, "write a number and a unit, e.g. 60s, 500ms or 10m")
+        .map_err(|e| UsageError::new(format!("{flag} '{text}': {e}")))
+}
+
+/// The session key a signing backend is expected to sign with, when one
+/// is given (file or environment); none is fine.
+fn optional_session_key(
+    args: &LoadArgs,
+) -> Result<Option<Arc<crate::signature::SessionKey>>, UsageError> {
+    let env = std::env::var_os(secrets::SESSION_KEY_ENV);
+    if args.session_key_file.is_none() && env.is_none() {
+        return Ok(None);
+    }
+    let (key, _) = secrets::load_session_key(args.session_key_file.as_deref(), env)?;
+    Ok(Some(Arc::new(key)))
+}
+
+/// The scenario a quick look reports under: its name, one default app,
+/// the run's length; its workload is not played (the rate is).
+fn quick_look_scenario(duration: Duration) -> Scenario {
+    let text = format!(
+        "name = \"quick-look\"\ndescription = \"voipsim load without a scenario: a constant rate\"\n\
+         duration = \"{}ms\"\nreport_interval = \"1s\"\n\
+         [[workloads]]\nname = \"quick-look\"\narrivals = {{ poisson = \"1/s\" }}\nparty = {{ size = 1 }}\nstay = \"1s\"\n",
+        duration.as_millis().max(1)
+    );
+    match scenario::parse(&text, std::path::Path::new("<quick look>")) {
+        Ok(s) => s,
+        // Only a duration past the scenario limits could fail here.
+        Err(_) => scenario::default_scenario(),
+    }
+}
+
+/// The recorder the run replaces before the first request.
+fn placeholder_recorder() -> Recorder {
+    Recorder::new(
+        std::time::Instant::now(),
+        Timeline::new(TimelineSpec {
+            start: 0,
+            window_from: 0,
+            end: 1,
+            interval_us: 1,
+            start_unix_us: 0,
+            offset: time::UtcOffset::UTC,
+            apps: 0,
+            latencies: Vec::new(),
+        }),
+    )
+}

@@ -1,0 +1,195 @@
+//! What to send and when: a [`Plan`] hands the pacer [`Job`]s in order of
+//! their intended send time (wall-clock microseconds since the run's
+//! start), and hears back how flows went ([`Reply`]), so that a member's
+//! next step (stay, drop, rejoin, leave) is scheduled the way the workload
+//! says.
+//!
+//! Two plans exist: [`RatePlan`] (a quick look: `--rate` requests a second,
+//! evenly spaced, as wrk2 paces) and [`super::workload_plan::WorkloadPlan`]
+//! (a scenario's workload, the simulator's arrivals and lives on the wall
+//! clock). A replayed events file (`simulate --events`) is a third source
+//! of scheduled flows: it plugs in here as another `Plan`.
+
+use std::sync::Arc;
+
+use crate::signature::SessionKey;
+use crate::workload::credentials::{NONCE_LEN, nonce};
+use crate::workload::rng::{Purpose, Stream, stream};
+use crate::workload::{Fault, Happened};
+
+/// One scheduled unit of work: usually one request, a whole join flow in
+/// room mode (log in, sign, join).
+#[derive(Debug)]
+pub struct Job {
+    /// Intended send time, µs since the run's start.
+    pub due_us: u64,
+    pub work: Work,
+}
+
+/// What a job does.
+#[derive(Debug)]
+pub enum Work {
+    /// `--mode http`: GET the target URL.
+    Get,
+    /// `--mode sign`: ask the signing backend for a join signature.
+    Sign(SignWork),
+    /// Room mode: a member's join attempt (first join or rejoin).
+    Join(JoinWork),
+    /// Room mode: a member leaves its room (a drop or its final leave).
+    Exit(ExitWork),
+}
+
+/// A signing request's fields.
+#[derive(Debug)]
+pub struct SignWork {
+    pub app: usize,
+    pub app_id: Arc<str>,
+    pub group_id: String,
+    pub openid: String,
+    pub nonce: [u8; NONCE_LEN],
+    /// The key the backend should sign with, when voipsim knows it: the
+    /// answer's signature is then checked.
+    pub key: Option<Arc<SessionKey>>,
+    /// The member this is a join of, in a scenario (for the reply).
+    pub member: Option<Step>,
+}
+
+/// A member's step as the plan knows it: which member, and the scenario
+/// time (µs) the step was scheduled for, echoed back in the [`Reply`].
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub member: u32,
+    pub at_us: u64,
+}
+
+/// A join attempt in room mode.
+#[derive(Debug)]
+pub struct JoinWork {
+    pub step: Step,
+    pub app: usize,
+    pub app_id: Arc<str>,
+    /// The user's login code (the service derives the openid from it).
+    pub js_code: String,
+    /// The user's openid and key when logged in before.
+    pub login: Option<(Arc<str>, Arc<SessionKey>)>,
+    pub group_id: String,
+    pub nonce: [u8; NONCE_LEN],
+    pub fault: Option<Fault>,
+    pub tolerance_s: Option<u32>,
+}
+
+/// A leave in room mode.
+#[derive(Debug)]
+pub struct ExitWork {
+    pub step: Step,
+    pub app: usize,
+    pub app_id: Arc<str>,
+    pub openid: Arc<str>,
+    /// A drop (it rejoins later) rather than the final leave.
+    pub drop: bool,
+}
+
+/// How a flow went, for the plan.
+#[derive(Debug)]
+pub struct Reply {
+    pub step: Step,
+    pub happened: Happened,
+    /// The user's openid and key after a login in this flow.
+    pub login: Option<(Arc<str>, Arc<SessionKey>)>,
+}
+
+/// A source of jobs. See the [module docs](self).
+pub trait Plan: Send {
+    /// The intended time of the next job, if one is ready.
+    fn next_due(&mut self) -> Option<u64>;
+    /// Takes the next job (the one [`Plan::next_due`] announced).
+    fn pop(&mut self) -> Option<Job>;
+    /// A flow's outcome.
+    fn reply(&mut self, _reply: Reply) {}
+    /// Whether flows still under way may add jobs (so an empty plan is not
+    /// yet finished).
+    fn waiting(&self) -> bool {
+        false
+    }
+}
+
+/// What a [`RatePlan`] sends.
+#[derive(Debug, Clone)]
+pub enum RateWork {
+    Get,
+    /// Signing requests for `app_id`, checked against `key` if given.
+    Sign {
+        app_id: Arc<str>,
+        key: Option<Arc<SessionKey>>,
+    },
+}
+
+/// `rate` jobs a second, evenly spaced, from 0 to `end_us`.
+pub struct RatePlan {
+    interval_ns: f64,
+    next: u64,
+    end_us: u64,
+    work: RateWork,
+    nonces: Stream,
+}
+
+/// How many distinct groups and users a quick signing look spreads over.
+const QUICK_LOOK_SPREAD: u64 = 1000;
+
+impl RatePlan {
+    pub fn new(rate_per_s: f64, end_us: u64, work: RateWork, seed: u64) -> Self {
+        RatePlan {
+            interval_ns: 1e9 / rate_per_s,
+            next: 0,
+            end_us,
+            work,
+            nonces: stream(seed, "quick-look", Purpose::Nonces),
+        }
+    }
+
+    fn due(&self) -> u64 {
+        (self.next as f64 * self.interval_ns / 1000.0) as u64
+    }
+}
+
+impl Plan for RatePlan {
+    fn next_due(&mut self) -> Option<u64> {
+        let due = self.due();
+        (due < self.end_us).then_some(due)
+    }
+
+    fn pop(&mut self) -> Option<Job> {
+        let due_us = self.next_due()?;
+        let i = self.next;
+        self.next += 1;
+        let work = match &self.work {
+            RateWork::Get => Work::Get,
+            RateWork::Sign { app_id, key } => Work::Sign(SignWork {
+                app: 0,
+                app_id: Arc::clone(app_id),
+                group_id: format!("quick-look-{}", i % QUICK_LOOK_SPREAD),
+                openid: format!("o-quick-look-{}", (i / 7) % QUICK_LOOK_SPREAD),
+                nonce: nonce(&mut self.nonces),
+                key: key.clone(),
+                member: None,
+            }),
+        };
+        Some(Job { due_us, work })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_plan_spaces_jobs_evenly_and_stops_at_the_end() {
+        let mut plan = RatePlan::new(4.0, 1_000_000, RateWork::Get, 1);
+        let mut dues = Vec::new();
+        while let Some(job) = plan.pop() {
+            dues.push(job.due_us);
+        }
+        assert_eq!(dues, [0, 250_000, 500_000, 750_000]);
+        assert_eq!(plan.next_due(), None);
+    }
+}

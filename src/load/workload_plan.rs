@@ -1,0 +1,487 @@
+//! A scenario's workload on the wall clock: the same generators the
+//! simulator drives ([`WorkloadSource`]: arrivals, parties, groups,
+//! staggers, stays, reconnects, faults; [`MemberLife`]: what a member does
+//! next), driven the way `crates/sim`'s engine drives them, but each step
+//! becomes a job at its intended wall-clock time instead of a call into
+//! the rules.
+//!
+//! Scenario time maps to wall time as `scenario_us / speed` (`--speed N`
+//! plays N scenario seconds per second); the run covers the scenario from
+//! its start (cold: no warm-start pre-roll, a load test begins with empty
+//! rooms) until its end or the wall-clock `--duration`, whichever is first.
+//! A member's next step is scheduled from the time its step was *planned*
+//! for, not from when the answer came, so a slow service does not stretch
+//! the workload: the schedule is the simulator's.
+//!
+//! Users come from a per-app pool, as in the simulator: a user in no room
+//! is reused (keeping its login), so the user table grows with the most
+//! members active at once. Memory is the heap of pending steps, the
+//! members under way and the pool: what is active, never the run's length.
+//!
+//! Extension points: `--shard I/N` is a filter over parties
+//! ([`WorkloadPlan::keep_party`]): every shard draws every party (the
+//! streams stay the simulator's) and plays only its own, so flows stay
+//! whole. A replayed events file is another [`Plan`].
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
+use crate::scenario::{Arrivals, Scenario};
+use crate::signature::SessionKey;
+use crate::workload::credentials::nonce;
+use crate::workload::rng::{Purpose, Stream, stream};
+use crate::workload::{Fault, Happened, MemberLife, Next, WorkloadSource};
+
+/// What a join attempt sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// The room service's flow: log in, sign, join; exits at drops and
+    /// leaves.
+    Room,
+    /// A signing request to the team's backend; stays and leaves are
+    /// played without requests (the room is not the backend's).
+    Sign,
+}
+
+/// A step in the heap: (scenario µs, sequence, member, kind).
+type Queued = Reverse<(u64, u64, u32, StepKind)>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StepKind {
+    Join,
+    Drop,
+    Leave,
+}
+
+/// A member under way.
+#[derive(Debug, Clone)]
+struct Member {
+    app: usize,
+    source: usize,
+    user: u32,
+    group: u64,
+    life: MemberLife,
+    fault: Option<Fault>,
+}
+
+/// A pooled user of one app.
+#[derive(Debug, Clone)]
+struct User {
+    js_code: String,
+    login: Option<(Arc<str>, Arc<SessionKey>)>,
+}
+
+/// Per app: what joins need, and the user pool.
+struct AppState {
+    app_id: Arc<str>,
+    tolerance_s: Option<u32>,
+    users: Vec<User>,
+    free: Vec<u32>,
+}
+
+/// A scenario's workload as a [`Plan`]. See the [module docs](self).
+pub struct WorkloadPlan {
+    kind: JoinKind,
+    speed: f64,
+    end_us: u64,
+    sources: Vec<WorkloadSource>,
+    nonces: Vec<Stream>,
+    next_arrival: Vec<Option<u64>>,
+    parties: Vec<u64>,
+    apps: Vec<AppState>,
+    members: Vec<Option<Member>>,
+    free_members: Vec<u32>,
+    heap: BinaryHeap<Queued>,
+    seq: u64,
+    /// Jobs handed out whose reply has not come back.
+    outstanding: u64,
+    /// The key a signing backend is expected to sign with, if known.
+    sign_key: Option<Arc<SessionKey>>,
+    /// Which parties this process plays (`--shard`): all by default.
+    keep: Box<dyn Fn(usize, u64) -> bool + Send>,
+    group_text: String,
+}
+
+impl WorkloadPlan {
+    /// Plans `scenario` played `speed` times faster than real time, up to
+    /// `wall_end_us` of wall clock. Refuses workloads it cannot play yet.
+    pub fn new(
+        scenario: &Scenario,
+        kind: JoinKind,
+        speed: f64,
+        wall_end_us: u64,
+        sign_key: Option<Arc<SessionKey>>,
+    ) -> Result<WorkloadPlan, String> {
+        let scenario_end = scenario.duration.as_micros() as u64;
+        let end_us = scenario_end.min((wall_end_us as f64 * speed) as u64);
+        let mut sources = Vec::new();
+        let mut nonces = Vec::new();
+        for w in &scenario.workloads {
+            if matches!(w.arrivals, Arrivals::Trace(_)) {
+                return Err(format!(
+                    "workload '{}' replays a trace, which voipsim load does not play yet; \
+                     load-test with a generated workload (poisson, profile or ramp arrivals)",
+                    w.name
+                ));
+            }
+            let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
+            sources.push(WorkloadSource::new(
+                scenario.seed,
+                w,
+                start_tod,
+                0,
+                scenario_end as i64,
+            ));
+            nonces.push(stream(scenario.seed, &w.name, Purpose::Nonces));
+        }
+        let apps = scenario
+            .apps
+            .iter()
+            .map(|a| AppState {
+                app_id: a.app_id.as_str().into(),
+                tolerance_s: a
+                    .timestamp_tolerance
+                    .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+                users: Vec::new(),
+                free: Vec::new(),
+            })
+            .collect();
+        let mut plan = WorkloadPlan {
+            kind,
+            speed,
+            end_us,
+            next_arrival: vec![None; sources.len()],
+            parties: vec![0; sources.len()],
+            sources,
+            nonces,
+            apps,
+            members: Vec::new(),
+            free_members: Vec::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            outstanding: 0,
+            sign_key,
+            keep: Box::new(|_, _| true),
+            group_text: String::new(),
+        };
+        for i in 0..plan.sources.len() {
+            plan.next_arrival[i] = plan.pull_arrival(i);
+        }
+        Ok(plan)
+    }
+
+    /// Plays only the parties `keep(workload index, party index)` accepts
+    /// (the `--shard I/N` hook).
+    pub fn keep_party(&mut self, keep: impl Fn(usize, u64) -> bool + Send + 'static) {
+        self.keep = Box::new(keep);
+    }
+
+    fn pull_arrival(&mut self, i: usize) -> Option<u64> {
+        self.sources[i]
+            .next_arrival()
+            .map(|t| t.max(0) as u64)
+            .filter(|&t| t < self.end_us)
+    }
+
+    fn push(&mut self, at_us: u64, member: u32, kind: StepKind) {
+        self.seq += 1;
+        self.heap.push(Reverse((at_us, self.seq, member, kind)));
+    }
+
+    /// A party of source `i` arrives at `at`: its members' plans are drawn
+    /// (in the simulator's order: plan, then fault, member by member) and
+    /// their first joins queued.
+    fn arrive(&mut self, i: usize, at: u64) {
+        let party_index = self.parties[i];
+        self.parties[i] += 1;
+        let src = &mut self.sources[i];
+        let (group, size) = src.party();
+        let app = src.app;
+        let keep = (self.keep)(i, party_index);
+        let mut previous = 0;
+        for k in 0..size {
+            let plan = self.sources[i].member(previous, k);
+            previous = plan.join_after_us;
+            let (life, join_at) = MemberLife::arrive(&plan, at);
+            let fault = self.sources[i].fault();
+            if !keep {
+                continue;
+            }
+            let user = self.acquire(app);
+            let slot = self.insert(Member {
+                app,
+                source: i,
+                user,
+                group,
+                life,
+                fault,
+            });
+            self.push(join_at, slot, StepKind::Join);
+        }
+    }
+
+    fn acquire(&mut self, app: usize) -> u32 {
+        let state = &mut self.apps[app];
+        if let Some(u) = state.free.pop() {
+            return u;
+        }
+        let n = state.users.len() as u32;
+        state.users.push(User {
+            js_code: format!("voipsim-load-{app}-{n}"),
+            login: None,
+        });
+        n
+    }
+
+    fn insert(&mut self, member: Member) -> u32 {
+        match self.free_members.pop() {
+            Some(slot) => {
+                self.members[slot as usize] = Some(member);
+                slot
+            }
+            None => {
+                self.members.push(Some(member));
+                (self.members.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The member's life is over: its user goes back to the pool.
+    fn retire(&mut self, slot: u32) {
+        if let Some(m) = self.members.get_mut(slot as usize).and_then(Option::take) {
+            self.apps[m.app].free.push(m.user);
+            self.free_members.push(slot);
+        }
+    }
+
+    /// Schedules what `happened` to member `slot` at `at` leads to.
+    fn follow(&mut self, slot: u32, happened: Happened, at: u64) {
+        let Some(m) = self.members.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        match m.life.next(happened, at) {
+            Next::Drop { at_us } => self.push(at_us, slot, StepKind::Drop),
+            Next::Leave { at_us } => self.push(at_us, slot, StepKind::Leave),
+            Next::Rejoin { at_us } => {
+                // A rejoin is a new attempt: a new fault, drawn now.
+                m.fault = self.sources[m.source].fault();
+                self.push(at_us, slot, StepKind::Join);
+            }
+            Next::Done => self.retire(slot),
+        }
+    }
+
+    /// Brings in the arrivals due before the earliest queued step, and
+    /// plays the steps that send nothing; returns the earliest step that
+    /// sends a request.
+    fn settle(&mut self) -> Option<(u64, u32, StepKind)> {
+        loop {
+            let queued = self.heap.peek().map(|Reverse((t, _, m, k))| (*t, *m, *k));
+            let arrival = self
+                .next_arrival
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.map(|t| (t, i)))
+                .min();
+            match (queued, arrival) {
+                (_, Some((t, i))) if queued.is_none_or(|q| t <= q.0) => {
+                    self.arrive(i, t);
+                    self.next_arrival[i] = self.pull_arrival(i);
+                }
+                (Some((t, member, kind)), _) => {
+                    if t >= self.end_us {
+                        return None;
+                    }
+                    // A signing test plays stays and leaves silently.
+                    if self.kind == JoinKind::Sign && kind != StepKind::Join {
+                        self.heap.pop();
+                        let happened = if kind == StepKind::Drop {
+                            Happened::Dropped
+                        } else {
+                            Happened::Left
+                        };
+                        self.follow(member, happened, t);
+                        continue;
+                    }
+                    return Some((t, member, kind));
+                }
+                (None, _) => return None,
+            }
+        }
+    }
+
+    fn wall(&self, scenario_us: u64) -> u64 {
+        (scenario_us as f64 / self.speed) as u64
+    }
+}
+
+impl Plan for WorkloadPlan {
+    fn next_due(&mut self) -> Option<u64> {
+        self.settle().map(|(t, _, _)| self.wall(t))
+    }
+
+    fn pop(&mut self) -> Option<Job> {
+        let (at_us, slot, kind) = self.settle()?;
+        self.heap.pop();
+        let due_us = self.wall(at_us);
+        let m = self.members.get(slot as usize)?.clone()?;
+        let step = Step {
+            member: slot,
+            at_us,
+        };
+        let app = &self.apps[m.app];
+        let user = &app.users[m.user as usize];
+        self.group_text.clear();
+        self.sources[m.source]
+            .group_names
+            .write(m.group, &mut self.group_text);
+        let work = match (kind, self.kind) {
+            (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
+                step,
+                app: m.app,
+                app_id: Arc::clone(&app.app_id),
+                js_code: user.js_code.clone(),
+                login: user.login.clone(),
+                group_id: self.group_text.clone(),
+                nonce: nonce(&mut self.nonces[m.source]),
+                fault: m.fault,
+                tolerance_s: app.tolerance_s,
+            }),
+            (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
+                app: m.app,
+                app_id: Arc::clone(&app.app_id),
+                group_id: self.group_text.clone(),
+                openid: user.js_code.clone(),
+                nonce: nonce(&mut self.nonces[m.source]),
+                key: self.sign_key.clone(),
+                member: Some(step),
+            }),
+            (_, _) => Work::Exit(ExitWork {
+                step,
+                app: m.app,
+                app_id: Arc::clone(&app.app_id),
+                openid: user
+                    .login
+                    .as_ref()
+                    .map_or_else(|| user.js_code.as_str().into(), |l| Arc::clone(&l.0)),
+                drop: kind == StepKind::Drop,
+            }),
+        };
+        self.outstanding += 1;
+        Some(Job { due_us, work })
+    }
+
+    fn reply(&mut self, reply: Reply) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        let slot = reply.step.member;
+        if let Some(login) = reply.login
+            && let Some(Some(m)) = self.members.get(slot as usize)
+        {
+            self.apps[m.app].users[m.user as usize].login = Some(login);
+        }
+        self.follow(slot, reply.happened, reply.step.at_us);
+    }
+
+    fn waiting(&self) -> bool {
+        self.outstanding > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"
+name = "t"
+duration = "10m"
+[[workloads]]
+name = "pairs"
+groups = { fresh = true }
+arrivals = { poisson = "60/min" }
+party = { size = 2 }
+stagger = "2s"
+stay = "30s"
+reconnect = { probability = 0.5, delay = "5s" }
+"#;
+
+    fn plan(kind: JoinKind) -> WorkloadPlan {
+        let scenario = crate::scenario::parse(SCENARIO, std::path::Path::new("t.toml")).unwrap();
+        WorkloadPlan::new(&scenario, kind, 10.0, 60_000_000, None).unwrap()
+    }
+
+    /// Plays a plan to the end with every join accepted at once.
+    fn play(mut plan: WorkloadPlan) -> (u64, u64, u64) {
+        let (mut joins, mut exits, mut last) = (0, 0, 0);
+        while let Some(job) = plan.pop() {
+            assert!(job.due_us >= last, "jobs come in time order");
+            last = job.due_us;
+            let (step, happened) = match job.work {
+                Work::Join(j) => {
+                    joins += 1;
+                    (j.step, Happened::Joined)
+                }
+                Work::Sign(s) => {
+                    joins += 1;
+                    (s.member.unwrap(), Happened::Joined)
+                }
+                Work::Exit(e) => {
+                    exits += 1;
+                    (
+                        e.step,
+                        if e.drop {
+                            Happened::Dropped
+                        } else {
+                            Happened::Left
+                        },
+                    )
+                }
+                Work::Get => unreachable!(),
+            };
+            plan.reply(Reply {
+                step,
+                happened,
+                login: None,
+            });
+        }
+        (joins, exits, last)
+    }
+
+    #[test]
+    fn room_mode_joins_exits_and_rejoins_as_the_workload_says() {
+        let (joins, exits, last) = play(plan(JoinKind::Room));
+        // 60 parties a minute of two for 10 scenario minutes (1 wall
+        // minute at speed 10): about 1,200 members.
+        assert!(
+            (1000..1400).contains(&(joins - exits / 3)),
+            "{joins} {exits}"
+        );
+        // Every drop is an exit followed by a rejoin: joins = members +
+        // drops, exits = drops + leaves.
+        assert!(exits <= joins, "{joins} {exits}");
+        assert!(joins > 1200, "reconnects add rejoins: {joins}");
+        assert!(last < 60_000_000);
+    }
+
+    #[test]
+    fn sign_mode_sends_only_joins_the_same_count() {
+        let (room_joins, _, _) = play(plan(JoinKind::Room));
+        let (sign_joins, exits, _) = play(plan(JoinKind::Sign));
+        assert_eq!(exits, 0);
+        assert_eq!(sign_joins, room_joins);
+    }
+
+    #[test]
+    fn a_shard_filter_splits_the_members_without_loss() {
+        let (all, _, _) = play(plan(JoinKind::Sign));
+        let halves: u64 = (0..2)
+            .map(|i| {
+                let mut p = plan(JoinKind::Sign);
+                p.keep_party(move |_, party| party % 2 == i);
+                play(p).0
+            })
+            .sum();
+        assert_eq!(halves, all);
+    }
+}

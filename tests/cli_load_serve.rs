@@ -1,0 +1,161 @@
+//! `voipsim load` against `voipsim serve` on an ephemeral loopback port:
+//! the whole story, both binaries as a user runs them. A scenario's
+//! members log in, sign (locally, or by getvoipsign), join, drop and
+//! rejoin and leave; every fault the scenario injects is refused by the
+//! emulator's rules, and counted by reason and by WeChat code.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const APP_ID: &str = "wx20afc706a711eefc";
+const SECRET: &str = "serve-test-secret";
+
+const SCENARIO: &str = r#"
+name = "against-serve"
+duration = "40s"
+[apps.game]
+app_id = "wx20afc706a711eefc"
+timestamp_tolerance = "5m"
+[[workloads]]
+name = "pairs"
+app = "game"
+groups = { fresh = true }
+arrivals = { poisson = "120/min" }
+party = { size = 2 }
+stagger = "1s"
+stay = "8s"
+reconnect = { probability = 0.3, delay = "2s" }
+faults = { wrong_signature = 0.1, stale_session_key = 0.1, stale_timestamp = 0.05, millisecond_timestamp = 0.05 }
+"#;
+
+/// A running `voipsim serve`, killed when dropped.
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &std::path::Path) -> Serve {
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("voipsim"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.join("scenario.toml"))
+        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // "voipsim serve: listening on http://127.0.0.1:PORT" on stdout; read
+    // on a thread so that a silent emulator fails the test in 20 s
+    // instead of hanging it.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                let _ = tx.send(line[at..].trim().to_string());
+                return;
+            }
+        }
+    });
+    let url = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(url) => url,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("voipsim serve did not print its address");
+        }
+    };
+    Serve { child, url }
+}
+
+fn load(extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scenario.toml"), SCENARIO).unwrap();
+    let service = serve(dir.path());
+    let out = dir.path().join("out");
+    let output = Command::cargo_bin("voipsim")
+        .unwrap()
+        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
+        .timeout(Duration::from_secs(60))
+        .arg("load")
+        .arg(dir.path().join("scenario.toml"))
+        .args([
+            "--target",
+            &service.url,
+            "--speed",
+            "20",
+            "--connections",
+            "8",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+fn check(s: &Value) {
+    let joins = &s["joins"];
+    let rejected = &joins["rejected"];
+    let faults = &s["faults"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert!(n(&joins["attempted"]) > 100, "{s}");
+    assert_eq!(n(&s["requests"]["errors"]["total"]), 0, "{s}");
+    // What the emulator refused is exactly what the scenario broke.
+    assert_eq!(
+        n(&rejected["invalid_signature"]),
+        n(&faults["wrong_signature"])
+            + n(&faults["millisecond_timestamp"])
+            + n(&faults["stale_session_key"]),
+        "{s}"
+    );
+    assert_eq!(
+        n(&rejected["stale_timestamp"]),
+        n(&faults["stale_timestamp"]),
+        "{s}"
+    );
+    assert_eq!(
+        n(&joins["accepted"]) + n(&rejected["total"]),
+        n(&joins["attempted"]),
+        "{s}"
+    );
+    assert_eq!(
+        s["requests"]["wechat_codes"]["-1000/-12020"], rejected["invalid_signature"],
+        "{s}"
+    );
+    assert!(n(&s["leaves"]) > 0 && n(&s["rooms"]["created"]) > 0, "{s}");
+}
+
+#[test]
+fn load_plays_the_scenario_against_serve_and_every_fault_is_refused() {
+    check(&load(&[]));
+}
+
+#[test]
+fn with_getvoipsign_signing_the_emulator_signs_and_refuses_the_same_faults() {
+    let s = load(&["--signing", "service"]);
+    let faults = &s["faults"];
+    // The service signs with the user's current key, so a re-login fault
+    // is signed correctly: only the other signature faults are refused.
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert_eq!(
+        n(&s["joins"]["rejected"]["invalid_signature"]),
+        n(&faults["wrong_signature"]) + n(&faults["millisecond_timestamp"]),
+        "{s}"
+    );
+    assert_eq!(n(&s["requests"]["errors"]["total"]), 0, "{s}");
+}
