@@ -118,7 +118,12 @@ pub struct Timeline {
     interval: Counters,
     /// Per app, over the window.
     per_app: Vec<Counters>,
+    /// Closed rows not yet taken by the driver ([`Self::take_rows`]).
     rows: Vec<IntervalRow>,
+    /// The window's counts so far: the sum of every closed row, kept
+    /// apart from `rows` so a driver that streams rows out (a load test)
+    /// still gets its totals.
+    window_totals: Counters,
     /// The calendar second (UNIX s) being counted, and its signatures.
     second: i64,
     second_count: u64,
@@ -146,6 +151,7 @@ impl Timeline {
             interval: Counters::default(),
             per_app: vec![Counters::default(); spec.apps],
             rows: Vec::new(),
+            window_totals: Counters::default(),
             second: i64::MIN,
             second_count: 0,
             interval_peak_per_s: 0,
@@ -288,23 +294,22 @@ impl Timeline {
         self.spec.start_unix_us + (t as i64 - self.spec.start as i64)
     }
 
-    /// The rows closed so far.
+    /// The rows closed and not yet taken.
     pub fn rows(&self) -> &[IntervalRow] {
         &self.rows
     }
 
-    /// Takes the rows out (for the run record, at the end).
+    /// Takes the closed rows out: at the end for the run record, or as
+    /// they close for a driver that streams them to disk (then memory
+    /// stays flat however long the run).
     pub fn take_rows(&mut self) -> Vec<IntervalRow> {
         std::mem::take(&mut self.rows)
     }
 
-    /// The window's counts: the sum of the rows.
+    /// The window's counts: the sum of every row closed so far, taken or
+    /// not.
     pub fn totals(&self) -> Counters {
-        let mut total = Counters::default();
-        for row in &self.rows {
-            total.add(&row.counts);
-        }
-        total
+        self.window_totals.clone()
     }
 
     /// Per app, the window's counts.
@@ -352,6 +357,7 @@ impl Timeline {
         }
         let mut quota_left = gauges.quota_left.clone();
         quota_left.resize(self.spec.apps, 0);
+        self.window_totals.add(&self.interval);
         self.rows.push(IntervalRow {
             time: format_instant(self.unix_us(start), self.spec.offset),
             elapsed_s: (start - self.spec.start) as f64 / 1e6,
@@ -457,6 +463,27 @@ mod tests {
         assert_eq!(logged, tl.latencies()[0].window().len());
         assert_eq!(logged, 16);
         assert_eq!(tl.latencies()[0].intervals()[2].length_us, 2_000_000);
+    }
+
+    #[test]
+    fn taking_rows_as_they_close_keeps_the_totals() {
+        let mut tl = timeline();
+        let mut taken = Vec::new();
+        let mut logged = 0;
+        for t in (7_000_000..15_000_000).step_by(500_000) {
+            attempt(&mut tl, t);
+            taken.extend(tl.take_rows());
+            logged += tl.latencies_mut()[0].take_intervals().len();
+        }
+        tl.finish(15_000_000, &Gauges::default());
+        taken.extend(tl.take_rows());
+        logged += tl.latencies_mut()[0].take_intervals().len();
+        assert_eq!(taken.len(), 3);
+        assert_eq!(logged, 3);
+        assert!(tl.rows().is_empty());
+        let summed: u64 = taken.iter().map(|r| r.counts.joins_attempted).sum();
+        assert_eq!(summed, 16);
+        assert_eq!(tl.totals().joins_attempted, 16);
     }
 
     #[test]

@@ -23,12 +23,51 @@ pub struct IntervalRow {
     pub quota_left: Vec<u64>,
 }
 
+/// A load test's requests in one row's interval: counted by the driver
+/// as they end, with the interval's percentiles read off its histograms.
+/// Latencies are milliseconds; `None` (an empty cell) when the interval
+/// had nothing to measure, which is not the same as 0 ms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestRow {
+    pub sent: u64,
+    /// Answered, whatever the answer (an HTTP error status included).
+    pub answered: u64,
+    pub errors: u64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub latency_uncorrected_p99_ms: Option<f64>,
+    pub send_lateness_p99_ms: Option<f64>,
+}
+
+/// The columns a load test adds after the simulator's (before the
+/// per-app quota columns would be: a load test's rows have them too).
+pub const REQUEST_COLUMNS: [&str; 7] = [
+    "requests_sent",
+    "requests_answered",
+    "request_errors",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "latency_uncorrected_p99_ms",
+    "send_lateness_p99_ms",
+];
+
 /// The CSV text: a header, then one line per row. App names become
 /// `quota_left.<name>` columns (names are restricted to `[A-Za-z0-9._-]`
 /// by the scenario format, so no quoting is ever needed).
 pub fn to_csv(app_names: &[String], rows: &[IntervalRow]) -> Vec<u8> {
-    use std::fmt::Write;
     let mut out = String::with_capacity(256 + rows.len() * 128);
+    out.push_str(&header(app_names, false));
+    for row in rows {
+        push_row(&mut out, row, None);
+    }
+    out.into_bytes()
+}
+
+/// The header line (with its newline); with the request columns for a
+/// load test.
+pub fn header(app_names: &[String], requests: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(512);
     out.push_str(
         "time,elapsed_s,rooms_active,members_active,rooms_created,rooms_destroyed,joins_attempted,joins_accepted",
     );
@@ -36,38 +75,63 @@ pub fn to_csv(app_names: &[String], rows: &[IntervalRow]) -> Vec<u8> {
         let _ = write!(out, ",rejected_{}", reason.as_str());
     }
     out.push_str(",leaves,signatures,signatures_peak_per_s");
+    if requests {
+        for column in REQUEST_COLUMNS {
+            let _ = write!(out, ",{column}");
+        }
+    }
     for name in app_names {
         let _ = write!(out, ",quota_left.{name}");
     }
     out.push('\n');
-    for row in rows {
-        let c = &row.counts;
-        let _ = write!(
-            out,
-            "{},{},{},{},{},{},{},{}",
-            row.time,
-            row.elapsed_s,
-            row.rooms_active,
-            row.members_active,
-            c.rooms_created,
-            c.rooms_destroyed,
-            c.joins_attempted,
-            c.joins_accepted
-        );
-        for n in c.rejected {
-            let _ = write!(out, ",{n}");
-        }
-        let _ = write!(
-            out,
-            ",{},{},{}",
-            c.leaves, c.signatures, row.signatures_peak_per_s
-        );
-        for q in &row.quota_left {
-            let _ = write!(out, ",{q}");
-        }
-        out.push('\n');
+    out
+}
+
+/// Appends one row's line; `requests` for a load test's row (it must
+/// match the header's `requests`).
+pub fn push_row(out: &mut String, row: &IntervalRow, requests: Option<&RequestRow>) {
+    use std::fmt::Write;
+    let c = &row.counts;
+    let _ = write!(
+        out,
+        "{},{},{},{},{},{},{},{}",
+        row.time,
+        row.elapsed_s,
+        row.rooms_active,
+        row.members_active,
+        c.rooms_created,
+        c.rooms_destroyed,
+        c.joins_attempted,
+        c.joins_accepted
+    );
+    for n in c.rejected {
+        let _ = write!(out, ",{n}");
     }
-    out.into_bytes()
+    let _ = write!(
+        out,
+        ",{},{},{}",
+        c.leaves, c.signatures, row.signatures_peak_per_s
+    );
+    if let Some(r) = requests {
+        let _ = write!(out, ",{},{},{}", r.sent, r.answered, r.errors);
+        for ms in [
+            r.latency_p50_ms,
+            r.latency_p99_ms,
+            r.latency_uncorrected_p99_ms,
+            r.send_lateness_p99_ms,
+        ] {
+            match ms {
+                Some(ms) => {
+                    let _ = write!(out, ",{ms:.3}");
+                }
+                None => out.push(','),
+            }
+        }
+    }
+    for q in &row.quota_left {
+        let _ = write!(out, ",{q}");
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -97,5 +161,41 @@ mod tests {
         assert!(lines.iter().all(|l| l.split(',').count() == width));
         assert!(lines[0].ends_with("quota_left.game,quota_left.chat"));
         assert!(lines[1].starts_with("2026-11-27T00:00:00+08:00,0,3,7,0,0,9,7,"));
+    }
+
+    #[test]
+    fn a_load_tests_rows_carry_the_request_columns_and_leave_unmeasured_cells_empty() {
+        let row = IntervalRow {
+            time: "2026-11-27T00:00:00Z".into(),
+            elapsed_s: 1.0,
+            rooms_active: 0,
+            members_active: 0,
+            counts: Counters::default(),
+            signatures_peak_per_s: 0,
+            quota_left: vec![0],
+        };
+        let requests = RequestRow {
+            sent: 10,
+            answered: 9,
+            errors: 1,
+            latency_p50_ms: Some(0.25),
+            latency_p99_ms: Some(1.5),
+            latency_uncorrected_p99_ms: Some(1.0),
+            send_lateness_p99_ms: None,
+        };
+        let head = header(&["app".into()], true);
+        let mut line = String::new();
+        push_row(&mut line, &row, Some(&requests));
+        let names: Vec<&str> = head.trim_end().split(',').collect();
+        let cells: Vec<&str> = line.trim_end().split(',').collect();
+        assert_eq!(names.len(), cells.len());
+        let cell = |name: &str| cells[names.iter().position(|n| *n == name).unwrap()];
+        assert_eq!(cell("requests_sent"), "10");
+        assert_eq!(cell("request_errors"), "1");
+        assert_eq!(cell("latency_p99_ms"), "1.500");
+        assert_eq!(cell("send_lateness_p99_ms"), "");
+        assert_eq!(cell("quota_left.app"), "0");
+        // The simulator's header is unchanged by the load columns' existence.
+        assert!(!header(&[], false).contains("requests_sent"));
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::hlog::{LoggedInterval, interval_log};
 use super::record::{LatencyLog, RunRecord};
+use super::summary::Summary;
 use super::{markdown, timeseries};
 
 /// The names of every file a report folder can hold, besides the latency
@@ -34,17 +35,33 @@ pub fn render(record: &RunRecord, report_dir: &str) -> std::io::Result<Vec<Repor
             bytes: latency_log(record, log)?,
         });
     }
-    files.push(ReportFile {
-        name: "summary.md".into(),
-        bytes: markdown::summary(&record.summary, Some(report_dir)).into_bytes(),
-    });
-    let mut json = serde_json::to_vec_pretty(&record.summary).unwrap_or_default();
-    json.push(b'\n');
-    files.push(ReportFile {
-        name: "summary.json".into(),
-        bytes: json,
-    });
+    files.extend(render_summaries(&record.summary, report_dir));
     Ok(files)
+}
+
+/// `summary.md` and `summary.json`, in that order: all a driver that
+/// streamed its time series and latency logs still has to write.
+pub fn render_summaries(summary: &Summary, report_dir: &str) -> Vec<ReportFile> {
+    let mut json = serde_json::to_vec_pretty(summary).unwrap_or_default();
+    json.push(b'\n');
+    vec![
+        ReportFile {
+            name: "summary.md".into(),
+            bytes: markdown::summary(summary, Some(report_dir)).into_bytes(),
+        },
+        ReportFile {
+            name: "summary.json".into(),
+            bytes: json,
+        },
+    ]
+}
+
+/// The comment line a latency log `name` opens with.
+pub fn latency_log_comment(name: &str, scenario: &str, seed: u64) -> String {
+    format!(
+        "voipsim {} {name} latency, scenario {scenario}, seed {seed}",
+        env!("CARGO_PKG_VERSION"),
+    )
 }
 
 /// A latency's interval log, decoding one stored interval at a time.
@@ -57,12 +74,6 @@ fn latency_log(record: &RunRecord, log: &LatencyLog) -> std::io::Result<Vec<u8>>
             histogram,
         })
     });
-    let comment = format!(
-        "voipsim {} {} latency, scenario {}, seed {}",
-        env!("CARGO_PKG_VERSION"),
-        log.name,
-        record.summary.scenario.name,
-        record.summary.seed
-    );
+    let comment = latency_log_comment(log.name, &record.summary.scenario.name, record.summary.seed);
     interval_log(record.start, log.name, &comment, intervals)
 }
