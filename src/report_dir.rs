@@ -16,17 +16,27 @@
 //! leaves the previous report untouched, not a new `timeseries.csv` beside
 //! an old `summary.json`.
 //!
+//! A run that writes as it goes (a load test streams its time series and
+//! latency logs row by row, so its memory stays flat) does so into the
+//! same staging folder ([`ReportDir::stage`], [`Staging`]): nothing it
+//! streams is in the folder before [`Staging::publish`] renames it there
+//! with the summaries, so a crash mid-run leaves the previous report, not
+//! half a new one (and the dead run's staging folder is removed by the
+//! next claim).
+//!
 //! The lock holds the owner's process id; a lock left by a process that
 //! no longer runs (killed with SIGKILL) is taken over.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use voipsim_core::report::write::{REPORT_FILES, ReportFile};
 
 /// The lock file's name, inside the report folder.
 const LOCK: &str = ".voipsim.lock";
+/// The staging folder's name, before the owner's process id.
+const STAGING_PREFIX: &str = ".voipsim-staging-";
 
 /// Why the report folder cannot be used or written.
 #[derive(Debug, thiserror::Error)]
@@ -89,9 +99,11 @@ impl ReportDir {
                             let _ = fs::remove_file(&lock);
                             unusable(source)
                         })?;
-                    return Ok(ReportDir {
+                    let dir = ReportDir {
                         path: path.to_path_buf(),
-                    });
+                    };
+                    dir.remove_dead_staging();
+                    return Ok(dir);
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     let pid = fs::read_to_string(&lock).unwrap_or_default();
@@ -120,53 +132,154 @@ impl ReportDir {
     /// Puts one run's `files` in the folder, whole (see the module docs);
     /// returns their paths.
     pub fn write(&self, files: &[ReportFile]) -> Result<Vec<PathBuf>, ReportDirError> {
-        let staging = self
+        self.stage()?.publish(files)
+    }
+
+    /// Opens the staging folder for a run that writes some files as it
+    /// goes (a load test's time series and latency logs, row by row):
+    /// they grow in the staging folder, where no reader looks, and join
+    /// the folder only with the rest, whole, at [`Staging::publish`].
+    pub fn stage(&self) -> Result<Staging, ReportDirError> {
+        let path = self
             .path
-            .join(format!(".voipsim-staging-{}", std::process::id()));
-        let result = self.stage_and_swap(&staging, files);
-        let _ = fs::remove_dir_all(&staging);
-        result
+            .join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir(&path).map_err(|source| ReportDirError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Staging {
+            folder: self.path.clone(),
+            path,
+            streams: Vec::new(),
+        })
     }
 
-    fn stage_and_swap(
-        &self,
-        staging: &Path,
-        files: &[ReportFile],
-    ) -> Result<Vec<PathBuf>, ReportDirError> {
-        let failed = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ReportDirError::Write { path, source }
-        };
-        let _ = fs::remove_dir_all(staging);
-        fs::create_dir(staging).map_err(failed(staging))?;
-        for file in files {
-            let staged = staging.join(&file.name);
-            write_synced(&staged, &file.bytes).map_err(failed(&self.path.join(&file.name)))?;
-        }
-        // Everything is on disk: only renames from here, which need no room.
-        let mut written = Vec::with_capacity(files.len());
-        for file in files {
-            let target = self.path.join(&file.name);
-            fs::rename(staging.join(&file.name), &target).map_err(failed(&target))?;
-            written.push(target);
-        }
-        self.remove_stale(files);
-        Ok(written)
-    }
-
-    /// Removes report files of an earlier run that this run did not write
-    /// (a latency log it did not measure).
-    fn remove_stale(&self, files: &[ReportFile]) {
+    /// Removes the staging folders of runs that died before publishing
+    /// (killed mid-run): their files were never part of a report.
+    fn remove_dead_staging(&self) {
         let Ok(entries) = fs::read_dir(&self.path) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = name.ends_with(".hlog") || REPORT_FILES.contains(&name.as_str());
-            if ours && !files.iter().any(|f| f.name == name) {
-                let _ = fs::remove_file(entry.path());
+            if let Some(pid) = name.strip_prefix(STAGING_PREFIX)
+                && !process_is_running(pid)
+            {
+                let _ = fs::remove_dir_all(entry.path());
             }
         }
+    }
+}
+
+/// Removes report files of an earlier run in `folder` that this run did
+/// not write (`names`): a latency log it did not measure.
+fn remove_stale(folder: &Path, names: &[&str]) {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.ends_with(".hlog") || REPORT_FILES.contains(&name.as_str());
+        if ours && !names.contains(&name.as_str()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A run's staging folder inside the report folder: files streamed into
+/// it as the run goes, and the rest written at the end, all renamed into
+/// the folder together by [`Staging::publish`]. Dropped unpublished (an
+/// error, a panic), it removes itself: the previous report stays whole.
+#[derive(Debug)]
+pub struct Staging {
+    /// The report folder.
+    folder: PathBuf,
+    /// The staging folder inside it.
+    path: PathBuf,
+    /// The streamed files, by name, open for appending.
+    streams: Vec<(String, BufWriter<fs::File>)>,
+}
+
+impl Staging {
+    /// Starts a streamed file `name` with `head` (a CSV header, a log's
+    /// header).
+    pub fn create(&mut self, name: &str, head: &[u8]) -> Result<(), ReportDirError> {
+        let staged = self.path.join(name);
+        let file = fs::File::create(&staged).map_err(|e| self.failed(name, e))?;
+        self.streams
+            .push((name.to_string(), BufWriter::with_capacity(64 * 1024, file)));
+        self.append(name, head)
+    }
+
+    /// Appends `bytes` to the streamed file `name` (ignored for a name
+    /// never created: a caller's slip must not lose the report).
+    pub fn append(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportDirError> {
+        let Some(i) = self.streams.iter().position(|(n, _)| n == name) else {
+            return Ok(());
+        };
+        let result = self.streams[i].1.write_all(bytes);
+        result.map_err(|e| self.failed(name, e))
+    }
+
+    /// Leaves the streamed file `name` out of the report (a latency that
+    /// turned out to measure nothing).
+    pub fn discard(&mut self, name: &str) {
+        self.streams.retain(|(n, _)| n != name);
+        let _ = fs::remove_file(self.path.join(name));
+    }
+
+    /// Flushes the streamed files to disk, writes `files` beside them and
+    /// renames everything into the report folder, `files` in their order
+    /// after the streamed ones (so `summary.json`, last, is the last to
+    /// change); removes report files of an earlier run this one did not
+    /// write. Returns the paths written.
+    pub fn publish(mut self, files: &[ReportFile]) -> Result<Vec<PathBuf>, ReportDirError> {
+        let result = self.flush_and_swap(files);
+        let _ = fs::remove_dir_all(&self.path);
+        result
+    }
+
+    fn flush_and_swap(&mut self, files: &[ReportFile]) -> Result<Vec<PathBuf>, ReportDirError> {
+        let streams = std::mem::take(&mut self.streams);
+        let mut names: Vec<String> = Vec::with_capacity(streams.len() + files.len());
+        for (name, writer) in streams {
+            let synced = writer
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all());
+            synced.map_err(|e| self.failed(&name, e))?;
+            names.push(name);
+        }
+        for file in files {
+            write_synced(&self.path.join(&file.name), &file.bytes)
+                .map_err(|e| self.failed(&file.name, e))?;
+            names.push(file.name.clone());
+        }
+        // Everything is on disk: only renames from here, which need no room.
+        let mut written = Vec::with_capacity(names.len());
+        for name in &names {
+            let target = self.folder.join(name);
+            fs::rename(self.path.join(name), &target).map_err(|e| self.failed(name, e))?;
+            written.push(target);
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        remove_stale(&self.folder, &names);
+        Ok(written)
+    }
+
+    fn failed(&self, name: &str, source: std::io::Error) -> ReportDirError {
+        ReportDirError::Write {
+            path: self.folder.join(name),
+            source,
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        self.streams.clear();
+        let _ = fs::remove_dir_all(&self.path);
     }
 }
 
@@ -236,6 +349,54 @@ mod tests {
         assert_eq!(names(&path), [LOCK, "summary.json"]);
         drop(dir);
         assert_eq!(names(&path), ["summary.json"]);
+    }
+
+    #[test]
+    fn streamed_files_join_the_folder_only_when_published() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ReportDir::claim(tmp.path()).unwrap();
+        dir.write(&[file("timeseries.csv", b"old"), file("summary.json", b"old")])
+            .unwrap();
+        let mut staging = dir.stage().unwrap();
+        staging.create("timeseries.csv", b"head\n").unwrap();
+        staging.append("timeseries.csv", b"row 1\n").unwrap();
+        staging.create("idle.hlog", b"#head\n").unwrap();
+        // Mid-run, the folder still holds the previous report, whole.
+        assert_eq!(fs::read(tmp.path().join("timeseries.csv")).unwrap(), b"old");
+        staging.append("timeseries.csv", b"row 2\n").unwrap();
+        staging.discard("idle.hlog");
+        staging.publish(&[file("summary.json", b"new")]).unwrap();
+        assert_eq!(
+            fs::read(tmp.path().join("timeseries.csv")).unwrap(),
+            b"head\nrow 1\nrow 2\n"
+        );
+        assert_eq!(fs::read(tmp.path().join("summary.json")).unwrap(), b"new");
+        assert_eq!(names(tmp.path()), [LOCK, "summary.json", "timeseries.csv"]);
+    }
+
+    #[test]
+    fn an_unpublished_stream_leaves_the_previous_report_and_no_staging() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ReportDir::claim(tmp.path()).unwrap();
+        dir.write(&[file("summary.json", b"old")]).unwrap();
+        {
+            let mut staging = dir.stage().unwrap();
+            staging.create("timeseries.csv", b"half a run").unwrap();
+            // Dropped: an error or a panic before publishing.
+        }
+        assert_eq!(names(tmp.path()), [LOCK, "summary.json"]);
+        assert_eq!(fs::read(tmp.path().join("summary.json")).unwrap(), b"old");
+    }
+
+    #[test]
+    fn a_dead_runs_staging_folder_is_removed_by_the_next_claim() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Left by a run killed mid-stream (no process has pid 0).
+        let dead = tmp.path().join(format!("{STAGING_PREFIX}0"));
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join("timeseries.csv"), b"half").unwrap();
+        let _dir = ReportDir::claim(tmp.path()).unwrap();
+        assert!(!dead.exists());
     }
 
     #[test]

@@ -30,7 +30,7 @@ use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
 use crate::load::measure::Recorder;
 use crate::load::plan::{Plan, RatePlan, RateWork};
-use crate::load::run::{RunSettings, run as run_load};
+use crate::load::run::{ReportOut, RunSettings, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
@@ -337,7 +337,11 @@ pub fn run(args: LoadArgs) -> CliResult {
         replies: None,
     };
     let warmup = scenario.warmup.div_f64(speed);
-    let record = run_load(RunSettings {
+    let shown = out.display().to_string();
+    let staging = report_dir
+        .stage()
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    let ran = run_load(RunSettings {
         scenario,
         plan,
         context,
@@ -349,15 +353,26 @@ pub fn run(args: LoadArgs) -> CliResult {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         stop,
         threads: args.threads,
+        report: Some(ReportOut {
+            staging,
+            shown: shown.clone(),
+        }),
     })
     .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
-
-    let shown = out.display().to_string();
-    let files = render(&record, &shown)
-        .map_err(|e| UsageError::new(format!("cannot render the interval logs of {shown}: {e}")))?;
-    report_dir
-        .write(&files)
-        .map_err(|e| UsageError::new(e.to_string()))?;
+    let record = ran.record;
+    match ran.published {
+        Some(published) => {
+            published.map_err(|e| UsageError::new(e.to_string()))?;
+        }
+        None => {
+            let files = render(&record, &shown).map_err(|e| {
+                UsageError::new(format!("cannot render the interval logs of {shown}: {e}"))
+            })?;
+            report_dir
+                .write(&files)
+                .map_err(|e| UsageError::new(e.to_string()))?;
+        }
+    }
     if !args.quiet {
         print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
     }

@@ -21,8 +21,10 @@ use hdrhistogram::Histogram;
 
 use crate::report::counters::Counters;
 use crate::report::latency_histogram;
+use crate::report::record::StoredInterval;
 use crate::report::summary::{Latency, Requests};
 use crate::report::timeline::{Gauges, Timeline};
+use crate::report::timeseries::{IntervalRow, RequestRow};
 
 /// The timeline's latency tracks, by index. The corrected track is named
 /// `requests` so that a threshold `requests.latency_ns.p(99.9)` reads its
@@ -66,6 +68,21 @@ pub struct Recorder {
     codes: BTreeMap<String, u64>,
     gauges: Gauges,
     progress: Progress,
+    /// The open row's request counts (inside the window).
+    row_requests: RequestRow,
+    /// Request counts of rows closed and not yet taken, one per row.
+    closed_requests: Vec<RequestRow>,
+}
+
+/// What closed since the last [`Recorder::take_closed`]: rows, their
+/// request counts (the latency cells still empty), and one interval
+/// histogram per row on each track (in [`TRACKS`] order). The report
+/// stream writes them out, so nothing here accumulates over a run.
+#[derive(Debug, Default)]
+pub struct Closed {
+    pub rows: Vec<IntervalRow>,
+    pub requests: Vec<RequestRow>,
+    pub intervals: Vec<Vec<StoredInterval>>,
 }
 
 impl Recorder {
@@ -85,6 +102,8 @@ impl Recorder {
                 errors: 0,
                 second: latency_histogram(),
             },
+            row_requests: RequestRow::default(),
+            closed_requests: Vec::new(),
         }
     }
 
@@ -93,11 +112,24 @@ impl Recorder {
         at.saturating_duration_since(self.start).as_micros() as u64
     }
 
-    /// Closes the report rows `t` has passed.
+    /// Closes the report rows `t` has passed (as `Timeline::cross` does),
+    /// each with the request counts of its interval.
     fn reach(&mut self, t: u64) {
         if self.timeline.crosses(t) {
-            self.timeline.cross(t, &self.gauges);
+            if self.timeline.open_window(t) {
+                self.row_requests = RequestRow::default();
+            }
+            while let Some(end) = self.timeline.due_row_end(t) {
+                self.timeline.close_row(end, &self.gauges);
+                self.closed_requests
+                    .push(std::mem::take(&mut self.row_requests));
+            }
         }
+    }
+
+    /// Takes out what closed since the last call (see [`Closed`]).
+    pub fn take_closed(&mut self) -> Closed {
+        take_closed(&mut self.timeline, &mut self.closed_requests)
     }
 
     /// A request was written at `sent`, intended for `intended`.
@@ -107,6 +139,7 @@ impl Recorder {
         self.progress.sent += 1;
         if self.timeline.in_window() {
             self.requests.sent += 1;
+            self.row_requests.sent += 1;
         }
         let late = sent.saturating_duration_since(intended).as_nanos() as u64;
         self.timeline.record_latency(LATENESS, late.max(1));
@@ -121,10 +154,12 @@ impl Recorder {
         let answered = !matches!(outcome, Outcome::Connect | Outcome::Timeout);
         if answered && in_window {
             self.requests.completed += 1;
+            self.row_requests.answered += 1;
         }
         if outcome != Outcome::Ok {
             self.progress.errors += 1;
             if in_window {
+                self.row_requests.errors += 1;
                 let e = &mut self.requests.errors;
                 e.total += 1;
                 match outcome {
@@ -192,10 +227,18 @@ impl Recorder {
     }
 
     /// Ends the timeline at `stop` and returns it with the `requests`
-    /// section filled from its tracks.
-    pub fn finish(mut self, stop: u64) -> (Timeline, Requests) {
+    /// section filled from its tracks, and what closed since the last
+    /// [`Self::take_closed`] (the last rows, the partial one included).
+    pub fn finish(mut self, stop: u64) -> (Timeline, Requests, Closed) {
         let gauges = self.gauges.clone();
+        self.reach(stop);
+        let rows_before = self.timeline.rows().len();
         self.timeline.finish(stop, &gauges);
+        if self.timeline.rows().len() > rows_before {
+            self.closed_requests
+                .push(std::mem::take(&mut self.row_requests));
+        }
+        let closed = take_closed(&mut self.timeline, &mut self.closed_requests);
         let tracks = self.timeline.latencies();
         let latency = |i: usize| {
             tracks
@@ -207,7 +250,19 @@ impl Recorder {
         requests.latency_uncorrected_ns = latency(UNCORRECTED);
         requests.send_lateness_ns = latency(LATENESS);
         requests.wechat_codes = self.codes;
-        (self.timeline, requests)
+        (self.timeline, requests, closed)
+    }
+}
+
+fn take_closed(timeline: &mut Timeline, requests: &mut Vec<RequestRow>) -> Closed {
+    Closed {
+        rows: timeline.take_rows(),
+        requests: std::mem::take(requests),
+        intervals: timeline
+            .latencies_mut()
+            .iter_mut()
+            .map(|t| t.take_intervals())
+            .collect(),
     }
 }
 
@@ -252,7 +307,7 @@ mod tests {
             Outcome::Connect,
         );
         r.code("-1000/-12020".into());
-        let (timeline, q) = r.finish(2_000_000);
+        let (_, q, closed) = r.finish(2_000_000);
         assert_eq!(
             (q.sent, q.completed, q.errors.total, q.errors.connect),
             (2, 1, 1, 1)
@@ -269,8 +324,43 @@ mod tests {
         );
         assert_eq!(q.send_lateness_ns.unwrap().count, 2);
         assert_eq!(q.wechat_codes.get("-1000/-12020"), Some(&1));
-        // Two one-second rows, each with one interval per track.
-        assert_eq!(timeline.rows().len(), 2);
-        assert_eq!(timeline.latencies()[0].intervals().len(), 2);
+        // Two one-second rows, each with one interval per track, and the
+        // requests counted in the row they ended in.
+        assert_eq!(closed.rows.len(), 2);
+        assert_eq!(closed.intervals.len(), TRACKS.len());
+        assert!(closed.intervals.iter().all(|t| t.len() == 2));
+        let counts: Vec<(u64, u64, u64)> = closed
+            .requests
+            .iter()
+            .map(|r| (r.sent, r.answered, r.errors))
+            .collect();
+        // Both ended in the first second; the second row is empty.
+        assert_eq!(counts, [(2, 1, 1), (0, 0, 0)]);
+    }
+
+    #[test]
+    fn rows_taken_as_they_close_leave_nothing_behind() {
+        let start = Instant::now();
+        let mut r = recorder(start);
+        let ms = Duration::from_millis;
+        for i in 0..5u64 {
+            let at = start + ms(500 + 1_000 * i);
+            r.sent(at, at);
+            r.done(at, at, at + ms(1), Outcome::Ok);
+            let closed = r.take_closed();
+            assert_eq!(closed.rows.len(), closed.requests.len());
+            assert!(
+                closed
+                    .intervals
+                    .iter()
+                    .all(|t| t.len() == closed.rows.len())
+            );
+        }
+        let (timeline, q, last) = r.finish(5_000_000);
+        assert_eq!(q.sent, 5);
+        assert_eq!(last.rows.len(), 1);
+        assert_eq!(last.requests[0].sent, 1);
+        assert!(timeline.rows().is_empty());
+        assert!(timeline.latencies()[0].intervals().is_empty());
     }
 }

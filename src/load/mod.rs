@@ -18,6 +18,8 @@
 //! * [`measure`] — histograms (corrected, uncorrected, send lateness) and
 //!   counts, in fixed-size state.
 //! * [`progress`] — the live line on stderr.
+//! * [`stream`] — the report's time series and interval logs, written as
+//!   rows close (memory stays flat), published whole at the end.
 //! * [`run`] — one run, from runtime to run record.
 
 pub mod connection;
@@ -27,6 +29,7 @@ pub mod pacer;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod stream;
 pub mod target;
 pub mod template;
 pub mod workload_plan;

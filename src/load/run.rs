@@ -19,9 +19,11 @@ use super::measure::{Recorder, TRACKS};
 use super::pacer::{Released, pace};
 use super::plan::Plan;
 use super::progress;
+use super::stream::ReportStream;
 use crate::report::record::{RunFacts, RunRecord};
 use crate::report::summary::RunMode;
 use crate::report::timeline::{Timeline, TimelineSpec};
+use crate::report_dir::{ReportDirError, Staging};
 use crate::scenario::Scenario;
 
 /// The longest wait for requests in flight after the schedule ends.
@@ -50,10 +52,31 @@ pub struct RunSettings {
     /// Runtime threads for the connections (the pacer has its own); `None`
     /// for one per core.
     pub threads: Option<usize>,
+    /// Where the report is streamed to as rows close, and published at
+    /// the end; `None` to keep everything in the record (tests).
+    pub report: Option<ReportOut>,
 }
 
+/// The report folder's staging area and the folder's name as the
+/// Markdown shows it.
+pub struct ReportOut {
+    pub staging: Staging,
+    pub shown: String,
+}
+
+/// A finished run: its record, and, when the report was streamed, how
+/// publishing it went (the paths written). A streamed record's `rows` and
+/// `latency_logs` are empty: they are on disk.
+pub struct Ran {
+    pub record: RunRecord,
+    pub published: Option<Result<Vec<std::path::PathBuf>, ReportDirError>>,
+}
+
+/// How often closed rows are written out.
+const STREAM_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs a load test and returns its record.
-pub fn run(settings: RunSettings) -> std::io::Result<RunRecord> {
+pub fn run(settings: RunSettings) -> std::io::Result<Ran> {
     let threads = settings
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -64,7 +87,7 @@ pub fn run(settings: RunSettings) -> std::io::Result<RunRecord> {
     Ok(runtime.block_on(drive(settings)))
 }
 
-async fn drive(settings: RunSettings) -> RunRecord {
+async fn drive(settings: RunSettings) -> Ran {
     let RunSettings {
         mut scenario,
         plan,
@@ -77,6 +100,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
         progress: show_progress,
         stop,
         threads: _,
+        report,
     } = settings;
     fetch_tokens(&mut context, &scenario, timeout).await;
 
@@ -99,6 +123,49 @@ async fn drive(settings: RunSettings) -> RunRecord {
     });
     let recorder = Arc::new(Mutex::new(Recorder::new(start, timeline)));
     context.recorder = Arc::clone(&recorder);
+    let app_names: Vec<String> = scenario.apps.iter().map(|a| a.name.clone()).collect();
+    let (stream, shown) = match report {
+        Some(out) => {
+            let started =
+                SystemTime::UNIX_EPOCH + Duration::from_micros(start_unix_us.max(0) as u64);
+            let begun = ReportStream::begin(
+                out.staging,
+                &app_names,
+                started,
+                &scenario.name,
+                scenario.seed,
+            );
+            (Some(begun), out.shown)
+        }
+        None => (None, String::new()),
+    };
+    // A stream that could not begin is reported at the end, with the run's
+    // figures (the run itself still measures).
+    let (stream, begin_error) = match stream {
+        Some(Ok(s)) => (Some(Arc::new(Mutex::new(s))), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    let writer_task = stream.as_ref().map(|stream| {
+        let stream = Arc::clone(stream);
+        let recorder = Arc::clone(&recorder);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(STREAM_EVERY);
+            loop {
+                tick.tick().await;
+                // Taken under the recorder's lock, written outside it: the
+                // workers never wait for the disk.
+                let closed = recorder
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take_closed();
+                stream
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .append(closed);
+            }
+        })
+    });
 
     let (queue_tx, queue_rx) = tokio::sync::mpsc::unbounded_channel::<Released>();
     let (reply_tx, reply_rx) = std::sync::mpsc::channel();
@@ -178,6 +245,12 @@ async fn drive(settings: RunSettings) -> RunRecord {
         task.abort();
         progress::clear();
     }
+    // The writer writes only between awaits, under its lock: aborted, it
+    // has written whole batches.
+    if let Some(task) = writer_task {
+        task.abort();
+        let _ = task.await;
+    }
     // Workers are gone or aborted; their clones of the context may live a
     // moment longer in aborted tasks, so the recorder is taken by lock.
     let stop_us = start.elapsed().as_micros() as u64;
@@ -200,7 +273,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
         std::mem::replace(&mut *guard, blank)
     };
     let members_at_end = recorder.members_active();
-    let (timeline, mut requests) = recorder.finish(stop_us.min(hard_stop_us));
+    let (timeline, mut requests, last) = recorder.finish(stop_us.min(hard_stop_us));
     requests.speed = speed;
     requests.connections = connections as u64;
     // The report's rows are wall-clock seconds.
@@ -208,7 +281,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
     // A load test starts with empty rooms: no pre-roll.
     scenario.warm_start = false;
     let events = requests.sent;
-    RunRecord::assemble(
+    let record = RunRecord::assemble(
         &scenario,
         timeline,
         RunFacts {
@@ -217,14 +290,48 @@ async fn drive(settings: RunSettings) -> RunRecord {
             stop: stop_us.min(hard_stop_us),
             preroll_s: 0.0,
             events,
-            pending_peak: 0,
+            // Not observable from the client: null, not 0.
+            pending_peak: None,
             wall_s,
-            rooms_active_at_end: 0,
+            rooms_active_at_end: None,
             members_active_at_end: members_at_end,
-            quota_days: Vec::new(),
+            quota_days: None,
             requests: Some(requests),
         },
-    )
+    );
+    let published = match (stream, begin_error) {
+        (_, Some(e)) => Some(Err(e)),
+        (Some(stream), None) => {
+            let stream = match Arc::try_unwrap(stream) {
+                Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
+                // The writer task is gone (awaited above); unreachable.
+                Err(_) => {
+                    return Ran {
+                        record,
+                        published: None,
+                    };
+                }
+            };
+            Some(stream.publish(last, &record.summary, &shown))
+        }
+        (None, None) => {
+            // Not streamed: the record keeps the rows and intervals, as
+            // `simulate`'s does (without the request columns).
+            let mut record = record;
+            record.rows = last.rows;
+            let mut intervals = last.intervals;
+            for log in &mut record.latency_logs {
+                if let Some(i) = TRACKS.iter().position(|t| *t == log.name) {
+                    log.intervals = std::mem::take(&mut intervals[i]);
+                }
+            }
+            return Ran {
+                record,
+                published: None,
+            };
+        }
+    };
+    Ran { record, published }
 }
 
 /// Room mode with the service signing: each app's access token, fetched

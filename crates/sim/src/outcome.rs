@@ -54,11 +54,11 @@ pub(super) fn finish<W: Stopwatch>(
         stop,
         preroll_s: engine.start as f64 / 1e6,
         events: engine.events,
-        pending_peak: engine.pending_peak,
+        pending_peak: Some(engine.pending_peak),
         wall_s,
-        rooms_active_at_end: engine.service.active_rooms() as u64,
+        rooms_active_at_end: Some(engine.service.active_rooms() as u64),
         members_active_at_end: engine.service.active_members(),
-        quota_days,
+        quota_days: Some(quota_days),
         requests: None,
     };
     let timeline = engine.service.into_observer().timeline;

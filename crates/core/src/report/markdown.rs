@@ -126,16 +126,29 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Rooms**: {} created ({:.3} per accepted join), peak {} active at once; members peak {}.",
+        "- **Rooms**: {} created ({:.3} per accepted join), peak {}; members peak {}.",
         thousands(s.rooms.created),
         s.rooms.created_per_accepted_join,
-        thousands(s.rooms.peak_active),
+        match s.rooms.peak_active {
+            Some(n) => format!("{} active at once", thousands(n)),
+            None => "active at once not observable from the client".into(),
+        },
         thousands(s.members.peak_active),
     );
     let load = s.mode == RunMode::Load;
-    // A load test cannot see the service's quota ledger.
-    if s.quota.days.is_empty() && !load {
-        let _ = writeln!(out, "- **Quota**: no rooms created.");
+    match s.quota.exhausted_days {
+        // A load test cannot see the service's quota ledger: say so rather
+        // than print a 0 that reads as "no quota day ran out".
+        None => {
+            let _ = writeln!(
+                out,
+                "- **Quota**: not observable from the client (the service keeps the ledger)."
+            );
+        }
+        Some(_) if s.quota.days.is_empty() => {
+            let _ = writeln!(out, "- **Quota**: no rooms created.");
+        }
+        Some(_) => {}
     }
     for day in &s.quota.days {
         match &day.exhausted_at {

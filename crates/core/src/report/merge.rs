@@ -371,15 +371,15 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
             m.window.to = s.window.to.clone();
         }
         m.engine.events += s.engine.events;
-        m.engine.pending_peak += s.engine.pending_peak;
+        add_measured(&mut m.engine.pending_peak, s.engine.pending_peak);
         m.engine.wall_s = m.engine.wall_s.max(s.engine.wall_s);
         m.engine.events_per_s += s.engine.events_per_s;
         add_joins(&mut m.joins, &s.joins);
         m.leaves += s.leaves;
         m.rooms.created += s.rooms.created;
-        m.rooms.destroyed += s.rooms.destroyed;
-        m.rooms.peak_active += s.rooms.peak_active;
-        m.rooms.active_at_end += s.rooms.active_at_end;
+        add_measured(&mut m.rooms.destroyed, s.rooms.destroyed);
+        add_measured(&mut m.rooms.peak_active, s.rooms.peak_active);
+        add_measured(&mut m.rooms.active_at_end, s.rooms.active_at_end);
         m.members.peak_active += s.members.peak_active;
         m.members.active_at_end += s.members.active_at_end;
         m.signing.count += s.signing.count;
@@ -419,13 +419,28 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
     } else {
         0.0
     };
-    m.quota.exhausted_days = m
-        .quota
-        .days
-        .iter()
-        .filter(|d| d.exhausted_at.is_some())
-        .count() as u64;
+    // Not observed by every input (a load test sees no quota ledger): the
+    // merged figure is not known either.
+    if summaries.iter().all(|s| s.quota.exhausted_days.is_some()) {
+        m.quota.exhausted_days = Some(
+            m.quota
+                .days
+                .iter()
+                .filter(|d| d.exhausted_at.is_some())
+                .count() as u64,
+        );
+    }
     m
+}
+
+/// Adds a figure some runs cannot observe (null in a load test's
+/// summary): the sum is null unless both parts measured it, so a merge
+/// never turns "not measured" into a number.
+fn add_measured(total: &mut Option<u64>, part: Option<u64>) {
+    *total = match (*total, part) {
+        (Some(a), Some(b)) => Some(a + b),
+        _ => None,
+    };
 }
 
 /// Quota days by (app, date): rooms add; the day ran out at the earliest

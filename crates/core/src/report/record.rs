@@ -93,13 +93,20 @@ pub struct RunFacts {
     pub preroll_s: f64,
     /// Events the driver processed (pre-roll included), the most pending
     /// at once, and the wall-clock seconds it took (measured).
+    /// `pending_peak` is `None` for a driver with no event queue to
+    /// observe (a load test): reported as null, not 0.
     pub events: u64,
-    pub pending_peak: u64,
+    pub pending_peak: Option<u64>,
     pub wall_s: f64,
-    pub rooms_active_at_end: u64,
+    /// Rooms active at the end; `None` when the driver cannot see rooms
+    /// come and go (a load test: the client learns of a room's creation
+    /// from a join's answer, never of its end), and then the rooms'
+    /// destroyed, peak and active figures are null, not 0.
+    pub rooms_active_at_end: Option<u64>,
     pub members_active_at_end: u64,
-    /// The quota days the window touched, per app, in order.
-    pub quota_days: Vec<QuotaDayFacts>,
+    /// The quota days the window touched, per app, in order; `None` when
+    /// the driver cannot see the quota ledger (a load test).
+    pub quota_days: Option<Vec<QuotaDayFacts>>,
     /// A load test's requests (their latencies from the timeline's tracks
     /// are filled in by the driver).
     pub requests: Option<Requests>,
@@ -123,9 +130,12 @@ impl RunRecord {
             }
         };
 
+        let rooms_observed = facts.rooms_active_at_end.is_some();
+        let quota_observed = facts.quota_days.is_some();
         let days: Vec<QuotaDay> = facts
             .quota_days
             .iter()
+            .flatten()
             .map(|d| {
                 let created = u64::from(d.status.rooms_created);
                 QuotaDay {
@@ -211,8 +221,8 @@ impl RunRecord {
             leaves: totals.leaves,
             rooms: Rooms {
                 created: totals.rooms_created,
-                destroyed: totals.rooms_destroyed,
-                peak_active: timeline.rooms_peak(),
+                destroyed: rooms_observed.then_some(totals.rooms_destroyed),
+                peak_active: rooms_observed.then(|| timeline.rooms_peak()),
                 active_at_end: facts.rooms_active_at_end,
                 created_per_accepted_join: if totals.joins_accepted > 0 {
                     totals.rooms_created as f64 / totals.joins_accepted as f64
@@ -225,7 +235,8 @@ impl RunRecord {
                 active_at_end: facts.members_active_at_end,
             },
             quota: Quota {
-                exhausted_days: days.iter().filter(|d| d.exhausted_at.is_some()).count() as u64,
+                exhausted_days: quota_observed
+                    .then(|| days.iter().filter(|d| d.exhausted_at.is_some()).count() as u64),
                 days,
             },
             signing,

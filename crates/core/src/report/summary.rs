@@ -145,8 +145,9 @@ pub struct Window {
 pub struct Engine {
     /// Join attempts and leaves processed, pre-roll and warm-up included.
     pub events: u64,
-    /// The most events pending at once.
-    pub pending_peak: u64,
+    /// The most events pending at once (null in load mode: a load test
+    /// has no event queue of the service's to observe).
+    pub pending_peak: Option<u64>,
     /// Wall-clock seconds the run took (measured; varies run to run).
     pub wall_s: f64,
     /// `events / wall_s` (measured).
@@ -194,12 +195,16 @@ pub struct Rooms {
     /// Rooms created in the window (each spent one unit of its app's daily
     /// quota).
     pub created: u64,
-    /// Rooms destroyed in the window (their last member left).
-    pub destroyed: u64,
-    /// The most rooms active at once in the window.
-    pub peak_active: u64,
-    /// Rooms active when the run ended.
-    pub active_at_end: u64,
+    /// Rooms destroyed in the window (their last member left); null in
+    /// load mode (not observable from the client: the service does not say
+    /// when a room goes).
+    pub destroyed: Option<u64>,
+    /// The most rooms active at once in the window; null in load mode (not
+    /// observable from the client).
+    pub peak_active: Option<u64>,
+    /// Rooms active when the run ended; null in load mode (not observable
+    /// from the client).
+    pub active_at_end: Option<u64>,
     /// `created / accepted joins`: how much quota each join costs.
     pub created_per_accepted_join: f64,
 }
@@ -216,9 +221,11 @@ pub struct Members {
 /// The daily room quota.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Quota {
-    /// How many (app, quota day) pairs ran out of rooms.
-    pub exhausted_days: u64,
-    /// Every quota day the window touched, per app, in order.
+    /// How many (app, quota day) pairs ran out of rooms; null in load mode
+    /// (the service's quota ledger is not observable from the client).
+    pub exhausted_days: Option<u64>,
+    /// Every quota day the window touched, per app, in order (empty in
+    /// load mode).
     pub days: Vec<QuotaDay>,
 }
 
@@ -438,15 +445,23 @@ pub(crate) mod tests_support {
             },
             engine: Engine {
                 events: 10,
-                pending_peak: 1,
+                pending_peak: Some(1),
                 wall_s: 0.5,
                 events_per_s: 20.0,
             },
             joins: Joins::default(),
             leaves: 0,
-            rooms: Rooms::default(),
+            rooms: Rooms {
+                destroyed: Some(0),
+                peak_active: Some(0),
+                active_at_end: Some(0),
+                ..Rooms::default()
+            },
             members: Members::default(),
-            quota: Quota::default(),
+            quota: Quota {
+                exhausted_days: Some(0),
+                ..Quota::default()
+            },
             signing: Signing {
                 latency_ns: Some(Latency {
                     count: 8,

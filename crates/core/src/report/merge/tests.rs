@@ -13,7 +13,7 @@ fn folder(dir: &str, shard: Option<&str>, attempted: u64, latencies: &[u64]) -> 
     s.shard = shard.map(String::from);
     s.joins.attempted = attempted;
     s.joins.accepted = attempted - 1;
-    s.rooms.peak_active = 10;
+    s.rooms.peak_active = Some(10);
     s.signing.count = attempted;
     let mut h = latency_histogram();
     for v in latencies {
