@@ -44,6 +44,25 @@ fn quick_look(url: &str, extra: &[&str]) -> (i32, tempfile::TempDir, String) {
     )
 }
 
+/// The cells of `timeseries.csv`'s column `name`.
+fn column(csv: &str, name: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let Some(i) = header.iter().position(|h| *h == name) else {
+        panic!("no column {name} in {header:?}");
+    };
+    lines
+        .map(|l| l.split(',').nth(i).unwrap_or_default().to_string())
+        .collect()
+}
+
+fn column_sum(csv: &str, name: &str) -> u64 {
+    column(csv, name)
+        .iter()
+        .map(|c| c.parse::<u64>().unwrap())
+        .sum()
+}
+
 #[test]
 fn a_quick_look_sends_exactly_its_schedule_and_writes_the_simulators_report() {
     let url = start(
@@ -76,9 +95,46 @@ fn a_quick_look_sends_exactly_its_schedule_and_writes_the_simulators_report() {
     ] {
         assert!(out.path().join(file).is_file(), "{file} missing");
     }
-    // One row per wall-clock second.
+    // One row per wall-clock second, with the requests of that second.
     let csv = std::fs::read_to_string(out.path().join("timeseries.csv")).unwrap();
     assert!((2..=4).contains(&(csv.lines().count() - 1)), "{csv}");
+    assert_eq!(column_sum(&csv, "requests_sent"), 200, "{csv}");
+    assert_eq!(column_sum(&csv, "requests_answered"), 200, "{csv}");
+    assert_eq!(column_sum(&csv, "request_errors"), 0, "{csv}");
+    let p99 = column(&csv, "latency_p99_ms");
+    assert!(
+        p99.iter()
+            .any(|c| c.parse::<f64>().is_ok_and(|ms| ms > 0.0)),
+        "{csv}"
+    );
+    // One interval per row in each log, streamed as the rows closed.
+    let log = std::fs::read_to_string(out.path().join("requests.hlog")).unwrap();
+    let intervals = log
+        .lines()
+        .filter(|l| l.starts_with("Tag=requests,"))
+        .count();
+    assert_eq!(intervals, csv.lines().count() - 1, "{log}");
+    // Nothing of the staging area is left in the folder.
+    let left: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // What the client cannot observe is null, not 0.
+    for (section, figure) in [
+        ("rooms", "peak_active"),
+        ("rooms", "destroyed"),
+        ("rooms", "active_at_end"),
+        ("quota", "exhausted_days"),
+        ("engine", "pending_peak"),
+    ] {
+        assert!(
+            s[section][figure].is_null(),
+            "{section}.{figure}: {}",
+            s[section][figure]
+        );
+    }
     assert!(stdout.contains("**Requests**: 200 sent"), "{stdout}");
     // The same schema as simulate's summary.
     let schema: Value =
@@ -224,6 +280,29 @@ fn a_threshold_on_the_corrected_latency_sets_the_exit_code() {
     );
     assert_eq!(code, 0);
     assert_eq!(summary(out.path())["passed"], true);
+    // A threshold on a figure the client cannot observe fails, saying so.
+    let output = voipsim()
+        .args([
+            "load",
+            "--target",
+            &url,
+            "--rate",
+            "20/s",
+            "--duration",
+            "1s",
+        ])
+        .args(["-q", "--threshold", "rooms.peak_active < 10", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("threshold failed: rooms.peak_active < 10 (not measured"),
+        "{stderr}"
+    );
+    let s = summary(out.path());
+    assert!(s["thresholds"][0]["observed"].is_null(), "{s}");
 }
 
 #[test]
@@ -359,4 +438,10 @@ fn ctrl_c_stops_sending_and_writes_the_partial_report() {
             .unwrap()
             .contains("PARTIAL")
     );
+    // The streamed time series is whole up to the stop: its rows add up to
+    // the partial summary's counts.
+    let csv = std::fs::read_to_string(out.path().join("timeseries.csv")).unwrap();
+    assert_eq!(column_sum(&csv, "requests_sent"), sent, "{csv}");
+    let answered = s["requests"]["completed"].as_u64().unwrap();
+    assert_eq!(column_sum(&csv, "requests_answered"), answered, "{csv}");
 }

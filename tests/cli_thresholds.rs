@@ -110,7 +110,9 @@ fn a_failing_flag_threshold_exits_1_and_a_missing_app_is_null() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("threshold failed: apps.chat.joins.attempted >= 0 (observed n/a)"),
+        stderr.contains(
+            "threshold failed: apps.chat.joins.attempted >= 0 (not measured: null in summary.json"
+        ),
         "{stderr}"
     );
     let s = summary(dir.path());

@@ -377,9 +377,12 @@ pub fn run(args: LoadArgs) -> CliResult {
         print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
     }
     for t in record.summary.thresholds.iter().filter(|t| !t.passed) {
-        let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+        let observed = t.observed.map_or_else(
+            || markdown::unobserved(&t.expr).to_string(),
+            |v| format!("observed {v}"),
+        );
         print_stderr(&format!(
-            "voipsim: threshold failed: {} (observed {observed})\n",
+            "voipsim: threshold failed: {} ({observed})\n",
             t.expr
         ))?;
     }

@@ -169,9 +169,12 @@ pub fn run(args: SimulateArgs) -> CliResult {
     }
     // Whatever --quiet hides, a CI log must say which gate failed.
     for t in outcome.summary.thresholds.iter().filter(|t| !t.passed) {
-        let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
+        let observed = t.observed.map_or_else(
+            || markdown::unobserved(&t.expr).to_string(),
+            |v| format!("observed {v}"),
+        );
         print_stderr(&format!(
-            "voipsim: threshold failed: {} (observed {observed})\n",
+            "voipsim: threshold failed: {} ({observed})\n",
             t.expr
         ))?;
     }

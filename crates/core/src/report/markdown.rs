@@ -248,10 +248,13 @@ fn thresholds(out: &mut String, s: &Summary, report_dir: Option<&str>) {
             s.thresholds.len()
         );
         for t in &s.thresholds {
-            let observed = t.observed.map_or("n/a".to_string(), readable);
+            let observed = match t.observed {
+                Some(v) => format!("observed {}", readable(v)),
+                None => unobserved(&t.expr).to_string(),
+            };
             let _ = writeln!(
                 out,
-                "- {} `{}` (observed {observed})",
+                "- {} `{}` ({observed})",
                 if t.passed { "PASS" } else { "FAIL" },
                 t.expr
             );
@@ -259,6 +262,18 @@ fn thresholds(out: &mut String, s: &Summary, report_dir: Option<&str>) {
     }
     if let Some(dir) = report_dir {
         let _ = writeln!(out, "\nReport: {dir}");
+    }
+}
+
+/// What a threshold without an observed value says instead: its figure
+/// was null (not measured: a latency nothing recorded, a figure a load
+/// test cannot observe from the client, an app that does not exist), and
+/// such a threshold fails. A ratio's null can also be a division by zero.
+pub fn unobserved(expr: &str) -> &'static str {
+    if expr.contains('/') {
+        "no value: a figure not measured (null in summary.json), or a division by zero"
+    } else {
+        "not measured: null in summary.json, so the threshold fails"
     }
 }
 
@@ -385,6 +400,41 @@ mod tests {
             r.latency_ns = latency(2_500_000);
         }
         assert!(!summary(&s, None).contains("Coordinated omission"));
+    }
+
+    #[test]
+    fn a_load_summary_says_what_the_client_cannot_observe() {
+        let mut s = crate::report::summary::tests_support::sample();
+        s.mode = RunMode::Load;
+        s.requests = Some(crate::report::summary::Requests::default());
+        s.joins.attempted = 10;
+        s.rooms.peak_active = None;
+        s.quota.exhausted_days = None;
+        s.thresholds = vec![crate::report::summary::ThresholdResult {
+            expr: "rooms.peak_active < 10".into(),
+            observed: None,
+            passed: false,
+        }];
+        let text = summary(&s, None);
+        assert!(
+            text.contains("active at once not observable from the client"),
+            "{text}"
+        );
+        assert!(
+            text.contains("**Quota**: not observable from the client"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FAIL `rooms.peak_active < 10` (not measured"),
+            "{text}"
+        );
+        // Simulate's figures are numbers, and said as such.
+        s.mode = RunMode::Simulate;
+        s.rooms.peak_active = Some(3);
+        s.quota.exhausted_days = Some(0);
+        let text = summary(&s, None);
+        assert!(text.contains("peak 3 active at once"), "{text}");
+        assert!(!text.contains("not observable"), "{text}");
     }
 
     #[test]
