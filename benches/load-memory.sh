@@ -56,6 +56,13 @@ last = samples[-1]
 print(f"RSS at {one[0]} s: {one[1]} kB; at {last[0]} s: {last[1]} kB; "
       f"difference {last[1] - one[1]} kB, "
       f"{(last[1] - one[1]) / max(1, (last[0] - one[0]) / 60):.1f} kB/min after the first minute")
+after = [s for s in samples if s[0] >= 60]
+if len(after) >= 2:
+    n = len(after); mx = sum(x for x, _ in after) / n; my = sum(y for _, y in after) / n
+    slope = sum((x - mx) * (y - my) for x, y in after) / max(1e-9, sum((x - mx) ** 2 for x, _ in after))
+    ys = sorted(y for _, y in after)
+    print(f"after the first minute: least-squares growth {slope:.2f} kB/s over {n} samples; "
+          f"min {ys[0]} kB, median {ys[n // 2]} kB, max {ys[-1]} kB")
 report = sys.argv[2]
 for f in ("timeseries.csv", "requests.hlog", "requests_uncorrected.hlog", "send_lateness.hlog"):
     p = os.path.join(report, f)

@@ -904,6 +904,24 @@ mod tests {
     }
 
     #[test]
+    fn a_load_tests_unobservable_figures_null_in_both_runs_are_not_compared() {
+        let mut load = summary();
+        load["mode"] = json!("load");
+        load["rooms"]["peak_active"] = Value::Null;
+        load["engine"]["pending_peak"] = Value::Null;
+        let c = compare(&load, &load, &[]);
+        assert!(!c.failed());
+        assert!(
+            c.rows
+                .iter()
+                .all(|r| r.path != "rooms.peak_active" && r.path != "engine.pending_peak")
+        );
+        // Measured in the baseline, not now: a check that would vanish.
+        let c = compare(&summary(), &load, &[]);
+        assert_eq!(row(&c, "rooms.peak_active").verdict, Verdict::Missing);
+    }
+
+    #[test]
     fn a_threshold_that_passed_and_now_fails_is_a_regression() {
         let base = summary();
         let mut cur = summary();

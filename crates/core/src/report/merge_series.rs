@@ -35,14 +35,18 @@ pub type Refusal = String;
 /// Merges `timeseries.csv` files. Every column but `time` and `elapsed_s`
 /// is added (`signatures_peak_per_s` too: a sum of maxima, an upper
 /// bound), except `quota_left.APP`, which is the app's quota minus what
-/// every shard spent: `quota(app) − Σ (quota(app) − left)`, at least 0.
+/// every shard spent: `quota(app) − Σ (quota(app) − left)`, at least 0,
+/// and a load test's per-second latency percentiles (`*_ms`), which do
+/// not add: the merged cell is the largest shard's, an upper bound of the
+/// merged second's percentile (the exact one is in the merged `.hlog`),
+/// and empty when no shard measured one.
 pub fn merge_timeseries(
     inputs: &[Input<'_>],
     quota: impl Fn(&str) -> Option<u64>,
 ) -> Result<Vec<u8>, Refusal> {
     let mut header: Option<(&str, &str)> = None;
     // Start instant (µs) → (time text, elapsed text, sums, shards seen).
-    let mut rows: BTreeMap<i64, (String, String, Vec<u64>, u64)> = BTreeMap::new();
+    let mut rows: BTreeMap<i64, (String, String, Vec<Cell>, u64)> = BTreeMap::new();
     let mut width = 0;
     for input in inputs {
         let text = std::str::from_utf8(input.bytes).map_err(|_| {
@@ -83,28 +87,55 @@ pub fn merge_timeseries(
             }
             let start = parse_instant(fields[0])
                 .ok_or_else(|| at(&format!("time `{}` is not an RFC 3339 instant", fields[0])))?;
+            let names = header.map_or("", |h| h.0).split(',').skip(2);
             let mut values = Vec::with_capacity(width - 2);
-            for f in &fields[2..] {
-                values.push(
-                    f.parse::<u64>()
-                        .map_err(|_| at(&format!("`{f}` is not a whole number")))?,
-                );
+            for (f, column) in fields[2..].iter().zip(names) {
+                let value = if column.ends_with(MS_SUFFIX) {
+                    Cell::Ms(match *f {
+                        "" => None,
+                        f => Some(f.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(
+                            || at(&format!("`{f}` is not a number of milliseconds")),
+                        )?),
+                    })
+                } else {
+                    Cell::Count(
+                        f.parse::<u64>()
+                            .map_err(|_| at(&format!("`{f}` is not a whole number")))?,
+                    )
+                };
+                values.push(value);
             }
-            let row = rows.entry(start).or_insert_with(|| {
-                (
-                    fields[0].to_string(),
-                    fields[1].to_string(),
-                    vec![0; width - 2],
-                    0,
-                )
-            });
+            let row = rows
+                .entry(start)
+                .or_insert_with(|| (fields[0].to_string(), fields[1].to_string(), Vec::new(), 0));
             row.3 += 1;
+            if row.2.is_empty() {
+                row.2 = values
+                    .iter()
+                    .map(|v| match v {
+                        Cell::Count(_) => Cell::Count(0),
+                        Cell::Ms(_) => Cell::Ms(None),
+                    })
+                    .collect();
+            }
             let columns = header.map_or("", |h| h.0).split(',').skip(2);
             for ((sum, v), column) in row.2.iter_mut().zip(values).zip(columns) {
-                match column.strip_prefix("quota_left.").and_then(&quota) {
-                    // Stored as rooms spent; turned back into "left" below.
-                    Some(q) => *sum += q.saturating_sub(v),
-                    None => *sum += v,
+                match (sum, v) {
+                    (Cell::Count(sum), Cell::Count(v)) => {
+                        match column.strip_prefix("quota_left.").and_then(&quota) {
+                            // Stored as rooms spent; turned back into "left" below.
+                            Some(q) => *sum += q.saturating_sub(v),
+                            None => *sum += v,
+                        }
+                    }
+                    (Cell::Ms(max), Cell::Ms(v)) => {
+                        *max = match (*max, v) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                    // The same header, so the same kinds: unreachable.
+                    _ => {}
                 }
             }
         }
@@ -121,16 +152,35 @@ pub fn merge_timeseries(
         out.push(',');
         out.push_str(elapsed);
         for (sum, column) in sums.iter().zip(&columns) {
-            let value = match column.strip_prefix("quota_left.").and_then(&quota) {
-                Some(q) => q.saturating_sub(*sum),
-                None => *sum,
-            };
             out.push(',');
-            out.push_str(&value.to_string());
+            match sum {
+                Cell::Count(sum) => {
+                    let value = match column.strip_prefix("quota_left.").and_then(&quota) {
+                        Some(q) => q.saturating_sub(*sum),
+                        None => *sum,
+                    };
+                    out.push_str(&value.to_string());
+                }
+                // As the load test writes it, so one input merges into itself.
+                Cell::Ms(Some(ms)) => out.push_str(&format!("{ms:.3}")),
+                Cell::Ms(None) => {}
+            }
         }
         out.push('\n');
     }
     Ok(out.into_bytes())
+}
+
+/// The suffix of a load test's per-second latency columns (milliseconds,
+/// empty when not measured).
+const MS_SUFFIX: &str = "_ms";
+
+/// A `timeseries.csv` cell being merged: a count (added), or a latency
+/// percentile in ms (the largest kept).
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Count(u64),
+    Ms(Option<f64>),
 }
 
 /// A decoded interval log.
@@ -288,6 +338,45 @@ mod tests {
         // One input merges into itself.
         let one = merge_timeseries(&inputs[..1], |_| Some(100_000)).unwrap();
         assert_eq!(one, a.as_bytes());
+    }
+
+    #[test]
+    fn load_shards_latency_cells_merge_as_the_largest_and_stay_empty_when_unmeasured() {
+        let head = "time,elapsed_s,requests_sent,latency_p99_ms,send_lateness_p99_ms";
+        let a = format!("{head}\n2026-11-27T00:00:00Z,0,10,1.250,\n");
+        let b = format!("{head}\n2026-11-27T00:00:00Z,0,5,3.000,\n2026-11-27T00:00:01Z,1,0,,\n");
+        let inputs = [
+            Input {
+                dir: "a",
+                bytes: a.as_bytes(),
+            },
+            Input {
+                dir: "b",
+                bytes: b.as_bytes(),
+            },
+        ];
+        let out = merge_timeseries(&inputs, |_| None).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{head}\n2026-11-27T00:00:00Z,0,15,3.000,\n2026-11-27T00:00:01Z,1,0,,\n")
+        );
+        assert_eq!(
+            merge_timeseries(&inputs[..1], |_| None).unwrap(),
+            a.as_bytes()
+        );
+        let bad = format!("{head}\n2026-11-27T00:00:00Z,0,10,fast,\n");
+        let err = merge_timeseries(
+            &[Input {
+                dir: "c",
+                bytes: bad.as_bytes(),
+            }],
+            |_| None,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("c/timeseries.csv:2: `fast` is not a number of milliseconds"),
+            "{err}"
+        );
     }
 
     #[test]
