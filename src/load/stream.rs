@@ -14,6 +14,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use hdrhistogram::Histogram;
+
 use super::measure::{Closed, TRACKS};
 use crate::report::hlog::{encoded_interval_line, log_header};
 use crate::report::record::StoredInterval;
@@ -73,12 +75,17 @@ impl ReportStream {
         if closed.rows.is_empty() || self.failed.is_some() {
             return;
         }
+        // Each interval decoded once: for its row's cells and its log line.
+        let decoded: Vec<Vec<Option<Histogram<u64>>>> = closed
+            .intervals
+            .iter()
+            .map(|track| track.iter().map(StoredInterval::histogram).collect())
+            .collect();
         self.text.clear();
-        let track = |i: usize| closed.intervals.get(i).map_or(&[][..], Vec::as_slice);
         for (n, row) in closed.rows.iter().enumerate() {
             let mut requests = closed.requests.get(n).cloned().unwrap_or_default();
-            let ms = |i: usize, q: f64| {
-                let h = track(i).get(n)?.histogram()?;
+            let ms = |track: usize, q: f64| {
+                let h = decoded.get(track)?.get(n)?.as_ref()?;
                 (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6)
             };
             requests.latency_p50_ms = ms(0, 0.5);
@@ -91,12 +98,21 @@ impl ReportStream {
         let mut result = self.staging.append(TIMESERIES, text.as_bytes());
         self.text = text;
         for (i, name) in TRACKS.iter().enumerate() {
+            let (Some(stored), Some(histograms)) = (closed.intervals.get(i), decoded.get(i)) else {
+                continue;
+            };
             let mut lines = Vec::new();
-            for stored in track(i) {
-                if let Some(line) = log_line(name, stored) {
-                    self.measured[i] |= line.1;
-                    lines.extend(line.0);
-                }
+            for (stored, h) in stored.iter().zip(histograms) {
+                // Only a bug could store bytes that do not decode.
+                let Some(h) = h else { continue };
+                self.measured[i] |= !h.is_empty();
+                lines.extend(encoded_interval_line(
+                    name,
+                    Duration::from_micros(stored.start_us),
+                    Duration::from_micros(stored.length_us),
+                    h.max(),
+                    &stored.encoded,
+                ));
             }
             if result.is_ok() {
                 result = self.staging.append(&hlog_name(name), &lines);
@@ -134,15 +150,133 @@ fn hlog_name(track: &str) -> String {
     format!("{track}.hlog")
 }
 
-/// One stored interval's log line, and whether it holds any value.
-fn log_line(tag: &str, stored: &StoredInterval) -> Option<(Vec<u8>, bool)> {
-    let h = stored.histogram()?;
-    let line = encoded_interval_line(
-        tag,
-        Duration::from_micros(stored.start_us),
-        Duration::from_micros(stored.length_us),
-        h.max(),
-        &stored.encoded,
-    );
-    Some((line, !h.is_empty()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::measure::{Outcome, Recorder};
+    use crate::report::timeline::{Timeline, TimelineSpec};
+    use crate::report_dir::ReportDir;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use std::time::Instant;
+
+    fn recorder(start: Instant) -> Recorder {
+        Recorder::new(
+            start,
+            Timeline::new(TimelineSpec {
+                start: 0,
+                window_from: 0,
+                end: 10_000_000,
+                interval_us: 1_000_000,
+                start_unix_us: 1_700_000_000_000_000,
+                offset: time::UtcOffset::UTC,
+                apps: 1,
+                latencies: TRACKS.to_vec(),
+            }),
+        )
+    }
+
+    /// The summary a load run of the timeline would have.
+    fn summary_of(timeline: Timeline, requests: crate::report::summary::Requests) -> Summary {
+        use crate::report::record::{RunFacts, RunRecord};
+        RunRecord::assemble(
+            &crate::scenario::default_scenario(),
+            timeline,
+            RunFacts {
+                mode: crate::report::summary::RunMode::Load,
+                completed: true,
+                stop: 0,
+                preroll_s: 0.0,
+                events: requests.sent,
+                pending_peak: None,
+                wall_s: 1.0,
+                rooms_active_at_end: None,
+                members_active_at_end: 0,
+                quota_days: None,
+                requests: Some(requests),
+            },
+        )
+        .summary
+    }
+
+    #[test]
+    fn rows_and_intervals_streamed_in_batches_make_the_whole_report() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ReportDir::claim(tmp.path()).unwrap();
+        let mut stream = ReportStream::begin(
+            dir.stage().unwrap(),
+            &["app".into()],
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            "quick-look",
+            1,
+        )
+        .unwrap();
+        let start = Instant::now();
+        let mut r = recorder(start);
+        let ms = Duration::from_millis;
+        // Three seconds of two requests each, taken after each second.
+        for second in 0..3u64 {
+            for k in 0..2u64 {
+                let at = start + ms(1_000 * second + 100 + 400 * k);
+                r.sent(at, at);
+                r.done(at, at, at + ms(2), Outcome::Ok);
+            }
+            stream.append(r.take_closed());
+        }
+        let (timeline, q, last) = r.finish(3_000_000);
+        let summary = summary_of(timeline, q.clone());
+        stream.publish(last, &summary, "report").unwrap();
+
+        let csv = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4, "{csv}");
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let sent = header.iter().position(|h| *h == "requests_sent").unwrap();
+        let p99 = header.iter().position(|h| *h == "latency_p99_ms").unwrap();
+        for line in &lines[1..] {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), header.len());
+            assert_eq!(cells[sent], "2", "{line}");
+            let p99: f64 = cells[p99].parse().unwrap();
+            assert!((1.9..2.1).contains(&p99), "{line}");
+        }
+        assert_eq!(q.sent, 6);
+        // Every track measured: one interval per row in each log, readable
+        // by HdrHistogram's own log reader.
+        for name in TRACKS {
+            let log = std::fs::read(tmp.path().join(hlog_name(name))).unwrap();
+            let intervals = IntervalLogIterator::new(&log)
+                .filter(|e| matches!(e, Ok(LogEntry::Interval(_))))
+                .count();
+            assert_eq!(intervals, 3, "{name}");
+        }
+        assert!(tmp.path().join("summary.json").is_file());
+    }
+
+    #[test]
+    fn a_track_that_measured_nothing_gets_no_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ReportDir::claim(tmp.path()).unwrap();
+        let stream = ReportStream::begin(
+            dir.stage().unwrap(),
+            &[],
+            SystemTime::UNIX_EPOCH,
+            "quick-look",
+            1,
+        )
+        .unwrap();
+        let start = Instant::now();
+        let mut r = recorder(start);
+        // Sent, never answered: lateness measured, no latency.
+        r.sent(start, start);
+        r.done(start, start, start, Outcome::Connect);
+        let (timeline, q, last) = r.finish(1_000_000);
+        let summary = summary_of(timeline, q);
+        stream.publish(last, &summary, "report").unwrap();
+        assert!(tmp.path().join("send_lateness.hlog").is_file());
+        assert!(!tmp.path().join("requests.hlog").exists());
+        assert!(!tmp.path().join("requests_uncorrected.hlog").exists());
+        let csv = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
+        // No answer: the latency cells are empty, not 0.
+        assert!(csv.lines().nth(1).unwrap().contains(",1,0,1,,,,"), "{csv}");
+    }
 }
