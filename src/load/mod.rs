@@ -9,6 +9,8 @@
 //!   even rate.
 //! * [`workload_plan`] — a scenario's workload (the simulator's arrivals
 //!   and member lives) as a plan on the wall clock.
+//! * [`replay_plan`] — an events file (`simulate --events`) replayed row
+//!   by row, streamed.
 //! * [`pacer`] — the thread that releases each job at its intended time.
 //! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
 //!   timeout.
@@ -26,6 +28,7 @@ pub mod measure;
 pub mod pacer;
 pub mod plan;
 pub mod progress;
+pub mod replay_plan;
 pub mod run;
 pub mod target;
 pub mod template;
