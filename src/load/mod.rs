@@ -11,6 +11,8 @@
 //!   and member lives) as a plan on the wall clock.
 //! * [`replay_plan`] — an events file (`simulate --events`) replayed row
 //!   by row, streamed.
+//! * [`replay_file`] — `--events FILE` checked whole before the run, and
+//!   opened for the replay.
 //! * [`pacer`] — the thread that releases each job at its intended time.
 //! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
 //!   timeout.
@@ -28,6 +30,7 @@ pub mod measure;
 pub mod pacer;
 pub mod plan;
 pub mod progress;
+pub mod replay_file;
 pub mod replay_plan;
 pub mod run;
 pub mod target;

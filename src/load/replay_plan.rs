@@ -13,6 +13,13 @@
 //! start (or the first row of a warm-start pre-roll, which comes before
 //! it), so the replay keeps the file's spacing, compressed by `--speed`.
 //!
+//! A user's rows stay in order: a row of a user whose previous flow is
+//! still unanswered waits for that answer (a client cannot join its next
+//! room before its exit came back; sent at once, the service could see the
+//! join first and refuse it as already in a room). The wait holds the rows
+//! behind it too, and is measured, not hidden: latency is taken from each
+//! row's own time, and the late send is counted as send lateness.
+//!
 //! `--shard I/N` plays the rows of the users the core's
 //! [`ShardSpec::contains`] puts in shard I ([`PartyKey::trace_user`], as
 //! `simulate --shard` splits a replayed trace): all of a user's rows in one
@@ -64,11 +71,11 @@ pub struct ReplayTally {
 /// A user's login, once it has one.
 type Login = (Arc<str>, Arc<SessionKey>);
 
-/// A join sent and not yet answered: whose, and what the file says.
+/// A flow sent and not yet answered: whose, and for a join what the file
+/// says of it.
 struct Pending {
-    app: usize,
-    user: Arc<str>,
-    file_accepted: bool,
+    user: (usize, Arc<str>),
+    file_accepted: Option<bool>,
 }
 
 /// An events file as a [`Plan`]. See the [module docs](self).
@@ -85,6 +92,8 @@ pub struct ReplayPlan<R> {
     /// Per (app, user of the file): the service's login, once made.
     logins: HashMap<(usize, Arc<str>), Login>,
     pending: HashMap<u32, Pending>,
+    /// Users with a flow unanswered, and how many.
+    busy: HashMap<(usize, Arc<str>), u32>,
     next_step: u32,
     nonces: Stream,
     sign_key: Option<Arc<SessionKey>>,
@@ -120,6 +129,7 @@ impl<R: BufRead> ReplayPlan<R> {
             apps,
             logins: HashMap::new(),
             pending: HashMap::new(),
+            busy: HashMap::new(),
             next_step: 0,
             nonces: stream(seed, "replay", Purpose::Nonces),
             sign_key,
@@ -176,12 +186,32 @@ impl<R: BufRead> ReplayPlan<R> {
         self.apps.iter().position(|a| a.name == name)
     }
 
-    fn step(&mut self, at_us: u64) -> Step {
+    /// A flow of `user` sent: remembered until its reply.
+    fn sent(&mut self, at_us: u64, user: (usize, Arc<str>), file_accepted: Option<bool>) -> Step {
         self.next_step = self.next_step.wrapping_add(1);
+        *self.busy.entry(user.clone()).or_insert(0) += 1;
+        self.pending.insert(
+            self.next_step,
+            Pending {
+                user,
+                file_accepted,
+            },
+        );
         Step {
             member: self.next_step,
             at_us,
         }
+    }
+
+    /// Whether the next row's user still waits for an answer.
+    fn held(&self) -> bool {
+        self.next.as_ref().is_some_and(|row| {
+            self.kind == JoinKind::Room
+                && self.app_index(&row.app).is_some_and(|app| {
+                    self.busy
+                        .contains_key(&(app, Arc::<str>::from(row.user.as_str())))
+                })
+        })
     }
 }
 
@@ -197,6 +227,9 @@ pub fn js_code(user: &str) -> String {
 
 impl<R: BufRead + Send> Plan for ReplayPlan<R> {
     fn next_due(&mut self) -> Option<u64> {
+        if self.held() {
+            return None;
+        }
         let due = self.wall(self.next.as_ref()?.elapsed_us);
         (due < self.end_us).then_some(due)
     }
@@ -209,7 +242,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
         let app_id = Arc::clone(&self.apps[app].app_id);
         let user: Arc<str> = row.user.as_str().into();
         let login = self.logins.get(&(app, Arc::clone(&user))).cloned();
-        let step = self.step(row.elapsed_us.max(0) as u64);
+        let at_us = row.elapsed_us.max(0) as u64;
         let work = match (row.kind.is_join(), self.kind) {
             (true, JoinKind::Room) => {
                 let file_accepted = row.outcome == ActionOutcome::Ok;
@@ -222,14 +255,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                         t.file_refused += 1;
                     }
                 }
-                self.pending.insert(
-                    step.member,
-                    Pending {
-                        app,
-                        user: Arc::clone(&user),
-                        file_accepted,
-                    },
-                );
+                let step = self.sent(at_us, (app, user), Some(file_accepted));
                 Work::Join(JoinWork {
                     step,
                     app,
@@ -242,6 +268,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                     tolerance_s: self.apps[app].tolerance_s,
                 })
             }
+            // A signing request ends with its answer; nothing follows.
             (true, JoinKind::Sign) => Work::Sign(SignWork {
                 app,
                 app_id,
@@ -253,11 +280,12 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
             }),
             (false, _) => {
                 self.tally.lock().unwrap_or_else(|p| p.into_inner()).exits += 1;
+                let openid = login.map_or_else(|| js_code(&row.user).into(), |l| l.0);
                 Work::Exit(ExitWork {
-                    step,
+                    step: self.sent(at_us, (app, user), None),
                     app,
                     app_id,
-                    openid: login.map_or_else(|| js_code(&row.user).into(), |l| l.0),
+                    openid,
                     drop: row.kind == ActionKind::Drop,
                 })
             }
@@ -269,10 +297,18 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
         let Some(pending) = self.pending.remove(&reply.step.member) else {
             return;
         };
-        if let Some(login) = reply.login {
-            self.logins
-                .insert((pending.app, Arc::clone(&pending.user)), login);
+        if let Some(n) = self.busy.get_mut(&pending.user) {
+            *n -= 1;
+            if *n == 0 {
+                self.busy.remove(&pending.user);
+            }
         }
+        if let Some(login) = reply.login {
+            self.logins.insert(pending.user, login);
+        }
+        let Some(file_accepted) = pending.file_accepted else {
+            return;
+        };
         let accepted = reply.happened == Happened::Joined;
         let mut t = self.tally.lock().unwrap_or_else(|p| p.into_inner());
         if accepted {
@@ -280,7 +316,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
         } else {
             t.replay_refused += 1;
         }
-        if accepted != pending.file_accepted {
+        if accepted != file_accepted {
             t.differ += 1;
         }
     }

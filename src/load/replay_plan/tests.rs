@@ -55,10 +55,17 @@ fn play(mut plan: ReplayPlan<Cursor<Vec<u8>>>) -> Vec<(u64, String, String)> {
                 });
                 (what, who)
             }
-            Work::Exit(e) => (
-                if e.drop { "drop" } else { "leave" }.to_string(),
-                e.openid.to_string(),
-            ),
+            Work::Exit(e) => {
+                plan.reply(Reply {
+                    step: e.step,
+                    happened: Happened::Left,
+                    login: None,
+                });
+                (
+                    if e.drop { "drop" } else { "leave" }.to_string(),
+                    e.openid.to_string(),
+                )
+            }
             Work::Sign(s) => ("sign".to_string(), s.openid),
             Work::Get => unreachable!("a replay sends no plain GET"),
         };
@@ -92,6 +99,43 @@ fn rows_become_flows_at_their_compressed_times() {
     assert_eq!((t.joins, t.file_accepted, t.file_refused), (3, 2, 1));
     // Every join was answered accepted: the refused row differs.
     assert_eq!((t.replay_accepted, t.differ, t.exits), (3, 1, 2));
+}
+
+#[test]
+fn a_users_next_row_waits_for_its_previous_answer() {
+    let mut p = plan(FILE, JoinKind::Room, "0/1");
+    let Some(Job {
+        work: Work::Join(first),
+        ..
+    }) = p.pop()
+    else {
+        panic!("the first row is a join");
+    };
+    // o0-2's join is another user's: not held.
+    assert_eq!(p.next_due(), Some(500_000));
+    let Some(Job {
+        work: Work::Join(second),
+        ..
+    }) = p.pop()
+    else {
+        panic!("the second row is a join");
+    };
+    // o0-1's drop waits for o0-1's join to be answered…
+    assert_eq!(p.next_due(), None);
+    assert!(p.waiting());
+    p.reply(Reply {
+        step: second.step,
+        happened: Happened::Refused,
+        login: None,
+    });
+    assert_eq!(p.next_due(), None);
+    p.reply(Reply {
+        step: first.step,
+        happened: Happened::Joined,
+        login: None,
+    });
+    // … and is due at its own time once it was.
+    assert_eq!(p.next_due(), Some(1_000_000));
 }
 
 #[test]
