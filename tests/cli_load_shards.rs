@@ -132,7 +132,15 @@ fn three_shards_send_the_unsharded_runs_joins_and_merge_adds_them_up() {
             let shard = format!("{i}/3");
             let scenario = scenario_arg.to_string();
             std::thread::spawn(move || {
-                let args = [&scenario, "--speed", "10", "--duration", "9s", "--shard", &shard];
+                let args = [
+                    &scenario,
+                    "--speed",
+                    "10",
+                    "--duration",
+                    "9s",
+                    "--shard",
+                    &shard,
+                ];
                 load(&url, &out, &args)
             })
         })
@@ -148,7 +156,10 @@ fn three_shards_send_the_unsharded_runs_joins_and_merge_adds_them_up() {
     let get = |s: &Value, path: &[&str]| n(path.iter().fold(s, |v, k| &v[*k]));
     for (i, s) in shards.iter().enumerate() {
         assert_eq!(s["shard"], format!("{i}/3"), "{s}");
-        assert!(get(s, &["joins", "attempted"]) > 0, "shard {i} played nothing: {s}");
+        assert!(
+            get(s, &["joins", "attempted"]) > 0,
+            "shard {i} played nothing: {s}"
+        );
         assert_eq!(get(s, &["requests", "errors", "total"]), 0, "{s}");
     }
     assert!(get(&whole, &["joins", "attempted"]) > 100, "{whole}");
@@ -284,7 +295,11 @@ fn a_replayed_day_meets_the_files_join_outcomes() {
         assert_eq!(joins(&replay, k), joins(&simulated, k), "{k}: {replay}");
     }
     for k in ["total", "invalid_signature", "stale_timestamp"] {
-        assert_eq!(rejected(&replay, k), rejected(&simulated, k), "{k}: {replay}");
+        assert_eq!(
+            rejected(&replay, k),
+            rejected(&simulated, k),
+            "{k}: {replay}"
+        );
     }
     assert_eq!(n(&replay["leaves"]), n(&simulated["leaves"]));
     let description = replay["scenario"]["description"].as_str().unwrap();
@@ -314,7 +329,10 @@ fn bad_shards_and_events_files_exit_2_saying_what_and_where() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        assert!(!dir.path().join("never").exists(), "no report for bad input");
+        assert!(
+            !dir.path().join("never").exists(),
+            "no report for bad input"
+        );
     };
     let s = scenario.to_str().unwrap();
     fails(&[s, "--shard", "3/3"], "the last is 2/3");
@@ -330,8 +348,17 @@ fn bad_shards_and_events_files_exit_2_saying_what_and_where() {
     .unwrap();
     let e = events.to_str().unwrap();
     fails(&[s, "--events", e], "bad.csv:3: kind `hop`");
-    fails(&[s, "--events", e], "bad.csv:4: app `chat` is not in the scenario");
-    fails(&[s, "--events", "/nonexistent/day.csv"], "cannot open the events file");
-    fails(&[s, "--events", e, "--rate", "5/s"], "--rate is for a quick look");
+    fails(
+        &[s, "--events", e],
+        "bad.csv:4: app `chat` is not in the scenario",
+    );
+    fails(
+        &[s, "--events", "/nonexistent/day.csv"],
+        "cannot open the events file",
+    );
+    fails(
+        &[s, "--events", e, "--rate", "5/s"],
+        "--rate is for a quick look",
+    );
     fails(&["--events", e, "--mode", "http"], "not --mode http");
 }

@@ -73,14 +73,21 @@ fn every_pod_runs_its_own_shard_with_arguments_the_cli_accepts() {
         assert_eq!(shard, ShardSpec::new(index, n).unwrap());
         outs.push(value("--out"));
         // The whole `voipsim load` command line, with the CLI's own types.
-        let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("pod {index}: {args:?}: {e}"));
+        let cli =
+            Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("pod {index}: {args:?}: {e}"));
         let Command::Load(load) = cli.command else {
             panic!("pod {index} does not run `voipsim load`: {args:?}");
         };
         assert_eq!(load.shard, Some(shard), "pod {index}");
-        assert_eq!(load.out.as_deref(), Some(std::path::Path::new(&value("--out"))));
+        assert_eq!(
+            load.out.as_deref(),
+            Some(std::path::Path::new(&value("--out")))
+        );
         assert!(load.target.starts_with("http://"), "{}", load.target);
-        assert!(load.scenario.is_some() || load.events.is_some(), "pod {index} plays nothing");
+        assert!(
+            load.scenario.is_some() || load.events.is_some(),
+            "pod {index} plays nothing"
+        );
     }
     outs.sort();
     outs.dedup();

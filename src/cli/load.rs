@@ -189,11 +189,13 @@ pub fn run(args: LoadArgs) -> CliResult {
         )));
     }
     let replaying = args.events.is_some();
-    let mode = args.mode.unwrap_or(if args.scenario.is_some() || replaying {
-        LoadMode::Room
-    } else {
-        LoadMode::Http
-    });
+    let mode = args
+        .mode
+        .unwrap_or(if args.scenario.is_some() || replaying {
+            LoadMode::Room
+        } else {
+            LoadMode::Http
+        });
     let template = match (mode, &args.template) {
         (LoadMode::Sign, Some(path)) => Some(SignTemplate::load(path)?),
         (LoadMode::Sign, None) => {
@@ -327,7 +329,9 @@ pub fn run(args: LoadArgs) -> CliResult {
     let mut replay_handles = None;
     let plan: Box<dyn Plan> = match (&args.events, &args.scenario) {
         (Some(path), _) => {
-            let facts = replay.as_ref().map_or_else(ReplayFacts::default, Clone::clone);
+            let facts = replay
+                .as_ref()
+                .map_or_else(ReplayFacts::default, Clone::clone);
             let apps = scenario
                 .apps
                 .iter()
@@ -395,13 +399,10 @@ pub fn run(args: LoadArgs) -> CliResult {
         }
     };
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| {
-            let what = if replaying { "replay" } else { "load" };
-            PathBuf::from("reports").join(format!("{}-{what}", scenario.name))
-        });
+    let out = args.out.clone().unwrap_or_else(|| {
+        let what = if replaying { "replay" } else { "load" };
+        PathBuf::from("reports").join(format!("{}-{what}", scenario.name))
+    });
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -532,9 +533,7 @@ fn replay_description(facts: &ReplayFacts, speed: f64, shard: ShardSpec) -> Stri
 /// The replay's section of summary.md: what was replayed, and the
 /// service's join outcomes beside the file's.
 fn replay_section(description: &str, t: &ReplayTally) -> String {
-    let unanswered = t
-        .joins
-        .saturating_sub(t.replay_accepted + t.replay_refused);
+    let unanswered = t.joins.saturating_sub(t.replay_accepted + t.replay_refused);
     format!(
         "\n## Replay\n\n{description}.\n\n\
          | joins sent | accepted | refused | unanswered by the end |\n|---|---|---|---|\n\

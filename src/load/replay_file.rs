@@ -159,7 +159,13 @@ mod tests {
         );
         let facts = scan(f.path(), &["game"], ShardSpec::WHOLE).unwrap();
         assert_eq!(
-            (facts.rows, facts.joins, facts.leaves, facts.accepted, facts.refused),
+            (
+                facts.rows,
+                facts.joins,
+                facts.leaves,
+                facts.accepted,
+                facts.refused
+            ),
             (3, 2, 1, 1, 1)
         );
         assert_eq!((facts.base_us(), facts.span_us()), (0, 2_000_000));
@@ -178,7 +184,12 @@ mod tests {
 
     #[test]
     fn a_missing_or_empty_file_says_so() {
-        let e = scan(Path::new("/nonexistent/day.csv"), &["game"], ShardSpec::WHOLE).unwrap_err();
+        let e = scan(
+            Path::new("/nonexistent/day.csv"),
+            &["game"],
+            ShardSpec::WHOLE,
+        )
+        .unwrap_err();
         assert!(e.contains("cannot open the events file"), "{e}");
         let f = file("");
         let e = scan(f.path(), &["game"], ShardSpec::WHOLE).unwrap_err();

@@ -194,7 +194,11 @@ impl WorkloadPlan {
             return;
         }
         // Each workload's name hashed once, not once a party.
-        let workloads: Vec<u64> = self.sources.iter().map(|s| s.party_key().workload).collect();
+        let workloads: Vec<u64> = self
+            .sources
+            .iter()
+            .map(|s| s.party_key().workload)
+            .collect();
         self.keep_party(move |i, ordinal| {
             shard.contains(PartyKey {
                 workload: workloads[i],
