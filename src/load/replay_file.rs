@@ -65,7 +65,7 @@ pub fn open(path: &Path) -> Result<EventsReader<BufReader<File>>, String> {
 
 /// Reads `path` through, checking every row, that each row's app is one
 /// of `apps` (scenario names), and counting what `shard` will replay.
-/// Every bad row (up to [`MAX_LISTED`]) is in the error, one a line.
+/// Every bad row (up to 20) is in the error, one a line.
 pub fn scan(path: &Path, apps: &[&str], shard: ShardSpec) -> Result<ReplayFacts, String> {
     let mut reader = open(path)?;
     let mut facts = ReplayFacts {
