@@ -57,19 +57,19 @@ pub struct RunSettings {
     pub report: Option<ReportOut>,
 }
 
-/// The report folder's staging area and the folder's name as the
-/// Markdown shows it.
+/// Where the report is streamed: the report folder's staging area.
 pub struct ReportOut {
     pub staging: Staging,
-    pub shown: String,
 }
 
-/// A finished run: its record, and, when the report was streamed, how
-/// publishing it went (the paths written). A streamed record's `rows` and
-/// `latency_logs` are empty: they are on disk.
+/// A finished run: its record and, when the report was streamed, the
+/// stream holding every row and interval, ready for
+/// [`ReportStream::publish`] with the summaries (or the error that stopped
+/// it). A streamed record's `rows` and `latency_logs` are empty: they are
+/// on disk.
 pub struct Ran {
     pub record: RunRecord,
-    pub published: Option<Result<Vec<std::path::PathBuf>, ReportDirError>>,
+    pub report: Option<Result<ReportStream, ReportDirError>>,
 }
 
 /// How often closed rows are written out.
@@ -124,7 +124,7 @@ async fn drive(settings: RunSettings) -> Ran {
     let recorder = Arc::new(Mutex::new(Recorder::new(start, timeline)));
     context.recorder = Arc::clone(&recorder);
     let app_names: Vec<String> = scenario.apps.iter().map(|a| a.name.clone()).collect();
-    let (stream, shown) = match report {
+    let stream = match report {
         Some(out) => {
             let started =
                 SystemTime::UNIX_EPOCH + Duration::from_micros(start_unix_us.max(0) as u64);
@@ -135,9 +135,9 @@ async fn drive(settings: RunSettings) -> Ran {
                 &scenario.name,
                 scenario.seed,
             );
-            (Some(begun), out.shown)
+            Some(begun)
         }
-        None => (None, String::new()),
+        None => None,
     };
     // A stream that could not begin is reported at the end, with the run's
     // figures (the run itself still measures).
@@ -299,7 +299,7 @@ async fn drive(settings: RunSettings) -> Ran {
             requests: Some(requests),
         },
     );
-    let published = match (stream, begin_error) {
+    let report = match (stream, begin_error) {
         (_, Some(e)) => Some(Err(e)),
         (Some(stream), None) => {
             let stream = match Arc::try_unwrap(stream) {
@@ -308,11 +308,13 @@ async fn drive(settings: RunSettings) -> Ran {
                 Err(_) => {
                     return Ran {
                         record,
-                        published: None,
+                        report: None,
                     };
                 }
             };
-            Some(stream.publish(last, &record.summary, &shown))
+            let mut stream = stream;
+            stream.append(last);
+            Some(Ok(stream))
         }
         (None, None) => {
             // Not streamed: the record keeps the rows and intervals, as
@@ -327,11 +329,11 @@ async fn drive(settings: RunSettings) -> Ran {
             }
             return Ran {
                 record,
-                published: None,
+                report: None,
             };
         }
     };
-    Ran { record, published }
+    Ran { record, report }
 }
 
 /// Room mode with the service signing: each app's access token, fetched

@@ -5,7 +5,8 @@
 //! rows or intervals and its memory stays flat over a run of any length.
 //!
 //! Nothing streamed is visible in the report folder before
-//! [`ReportStream::publish`] renames it there with the summaries (see
+//! [`ReportStream::publish`] renames it there with the summaries (rendered
+//! by the caller once the summary is final) (see
 //! `report_dir`): a crash leaves the previous report, and Ctrl-C's partial
 //! report is whole up to the stop. The core stays I/O-free: it hands the
 //! closed rows and intervals over ([`Closed`]) and renders bytes; this
@@ -19,9 +20,8 @@ use hdrhistogram::Histogram;
 use super::measure::{Closed, TRACKS};
 use crate::report::hlog::{encoded_interval_line, log_header};
 use crate::report::record::StoredInterval;
-use crate::report::summary::Summary;
 use crate::report::timeseries;
-use crate::report::write::{latency_log_comment, render_summaries};
+use crate::report::write::{ReportFile, latency_log_comment};
 use crate::report_dir::{ReportDirError, Staging};
 
 const TIMESERIES: &str = "timeseries.csv";
@@ -123,16 +123,11 @@ impl ReportStream {
         }
     }
 
-    /// Appends the last of what closed, leaves out the logs of tracks that
-    /// measured nothing, and puts the whole report in place with
-    /// `summary`'s files (`summary.json` last); returns the paths written.
-    pub fn publish(
-        mut self,
-        last: Closed,
-        summary: &Summary,
-        report_dir: &str,
-    ) -> Result<Vec<PathBuf>, ReportDirError> {
-        self.append(last);
+    /// Leaves out the logs of tracks that measured nothing and puts the
+    /// whole report in place with `files` (the summaries, rendered by the
+    /// caller once the summary is final: `summary.json` last); returns the
+    /// paths written.
+    pub fn publish(mut self, files: &[ReportFile]) -> Result<Vec<PathBuf>, ReportDirError> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
@@ -141,7 +136,7 @@ impl ReportStream {
                 self.staging.discard(&hlog_name(name));
             }
         }
-        self.staging.publish(&render_summaries(summary, report_dir))
+        self.staging.publish(files)
     }
 }
 
@@ -154,7 +149,9 @@ fn hlog_name(track: &str) -> String {
 mod tests {
     use super::*;
     use crate::load::measure::{Outcome, Recorder};
+    use crate::report::summary::Summary;
     use crate::report::timeline::{Timeline, TimelineSpec};
+    use crate::report::write::render_summaries;
     use crate::report_dir::ReportDir;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use std::time::Instant;
@@ -223,8 +220,11 @@ mod tests {
             stream.append(r.take_closed());
         }
         let (timeline, q, last) = r.finish(3_000_000);
+        stream.append(last);
         let summary = summary_of(timeline, q.clone());
-        stream.publish(last, &summary, "report").unwrap();
+        stream
+            .publish(&render_summaries(&summary, "report"))
+            .unwrap();
 
         let csv = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
@@ -256,7 +256,7 @@ mod tests {
     fn a_track_that_measured_nothing_gets_no_log() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = ReportDir::claim(tmp.path()).unwrap();
-        let stream = ReportStream::begin(
+        let mut stream = ReportStream::begin(
             dir.stage().unwrap(),
             &[],
             SystemTime::UNIX_EPOCH,
@@ -270,8 +270,11 @@ mod tests {
         r.sent(start, start);
         r.done(start, start, start, Outcome::Connect);
         let (timeline, q, last) = r.finish(1_000_000);
+        stream.append(last);
         let summary = summary_of(timeline, q);
-        stream.publish(last, &summary, "report").unwrap();
+        stream
+            .publish(&render_summaries(&summary, "report"))
+            .unwrap();
         assert!(tmp.path().join("send_lateness.hlog").is_file());
         assert!(!tmp.path().join("requests.hlog").exists());
         assert!(!tmp.path().join("requests_uncorrected.hlog").exists());
