@@ -17,6 +17,8 @@
 //! * [`template`] — `--mode sign`'s request template.
 //! * [`measure`] — histograms (corrected, uncorrected, send lateness) and
 //!   counts, in fixed-size state.
+//! * [`sched`] — the sender threads' short scheduler slice (lateness on
+//!   a busy machine).
 //! * [`progress`] — the live line on stderr.
 //! * [`run`] — one run, from runtime to run record.
 
@@ -27,6 +29,7 @@ pub mod pacer;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod sched;
 pub mod target;
 pub mod template;
 pub mod workload_plan;
