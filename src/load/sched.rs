@@ -52,7 +52,14 @@ pub fn short_slice() -> bool {
     // SAFETY: sched_getattr and sched_setattr read or write at most `size`
     // bytes of `attr`, a live, properly aligned `struct sched_attr`.
     unsafe {
-        if libc::syscall(libc::SYS_sched_getattr, 0, &mut attr as *mut SchedAttr, size, 0) != 0 {
+        if libc::syscall(
+            libc::SYS_sched_getattr,
+            0,
+            &mut attr as *mut SchedAttr,
+            size,
+            0,
+        ) != 0
+        {
             return false;
         }
         // Only a normal thread's slice is changed (a real-time one keeps
