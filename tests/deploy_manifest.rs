@@ -1,14 +1,15 @@
 //! The Kubernetes manifest in `deploy/` against voipsim's own command
-//! line: every pod's arguments (the completion index substituted) parse
-//! with the CLI's clap types, the shards are 0/N … N−1/N with N the Job's
-//! completions, and each pod writes its own report folder.
+//! line: every pod's whole `voipsim load` command line (the completion
+//! index substituted) parses with the CLI's clap types, the shards are
+//! 0/N … N−1/N with N the Job's completions, each pod writes its own
+//! report folder, and the app secrets come from a Secret.
 //!
 //! Read by hand rather than with a YAML crate (one file, a few known keys):
 //! a dependency for this alone is not worth it, and a manifest the lines
 //! below cannot read fails the test, which is the point.
 
 use clap::Parser;
-use voipsim::cli::Cli;
+use voipsim::cli::{Cli, Command};
 use voipsim::workload::ShardSpec;
 
 const MANIFEST: &str = include_str!("../deploy/voipsim-load-shards.yaml");
@@ -71,27 +72,37 @@ fn every_pod_runs_its_own_shard_with_arguments_the_cli_accepts() {
         let shard = ShardSpec::parse(&value("--shard")).unwrap();
         assert_eq!(shard, ShardSpec::new(index, n).unwrap());
         outs.push(value("--out"));
-        match Cli::try_parse_from(&args) {
-            Ok(_) => {}
-            // Until `voipsim load` exists in this build, check the shard
-            // and report flags, which `simulate` shares, on `simulate`.
-            Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
-                let mut simulate = vec![
-                    "voipsim".to_string(),
-                    "simulate".to_string(),
-                    args[2].clone(),
-                ];
-                for flag in ["--shard", "--out"] {
-                    simulate.push(flag.to_string());
-                    simulate.push(value(flag));
-                }
-                simulate.push("--quiet".into());
-                Cli::try_parse_from(&simulate).unwrap_or_else(|e| panic!("{simulate:?}: {e}"));
-            }
-            Err(e) => panic!("pod {index}: {args:?}: {e}"),
-        }
+        // The whole `voipsim load` command line, with the CLI's own types.
+        let cli =
+            Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("pod {index}: {args:?}: {e}"));
+        let Command::Load(load) = cli.command else {
+            panic!("pod {index} does not run `voipsim load`: {args:?}");
+        };
+        assert_eq!(load.shard, Some(shard), "pod {index}");
+        assert_eq!(
+            load.out.as_deref(),
+            Some(std::path::Path::new(&value("--out")))
+        );
+        assert!(load.target.starts_with("http://"), "{}", load.target);
+        assert!(
+            load.scenario.is_some() || load.events.is_some(),
+            "pod {index} plays nothing"
+        );
     }
     outs.sort();
     outs.dedup();
     assert_eq!(outs.len(), n as usize, "pods share a report folder");
+}
+
+#[test]
+fn the_pods_read_the_app_secrets_from_a_secret() {
+    let env = MANIFEST
+        .find("name: VOIPSIM_APP_SECRETS")
+        .unwrap_or_else(|| panic!("the pods get no VOIPSIM_APP_SECRETS: room flows cannot log in"));
+    // The entry's next lines: a reference to a Secret, not a value.
+    let entry: String = MANIFEST[env..].lines().skip(1).take(4).collect();
+    assert!(
+        entry.contains("secretKeyRef:") && !entry.contains("value:"),
+        "VOIPSIM_APP_SECRETS must come from a Secret, not a value in the manifest: {entry}"
+    );
 }

@@ -10,7 +10,15 @@
 //! * `--mode sign --template FILE`: the scenario's joins (or `--rate` of
 //!   them) become signing requests to a team's own backend;
 //! * a quick look without a scenario: `--rate 500/s --duration 60s`, with
-//!   `--mode http` (GET the URL, the default) or `--mode sign`.
+//!   `--mode http` (GET the URL, the default) or `--mode sign`;
+//! * `--events FILE`: replay a day `simulate --events` wrote, row by row
+//!   (room flows, or `--mode sign`'s signing requests), the scenario
+//!   (optional) giving the apps' appIds.
+//!
+//! `--shard I/N` plays the I-th of N disjoint parts, as `simulate --shard`
+//! does (parties of a workload, users of a replayed file, every N-th
+//! request of a quick look); the report says `shard: I/N` for `voipsim
+//! merge`.
 //!
 //! Everything a flag can get wrong is checked before the report folder is
 //! claimed and before a request is sent (exit 2, naming the flag). Ctrl-C
@@ -30,6 +38,8 @@ use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
 use crate::load::measure::Recorder;
 use crate::load::plan::{Plan, RatePlan, RateWork};
+use crate::load::replay_file::{self, ReplayFacts};
+use crate::load::replay_plan::{ReplayApp, ReplayPlan, ReplayTally};
 use crate::load::run::{RunSettings, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
@@ -41,6 +51,7 @@ use crate::scenario::threshold::parse_threshold;
 use crate::scenario::{self, JoinSigner, Scenario};
 use crate::secrets::{self, AppSecrets};
 use crate::units::{parse_duration_showing, parse_rate};
+use crate::workload::ShardSpec;
 
 /// What each scheduled request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,7 +79,9 @@ pub enum Signing {
     voipsim load scenarios/quickstart.toml --target http://127.0.0.1:8080 --app-secrets-file secrets.txt \\\n      \
       --speed 60 --duration 1m\n  \
     voipsim load --target http://127.0.0.1:9000 --mode sign --template sign.toml --rate 500/s --duration 60s\n  \
-    voipsim load --target http://127.0.0.1:9000/ --rate 10000/s --duration 30s --connections 64\n\n\
+    voipsim load --target http://127.0.0.1:9000/ --rate 10000/s --duration 30s --connections 64\n  \
+    voipsim simulate day.toml --events day.csv && voipsim load day.toml --events day.csv --target URL --speed 60\n  \
+    voipsim load day.toml --target URL --shard 0/4 --out shard-0   # then: voipsim merge shard-*\n\n\
 Writes summary.json (mode load), summary.md, timeseries.csv (one row per second)\n\
 and requests.hlog, requests_uncorrected.hlog, send_lateness.hlog into --out.\n\
 Exit codes: 0 all thresholds passed; 1 a threshold failed; 2 bad flags, scenario\n\
@@ -128,6 +141,17 @@ pub struct LoadArgs {
     /// No progress line and no summary on stdout (the files are still written).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replay an events file written by `simulate --events`: each join,
+    /// rejoin, drop and leave row at its time (over --speed) as a room
+    /// flow, or a signing request with --mode sign. The scenario, if
+    /// given, names the apps (default: the built-in scenario's).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Play only shard I of N (counted from 0: 0/4 … 3/4), as `simulate
+    /// --shard`: a workload's parties, a replay's users, a quick look's
+    /// every N-th request. Merge the N reports with `voipsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardSpec>,
     /// Threads sending and receiving (default: one per core); the pacer
     /// that schedules the requests has its own.
     #[arg(long, value_name = "N")]
@@ -164,11 +188,14 @@ pub fn run(args: LoadArgs) -> CliResult {
             args.speed
         )));
     }
-    let mode = args.mode.unwrap_or(if args.scenario.is_some() {
-        LoadMode::Room
-    } else {
-        LoadMode::Http
-    });
+    let replaying = args.events.is_some();
+    let mode = args
+        .mode
+        .unwrap_or(if args.scenario.is_some() || replaying {
+            LoadMode::Room
+        } else {
+            LoadMode::Http
+        });
     let template = match (mode, &args.template) {
         (LoadMode::Sign, Some(path)) => Some(SignTemplate::load(path)?),
         (LoadMode::Sign, None) => {
@@ -183,7 +210,12 @@ pub fn run(args: LoadArgs) -> CliResult {
         }
         (_, None) => None,
     };
-    if mode == LoadMode::Room && args.scenario.is_none() {
+    if mode == LoadMode::Http && replaying {
+        return Err(UsageError::new(
+            "--events replays a day's joins and leaves: use --mode room (the default) or --mode sign, not --mode http",
+        ));
+    }
+    if mode == LoadMode::Room && args.scenario.is_none() && !replaying {
         return Err(UsageError::new(
             "--mode room plays a scenario's user flows: give a scenario file, e.g. voipsim load scenarios/quickstart.toml --target URL",
         ));
@@ -226,6 +258,15 @@ pub fn run(args: LoadArgs) -> CliResult {
             }
             scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
         }
+        None if replaying => {
+            if rate.is_some() {
+                return Err(UsageError::new(
+                    "--rate is for a quick look; a replay sends each row of --events at its time (use --speed to play it faster)",
+                ));
+            }
+            // The apps a file simulated without a scenario names.
+            scenario::default_scenario()
+        }
         None => {
             if rate.is_none() {
                 return Err(UsageError::new(
@@ -243,12 +284,26 @@ pub fn run(args: LoadArgs) -> CliResult {
             .map_err(|e| UsageError::new(format!("--threshold '{expr}': {}", e.message)))?;
         scenario.thresholds.push(threshold);
     }
-    let speed = if args.scenario.is_some() {
+    let shard = args.shard.unwrap_or_default();
+    let replay: Option<ReplayFacts> = match &args.events {
+        Some(path) => {
+            let apps: Vec<&str> = scenario.apps.iter().map(|a| a.name.as_str()).collect();
+            Some(replay_file::scan(path, &apps, shard).map_err(UsageError::new)?)
+        }
+        None => None,
+    };
+    let speed = if args.scenario.is_some() || replaying {
         args.speed
     } else {
         1.0
     };
-    let wall = duration.unwrap_or_else(|| scenario.duration.div_f64(speed));
+    let wall = duration.unwrap_or_else(|| match &replay {
+        // The last row's flow gets a second to be sent and answered.
+        Some(facts) => {
+            Duration::from_micros(facts.span_us()).div_f64(speed) + Duration::from_secs(1)
+        }
+        None => scenario.duration.div_f64(speed),
+    });
 
     let sign_key = match mode {
         LoadMode::Sign => optional_session_key(&args)?,
@@ -271,8 +326,44 @@ pub fn run(args: LoadArgs) -> CliResult {
         }
     }
 
-    let plan: Box<dyn Plan> = match args.scenario {
-        Some(_) => {
+    let mut replay_handles = None;
+    let plan: Box<dyn Plan> = match (&args.events, &args.scenario) {
+        (Some(path), _) => {
+            let facts = replay
+                .as_ref()
+                .map_or_else(ReplayFacts::default, Clone::clone);
+            let apps = scenario
+                .apps
+                .iter()
+                .map(|a| ReplayApp {
+                    name: a.name.clone(),
+                    app_id: a.app_id.as_str().into(),
+                    tolerance_s: a
+                        .timestamp_tolerance
+                        .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+                })
+                .collect();
+            let kind = if mode == LoadMode::Sign {
+                JoinKind::Sign
+            } else {
+                JoinKind::Room
+            };
+            let plan = ReplayPlan::new(
+                replay_file::open(path).map_err(UsageError::new)?,
+                apps,
+                kind,
+                speed,
+                facts.base_us(),
+                wall.as_micros() as u64,
+                shard,
+                scenario.seed,
+                sign_key,
+            );
+            replay_handles = Some((plan.tally(), plan.error()));
+            scenario.description = replay_description(&facts, speed, shard);
+            Box::new(plan)
+        }
+        (None, Some(_)) => {
             let kind = if mode == LoadMode::Sign {
                 JoinKind::Sign
             } else {
@@ -283,12 +374,13 @@ pub fn run(args: LoadArgs) -> CliResult {
                     "--mode http sends plain GETs at --rate; with a scenario use --mode room or --mode sign",
                 ));
             }
-            Box::new(
+            let mut plan =
                 WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
-                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?,
-            )
+                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
+            plan.shard(shard);
+            Box::new(plan)
         }
-        None => {
+        (None, None) => {
             let work = match mode {
                 LoadMode::Sign => RateWork::Sign {
                     app_id: scenario.apps[0].app_id.as_str().into(),
@@ -296,19 +388,21 @@ pub fn run(args: LoadArgs) -> CliResult {
                 },
                 _ => RateWork::Get,
             };
-            Box::new(RatePlan::new(
+            let mut plan = RatePlan::new(
                 rate.unwrap_or(1.0),
                 wall.as_micros() as u64,
                 work,
                 scenario.seed,
-            ))
+            );
+            plan.shard(shard);
+            Box::new(plan)
         }
     };
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-load", scenario.name)));
+    let out = args.out.clone().unwrap_or_else(|| {
+        let what = if replaying { "replay" } else { "load" };
+        PathBuf::from("reports").join(format!("{}-{what}", scenario.name))
+    });
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -336,8 +430,13 @@ pub fn run(args: LoadArgs) -> CliResult {
         tokens: Vec::new(),
         replies: None,
     };
-    let warmup = scenario.warmup.div_f64(speed);
-    let record = run_load(RunSettings {
+    // A replay counts every row it sends: the file's rows are the day.
+    let warmup = if replaying {
+        Duration::ZERO
+    } else {
+        scenario.warmup.div_f64(speed)
+    };
+    let mut record = run_load(RunSettings {
         scenario,
         plan,
         context,
@@ -352,14 +451,41 @@ pub fn run(args: LoadArgs) -> CliResult {
     })
     .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
 
+    if !shard.is_whole() {
+        // As simulate's shards say, so `voipsim merge` takes the folders.
+        record.summary.shard = Some(shard.to_string());
+    }
+    let replayed = replay_handles.map(|(tally, error)| {
+        let tally = *tally.lock().unwrap_or_else(|p| p.into_inner());
+        let error = error.lock().unwrap_or_else(|p| p.into_inner()).take();
+        (tally, error)
+    });
     let shown = out.display().to_string();
-    let files = render(&record, &shown)
+    let mut files = render(&record, &shown)
         .map_err(|e| UsageError::new(format!("cannot render the interval logs of {shown}: {e}")))?;
+    let replay_note = replayed
+        .as_ref()
+        .map(|(tally, _)| replay_section(&record.summary.scenario.description, tally));
+    if let Some(note) = &replay_note
+        && let Some(md) = files.iter_mut().find(|f| f.name == "summary.md")
+    {
+        md.bytes.extend_from_slice(note.as_bytes());
+    }
     report_dir
         .write(&files)
         .map_err(|e| UsageError::new(e.to_string()))?;
     if !args.quiet {
         print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
+        if let Some(note) = &replay_note {
+            print_stdout(note)?;
+        }
+    }
+    if let Some((_, Some(error))) = replayed {
+        // The file changed after it was checked: what was sent is
+        // reported, and the bad row named.
+        return Err(UsageError::new(format!(
+            "{error} (the replay stopped there; the report of what was sent is in {shown})"
+        )));
     }
     for t in record.summary.thresholds.iter().filter(|t| !t.passed) {
         let observed = t.observed.map_or("n/a".to_string(), |v| format!("{v}"));
@@ -379,6 +505,42 @@ pub fn run(args: LoadArgs) -> CliResult {
     } else {
         EXIT_FAILED
     }))
+}
+
+/// What a replay plays, for the summary's description.
+fn replay_description(facts: &ReplayFacts, speed: f64, shard: ShardSpec) -> String {
+    let of_shard = if shard.is_whole() {
+        String::new()
+    } else {
+        format!(", shard {shard} of its users")
+    };
+    format!(
+        "replay of {}: {} of its {} rows{of_shard} ({} joins, {} rejoins, {} drops, {} leaves; the file says {} joins accepted, {} refused), elapsed {} to {} µs, at {speed}× speed",
+        facts.shown,
+        facts.rows,
+        facts.rows_in_file,
+        facts.joins,
+        facts.rejoins,
+        facts.drops,
+        facts.leaves,
+        facts.accepted,
+        facts.refused,
+        facts.first_us,
+        facts.last_us,
+    )
+}
+
+/// The replay's section of summary.md: what was replayed, and the
+/// service's join outcomes beside the file's.
+fn replay_section(description: &str, t: &ReplayTally) -> String {
+    let unanswered = t.joins.saturating_sub(t.replay_accepted + t.replay_refused);
+    format!(
+        "\n## Replay\n\n{description}.\n\n\
+         | joins sent | accepted | refused | unanswered by the end |\n|---|---|---|---|\n\
+         | the file | {} | {} | |\n| the service | {} | {} | {unanswered} |\n\n\
+         {} join(s) answered otherwise than the file says; {} drop and leave row(s) sent as exits.\n",
+        t.file_accepted, t.file_refused, t.replay_accepted, t.replay_refused, t.differ, t.exits
+    )
 }
 
 fn flag_duration(flag: &str, text: &str) -> Result<Duration, UsageError> {

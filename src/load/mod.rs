@@ -9,6 +9,10 @@
 //!   even rate.
 //! * [`workload_plan`] — a scenario's workload (the simulator's arrivals
 //!   and member lives) as a plan on the wall clock.
+//! * [`replay_plan`] — an events file (`simulate --events`) replayed row
+//!   by row, streamed.
+//! * [`replay_file`] — `--events FILE` checked whole before the run, and
+//!   opened for the replay.
 //! * [`pacer`] — the thread that releases each job at its intended time.
 //! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
 //!   timeout.
@@ -28,6 +32,8 @@ pub mod measure;
 pub mod pacer;
 pub mod plan;
 pub mod progress;
+pub mod replay_file;
+pub mod replay_plan;
 pub mod run;
 pub mod sched;
 pub mod target;

@@ -7,8 +7,12 @@
 //! Two plans exist: [`RatePlan`] (a quick look: `--rate` requests a second,
 //! evenly spaced, as wrk2 paces) and [`super::workload_plan::WorkloadPlan`]
 //! (a scenario's workload, the simulator's arrivals and lives on the wall
-//! clock). A replayed events file (`simulate --events`) is a third source
-//! of scheduled flows: it plugs in here as another `Plan`.
+//! clock), and [`super::replay_plan::ReplayPlan`] (an events file written
+//! by `simulate --events`, row by row).
+//!
+//! `--shard I/N` of a quick look takes every N-th request of the even
+//! schedule, from request I ([`RatePlan::shard`]): N shards send, between
+//! them, exactly the unsharded schedule's requests at the same instants.
 
 use std::sync::Arc;
 
@@ -128,6 +132,8 @@ pub enum RateWork {
 pub struct RatePlan {
     interval_ns: f64,
     next: u64,
+    /// Requests between two of this process's (N of `--shard I/N`).
+    step: u64,
     end_us: u64,
     work: RateWork,
     nonces: Stream,
@@ -141,10 +147,19 @@ impl RatePlan {
         RatePlan {
             interval_ns: 1e9 / rate_per_s,
             next: 0,
+            step: 1,
             end_us,
             work,
             nonces: stream(seed, "quick-look", Purpose::Nonces),
         }
+    }
+
+    /// Sends only shard `I/N`'s requests: indices I, I+N, I+2N, … of the
+    /// whole schedule (an even schedule has no parties; every request is
+    /// its own flow).
+    pub fn shard(&mut self, shard: crate::workload::ShardSpec) {
+        self.next = u64::from(shard.index);
+        self.step = u64::from(shard.count.max(1));
     }
 
     fn due(&self) -> u64 {
@@ -161,7 +176,7 @@ impl Plan for RatePlan {
     fn pop(&mut self) -> Option<Job> {
         let due_us = self.next_due()?;
         let i = self.next;
-        self.next += 1;
+        self.next += self.step;
         let work = match &self.work {
             RateWork::Get => Work::Get,
             RateWork::Sign { app_id, key } => Work::Sign(SignWork {
@@ -191,5 +206,24 @@ mod tests {
         }
         assert_eq!(dues, [0, 250_000, 500_000, 750_000]);
         assert_eq!(plan.next_due(), None);
+    }
+
+    #[test]
+    fn rate_shards_split_the_schedule_by_request_index() {
+        let dues = |shard: Option<&str>| {
+            let mut plan = RatePlan::new(10.0, 1_000_000, RateWork::Get, 1);
+            if let Some(s) = shard {
+                plan.shard(s.parse().unwrap());
+            }
+            std::iter::from_fn(|| plan.pop().map(|j| j.due_us)).collect::<Vec<_>>()
+        };
+        let whole = dues(None);
+        let mut union: Vec<u64> = ["0/3", "1/3", "2/3"]
+            .iter()
+            .flat_map(|s| dues(Some(s)))
+            .collect();
+        union.sort_unstable();
+        assert_eq!(union, whole);
+        assert_eq!(dues(Some("1/3")), [100_000, 400_000, 700_000]);
     }
 }

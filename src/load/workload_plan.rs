@@ -18,10 +18,14 @@
 //! members active at once. Memory is the heap of pending steps, the
 //! members under way and the pool: what is active, never the run's length.
 //!
-//! Extension points: `--shard I/N` is a filter over parties
-//! ([`WorkloadPlan::keep_party`]): every shard draws every party (the
-//! streams stay the simulator's) and plays only its own, so flows stay
-//! whole. A replayed events file is another [`Plan`].
+//! `--shard I/N` ([`WorkloadPlan::shard`]) is a filter over parties:
+//! every shard draws every party (the streams stay the simulator's) and
+//! plays only those the core's [`ShardSpec::contains`] gives it, keyed by
+//! [`PartyKey::new`] (workload name, party ordinal): the very partition
+//! `simulate --shard` uses, so flows stay whole. A sharded run's users are
+//! named after their shard (`voipsim-load-sI-…`), so N shard processes
+//! against one service never log in the same user. A replayed events file
+//! is another [`Plan`] ([`super::replay_plan`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -32,7 +36,7 @@ use crate::scenario::{Arrivals, Scenario};
 use crate::signature::SessionKey;
 use crate::workload::credentials::nonce;
 use crate::workload::rng::{Purpose, Stream, stream};
-use crate::workload::{Fault, Happened, MemberLife, Next, WorkloadSource};
+use crate::workload::{Fault, Happened, MemberLife, Next, PartyKey, ShardSpec, WorkloadSource};
 
 /// What a join attempt sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +105,9 @@ pub struct WorkloadPlan {
     sign_key: Option<Arc<SessionKey>>,
     /// Which parties this process plays (`--shard`): all by default.
     keep: Box<dyn Fn(usize, u64) -> bool + Send>,
+    /// What users' login codes start with (`voipsim-load-`, or
+    /// `voipsim-load-sI-` in shard I, so shards' users are distinct).
+    user_prefix: String,
     group_text: String,
 }
 
@@ -164,6 +171,7 @@ impl WorkloadPlan {
             outstanding: 0,
             sign_key,
             keep: Box::new(|_, _| true),
+            user_prefix: "voipsim-load-".to_string(),
             group_text: String::new(),
         };
         for i in 0..plan.sources.len() {
@@ -176,6 +184,28 @@ impl WorkloadPlan {
     /// (the `--shard I/N` hook).
     pub fn keep_party(&mut self, keep: impl Fn(usize, u64) -> bool + Send + 'static) {
         self.keep = Box::new(keep);
+    }
+
+    /// Plays only `shard` of the workload (`--shard I/N`): the parties
+    /// whose [`PartyKey`] (workload name, ordinal) the core puts in it, as
+    /// `simulate --shard` does.
+    pub fn shard(&mut self, shard: ShardSpec) {
+        if shard.is_whole() {
+            return;
+        }
+        // Each workload's name hashed once, not once a party.
+        let workloads: Vec<u64> = self
+            .sources
+            .iter()
+            .map(|s| s.party_key().workload)
+            .collect();
+        self.keep_party(move |i, ordinal| {
+            shard.contains(PartyKey {
+                workload: workloads[i],
+                ordinal,
+            })
+        });
+        self.user_prefix = format!("voipsim-load-s{}-", shard.index);
     }
 
     fn pull_arrival(&mut self, i: usize) -> Option<u64> {
@@ -229,7 +259,7 @@ impl WorkloadPlan {
         }
         let n = state.users.len() as u32;
         state.users.push(User {
-            js_code: format!("voipsim-load-{app}-{n}"),
+            js_code: format!("{}{app}-{n}", self.user_prefix),
             login: None,
         });
         n
@@ -483,5 +513,36 @@ reconnect = { probability = 0.5, delay = "5s" }
             })
             .sum();
         assert_eq!(halves, all);
+    }
+
+    #[test]
+    fn shards_split_as_the_core_says_and_name_their_users_apart() {
+        let (all, all_exits, _) = play(plan(JoinKind::Room));
+        let mut users = std::collections::HashSet::new();
+        let (mut joins, mut exits) = (0, 0);
+        for i in 0..3 {
+            let mut p = plan(JoinKind::Room);
+            p.shard(ShardSpec::new(i, 3).unwrap());
+            let first = p.pop().unwrap();
+            let Work::Join(j) = first.work else {
+                panic!("a member's first step is its join: {first:?}");
+            };
+            assert!(j.js_code.starts_with(&format!("voipsim-load-s{i}-")));
+            users.insert(j.js_code.clone());
+            p.reply(Reply {
+                step: j.step,
+                happened: Happened::Joined,
+                login: None,
+            });
+            let (j, e, _) = play(p);
+            joins += j + 1;
+            exits += e;
+        }
+        assert_eq!(users.len(), 3, "{users:?}");
+        assert_eq!((joins, exits), (all, all_exits));
+        // The whole workload is one shard: nothing filtered, names as before.
+        let mut whole = plan(JoinKind::Room);
+        whole.shard(ShardSpec::WHOLE);
+        assert_eq!(play(whole).0, all);
     }
 }

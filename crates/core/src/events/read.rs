@@ -69,6 +69,12 @@ impl<R: BufRead> EventsReader<R> {
         self
     }
 
+    /// The line (1-based) of the row last yielded, for a driver's own
+    /// checks of it (`load --events` checks its app against the scenario).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
     fn error(&self, message: impl Into<String>) -> EventsError {
         EventsError {
             file: self.name.clone(),

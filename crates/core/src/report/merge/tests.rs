@@ -137,6 +137,19 @@ fn edit(mut input: ReportInput, change: impl Fn(&mut serde_json::Value)) -> Repo
 }
 
 #[test]
+fn load_shards_that_started_apart_merge_simulated_ones_do_not() {
+    let load = |v: &mut serde_json::Value| v["mode"] = "load".into();
+    let later =
+        |v: &mut serde_json::Value| v["scenario"]["start"] = "2026-11-30T10:11:44.5Z".into();
+    let a = edit(folder("s0", Some("0/2"), 10, &[100]), load);
+    let b = edit(edit(folder("s1", Some("1/2"), 10, &[100]), load), later);
+    assert!(merge(&[a, b], "out").is_ok());
+    let a = folder("s0", Some("0/2"), 10, &[100]);
+    let b = edit(folder("s1", Some("1/2"), 10, &[100]), later);
+    assert!(refusal(&[a, b]).contains("scenario.start is"));
+}
+
+#[test]
 fn shards_of_other_runs_are_refused() {
     let a = || folder("s0", Some("0/2"), 10, &[100]);
     let b = || folder("s1", Some("1/2"), 10, &[100]);
