@@ -21,8 +21,6 @@
 //! * [`template`] — `--mode sign`'s request template.
 //! * [`measure`] — histograms (corrected, uncorrected, send lateness) and
 //!   counts, in fixed-size state.
-//! * [`sched`] — the sender threads' short scheduler slice (lateness on
-//!   a busy machine).
 //! * [`progress`] — the live line on stderr.
 //! * [`run`] — one run, from runtime to run record.
 
@@ -35,7 +33,6 @@ pub mod progress;
 pub mod replay_file;
 pub mod replay_plan;
 pub mod run;
-pub mod sched;
 pub mod target;
 pub mod template;
 pub mod workload_plan;

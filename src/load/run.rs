@@ -59,11 +59,6 @@ pub fn run(settings: RunSettings) -> std::io::Result<RunRecord> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
-        // The threads that send wake for microseconds at a time: a short
-        // slice gets them the CPU at once on a busy machine (see sched).
-        .on_thread_start(|| {
-            super::sched::short_slice();
-        })
         .enable_all()
         .build()?;
     Ok(runtime.block_on(drive(settings)))
@@ -117,10 +112,7 @@ async fn drive(settings: RunSettings) -> RunRecord {
         let backlog = Arc::clone(&backlog);
         std::thread::Builder::new()
             .name("voipsim-pacer".into())
-            .spawn(move || {
-                super::sched::short_slice();
-                pace(plan, start, end_us, queue_tx, reply_rx, stop, backlog)
-            })
+            .spawn(move || pace(plan, start, end_us, queue_tx, reply_rx, stop, backlog))
     };
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
