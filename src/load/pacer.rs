@@ -19,8 +19,10 @@
 //! limit, so memory stays flat at any `--rate`. Holding back changes
 //! nothing measured: a job's intended instant is the schedule's, stamped
 //! from the plan, not from when it was released. Pacing ends at the
-//! schedule's end on the wall clock, even with jobs held back: those were
-//! never sent (the corrected latency of the ones that were says why).
+//! schedule's end on the wall clock: jobs due before the end that the
+//! pacer woke too late for are released then (late, as their lateness
+//! shows), but jobs held back by a full backlog are never sent (the
+//! corrected latency of the ones that were says why).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -68,6 +70,20 @@ pub fn pace(
         }
         let now = Instant::now();
         if now >= end {
+            // Jobs due before the end that the pacer woke too late for
+            // are still the schedule's: release them (late, and their
+            // lateness says so) unless the backlog is full, then stop.
+            while backlog.load(Ordering::Relaxed) < MAX_BACKLOG
+                && plan.next_due().is_some_and(|d| d < end_us)
+            {
+                let Some(job) = plan.pop() else { break };
+                let at = start + Duration::from_micros(job.due_us);
+                released += 1;
+                backlog.fetch_add(1, Ordering::Relaxed);
+                if queue.send(Released { intended: at, job }).is_err() {
+                    break;
+                }
+            }
             break;
         }
         if backlog.load(Ordering::Relaxed) >= MAX_BACKLOG {
@@ -139,6 +155,34 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, 20);
+    }
+
+    #[test]
+    fn jobs_due_before_the_end_are_released_even_when_the_pacer_wakes_after_it() {
+        // A 10-minute run sent 1,199,999 of 1,200,000: the pacer woke past
+        // the end and dropped a job due 0.5 ms before it. Here the whole
+        // schedule is already past: every job must still go, late.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (_reply_tx, reply_rx) = std::sync::mpsc::channel();
+        let start = Instant::now() - Duration::from_millis(200);
+        let plan = Box::new(RatePlan::new(200.0, 100_000, RateWork::Get, 1));
+        let n = pace(
+            plan,
+            start,
+            100_000,
+            tx,
+            reply_rx,
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        assert_eq!(n, 20);
+        let mut dues = Vec::new();
+        while let Ok(r) = rx.try_recv() {
+            assert_eq!(r.intended, start + Duration::from_micros(r.job.due_us));
+            dues.push(r.job.due_us);
+        }
+        assert_eq!(dues.len(), 20);
+        assert!(dues.iter().all(|&d| d < 100_000));
     }
 
     #[test]
