@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::output::{print_stderr, print_stdout};
+use super::output::{print_failed_thresholds, print_stderr, print_stdout};
 use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
@@ -501,16 +501,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             "{error} (the replay stopped there; the report of what was sent is in {shown})"
         )));
     }
-    for t in record.summary.thresholds.iter().filter(|t| !t.passed) {
-        let observed = t.observed.map_or_else(
-            || markdown::unobserved(&t.expr).to_string(),
-            |v| format!("observed {v}"),
-        );
-        print_stderr(&format!(
-            "voipsim: threshold failed: {} ({observed})\n",
-            t.expr
-        ))?;
-    }
+    print_failed_thresholds(&record.summary.thresholds)?;
     if record.summary.partial {
         print_stderr(&format!(
             "voipsim: interrupted: partial report written to {shown}\n"

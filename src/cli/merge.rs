@@ -8,9 +8,10 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::output::{print_stderr, print_stdout};
+use super::output::{print_failed_thresholds, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::merge::{ReportInput, merge};
+use crate::report::summary::Summary;
 use crate::report::write::ReportFile;
 use crate::report_dir::ReportDir;
 use crate::secrets::ShownPath;
@@ -76,23 +77,20 @@ pub fn run(args: MergeArgs) -> CliResult {
     {
         print_stdout(&String::from_utf8_lossy(&md.bytes))?;
     }
-    let summary: serde_json::Value = files
+    // The merged summary is the one `merge` just rendered; it parses
+    // unless the two sides of the schema disagree, which is a bug to say.
+    let summary: Summary = files
         .iter()
         .find(|f| f.name == "summary.json")
         .and_then(|f| serde_json::from_slice(&f.bytes).ok())
-        .unwrap_or_default();
-    let failed: Vec<&serde_json::Value> = summary["thresholds"]
-        .as_array()
-        .map(|t| t.iter().filter(|t| t["passed"] == false).collect())
-        .unwrap_or_default();
-    for t in &failed {
-        print_stderr(&format!(
-            "voipsim: threshold failed: {} (observed {})\n",
-            t["expr"].as_str().unwrap_or_default(),
-            t["observed"]
-        ))?;
-    }
-    Ok(ExitCode::from(if failed.is_empty() {
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "the merged summary.json in {} could not be read back to judge its thresholds",
+                ShownPath::new(&out)
+            ))
+        })?;
+    print_failed_thresholds(&summary.thresholds)?;
+    Ok(ExitCode::from(if summary.passed {
         EXIT_OK
     } else {
         EXIT_FAILED

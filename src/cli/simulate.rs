@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events_file::EventsFile;
-use super::output::{print_stderr, print_stdout};
+use super::output::{print_failed_thresholds, print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
@@ -168,16 +168,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         print_stdout(&markdown::summary(&outcome.summary, Some(&shown)))?;
     }
     // Whatever --quiet hides, a CI log must say which gate failed.
-    for t in outcome.summary.thresholds.iter().filter(|t| !t.passed) {
-        let observed = t.observed.map_or_else(
-            || markdown::unobserved(&t.expr).to_string(),
-            |v| format!("observed {v}"),
-        );
-        print_stderr(&format!(
-            "voipsim: threshold failed: {} ({observed})\n",
-            t.expr
-        ))?;
-    }
+    print_failed_thresholds(&outcome.summary.thresholds)?;
     if outcome.summary.partial {
         print_stderr(&format!(
             "voipsim: interrupted: partial report written to {}\n",
