@@ -29,6 +29,25 @@ fn write_to(out: &mut impl Write, text: &str, name: &str) -> Result<(), UsageErr
     }
 }
 
+/// Names each failed threshold on stderr, one line each: whatever
+/// `--quiet` hides, a CI log must say which gate failed and what was
+/// observed (or that the figure was not measured).
+pub fn print_failed_thresholds(
+    thresholds: &[crate::report::summary::ThresholdResult],
+) -> Result<(), UsageError> {
+    for t in thresholds.iter().filter(|t| !t.passed) {
+        let observed = t.observed.map_or_else(
+            || crate::report::markdown::unobserved(&t.expr).to_string(),
+            |v| format!("observed {v}"),
+        );
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} ({observed})\n",
+            t.expr
+        ))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,23 +70,4 @@ mod tests {
         let err = write_to(&mut Failing(ErrorKind::StorageFull), "x", "stdout").unwrap_err();
         assert!(err.0.contains("cannot write to stdout"), "{err}");
     }
-}
-
-/// Names each failed threshold on stderr, one line each: whatever
-/// `--quiet` hides, a CI log must say which gate failed and what was
-/// observed (or that the figure was not measured).
-pub fn print_failed_thresholds(
-    thresholds: &[crate::report::summary::ThresholdResult],
-) -> Result<(), UsageError> {
-    for t in thresholds.iter().filter(|t| !t.passed) {
-        let observed = t.observed.map_or_else(
-            || crate::report::markdown::unobserved(&t.expr).to_string(),
-            |v| format!("observed {v}"),
-        );
-        print_stderr(&format!(
-            "voipsim: threshold failed: {} ({observed})\n",
-            t.expr
-        ))?;
-    }
-    Ok(())
 }
