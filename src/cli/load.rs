@@ -37,10 +37,10 @@ use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
 use crate::load::measure::Recorder;
-use crate::load::plan::{Plan, RatePlan, RateWork};
+use crate::load::plan::{RatePlan, RateWork};
 use crate::load::replay_file::{self, ReplayFacts};
 use crate::load::replay_plan::{ReplayApp, ReplayPlan, ReplayTally};
-use crate::load::run::{ReportOut, RunSettings, run as run_load};
+use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
@@ -328,7 +328,7 @@ pub fn run(args: LoadArgs) -> CliResult {
     }
 
     let mut replay_handles = None;
-    let plan: Box<dyn Plan> = match (&args.events, &args.scenario) {
+    let plan: Schedule = match (&args.events, &args.scenario) {
         (Some(path), _) => {
             let facts = replay
                 .as_ref()
@@ -362,7 +362,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             );
             replay_handles = Some((plan.tally(), plan.error()));
             scenario.description = replay_description(&facts, speed, shard);
-            Box::new(plan)
+            Schedule::Paced(Box::new(plan))
         }
         (None, Some(_)) => {
             let kind = if mode == LoadMode::Sign {
@@ -379,7 +379,7 @@ pub fn run(args: LoadArgs) -> CliResult {
                 WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
                     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
             plan.shard(shard);
-            Box::new(plan)
+            Schedule::Paced(Box::new(plan))
         }
         (None, None) => {
             let work = match mode {
@@ -396,7 +396,8 @@ pub fn run(args: LoadArgs) -> CliResult {
                 scenario.seed,
             );
             plan.shard(shard);
-            Box::new(plan)
+            // No replies needed: the workers own the schedule (wrk2's model).
+            Schedule::Tickets(plan)
         }
     };
 

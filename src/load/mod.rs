@@ -13,7 +13,10 @@
 //!   by row, streamed.
 //! * [`replay_file`] — `--events FILE` checked whole before the run, and
 //!   opened for the replay.
-//! * [`pacer`] — the thread that releases each job at its intended time.
+//! * [`pacer`] — the thread that releases each job at its intended time
+//!   (plans that need replies: a workload, a replay).
+//! * [`tickets`] — the quick look's schedule, owned by the connection
+//!   workers themselves (wrk2's model: no pacer, no shared queue).
 //! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
 //!   timeout.
 //! * [`flows`] — what a job does: GET, a signing request, a member's room
@@ -38,4 +41,5 @@ pub mod run;
 pub mod stream;
 pub mod target;
 pub mod template;
+pub mod tickets;
 pub mod workload_plan;

@@ -10,6 +10,11 @@
 //! clock), and [`super::replay_plan::ReplayPlan`] (an events file written
 //! by `simulate --events`, row by row).
 //!
+//! A [`RatePlan`] needs no replies, so a run does not pace it: the
+//! connection workers take its requests themselves, by number
+//! ([`RatePlan::ticket`], [`super::tickets`]); `pop` serves the pacer's
+//! tests and anything else that walks it in order.
+//!
 //! `--shard I/N` of a quick look takes every N-th request of the even
 //! schedule, from request I ([`RatePlan::shard`]): N shards send, between
 //! them, exactly the unsharded schedule's requests at the same instants.
@@ -137,6 +142,7 @@ pub struct RatePlan {
     end_us: u64,
     work: RateWork,
     nonces: Stream,
+    seed: u64,
 }
 
 /// How many distinct groups and users a quick signing look spreads over.
@@ -151,6 +157,7 @@ impl RatePlan {
             end_us,
             work,
             nonces: stream(seed, "quick-look", Purpose::Nonces),
+            seed,
         }
     }
 
@@ -163,7 +170,49 @@ impl RatePlan {
     }
 
     fn due(&self) -> u64 {
-        (self.next as f64 * self.interval_ns / 1000.0) as u64
+        self.due_of(self.next)
+    }
+
+    /// Request `i`'s intended time, µs since the start.
+    fn due_of(&self, i: u64) -> u64 {
+        (i as f64 * self.interval_ns / 1000.0) as u64
+    }
+
+    /// Request `i`'s job, due at `due_us`.
+    fn job(work: &RateWork, i: u64, due_us: u64, nonces: &mut Stream) -> Job {
+        let work = match work {
+            RateWork::Get => Work::Get,
+            RateWork::Sign { app_id, key } => Work::Sign(SignWork {
+                app: 0,
+                app_id: Arc::clone(app_id),
+                group_id: format!("quick-look-{}", i % QUICK_LOOK_SPREAD),
+                openid: format!("o-quick-look-{}", (i / 7) % QUICK_LOOK_SPREAD),
+                nonce: nonce(nonces),
+                key: key.clone(),
+                member: None,
+            }),
+        };
+        Job { due_us, work }
+    }
+
+    /// The `k`-th of this process's requests (the shard's, with
+    /// `--shard`), for a worker that owns its share of the schedule
+    /// ([`super::tickets`]); `None` past the end.
+    pub fn ticket(&self, k: u64, nonces: &mut Stream) -> Option<Job> {
+        let i = self.next.checked_add(k.checked_mul(self.step)?)?;
+        let due_us = self.due_of(i);
+        (due_us < self.end_us).then(|| Self::job(&self.work, i, due_us, nonces))
+    }
+
+    /// Worker `w`'s own nonce stream: workers take tickets concurrently,
+    /// so each draws from its own stream (from the seed) instead of one
+    /// behind a lock.
+    pub fn worker_nonces(&self, worker: usize) -> Stream {
+        stream(
+            self.seed,
+            &format!("quick-look-worker-{worker}"),
+            Purpose::Nonces,
+        )
     }
 }
 
@@ -177,19 +226,7 @@ impl Plan for RatePlan {
         let due_us = self.next_due()?;
         let i = self.next;
         self.next += self.step;
-        let work = match &self.work {
-            RateWork::Get => Work::Get,
-            RateWork::Sign { app_id, key } => Work::Sign(SignWork {
-                app: 0,
-                app_id: Arc::clone(app_id),
-                group_id: format!("quick-look-{}", i % QUICK_LOOK_SPREAD),
-                openid: format!("o-quick-look-{}", (i / 7) % QUICK_LOOK_SPREAD),
-                nonce: nonce(&mut self.nonces),
-                key: key.clone(),
-                member: None,
-            }),
-        };
-        Some(Job { due_us, work })
+        Some(Self::job(&self.work, i, due_us, &mut self.nonces))
     }
 }
 

@@ -1,4 +1,5 @@
-//! One load run, start to report: the tokio runtime, the pacer thread, a
+//! One load run, start to report: the tokio runtime, the pacer thread (or,
+//! for a quick look, workers that own the schedule: [`super::tickets`]), a
 //! worker per connection, the live progress line, the stop (end of the
 //! schedule, Ctrl-C, or the hard stop at the end plus a grace period), and
 //! the run record assembled by the core's report code, as `simulate`'s is.
@@ -17,9 +18,10 @@ use super::connection::{Call, Connection};
 use super::flows::Context;
 use super::measure::{Recorder, TRACKS};
 use super::pacer::{Released, pace};
-use super::plan::Plan;
+use super::plan::{Plan, RatePlan};
 use super::progress;
 use super::stream::ReportStream;
+use super::tickets::{Tickets, Timer};
 use crate::report::record::{RunFacts, RunRecord};
 use crate::report::summary::RunMode;
 use crate::report::timeline::{Timeline, TimelineSpec};
@@ -35,7 +37,7 @@ pub const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
 pub struct RunSettings {
     /// The scenario the report names (a synthesized one for a quick look).
     pub scenario: Scenario,
-    pub plan: Box<dyn Plan>,
+    pub plan: Schedule,
     pub context: Context,
     pub connections: usize,
     pub timeout: Duration,
@@ -55,6 +57,16 @@ pub struct RunSettings {
     /// Where the report is streamed to as rows close, and published at
     /// the end; `None` to keep everything in the record (tests).
     pub report: Option<ReportOut>,
+}
+
+/// Who sends when.
+pub enum Schedule {
+    /// The pacer thread releases each job through the shared queue: plans
+    /// that need replies (a workload, a replay).
+    Paced(Box<dyn Plan>),
+    /// The quick look: each connection worker takes its next ticket itself
+    /// ([`super::tickets`]).
+    Tickets(RatePlan),
 }
 
 /// Where the report is streamed: the report folder's staging area.
@@ -167,50 +179,21 @@ async fn drive(settings: RunSettings) -> Ran {
         })
     });
 
-    let (queue_tx, queue_rx) = tokio::sync::mpsc::unbounded_channel::<Released>();
-    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
-    context.replies = Some(reply_tx);
-    let context = Arc::new(context);
-    let queue = Arc::new(tokio::sync::Mutex::new(queue_rx));
-    let backlog = Arc::new(AtomicUsize::new(0));
-
-    let pacer = {
-        let stop = Arc::clone(&stop);
-        let backlog = Arc::clone(&backlog);
-        std::thread::Builder::new()
-            .name("voipsim-pacer".into())
-            .spawn(move || pace(plan, start, end_us, queue_tx, reply_rx, stop, backlog))
+    let (pacer, mut workers) = match plan {
+        Schedule::Paced(plan) => {
+            start_paced(plan, context, start, end_us, connections, timeout, &stop)
+        }
+        Schedule::Tickets(plan) => start_tickets(plan, context, start, connections, timeout, &stop),
     };
-    let mut workers = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let context = Arc::clone(&context);
-        let queue = Arc::clone(&queue);
-        let stop = Arc::clone(&stop);
-        let backlog = Arc::clone(&backlog);
-        workers.push(tokio::spawn(async move {
-            let mut conn = Connection::new(Arc::clone(&context.target), timeout);
-            loop {
-                let next = queue.lock().await.recv().await;
-                let Some(released) = next else { break };
-                backlog.fetch_sub(1, Ordering::Relaxed);
-                // After Ctrl-C nothing new is sent.
-                if stop.load(Ordering::Relaxed) {
-                    continue;
-                }
-                context
-                    .run(&mut conn, released.intended, released.job.work)
-                    .await;
-            }
-        }));
-    }
     let progress_task =
         show_progress.then(|| tokio::spawn(progress::report(Arc::clone(&recorder))));
 
     // The pacer ends at the schedule's end or at Ctrl-C; wait for it
     // without blocking a runtime thread.
     let pacer_done = Arc::new(tokio::sync::Notify::new());
+    let paced = pacer.is_some();
     let pacer_joined = match pacer {
-        Ok(handle) => {
+        Some(Ok(handle)) => {
             let notify = Arc::clone(&pacer_done);
             tokio::task::spawn_blocking(move || {
                 let _ = handle.join();
@@ -218,10 +201,23 @@ async fn drive(settings: RunSettings) -> Ran {
             });
             true
         }
-        Err(_) => false,
+        Some(Err(_)) | None => false,
     };
     if pacer_joined {
         pacer_done.notified().await;
+    } else if !paced {
+        // No pacer (the workers own the schedule): sending ends at the
+        // schedule's end on the wall clock, or at Ctrl-C, as pacing does;
+        // tickets due before the end and taken late are still sent in
+        // the grace below, as the pacer's last released jobs are.
+        let end = tokio::time::Instant::from_std(start + Duration::from_micros(end_us));
+        loop {
+            if stop.load(Ordering::Relaxed) || tokio::time::Instant::now() >= end {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20).min(end - tokio::time::Instant::now()))
+                .await;
+        }
     }
     let interrupted = stop.load(Ordering::Relaxed);
     let grace_until = if interrupted {
@@ -334,6 +330,103 @@ async fn drive(settings: RunSettings) -> Ran {
         }
     };
     Ran { record, report }
+}
+
+/// The pacer thread and a worker per connection taking its jobs from the
+/// shared queue.
+fn start_paced(
+    plan: Box<dyn Plan>,
+    mut context: Context,
+    start: Instant,
+    end_us: u64,
+    connections: usize,
+    timeout: Duration,
+    stop: &Arc<AtomicBool>,
+) -> (
+    Option<std::io::Result<std::thread::JoinHandle<u64>>>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
+    let (queue_tx, queue_rx) = tokio::sync::mpsc::unbounded_channel::<Released>();
+    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+    context.replies = Some(reply_tx);
+    let context = Arc::new(context);
+    let queue = Arc::new(tokio::sync::Mutex::new(queue_rx));
+    let backlog = Arc::new(AtomicUsize::new(0));
+
+    let pacer = {
+        let stop = Arc::clone(stop);
+        let backlog = Arc::clone(&backlog);
+        std::thread::Builder::new()
+            .name("voipsim-pacer".into())
+            .spawn(move || pace(plan, start, end_us, queue_tx, reply_rx, stop, backlog))
+    };
+    let mut workers = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let context = Arc::clone(&context);
+        let queue = Arc::clone(&queue);
+        let stop = Arc::clone(stop);
+        let backlog = Arc::clone(&backlog);
+        workers.push(tokio::spawn(async move {
+            let mut conn = Connection::new(Arc::clone(&context.target), timeout);
+            loop {
+                let next = queue.lock().await.recv().await;
+                let Some(released) = next else { break };
+                backlog.fetch_sub(1, Ordering::Relaxed);
+                // After Ctrl-C nothing new is sent.
+                if stop.load(Ordering::Relaxed) {
+                    continue;
+                }
+                context
+                    .run(&mut conn, released.intended, released.job.work)
+                    .await;
+            }
+        }));
+    }
+    (Some(pacer), workers)
+}
+
+/// A worker per connection, each taking the quick look's next ticket,
+/// waiting for its instant and sending it, until the tickets run out or
+/// Ctrl-C. A ticket is taken only when its worker is free, so one taken
+/// late (every connection was busy) is sent at once and its lateness
+/// counted, as a job that waited in the paced queue was.
+fn start_tickets(
+    plan: RatePlan,
+    context: Context,
+    start: Instant,
+    connections: usize,
+    timeout: Duration,
+    stop: &Arc<AtomicBool>,
+) -> (
+    Option<std::io::Result<std::thread::JoinHandle<u64>>>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
+    let context = Arc::new(context);
+    let tickets = Arc::new(Tickets::new(plan));
+    let mut workers = Vec::with_capacity(connections);
+    for w in 0..connections {
+        let context = Arc::clone(&context);
+        let tickets = Arc::clone(&tickets);
+        let stop = Arc::clone(stop);
+        workers.push(tokio::spawn(async move {
+            let mut conn = Connection::new(Arc::clone(&context.target), timeout);
+            let mut timer = Timer::new();
+            let mut nonces = tickets.nonces(w);
+            while !stop.load(Ordering::Relaxed) {
+                let Some(job) = tickets.take(&mut nonces) else {
+                    break;
+                };
+                let intended = start + Duration::from_micros(job.due_us);
+                timer.wait_until(intended).await;
+                // Ctrl-C during the wait: nothing new is sent.
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                context.run(&mut conn, intended, job.work).await;
+            }
+        }));
+    }
+    (None, workers)
 }
 
 /// Room mode with the service signing: each app's access token, fetched
