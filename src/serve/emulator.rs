@@ -42,6 +42,22 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// A request's whole body, within the server's size limit and read
+    /// timeout (every POST handler's first step).
+    pub(super) async fn read_body(
+        &self,
+        headers: &hyper::HeaderMap,
+        body: Incoming,
+    ) -> Result<bytes::Bytes, ApiError> {
+        super::body::read(
+            headers,
+            body,
+            self.limits.max_body_bytes,
+            self.limits.read_timeout,
+        )
+        .await
+    }
+
     pub fn new(
         apps: Vec<ServedApp>,
         clock: ServiceClock,

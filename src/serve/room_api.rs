@@ -163,13 +163,7 @@ impl Emulator {
     /// `POST /voip/join`.
     pub(super) async fn join(&self, headers: &HeaderMap, body: Incoming) -> Answer {
         let now = self.clock.now();
-        let bytes = body::read(
-            headers,
-            body,
-            self.limits.max_body_bytes,
-            self.limits.read_timeout,
-        )
-        .await?;
+        let bytes = self.read_body(headers, body).await?;
         let join: JoinBody<'_> = body::parse(&bytes, &JOIN_FIELDS)?;
         let app_id = non_empty(join.app_id, &JOIN_FIELDS[0])?;
         let openid = non_empty(join.openid, &JOIN_FIELDS[1])?;
@@ -270,13 +264,7 @@ impl Emulator {
     /// `POST /voip/exit`.
     pub(super) async fn exit(&self, headers: &HeaderMap, body: Incoming) -> Answer {
         let now = self.clock.now();
-        let bytes = body::read(
-            headers,
-            body,
-            self.limits.max_body_bytes,
-            self.limits.read_timeout,
-        )
-        .await?;
+        let bytes = self.read_body(headers, body).await?;
         let exit: ExitBody<'_> = body::parse(&bytes, &EXIT_FIELDS)?;
         let app_id = non_empty(exit.app_id, &EXIT_FIELDS[0])?;
         let openid = non_empty(exit.openid, &EXIT_FIELDS[1])?;

@@ -144,13 +144,7 @@ impl Emulator {
                 .check(token, self.clock.now())
                 .map_err(token_error)?
         };
-        let bytes = body::read(
-            headers,
-            body,
-            self.limits.max_body_bytes,
-            self.limits.read_timeout,
-        )
-        .await?;
+        let bytes = self.read_body(headers, body).await?;
         let sign: SignBody<'_> = body::parse(&bytes, &SIGN_FIELDS)?;
         let openid = body::required(sign.openid, &SIGN_FIELDS[0])?;
         let group_id = body::required(sign.group_id, &SIGN_FIELDS[1])?;
