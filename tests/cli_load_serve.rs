@@ -4,15 +4,15 @@
 //! rejoin and leave; every fault the scenario injects is refused by the
 //! emulator's rules, and counted by reason and by WeChat code.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as Process, Stdio};
+mod serve_support;
+
 use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use serve_support::{SECRET, Server, secrets_for};
 
 const APP_ID: &str = "wx20afc706a711eefc";
-const SECRET: &str = "serve-test-secret";
 
 const SCENARIO: &str = r#"
 name = "against-serve"
@@ -32,49 +32,15 @@ reconnect = { probability = 0.3, delay = "2s" }
 faults = { wrong_signature = 0.1, stale_session_key = 0.1, stale_timestamp = 0.05, millisecond_timestamp = 0.05 }
 "#;
 
-/// A running `voipsim serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &std::path::Path) -> Serve {
-    let mut child = Process::new(assert_cmd::cargo::cargo_bin("voipsim"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(dir.join("scenario.toml"))
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // "voipsim serve: listening on http://127.0.0.1:PORT" on stdout; read
-    // on a thread so that a silent emulator fails the test in 20 s
-    // instead of hanging it.
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Some(at) = line.find("http://") {
-                let _ = tx.send(line[at..].trim().to_string());
-                return;
-            }
-        }
-    });
-    let url = match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(url) => url,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("voipsim serve did not print its address");
-        }
-    };
-    Serve { child, url }
+/// `voipsim serve --config DIR/scenario.toml`, with the scenario app's
+/// secret; killed when dropped.
+fn serve(dir: &std::path::Path) -> Server {
+    let config = dir.join("scenario.toml").to_str().unwrap().to_string();
+    Server::start_with(
+        &["--config", &config],
+        &secrets_for(&[APP_ID]),
+        tempfile::tempdir().unwrap(),
+    )
 }
 
 fn load(extra: &[&str]) -> Value {
@@ -90,7 +56,7 @@ fn load(extra: &[&str]) -> Value {
         .arg(dir.path().join("scenario.toml"))
         .args([
             "--target",
-            &service.url,
+            &format!("http://{}", service.addr),
             "--speed",
             "20",
             "--connections",
