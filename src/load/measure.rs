@@ -267,12 +267,14 @@ fn take_closed(timeline: &mut Timeline, requests: &mut Vec<RequestRow>) -> Close
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::report::timeline::TimelineSpec;
     use std::time::Duration;
 
-    fn recorder(start: Instant) -> Recorder {
+    /// A recorder over ten one-second intervals (also used by
+    /// `stream`'s tests).
+    pub(crate) fn recorder(start: Instant) -> Recorder {
         Recorder::new(
             start,
             Timeline::new(TimelineSpec {

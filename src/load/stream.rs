@@ -148,29 +148,14 @@ fn hlog_name(track: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::measure::{Outcome, Recorder};
+    use crate::load::measure::Outcome;
+    use crate::load::measure::tests::recorder;
     use crate::report::summary::Summary;
-    use crate::report::timeline::{Timeline, TimelineSpec};
+    use crate::report::timeline::Timeline;
     use crate::report::write::render_summaries;
     use crate::report_dir::ReportDir;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use std::time::Instant;
-
-    fn recorder(start: Instant) -> Recorder {
-        Recorder::new(
-            start,
-            Timeline::new(TimelineSpec {
-                start: 0,
-                window_from: 0,
-                end: 10_000_000,
-                interval_us: 1_000_000,
-                start_unix_us: 1_700_000_000_000_000,
-                offset: time::UtcOffset::UTC,
-                apps: 1,
-                latencies: TRACKS.to_vec(),
-            }),
-        )
-    }
 
     /// The summary a load run of the timeline would have.
     fn summary_of(timeline: Timeline, requests: crate::report::summary::Requests) -> Summary {
