@@ -645,3 +645,41 @@ fn schema_prints_the_committed_json_schema() {
     let schema: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(schema["title"], "voipsim scenario");
 }
+
+/// The issue's file: an unknown key, a negative rate, a party of 12 and a
+/// wrong type used to report only the unknown key; each is reported, in
+/// file order, with its line and column.
+#[test]
+fn bad_every_problem_is_reported_at_once() {
+    let text = "name = \"t\"\nduration = \"1h\"\nseed = \"x\"\n[apps.game]\ncapcity = 4\n\
+                [[workloads]]\nname = \"matches\"\napp = \"game\"\narrivals = { poisson = \"-5/min\" }\n\
+                stay_time = \"5m\"\nstay = \"5m\"\nparty = { size = 12 }\n";
+    let (_dir, path) = write(text, &[]);
+    let output = voipsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stdout("")
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    let p = path.display();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let expected = [
+        format!("{p}:3:8: `seed`: found string \"x\", expected"),
+        format!("{p}:5:1: unknown key `capcity` in [apps.game]; did you mean `capacity`?"),
+        format!("{p}:9:24: `arrivals.poisson` in workload 'matches': rate `-5/min` is negative"),
+        format!("{p}:10:1: unknown key `stay_time` in workload 'matches'; did you mean `stay`?"),
+        format!("{p}:12:"),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    for (line, want) in lines.iter().zip(&expected) {
+        assert!(
+            line.starts_with(want.as_str()),
+            "expected `{want}` in:\n{stderr}"
+        );
+    }
+    assert!(lines[4].contains("party of 12"), "{stderr}");
+}

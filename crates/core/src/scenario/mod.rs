@@ -2,8 +2,9 @@
 //! when, parsed and validated into the typed [`Scenario`] model.
 //!
 //! Layers: `raw` (serde types that keep TOML spans; the JSON Schema comes
-//! from them), `diagnose` (TOML and serde messages → located errors with
-//! hints), `convert`, `app`, `workload`, `arrivals` and `distribution`
+//! from them), `unknown_keys` (every unknown key, found beside that schema),
+//! `diagnose` (TOML and serde messages → located errors with hints),
+//! `every_problem` (the passes that report all problems at once), `convert`, `app`, `workload`, `arrivals` and `distribution`
 //! (raw → model, collecting every semantic error with its location), `trace` and
 //! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
 //! expressions), and `model` (the validated result, free of spans, that the
@@ -32,17 +33,19 @@ pub mod diagnose;
 mod distribution;
 pub mod empirical;
 pub mod error;
+mod every_problem;
 pub mod limits;
 pub mod model;
 pub mod raw;
 pub mod suggest;
 pub mod threshold;
 pub mod trace;
+mod trace_columns;
+pub mod unknown_keys;
 mod workload;
 
 use std::path::Path;
 
-use serde::Deserialize;
 use toml::de::DeTable;
 
 pub use app::{RegisterAppError, derived_app_id, register_apps, wechat_app};
@@ -102,28 +105,10 @@ pub fn parse(text: &str, origin: &Path) -> Result<Scenario, ScenarioErrors> {
         errors.truncate(MAX_SYNTAX_ERRORS);
         return Err(ScenarioErrors(errors));
     }
-    let deserializer = toml::de::Deserializer::from(root.clone());
-    let raw = raw::RawScenario::deserialize(deserializer).map_err(|e| {
-        ScenarioErrors(vec![diagnose::serde_error(
-            origin,
-            text,
-            root.get_ref(),
-            &e,
-        )])
-    })?;
-    let mut ctx = convert::Ctx::new(origin, text);
-    match convert::convert(raw, &mut ctx) {
-        Some(scenario) if ctx.errors.is_empty() => Ok(scenario),
-        _ if ctx.errors.is_empty() => {
-            // Every failing check records an error; this is a safety net.
-            Err(ScenarioError::file(origin, "the scenario is invalid").into())
-        }
-        _ => {
-            let mut errors = ctx.errors;
-            sort_errors(&mut errors, origin);
-            Err(ScenarioErrors(errors))
-        }
-    }
+    every_problem::check(&root, text, origin).map_err(|mut errors| {
+        sort_errors(&mut errors, origin);
+        ScenarioErrors(errors)
+    })
 }
 
 /// File order: the scenario's own errors by line and column, then those in
