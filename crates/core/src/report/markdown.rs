@@ -225,6 +225,13 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             thousands(f.stale_session_key)
         );
     }
+    if let Some(trace) = &s.trace {
+        let _ = writeln!(
+            out,
+            "- **Trace replay**: {} leave rows by a user not in the room they name (not played; see `trace.unknown_leaves`).",
+            thousands(trace.unknown_leaves)
+        );
+    }
     if !load {
         let _ = writeln!(
             out,

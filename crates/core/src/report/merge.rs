@@ -402,6 +402,9 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
         m.faults.millisecond_timestamp += f.millisecond_timestamp;
         m.faults.stale_timestamp += f.stale_timestamp;
         m.faults.stale_session_key += f.stale_session_key;
+        if let Some(theirs) = &s.trace {
+            m.trace.get_or_insert_with(Default::default).unknown_leaves += theirs.unknown_leaves;
+        }
         for (a, b) in m.apps.iter_mut().zip(&s.apps) {
             add_joins(&mut a.joins, &b.joins);
             a.rooms_created += b.rooms_created;

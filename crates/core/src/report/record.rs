@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use super::format_instant;
 use super::summary::{
     AppSummary, Engine, Latency, Members, Quota, QuotaDay, Requests, Rooms, RunMode,
-    SCHEMA_VERSION, ScenarioInfo, Signing, Summary, Window,
+    SCHEMA_VERSION, ScenarioInfo, Signing, Summary, TraceReplay, Window,
 };
 use super::thresholds;
 use super::timeline::{LatencyTrack, Timeline};
@@ -242,6 +242,13 @@ impl RunRecord {
             signing,
             requests: facts.requests,
             faults: totals.fault_counts(),
+            trace: scenario
+                .workloads
+                .iter()
+                .any(|w| w.is_trace())
+                .then_some(TraceReplay {
+                    unknown_leaves: totals.unknown_leaves,
+                }),
             apps,
             thresholds: Vec::new(),
             passed: true,

@@ -55,6 +55,10 @@ pub struct Summary {
     pub requests: Option<Requests>,
     /// Join attempts made wrong on purpose by the scenario's `faults`.
     pub faults: FaultCounts,
+    /// What a trace replay did not play; absent when no workload replays a
+    /// trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceReplay>,
     /// Per app, the same join and room counts.
     pub apps: Vec<AppSummary>,
     /// Thresholds in scenario order.
@@ -69,6 +73,15 @@ pub struct Summary {
     /// which of its figures are exact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+}
+
+/// Trace rows the replay counted rather than played.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TraceReplay {
+    /// Leave rows by a user not in the room the row names (never joined,
+    /// refused, already left, or in another room): nothing is done, as
+    /// `exitVoIPChat` changes nothing then.
+    pub unknown_leaves: u64,
 }
 
 /// How a merged report was made (`voipsim merge`).
@@ -478,6 +491,7 @@ pub(crate) mod tests_support {
             },
             requests: None,
             faults: FaultCounts::default(),
+            trace: None,
             apps: Vec::new(),
             thresholds: Vec::new(),
             passed: true,

@@ -7,7 +7,7 @@ use super::convert::Ctx;
 use super::limits;
 use super::model::{Arrivals, Burst, BurstAt, DAY_SECS, DailyProfile, Groups, Trace, interpolate};
 use super::raw::{Located, PointPair, RawArrivals, RawBurst, RawPer};
-use super::trace::{TraceRules, parse_trace};
+use super::trace::{TraceColumns, TraceRules, parse_trace};
 use super::workload::Env;
 use crate::units;
 
@@ -60,6 +60,12 @@ pub(crate) fn convert_arrivals(
             t.per.as_ref().map(|v| v.span.clone()),
             t.trace.is_none(),
             "poisson, profile or ramp",
+        ),
+        (
+            "columns",
+            t.columns.as_ref().map(|v| v.span.clone()),
+            t.trace.is_some(),
+            "trace",
         ),
     ];
     let mut ok = true;
@@ -127,11 +133,13 @@ pub(crate) fn convert_arrivals(
     }
     let file = t.trace.as_ref()?;
     let (path, text) = ctx.read_data_file(file, "arrivals.trace", "trace", s)?;
+    let columns = trace_columns(t, s, ctx)?;
     let rules = TraceRules {
         apps: env.apps,
         default_app: app,
         start: env.start,
         duration: env.duration,
+        columns: &columns,
     };
     match parse_trace(&text, &path, &rules) {
         Ok(events) => Some(Arrivals::Trace(Trace { path, events })),
@@ -140,6 +148,32 @@ pub(crate) fn convert_arrivals(
             None
         }
     }
+}
+
+/// The trace's column names: voipsim's, with `arrivals.columns` applied.
+fn trace_columns(t: &RawArrivals, s: &str, ctx: &mut Ctx<'_>) -> Option<TraceColumns> {
+    let Some(columns) = &t.columns else {
+        return Some(TraceColumns::default());
+    };
+    let given = columns.value.given();
+    let mut ok = true;
+    for (i, (key, name)) in given.iter().enumerate() {
+        if name.value.trim().is_empty() {
+            ctx.error(&name.span, format!("`arrivals.columns.{key}`{s} is empty; write the name of the trace's column that holds the {key}, like \"ts\""));
+            ok = false;
+        } else if let Some((other, _)) = given[..i]
+            .iter()
+            .find(|(_, n)| n.value.trim().eq_ignore_ascii_case(name.value.trim()))
+        {
+            ctx.error(&name.span, format!("`arrivals.columns.{key}`{s} names column \"{}\", as `{other}` does; each column holds one thing: give each key its own column", name.value));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    // Keys were checked by serde (deny_unknown_fields).
+    TraceColumns::mapped(given.iter().map(|(k, n)| (*k, n.value.as_str()))).ok()
 }
 
 /// A total rate (after `per = "group"`) that is still a finite number.

@@ -427,6 +427,33 @@ pub struct TraceEvent {
     pub group_id: String,
     pub openid: String,
     pub kind: TraceEventKind,
+    /// A join's fault: its own (the trace's `fault` column) or drawn.
+    pub fault: TraceFault,
+}
+
+/// The fault a trace row gives its join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFault {
+    /// Drawn from the workload's `faults` (an empty or absent cell).
+    Drawn,
+    /// None: the row says `none`.
+    Clean,
+    /// The row's own.
+    Given(crate::workload::Fault),
+}
+
+impl TraceFault {
+    /// The fault the join gets, given the one its workload drew for it
+    /// (drawn for every join row either way, so the draws of the other
+    /// rows do not depend on which rows carry their own).
+    #[inline]
+    pub fn or_drawn(self, drawn: Option<crate::workload::Fault>) -> Option<crate::workload::Fault> {
+        match self {
+            TraceFault::Drawn => drawn,
+            TraceFault::Clean => None,
+            TraceFault::Given(fault) => Some(fault),
+        }
+    }
 }
 
 /// What a trace row does.

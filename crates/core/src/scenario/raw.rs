@@ -307,9 +307,50 @@ pub struct RawArrivals {
     /// time,app,group_id,openid,event, relative to the scenario file; at
     /// most 64 MiB, and no row at or after the end of `duration`.
     pub trace: L<String>,
+    /// With `trace`: the log's own names for its columns, when they are not
+    /// voipsim's, e.g. { time = "ts", group_id = "room", openid = "user",
+    /// event = "action" }. Keys: time, app, group_id, openid, event, fault;
+    /// a column not named keeps its own name.
+    pub columns: L<RawTraceColumns>,
     /// With poisson, profile or ramp: "workload" (default, the rate is the
     /// total) or "group" (the rate is per pool group).
     pub per: L<RawPer>,
+}
+
+/// A trace's column names (`arrivals.columns`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TraceColumns")]
+pub struct RawTraceColumns {
+    /// The column holding the time (default "time").
+    pub time: L<String>,
+    /// The column naming the app (default "app"; optional with one app).
+    pub app: L<String>,
+    /// The column holding the room's groupId (default "group_id").
+    pub group_id: L<String>,
+    /// The column holding the member's openid (default "openid").
+    pub openid: L<String>,
+    /// The column saying join or leave (default "event").
+    pub event: L<String>,
+    /// The column giving a join its own fault (default "fault"; optional).
+    pub fault: L<String>,
+}
+
+impl RawTraceColumns {
+    /// The names given, as (voipsim's key, the log's name, its span).
+    pub fn given(&self) -> Vec<(&'static str, &Located<String>)> {
+        [
+            ("time", &self.time),
+            ("app", &self.app),
+            ("group_id", &self.group_id),
+            ("openid", &self.openid),
+            ("event", &self.event),
+            ("fault", &self.fault),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
 }
 
 /// A window multiplying the arrival rate.
