@@ -683,3 +683,17 @@ fn bad_every_problem_is_reported_at_once() {
     }
     assert!(lines[4].contains("party of 12"), "{stderr}");
 }
+
+#[test]
+fn bad_reconnect_gives_both_a_probability_and_a_rate() {
+    assert_bad(
+        &scenario(
+            "",
+            "arrivals = { poisson = \"1/min\" }\nstay = \"5m\"\nreconnect = { probability = 0.1, rate = \"2/h\", delay = \"5s\" }\n",
+        ),
+        &[],
+        None,
+        "6:41",
+        &["gives both `probability` and `rate`; keep one"],
+    );
+}

@@ -295,6 +295,8 @@ impl WorkloadPlan {
             Next::Drop { at_us } => self.push(at_us, slot, StepKind::Drop),
             Next::Leave { at_us } => self.push(at_us, slot, StepKind::Leave),
             Next::Rejoin { at_us } => {
+                // The next drop, when reconnects are a rate.
+                self.sources[m.source].next_reconnect(&mut m.life);
                 // A rejoin is a new attempt: a new fault, drawn now.
                 m.fault = self.sources[m.source].fault();
                 self.push(at_us, slot, StepKind::Join);
@@ -418,6 +420,9 @@ impl Plan for WorkloadPlan {
         self.outstanding > 0
     }
 }
+
+#[cfg(test)]
+mod rate_tests;
 
 #[cfg(test)]
 mod tests {

@@ -555,6 +555,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
                 let next = m.life.next(Happened::Dropped, t);
+                if let Source::Generated(src) = &self.sources[m.workload as usize] {
+                    src.next_reconnect(&mut m.life);
+                }
                 let Member {
                     user,
                     workload,

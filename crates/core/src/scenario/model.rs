@@ -376,8 +376,12 @@ impl Distribution {
 /// A member drops once during its stay and rejoins after a delay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reconnect {
-    /// Chance that a member drops once, in `[0, 1]`.
+    /// Chance that a member drops once, in `[0, 1]` (0 with `rate_per_s`).
     pub probability: f64,
+    /// Drops per second in the room, when reconnects are a rate: any
+    /// number of drops, a Poisson process over the member's time in the
+    /// room. `None`: at most one drop, with `probability`.
+    pub rate_per_s: Option<f64>,
     /// Time between the drop and the rejoin.
     pub delay: Distribution,
 }

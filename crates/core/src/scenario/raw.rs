@@ -442,9 +442,14 @@ pub struct RawLogNormal {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Reconnect")]
 pub struct RawReconnect {
-    /// Chance in [0, 1] that a member drops once.
-    #[schemars(required, range(min = 0, max = 1))]
+    /// Chance in [0, 1] that a member drops once (give this or `rate`).
+    #[schemars(range(min = 0, max = 1))]
     pub probability: L<f64>,
+    /// Drops per unit of time spent in the room, e.g. "2/h" (give this or
+    /// `probability`): a member may drop any number of times, as a Poisson
+    /// process over its time in the room.
+    #[schemars(example = &"2/h")]
+    pub rate: L<String>,
     /// Time from the drop to the rejoin (a distribution).
     #[schemars(required)]
     pub delay: L<RawDistribution>,

@@ -408,16 +408,29 @@ fn convert_reconnect(
     s: &str,
     ctx: &mut Ctx<'_>,
 ) -> Option<Reconnect> {
-    let (Some(p), Some(delay)) = (&r.value.probability, &r.value.delay) else {
-        ctx.error(&r.span, format!("`reconnect`{s} needs `probability` and `delay`, like {{ probability = 0.05, delay = \"10s\" }}"));
+    let t = &r.value;
+    let (Some(delay), false) = (&t.delay, t.probability.is_none() && t.rate.is_none()) else {
+        ctx.error(&r.span, format!("`reconnect`{s} needs `delay` and one of `probability` (drop at most once) or `rate` (drop any number of times), like {{ probability = 0.05, delay = \"10s\" }} or {{ rate = \"2/h\", delay = \"10s\" }}"));
         return None;
     };
-    let probability = ctx.probability(p, "reconnect.probability", s);
     let delay = convert_distribution(delay, "reconnect.delay", s, ctx);
-    Some(Reconnect {
-        probability: probability?,
-        delay: delay?,
-    })
+    match (&t.probability, &t.rate) {
+        (Some(_), Some(rate)) => {
+            ctx.error(&rate.span, format!("`reconnect`{s} gives both `probability` and `rate`; keep one: `probability` for at most one drop per stay, `rate` for drops any number of times"));
+            None
+        }
+        (Some(p), None) => Some(Reconnect {
+            probability: ctx.probability(p, "reconnect.probability", s)?,
+            rate_per_s: None,
+            delay: delay?,
+        }),
+        (None, Some(rate)) => Some(Reconnect {
+            probability: 0.0,
+            rate_per_s: Some(ctx.rate(rate, "reconnect.rate", s)?),
+            delay: delay?,
+        }),
+        (None, None) => None,
+    }
 }
 
 fn convert_faults(f: &Located<RawFaults>, s: &str, ctx: &mut Ctx<'_>) -> Option<Faults> {

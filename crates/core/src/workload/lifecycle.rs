@@ -1,7 +1,9 @@
 //! A member's life in its room, as a state machine a driver asks "what
-//! happens next": join after its stagger, stay, maybe drop once and rejoin
-//! after a delay for the rest of the stay, leave, and go back to the user
-//! pool. A refused join (first or rejoin) ends the life: the member gives
+//! happens next": join after its stagger, stay, maybe drop and rejoin
+//! after a delay for the rest of the stay (once, or, with reconnects as a
+//! rate, again and again: the workload draws each next drop, see
+//! [`WorkloadSource::next_reconnect`](super::WorkloadSource::next_reconnect)),
+//! leave, and go back to the user pool. A refused join (first or rejoin) ends the life: the member gives
 //! up, it does not retry.
 //!
 //! It lives here, not in a driver, so that the simulator (virtual clock)
@@ -14,6 +16,8 @@
 //! the reconnect plan, `Copy`, no allocation. The simulator runs millions
 //! of steps a second, so every answer is a branch or two once inlined.
 
+use std::num::NonZeroU64;
+
 use super::source::{MemberPlan, ReconnectPlan};
 
 /// What is left of a member's plan between its steps.
@@ -22,8 +26,10 @@ pub struct MemberLife {
     /// Stay still ahead (after a drop, what is left of it).
     stay_us: u64,
     /// The drop still to come, if any: taken when it happens, so a member
-    /// drops at most once.
+    /// drops at most once unless the workload draws another.
     reconnect: Option<ReconnectPlan>,
+    /// The seed of the member's next drop draw (reconnects as a rate).
+    redraw: Option<NonZeroU64>,
 }
 
 /// What just happened to a member, as the driver saw it.
@@ -61,6 +67,7 @@ impl MemberLife {
         let life = MemberLife {
             stay_us: plan.stay_us,
             reconnect: plan.reconnect,
+            redraw: plan.redraw,
         };
         (life, arrived_us + plan.join_after_us)
     }
@@ -100,6 +107,20 @@ impl MemberLife {
         }
     }
 
+    /// Draws the next drop with `draw(seed, stay still ahead)`, which
+    /// answers the plan and the seed of the draw after it; nothing when
+    /// the member has no draws left (or never had: reconnects with a
+    /// probability). Called after a drop, with the stay already shortened.
+    #[inline]
+    pub fn redraw(
+        &mut self,
+        draw: impl FnOnce(u64, u64) -> (Option<ReconnectPlan>, Option<NonZeroU64>),
+    ) {
+        if let Some(seed) = self.redraw {
+            (self.reconnect, self.redraw) = draw(seed.get(), self.stay_us);
+        }
+    }
+
     /// The stay still ahead.
     pub fn stay_us(&self) -> u64 {
         self.stay_us
@@ -125,6 +146,7 @@ mod tests {
                 drop_after_us: drop_after * S,
                 delay_us: delay * S,
             }),
+            redraw: None,
         }
     }
 

@@ -1,10 +1,17 @@
 //! One workload made ready to generate: when parties arrive, which group
 //! each picks, how many members it has, when each member joins, how long it
-//! stays, whether it drops and rejoins, and which joins are made wrong on
+//! stays, whether (and, with reconnects as a rate, how often) it drops and
+//! rejoins, and which joins are made wrong on
 //! purpose. The driver (virtual clock or wall clock) asks; this answers.
+
+use std::num::NonZeroU64;
+
+use rand::{Rng as _, SeedableRng};
+use rand_distr::{Distribution as _, Exp1};
 
 use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
+use super::lifecycle::MemberLife;
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
@@ -42,6 +49,11 @@ pub struct MemberPlan {
     /// Drop once, `drop_after_us` into the stay, and rejoin `delay_us`
     /// later for the rest of the stay.
     pub reconnect: Option<ReconnectPlan>,
+    /// With reconnects as a rate, the seed of the member's own stream that
+    /// draws its drops after the first ([`WorkloadSource::next_reconnect`]):
+    /// its own, so the draws do not depend on the order in which members
+    /// drop (the load tester's order is the wall clock's).
+    pub redraw: Option<NonZeroU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +191,8 @@ pub struct WorkloadSource {
     stagger: DurationDist,
     stay: DurationDist,
     reconnect: Option<(f64, DurationDist)>,
+    /// Drops per microsecond in the room, when reconnects are a rate.
+    reconnect_rate_per_us: Option<f64>,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -214,6 +228,11 @@ impl WorkloadSource {
                 .reconnect
                 .as_ref()
                 .map(|r| (r.probability, DurationDist::from(&r.delay))),
+            reconnect_rate_per_us: workload
+                .reconnect
+                .as_ref()
+                .and_then(|r| r.rate_per_s)
+                .map(|r| r / 1e6),
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -282,6 +301,16 @@ impl WorkloadSource {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
         let stay_us = self.stay.sample(&mut self.streams.stay);
+        if let (Some(per_us), Some((_, delay))) = (self.reconnect_rate_per_us, &self.reconnect) {
+            let seed = self.streams.reconnect.next_u64();
+            let (reconnect, redraw) = rate_plan(seed, per_us, delay, stay_us);
+            return MemberPlan {
+                join_after_us,
+                stay_us,
+                reconnect,
+                redraw,
+            };
+        }
         let reconnect = match &self.reconnect {
             Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
                 // The drop comes at a uniform point of the stay.
@@ -297,6 +326,17 @@ impl WorkloadSource {
             join_after_us,
             stay_us,
             reconnect,
+            redraw: None,
+        }
+    }
+
+    /// After a drop (`Happened::Dropped`), the member's next drop when
+    /// reconnects are a rate; nothing otherwise. Drivers call it right
+    /// after [`MemberLife::next`] answers the drop.
+    #[inline]
+    pub fn next_reconnect(&self, life: &mut MemberLife) {
+        if let (Some(per_us), Some((_, delay))) = (self.reconnect_rate_per_us, &self.reconnect) {
+            life.redraw(|seed, stay_left_us| rate_plan(seed, per_us, delay, stay_left_us));
         }
     }
 
@@ -311,13 +351,45 @@ impl WorkloadSource {
     /// of a warm-start pre-roll that leaves almost no member out.
     pub fn settle_time_us(&self, max_party: u32) -> f64 {
         let stagger = self.stagger.high_quantile_us() * f64::from(max_party.saturating_sub(1));
+        // With a rate, a member may drop several times: allow for the
+        // drops a long stay sees (its 99.99th percentile times the rate).
+        let drops = self.reconnect_rate_per_us.map_or(1.0, |per_us| {
+            (per_us * self.stay.high_quantile_us()).ceil().max(1.0)
+        });
         let reconnect = self
             .reconnect
             .as_ref()
-            .map_or(0.0, |(_, d)| d.high_quantile_us());
+            .map_or(0.0, |(_, d)| d.high_quantile_us() * drops);
         self.stay.high_quantile_us() + stagger + reconnect
     }
 }
+
+/// The next drop of a member with `stay_left_us` in the room still ahead,
+/// drawn from its stream `seed`: the time to it is exponential at
+/// `per_us` (a Poisson process over time in the room), and there is none
+/// if it falls at or past the end of the stay. Returns the plan and the
+/// seed of the draw after it.
+fn rate_plan(
+    seed: u64,
+    per_us: f64,
+    delay: &DurationDist,
+    stay_left_us: u64,
+) -> (Option<ReconnectPlan>, Option<NonZeroU64>) {
+    let mut stream = Stream::seed_from_u64(seed);
+    let gap: f64 = Exp1.sample(&mut stream);
+    let gap_us = gap / per_us;
+    if !(gap_us < stay_left_us as f64) {
+        return (None, None);
+    }
+    let plan = ReconnectPlan {
+        drop_after_us: gap_us as u64,
+        delay_us: delay.sample(&mut stream),
+    };
+    (Some(plan), NonZeroU64::new(stream.next_u64() | 1))
+}
+
+#[cfg(test)]
+mod rate_tests;
 
 #[cfg(test)]
 mod tests {
@@ -339,6 +411,7 @@ mod tests {
             },
             reconnect: Some(Reconnect {
                 probability: 0.5,
+                rate_per_s: None,
                 delay: Distribution::Fixed(Duration::from_secs(10)),
             }),
             faults: Faults {
