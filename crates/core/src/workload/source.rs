@@ -378,7 +378,10 @@ fn rate_plan(
     let mut stream = Stream::seed_from_u64(seed);
     let gap: f64 = Exp1.sample(&mut stream);
     let gap_us = gap / per_us;
-    if !(gap_us < stay_left_us as f64) {
+    // False for a gap past the stay, and for the infinity (or NaN) a zero
+    // rate gives: no drop.
+    let within_stay = gap_us < stay_left_us as f64;
+    if !within_stay {
         return (None, None);
     }
     let plan = ReconnectPlan {
