@@ -224,3 +224,26 @@ fn incomplete_folders_are_refused() {
     garbage.files[0].bytes = b"{".to_vec();
     assert!(refusal(&[garbage]).contains("s1/summary.json: not JSON"));
 }
+
+#[test]
+fn unknown_trace_leaves_add_up() {
+    let with = |n: u64| {
+        move |v: &mut serde_json::Value| v["trace"] = serde_json::json!({ "unknown_leaves": n })
+    };
+    let inputs = [
+        edit(folder("s0", Some("0/2"), 10, &[100]), with(3)),
+        edit(folder("s1", Some("1/2"), 10, &[100]), with(4)),
+    ];
+    let s = summary_of(&merge(&inputs, "out").unwrap());
+    assert_eq!(s["trace"]["unknown_leaves"], 7);
+    // Without a trace the section stays absent.
+    let plain = [
+        folder("s0", Some("0/2"), 10, &[100]),
+        folder("s1", Some("1/2"), 10, &[100]),
+    ];
+    assert!(
+        summary_of(&merge(&plain, "out").unwrap())
+            .get("trace")
+            .is_none()
+    );
+}
