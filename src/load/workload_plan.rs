@@ -291,12 +291,10 @@ impl WorkloadPlan {
         let Some(m) = self.members.get_mut(slot as usize).and_then(Option::as_mut) else {
             return;
         };
-        match m.life.next(happened, at) {
+        match self.sources[m.source].next(&mut m.life, happened, at) {
             Next::Drop { at_us } => self.push(at_us, slot, StepKind::Drop),
             Next::Leave { at_us } => self.push(at_us, slot, StepKind::Leave),
             Next::Rejoin { at_us } => {
-                // The next drop, when reconnects are a rate.
-                self.sources[m.source].next_reconnect(&mut m.life);
                 // A rejoin is a new attempt: a new fault, drawn now.
                 m.fault = self.sources[m.source].fault();
                 self.push(at_us, slot, StepKind::Join);

@@ -554,10 +554,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
-                let next = m.life.next(Happened::Dropped, t);
-                if let Source::Generated(src) = &self.sources[m.workload as usize] {
-                    src.next_reconnect(&mut m.life);
-                }
+                let next = match &self.sources[m.workload as usize] {
+                    Source::Generated(src) => src.next(&mut m.life, Happened::Dropped, t),
+                    Source::Trace(_) => m.life.next(Happened::Dropped, t),
+                };
                 let Member {
                     user,
                     workload,
@@ -649,7 +649,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         } else {
             Happened::Refused
         };
-        match life.next(happened, t) {
+        let next = match &self.sources[member.workload as usize] {
+            Source::Generated(src) => src.next(&mut life, happened, t),
+            Source::Trace(_) => life.next(happened, t),
+        };
+        match next {
             Next::Drop { at_us } => {
                 let slot = self.pending.insert(Member { life, ..*member });
                 self.schedule(at_us, Event::Drop(slot));

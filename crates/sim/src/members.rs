@@ -100,6 +100,7 @@ mod tests {
             stay_us: 1,
             reconnect: None,
             redraw: None,
+            outage_seed: None,
         };
         Member {
             user: UserIdx::from_raw(user),

@@ -1,6 +1,7 @@
-//! Reconnects as a rate play the same lives in `load` as in `simulate`:
-//! the same scenario and seed, every join accepted, give the load plan
-//! exactly the joins and exits (drops and leaves) the simulator counts.
+//! Reconnects as a rate and outages play the same lives in `load` as in
+//! `simulate`: the same scenario and seed, every join accepted, give the
+//! load plan exactly the joins and exits (drops and leaves) the simulator
+//! counts.
 
 use super::*;
 use crate::sim::{self, RunOptions, Stopwatch};
@@ -61,7 +62,30 @@ fn play(mut plan: WorkloadPlan) -> (u64, u64, u64) {
 
 #[test]
 fn load_plays_the_simulators_reconnects() {
-    let scenario = crate::scenario::parse(SCENARIO, std::path::Path::new("t.toml")).unwrap();
+    same_in_both(SCENARIO);
+}
+
+#[test]
+fn load_plays_the_simulators_outages() {
+    // Reconnects as a rate and two outages on top: one with a window, one
+    // at an instant dropping everyone in a room.
+    let text = format!(
+        "{SCENARIO}[[outages]]\nat = \"+8m\"\nover = \"1m\"\nshare = 0.5\nrejoin = {{ exponential = \"20s\" }}\n\
+         [[outages]]\nat = \"+14m\"\nshare = 1.0\nrejoin = \"5s\"\nworkloads = [\"solo\"]\n"
+    );
+    let (drops, _) = same_in_both(&text);
+    let (rate_only, _) = same_in_both(SCENARIO);
+    // The instant outage alone drops the ~150 members then in rooms.
+    assert!(
+        drops > rate_only + 150,
+        "{drops} drops with outages, {rate_only} without"
+    );
+}
+
+/// Runs `text` in both drivers, checks they agree, and returns (drops,
+/// joins).
+fn same_in_both(text: &str) -> (u64, u64) {
+    let scenario = crate::scenario::parse(text, std::path::Path::new("t.toml")).unwrap();
     let options = RunOptions {
         signing_thread: false,
     };
@@ -76,4 +100,5 @@ fn load_plays_the_simulators_reconnects() {
     // About 600 members staying 5 minutes at 12 drops an hour: about one
     // drop each (fewer, as stays are cut at the end), many rejoins.
     assert!(drops > 300, "{drops} drops");
+    (drops, joins)
 }

@@ -325,6 +325,17 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
             ctx,
         ),
     };
+    let workloads = workloads.and_then(|mut list| {
+        let ok = super::outages::attach(
+            raw.outages.unwrap_or_default(),
+            &mut list,
+            &apps,
+            start.unwrap_or(DEFAULT_START),
+            duration,
+            ctx,
+        );
+        ok.then_some(list)
+    });
     let apps = apps_ok.then_some(apps);
     let thresholds = convert_thresholds(raw.thresholds.unwrap_or_default(), ctx);
 

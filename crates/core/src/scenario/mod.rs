@@ -36,6 +36,7 @@ pub mod error;
 mod every_problem;
 pub mod limits;
 pub mod model;
+mod outages;
 pub mod raw;
 pub mod suggest;
 pub mod threshold;

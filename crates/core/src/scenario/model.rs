@@ -159,6 +159,8 @@ pub struct Workload {
     pub reconnect: Option<Reconnect>,
     /// Fractions of join attempts made wrong on purpose.
     pub faults: Faults,
+    /// The outages that hit this workload, in scenario order.
+    pub outages: Vec<Outage>,
 }
 
 impl Workload {
@@ -384,6 +386,17 @@ pub struct Reconnect {
     pub rate_per_s: Option<f64>,
     /// Time between the drop and the rejoin.
     pub delay: Distribution,
+}
+
+/// An outage: at `at` (since the start), each member in a room at its own
+/// drop instant (uniform in `[at, at + over]`) drops with probability
+/// `share` and rejoins after `rejoin`, for the rest of its stay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub at: Duration,
+    pub over: Duration,
+    pub share: f64,
+    pub rejoin: Distribution,
 }
 
 /// Fractions of join attempts made wrong on purpose, each in `[0, 1]`,

@@ -173,6 +173,34 @@ pub struct RawScenario {
     /// threshold makes the exit code 1. Must be written before the first
     /// `[table]` header.
     pub thresholds: Option<Vec<Located<String>>>,
+    /// Network or service outages: at `at`, a share of the members in rooms
+    /// drop within `over` and rejoin after `rejoin`.
+    pub outages: Option<Vec<Located<RawOutage>>>,
+}
+
+/// One outage (`[[outages]]`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Outage")]
+pub struct RawOutage {
+    /// When it strikes: an offset from the start "+30m", or a time of day
+    /// "20:30" (its first occurrence at or after the start).
+    #[schemars(required, example = &"+30m")]
+    pub at: L<String>,
+    /// The window the drops fall in, each member's at a uniform instant of
+    /// it; "0s" (the default) drops them all at `at`.
+    pub over: L<String>,
+    /// Chance in [0, 1] that a member in a room at its drop instant drops.
+    #[schemars(required, range(min = 0, max = 1))]
+    pub share: L<f64>,
+    /// Time from the drop to the rejoin (a distribution).
+    #[schemars(required)]
+    pub rejoin: L<RawDistribution>,
+    /// The workloads it hits, by name (default: every workload that is not
+    /// a trace).
+    pub workloads: L<Vec<Located<String>>>,
+    /// Or: every workload of this app.
+    pub app: L<String>,
 }
 
 /// One Mini Program's service settings; every key overrides a WeChat default.

@@ -141,6 +141,7 @@ fn convert_workload(
             stay: Distribution::zero(),
             reconnect: None,
             faults: faults?,
+            outages: Vec::new(),
         });
     }
 
@@ -183,6 +184,7 @@ fn convert_workload(
         stay: stay?,
         reconnect: reconnect?,
         faults: faults?,
+        outages: Vec::new(),
     })
 }
 

@@ -30,6 +30,10 @@ pub struct MemberLife {
     reconnect: Option<ReconnectPlan>,
     /// The seed of the member's next drop draw (reconnects as a rate).
     redraw: Option<NonZeroU64>,
+    /// The member's seed for the workload's outages, if it has any.
+    outage_seed: Option<NonZeroU64>,
+    /// Whether the drop ahead is an outage's (not the planned one).
+    outage_due: bool,
 }
 
 /// What just happened to a member, as the driver saw it.
@@ -68,6 +72,8 @@ impl MemberLife {
             stay_us: plan.stay_us,
             reconnect: plan.reconnect,
             redraw: plan.redraw,
+            outage_seed: plan.outage_seed,
+            outage_due: false,
         };
         (life, arrived_us + plan.join_after_us)
     }
@@ -121,6 +127,31 @@ impl MemberLife {
         }
     }
 
+    /// An outage drops the member `spent` after its join: what is left of
+    /// its stay and of its planned drop (counted from the join) is what is
+    /// left after `spent`, and the drop ahead is the outage's.
+    #[inline]
+    pub fn cut_short(&mut self, spent: u64) {
+        self.stay_us = self.stay_us.saturating_sub(spent);
+        if let Some(plan) = &mut self.reconnect {
+            plan.drop_after_us = plan.drop_after_us.saturating_sub(spent);
+        }
+        self.outage_due = true;
+    }
+
+    /// Whether the drop ahead is an outage's; reading it clears it (the
+    /// drop has happened).
+    #[inline]
+    pub fn take_outage_due(&mut self) -> bool {
+        std::mem::take(&mut self.outage_due)
+    }
+
+    /// The member's seed for its workload's outages.
+    #[inline]
+    pub fn outage_seed(&self) -> Option<NonZeroU64> {
+        self.outage_seed
+    }
+
     /// The stay still ahead.
     pub fn stay_us(&self) -> u64 {
         self.stay_us
@@ -147,6 +178,7 @@ mod tests {
                 delay_us: delay * S,
             }),
             redraw: None,
+            outage_seed: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod credentials;
 pub mod dist;
 pub mod groups;
 pub mod lifecycle;
+pub mod outage;
 pub mod rate;
 pub mod rng;
 pub mod shard;

@@ -11,7 +11,8 @@ use rand_distr::{Distribution as _, Exp1};
 
 use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
-use super::lifecycle::MemberLife;
+use super::lifecycle::{Happened, MemberLife, Next};
+use super::outage::Outages;
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
@@ -54,6 +55,9 @@ pub struct MemberPlan {
     /// its own, so the draws do not depend on the order in which members
     /// drop (the load tester's order is the wall clock's).
     pub redraw: Option<NonZeroU64>,
+    /// The member's seed for its workload's outages (see
+    /// [`super::outage`]); none when the workload has no outages.
+    pub outage_seed: Option<NonZeroU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +126,7 @@ struct Streams {
     stagger: Stream,
     stay: Stream,
     reconnect: Stream,
+    outages: Stream,
 }
 
 /// Which join attempts of a workload are made wrong on purpose: one draw
@@ -193,6 +198,7 @@ pub struct WorkloadSource {
     reconnect: Option<(f64, DurationDist)>,
     /// Drops per microsecond in the room, when reconnects are a rate.
     reconnect_rate_per_us: Option<f64>,
+    outages: Outages,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -233,6 +239,9 @@ impl WorkloadSource {
                 .as_ref()
                 .and_then(|r| r.rate_per_s)
                 .map(|r| r / 1e6),
+            // Sources are made with `from_us` at the driver's clock zero:
+            // the simulator's pre-roll start, the load tester's start.
+            outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -241,6 +250,7 @@ impl WorkloadSource {
                 stagger: s(Purpose::Stagger),
                 stay: s(Purpose::Stay),
                 reconnect: s(Purpose::Reconnect),
+                outages: s(Purpose::Outages),
             },
             name_hash: PartyKey::workload_hash(&workload.name),
             parties: 0,
@@ -301,12 +311,24 @@ impl WorkloadSource {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
         let stay_us = self.stay.sample(&mut self.streams.stay);
-        if self.reconnect_rate_per_us.is_some() {
-            return self.rate_member(join_after_us, stay_us);
+        if self.reconnect_rate_per_us.is_some() || !self.outages.is_empty() {
+            return self.rare_member(join_after_us, stay_us);
         }
-        let reconnect = match &self.reconnect {
+        MemberPlan {
+            join_after_us,
+            stay_us,
+            reconnect: self.probability_plan(stay_us),
+            redraw: None,
+            outage_seed: None,
+        }
+    }
+
+    /// The drop of a member with reconnects as a probability: once, with
+    /// that probability, at a uniform point of the stay.
+    #[inline]
+    fn probability_plan(&mut self, stay_us: u64) -> Option<ReconnectPlan> {
+        match &self.reconnect {
             Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
-                // The drop comes at a uniform point of the stay.
                 let drop_after_us = (unit(&mut self.streams.reconnect) * stay_us as f64) as u64;
                 Some(ReconnectPlan {
                     drop_after_us,
@@ -314,33 +336,86 @@ impl WorkloadSource {
                 })
             }
             _ => None,
-        };
-        MemberPlan {
-            join_after_us,
-            stay_us,
-            reconnect,
-            redraw: None,
         }
     }
 
-    /// A member's plan when reconnects are a rate: its first drop, and the
-    /// seed of its own stream for the rest. Kept out of [`Self::member`] so
-    /// that stays small enough to inline where parties are planned (it
-    /// fell out of line and cost the engine 1.3% of its instructions).
+    /// A member's plan when reconnects are a rate (its first drop, and the
+    /// seed of its own stream for the rest) or the workload has outages
+    /// (the member's outage seed). Kept out of [`Self::member`] so that
+    /// stays small enough to inline where parties are planned (it fell out
+    /// of line and cost the engine 1.3% of its instructions).
     #[inline(never)]
-    fn rate_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
-        let (reconnect, redraw) = match (self.reconnect_rate_per_us, &self.reconnect) {
+    fn rare_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
+        let mut plan = match (self.reconnect_rate_per_us, &self.reconnect) {
             (Some(per_us), Some((_, delay))) => {
                 let seed = self.streams.reconnect.next_u64();
-                rate_plan(seed, per_us, delay, stay_us)
+                let (reconnect, redraw) = rate_plan(seed, per_us, delay, stay_us);
+                MemberPlan {
+                    join_after_us,
+                    stay_us,
+                    reconnect,
+                    redraw,
+                    outage_seed: None,
+                }
             }
-            _ => (None, None),
+            _ => MemberPlan {
+                join_after_us,
+                stay_us,
+                reconnect: self.probability_plan(stay_us),
+                redraw: None,
+                outage_seed: None,
+            },
         };
-        MemberPlan {
-            join_after_us,
-            stay_us,
-            reconnect,
-            redraw,
+        if !self.outages.is_empty() {
+            plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
+        }
+        plan
+    }
+
+    /// What member `life` does after `happened` at `now_us`: its
+    /// [`MemberLife::next`], with the workload's reconnect rate and
+    /// outages applied. Drivers ask this rather than the life itself.
+    #[inline]
+    pub fn next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
+        match happened {
+            Happened::Dropped => {
+                if let Some(seed) = life.outage_seed()
+                    && life.take_outage_due()
+                {
+                    let delay = self.outages.rejoin_delay(seed.get(), now_us);
+                    return Next::Rejoin {
+                        at_us: now_us + delay,
+                    };
+                }
+                let next = life.next(Happened::Dropped, now_us);
+                self.next_reconnect(life);
+                next
+            }
+            Happened::Joined => {
+                let next = life.next(Happened::Joined, now_us);
+                let Some(seed) = life.outage_seed() else {
+                    return next;
+                };
+                self.outage_drop(life, seed.get(), now_us, next)
+            }
+            Happened::Refused | Happened::Left => life.next(happened, now_us),
+        }
+    }
+
+    /// An outage drop before `next` ends the member's time in the room, if
+    /// one falls there.
+    #[inline(never)]
+    fn outage_drop(&self, life: &mut MemberLife, seed: u64, now_us: u64, next: Next) -> Next {
+        let end = match next {
+            Next::Drop { at_us } | Next::Leave { at_us } => at_us,
+            Next::Rejoin { .. } | Next::Done => return next,
+        };
+        match self.outages.first_drop(seed, now_us, end) {
+            Some(at_us) => {
+                life.cut_short(at_us - now_us);
+                Next::Drop { at_us }
+            }
+            None => next,
         }
     }
 
@@ -406,6 +481,9 @@ fn rate_plan(
 }
 
 #[cfg(test)]
+mod outage_tests;
+
+#[cfg(test)]
 mod rate_tests;
 
 #[cfg(test)]
@@ -436,6 +514,7 @@ mod tests {
                 stale_session_key: 0.2,
                 ..Faults::default()
             },
+            outages: vec![],
         }
     }
 

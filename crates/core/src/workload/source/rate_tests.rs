@@ -25,6 +25,7 @@ fn workload(stay: Distribution, rate_per_s: f64) -> Workload {
             delay: Distribution::Fixed(Duration::from_secs(7)),
         }),
         faults: Faults::default(),
+        outages: vec![],
     }
 }
 
@@ -48,7 +49,7 @@ impl Lives {
         let mut joined_at = t;
         let mut happened = Happened::Joined;
         loop {
-            match life.next(happened, t) {
+            match self.src.next(&mut life, happened, t) {
                 Next::Drop { at_us } => {
                     in_room += at_us - joined_at;
                     drops += 1;
@@ -56,7 +57,6 @@ impl Lives {
                     happened = Happened::Dropped;
                 }
                 Next::Rejoin { at_us } => {
-                    self.src.next_reconnect(&mut life);
                     offline += at_us - t;
                     t = at_us;
                     joined_at = t;
