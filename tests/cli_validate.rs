@@ -697,3 +697,30 @@ fn bad_reconnect_gives_both_a_probability_and_a_rate() {
         &["gives both `probability` and `rate`; keep one"],
     );
 }
+
+#[test]
+fn bad_outage_names_an_unknown_workload_and_an_out_of_range_share() {
+    let text = format!(
+        "{HEAD}[[workloads]]\nname = \"squads\"\narrivals = {{ poisson = \"1/min\" }}\nstay = \"5m\"\n\
+         [[outages]]\nat = \"+30m\"\nshare = 1.5\nrejoin = \"10s\"\nworkloads = [\"sqauds\"]\n"
+    );
+    let (_dir, path) = write(&text, &[]);
+    let output = voipsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    let p = path.display();
+    assert!(
+        stderr.contains(&format!("{p}:9:9: `outages.share` in outage 1 is 1.5, but a probability lies in [0, 1]")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{p}:11:14: `outages.workloads` in outage 1: unknown workload 'sqauds'; did you mean 'squads'?")),
+        "{stderr}"
+    );
+}

@@ -135,6 +135,8 @@ mod tests {
             missing_shards: vec![2],
             upper_bounds: Vec::new(),
         });
+        // Only a run with a trace workload has `trace`.
+        summary.trace = Some(crate::report::summary::TraceReplay { unknown_leaves: 2 });
         let root = serde_json::to_value(&summary).unwrap();
         let paths = crate::report::paths::summary_shape().numeric_paths();
         assert!(paths.len() > 40, "{paths:?}");

@@ -39,10 +39,10 @@ pub(crate) fn attach(
     }
     for (i, o) in raw.iter().enumerate() {
         let s = format!(" in outage {}", i + 1);
-        let Some(outage) = convert_outage(o, start, duration, &s, ctx) else {
-            continue;
-        };
-        let Some(hit) = scope(o, workloads, apps, &s, ctx) else {
+        // Both are checked, so one run reports the problems of each.
+        let outage = convert_outage(o, start, duration, &s, ctx);
+        let hit = scope(o, workloads, apps, &s, ctx);
+        let (Some(outage), Some(hit)) = (outage, hit) else {
             continue;
         };
         for w in hit {
@@ -112,7 +112,7 @@ fn scope(
         (Some(_), Some(app)) => {
             ctx.error(
                 &app.span,
-                format!("an outage{s} names both `workloads` and `app`; keep one"),
+                format!("an outage{s} names both `workloads` and `app`; keep one: `workloads` for some workloads, `app` for all of an app's"),
             );
             None
         }
@@ -120,12 +120,12 @@ fn scope(
             let mut hit = Vec::new();
             for name in &names.value {
                 match workloads.iter().position(|w| w.name == name.value) {
-                    Some(i) if workloads[i].is_trace() => ctx.error(&name.span, format!("outage{s}: workload '{}' replays a trace, which says itself who leaves when; name a generated workload", name.value)),
+                    Some(i) if workloads[i].is_trace() => ctx.error(&name.span, format!("`outages.workloads`{s}: workload '{}' replays a trace, which says itself who leaves when; name a generated workload", name.value)),
                     Some(i) => hit.push(i),
                     None => {
                         let near = nearest(&name.value, workloads.iter().map(|w| w.name.as_str()))
                             .map_or(String::new(), |n| format!("did you mean '{n}'? "));
-                        ctx.error(&name.span, format!("outage{s}: unknown workload '{}'; {near}known workloads: {}", name.value, workloads.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")));
+                        ctx.error(&name.span, format!("`outages.workloads`{s}: unknown workload '{}'; {near}known workloads: {}", name.value, workloads.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")));
                     }
                 }
             }
@@ -143,7 +143,7 @@ fn scope(
                 ctx.error(
                     &app.span,
                     format!(
-                        "outage{s}: unknown app '{}'; {near}known apps: {}",
+                        "`outages.app`{s}: unknown app '{}'; {near}known apps: {}",
                         app.value,
                         apps.iter()
                             .map(|a| a.name.as_str())
