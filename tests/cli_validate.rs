@@ -716,7 +716,9 @@ fn bad_outage_names_an_unknown_workload_and_an_out_of_range_share() {
     let stderr = String::from_utf8(output).unwrap();
     let p = path.display();
     assert!(
-        stderr.contains(&format!("{p}:9:9: `outages.share` in outage 1 is 1.5, but a probability lies in [0, 1]")),
+        stderr.contains(&format!(
+            "{p}:9:9: `outages.share` in outage 1 is 1.5, but a probability lies in [0, 1]"
+        )),
         "{stderr}"
     );
     assert!(

@@ -199,6 +199,9 @@ pub struct WorkloadSource {
     /// Drops per microsecond in the room, when reconnects are a rate.
     reconnect_rate_per_us: Option<f64>,
     outages: Outages,
+    /// Reconnects as a rate or outages: members need more than the plain
+    /// plan. One flag, so the common case costs one branch per step.
+    special: bool,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -242,6 +245,11 @@ impl WorkloadSource {
             // Sources are made with `from_us` at the driver's clock zero:
             // the simulator's pre-roll start, the load tester's start.
             outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
+            special: workload
+                .reconnect
+                .as_ref()
+                .is_some_and(|r| r.rate_per_s.is_some())
+                || !workload.outages.is_empty(),
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -311,7 +319,7 @@ impl WorkloadSource {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
         let stay_us = self.stay.sample(&mut self.streams.stay);
-        if self.reconnect_rate_per_us.is_some() || !self.outages.is_empty() {
+        if self.special {
             return self.rare_member(join_after_us, stay_us);
         }
         MemberPlan {
@@ -375,8 +383,17 @@ impl WorkloadSource {
     /// What member `life` does after `happened` at `now_us`: its
     /// [`MemberLife::next`], with the workload's reconnect rate and
     /// outages applied. Drivers ask this rather than the life itself.
-    #[inline]
+    #[inline(always)]
     pub fn next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
+        if !self.special {
+            return life.next(happened, now_us);
+        }
+        self.special_next(life, happened, now_us)
+    }
+
+    /// [`Self::next`] with reconnects as a rate or outages.
+    #[inline(never)]
+    fn special_next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
         match happened {
             Happened::Dropped => {
                 if let Some(seed) = life.outage_seed()
