@@ -228,7 +228,7 @@ impl WorkloadPlan {
         self.parties[i] += 1;
         let src = &mut self.sources[i];
         let (group, size) = src.party();
-        let app = src.app;
+        let app = src.app_of(group);
         let keep = (self.keep)(i, party_index);
         let mut previous = 0;
         for k in 0..size {

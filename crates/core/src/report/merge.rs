@@ -436,6 +436,17 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
                 .count() as u64,
         );
     }
+    // Rooms wanted, quota left and apps needed from the added days; a date
+    // is whole when an input's window covered it whole.
+    let whole: Vec<String> = summaries
+        .iter()
+        .flat_map(|s| s.quota.plan.iter().filter(|p| p.whole_day))
+        .map(|p| p.date.clone())
+        .collect();
+    let headroom = summaries.first().map_or(0.0, |s| s.quota.headroom);
+    super::planning::fill(&mut m.quota, headroom, |date| {
+        whole.iter().any(|d| d == date)
+    });
     m
 }
 
@@ -461,6 +472,7 @@ fn merge_quota_days(into: &mut Vec<QuotaDay>, from: &[QuotaDay]) {
                 d.rooms_created += day.rooms_created;
                 d.created_in_window += day.created_in_window;
                 d.rejected_joins += day.rejected_joins;
+                d.rooms_refused += day.rooms_refused;
                 d.exhausted_at = match (d.exhausted_at.take(), &day.exhausted_at) {
                     (Some(a), Some(b)) => Some(
                         if parse_instant(b).unwrap_or(i64::MAX)

@@ -20,6 +20,8 @@
 //!   binary puts them on disk).
 //! * [`merge`] — shard reports combined into one (`voipsim merge`), with
 //!   [`merge_series`] for the time series and interval logs.
+//! * [`planning`] — demand beyond the quota: rooms wanted, quota left,
+//!   apps needed at the headroom.
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
@@ -34,6 +36,7 @@ pub mod markdown;
 pub mod merge;
 pub mod merge_series;
 pub mod paths;
+pub mod planning;
 pub mod record;
 pub mod summary;
 pub mod thresholds;

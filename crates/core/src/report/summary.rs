@@ -227,6 +227,39 @@ pub struct Quota {
     /// Every quota day the window touched, per app, in order (empty in
     /// load mode).
     pub days: Vec<QuotaDay>,
+    /// The scenario's `quota_headroom`: the share of each app's quota kept
+    /// free when counting the apps a day needs (0.2: plan for 80%).
+    #[serde(default)]
+    pub headroom: f64,
+    /// Per quota date, the rooms every app together was asked for and the
+    /// apps that takes at the headroom (empty in load mode).
+    #[serde(default)]
+    pub plan: Vec<QuotaPlanDay>,
+    /// The most apps any quota date needs (`plan[].apps_needed`, the peak
+    /// day's); null in load mode (the quota ledger is not observable).
+    #[serde(default)]
+    pub apps_needed: Option<u64>,
+}
+
+/// One quota date across the apps: the demand beyond one app's quota.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct QuotaPlanDay {
+    /// The quota day's local date, YYYY-MM-DD.
+    pub date: String,
+    /// The apps that had rooms asked of them that date.
+    pub apps: Vec<String>,
+    /// Rooms the traffic asked for that date, all apps together
+    /// (`Σ days[].rooms_wanted`).
+    pub rooms_wanted: u64,
+    /// The smallest daily quota among those apps: what one app is planned
+    /// to hold.
+    pub quota_per_app: u64,
+    /// Apps needed so that none uses more than (1 − headroom) of its
+    /// quota: ⌈rooms_wanted ÷ (quota_per_app × (1 − headroom))⌉.
+    pub apps_needed: u64,
+    /// True when the statistics window covered the whole quota day; a
+    /// partly covered day understates its demand.
+    pub whole_day: bool,
 }
 
 /// One app's quota day.
@@ -249,6 +282,23 @@ pub struct QuotaDay {
     pub exhausted_at: Option<String>,
     /// Joins refused in the window because the quota was spent.
     pub rejected_joins: u64,
+    /// Rooms refused in the window because the quota was spent: distinct
+    /// groupIds whose join would have created a room (exact when every
+    /// party has its own group; a group of a pool refused twice that day
+    /// counts once).
+    #[serde(default)]
+    pub rooms_refused: u64,
+    /// Rooms the traffic wanted that day: `rooms_created + rooms_refused`.
+    #[serde(default)]
+    pub rooms_wanted: u64,
+    /// Quota left at the end of the run (or of the day): `quota −
+    /// rooms_created`.
+    #[serde(default)]
+    pub quota_left: u64,
+    /// Apps of this quota needed for the day's wanted rooms at the
+    /// headroom: ⌈rooms_wanted ÷ (quota × (1 − headroom))⌉.
+    #[serde(default)]
+    pub apps_needed: u64,
 }
 
 /// The backend's signing load, and signing cost on this CPU.

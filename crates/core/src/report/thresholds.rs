@@ -119,15 +119,13 @@ mod tests {
         // every numeric path of a filled-in summary parses and is found.
         let mut summary = crate::report::summary::tests_support::sample();
         summary.apps.push(game_app(0));
-        summary.quota.days.push(crate::report::summary::QuotaDay {
-            app: "game".into(),
-            date: "2026-01-01".into(),
-            rooms_created: 4,
-            created_in_window: 4,
-            quota: 100,
-            exhausted_at: None,
-            rejected_joins: 0,
-        });
+        summary.quota.days.push(crate::report::planning::day(
+            "game".into(),
+            "2026-01-01".into(),
+            (4, 4, 100),
+            None,
+            (0, 0),
+        ));
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),

@@ -34,6 +34,7 @@ pub mod empirical;
 pub mod error;
 pub mod limits;
 pub mod model;
+pub mod planner;
 pub mod raw;
 pub mod suggest;
 pub mod threshold;

@@ -14,7 +14,8 @@ use super::distribution::convert_distribution;
 use super::model::{
     App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, Workload,
 };
-use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::planner;
+use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::suggest::nearest;
 
 /// What every workload is checked against.
@@ -80,7 +81,8 @@ fn convert_workload(
     let w = raw.value;
     let before = ctx.errors.len();
 
-    let app = resolve_app(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app_list = resolve_apps(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app = app_list.as_ref().map(|list| list[0]);
     let Some(arrivals_raw) = &w.arrivals else {
         ctx.error(&span, format!("missing key `arrivals`{s}; say when parties arrive, like arrivals = {{ poisson = \"1/min\" }}"));
         return None;
@@ -122,17 +124,37 @@ fn convert_workload(
         .faults
         .as_ref()
         .map_or(Some(Faults::default()), |f| convert_faults(f, s, ctx));
-    // Without a resolved app, check what does not depend on it.
-    let app_def = app.map(|i| &env.apps[i]);
+    // Without a resolved app, check what does not depend on it. Parties
+    // must fit the smallest rooms of the apps they are spread over.
+    let app_def = app_list.as_ref().and_then(|list| {
+        list.iter()
+            .map(|&i| &env.apps[i])
+            .min_by_key(|a| a.capacity)
+    });
     let arrivals = convert_arrivals(arrivals_raw, groups.as_ref(), app.unwrap_or(0), env, s, ctx);
-    if let (Some(faults), Some(app_def)) = (&faults, app_def) {
-        check_faults_detectable(faults, w.faults.as_ref().map(|f| &f.span), app_def, s, ctx);
+    let dau = planner::convert_dau(arrivals_raw, s, ctx);
+    if let (Some(faults), Some(list)) = (&faults, &app_list) {
+        for &i in list {
+            check_faults_detectable(
+                faults,
+                w.faults.as_ref().map(|f| &f.span),
+                &env.apps[i],
+                s,
+                ctx,
+            );
+        }
     }
 
     if is_trace {
+        if let Some(list) = app_list.as_ref().filter(|l| l.len() > 1) {
+            let span = w.app.as_ref().map_or(span.clone(), |a| a.span.clone());
+            ctx.error(&span, format!("`app`{s} lists {} apps, but a trace replay names each row's app in its `app` column; give one app (the default for rows without one)", list.len()));
+        }
         return (ctx.errors.len() == before).then_some(Workload {
             name,
             app: app?,
+            apps: app_list?,
+            demand: None,
             groups: Groups::Fresh,
             arrivals: arrivals?,
             bursts: Vec::new(),
@@ -172,13 +194,18 @@ fn convert_workload(
     if ctx.errors.len() != before {
         return None;
     }
+    let mut arrivals = arrivals?;
+    let party = party?;
+    let demand = dau.map(|given| planner::apply_demand(&mut arrivals, given, party.mean()));
     Some(Workload {
         name,
         app: app?,
+        apps: app_list?,
+        demand,
         groups: groups?,
-        arrivals: arrivals?,
+        arrivals,
         bursts: bursts.into_iter().collect::<Option<Vec<_>>>()?,
-        party: party?,
+        party,
         stagger: stagger?,
         stay: stay?,
         reconnect: reconnect?,
@@ -186,7 +213,54 @@ fn convert_workload(
     })
 }
 
-/// The workload's app: named, or the only one.
+/// The workload's apps: one named, several listed, or the only one.
+fn resolve_apps(
+    app: Option<&Located<RawAppChoice>>,
+    span: &Range<usize>,
+    apps: &[App],
+    s: &str,
+    ctx: &mut Ctx<'_>,
+) -> Option<Vec<usize>> {
+    let Some(choice) = app else {
+        return resolve_app(None, span, apps, s, ctx).map(|i| vec![i]);
+    };
+    match &choice.value {
+        RawAppChoice::One(name) => {
+            let name = Located {
+                value: name.clone(),
+                span: choice.span.clone(),
+            };
+            resolve_app(Some(&name), span, apps, s, ctx).map(|i| vec![i])
+        }
+        RawAppChoice::Many(names) => {
+            if names.is_empty() {
+                ctx.error(&choice.span, format!("`app`{s} is an empty list; name at least one app, like app = [\"game-1\", \"game-2\"]"));
+                return None;
+            }
+            let mut picked: Vec<usize> = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match resolve_app(Some(name), span, apps, s, ctx) {
+                    Some(i) if picked.contains(&i) => {
+                        ctx.error(
+                            &name.span,
+                            format!(
+                                "`app`{s} names app '{}' twice; list each app once",
+                                name.value
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(i) => picked.push(i),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(picked)
+        }
+    }
+}
+
+/// One app: named, or the only one.
 fn resolve_app(
     app: Option<&Located<String>>,
     span: &Range<usize>,

@@ -170,8 +170,10 @@ pub struct WorkloadSource {
     pub name: String,
     /// Its groupIds.
     pub group_names: GroupNames,
-    /// Index of its app in the scenario.
+    /// Index of its (first) app in the scenario.
     pub app: usize,
+    /// Every app its parties are spread over ([`Workload::apps`]).
+    pub apps: Vec<usize>,
     curve: RateCurve,
     cursor: Cursor,
     groups: GroupChooser,
@@ -204,6 +206,7 @@ impl WorkloadSource {
             name: workload.name.clone(),
             group_names: GroupNames::new(&workload.name),
             app: workload.app,
+            apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
             groups: GroupChooser::new(&workload.groups),
@@ -246,6 +249,16 @@ impl WorkloadSource {
         self.parties += 1;
         let group = self.groups.choose(&mut self.streams.groups);
         (group, self.party.sample(&mut self.streams.party))
+    }
+
+    /// The app (index in the scenario) a party of group number `group`
+    /// joins: see [`Workload::app_of_group`].
+    #[inline]
+    pub fn app_of(&self, group: u64) -> usize {
+        if self.apps.len() <= 1 {
+            return self.app;
+        }
+        Workload::app_of_group(&self.apps, group)
     }
 
     /// The shard key of the party [`Self::party`] drew last (see
@@ -329,6 +342,8 @@ mod tests {
         Workload {
             name: "w".into(),
             app: 0,
+            apps: vec![0],
+            demand: None,
             groups: Groups::Pool { size: 10 },
             arrivals: Arrivals::Poisson { rate: 2.0 },
             bursts: vec![],
@@ -386,6 +401,34 @@ mod tests {
         assert!(
             (850..1150).contains(&wrong) && (1800..2200).contains(&stale),
             "{wrong} {stale}"
+        );
+    }
+
+    #[test]
+    fn spread_apps_are_balanced_and_fixed_per_group() {
+        let mut w = workload();
+        w.groups = Groups::Fresh;
+        w.apps = vec![2, 0, 1];
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..3000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+            // The same group always lands in the same app.
+            assert_eq!(src.app_of(group), Workload::app_of_group(&w.apps, group));
+        }
+        assert_eq!(count, [1000, 1000, 1000]);
+        // A pool: uniform groups, so each app gets about a third.
+        w.groups = Groups::Pool { size: 999 };
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..30_000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+        }
+        assert!(
+            count.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{count:?}"
         );
     }
 
