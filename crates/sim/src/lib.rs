@@ -258,3 +258,5 @@ mod tests;
 
 #[cfg(test)]
 mod actions_tests;
+#[cfg(test)]
+mod theory_tests;

@@ -15,13 +15,16 @@
 //!   place that decides).
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
-//! * [`markdown`] — the few lines printed on stdout.
+//! * [`markdown`] — the few lines printed on stdout, with
+//!   [`markdown_plan`] for demand, plan and theory.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
 //!   binary puts them on disk).
 //! * [`merge`] — shard reports combined into one (`voipsim merge`), with
 //!   [`merge_series`] for the time series and interval logs.
 //! * [`planning`] — demand beyond the quota: rooms wanted, quota left,
 //!   apps needed at the headroom.
+//! * [`theory`] — the models' predictions beside the simulated figures,
+//!   with batch-means half-widths.
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
@@ -33,12 +36,14 @@ pub mod compare_render;
 pub mod counters;
 pub mod hlog;
 pub mod markdown;
+pub mod markdown_plan;
 pub mod merge;
 pub mod merge_series;
 pub mod paths;
 pub mod planning;
 pub mod record;
 pub mod summary;
+pub mod theory;
 pub mod thresholds;
 pub mod timeline;
 pub mod timeseries;

@@ -14,9 +14,10 @@ use std::time::SystemTime;
 use super::format_instant;
 use super::planning;
 use super::summary::{
-    AppSummary, Engine, Latency, Members, Quota, QuotaDay, Requests, Rooms, RunMode,
+    AppSummary, DerivedDemand, Engine, Latency, Members, Quota, QuotaDay, Requests, Rooms, RunMode,
     SCHEMA_VERSION, ScenarioInfo, Signing, Summary, Window,
 };
+use super::theory;
 use super::thresholds;
 use super::timeline::{LatencyTrack, Timeline};
 use super::timeseries::IntervalRow;
@@ -265,10 +266,42 @@ impl RunRecord {
             passed: true,
             shard: None,
             merged: None,
+            demand: scenario
+                .workloads
+                .iter()
+                .filter_map(|w| {
+                    let d = w.demand.as_ref()?;
+                    Some(DerivedDemand {
+                        workload: w.name.clone(),
+                        dau: d.dau,
+                        sessions_per_user: d.sessions_per_user,
+                        mean_party: d.mean_party,
+                        parties_per_day: d.parties_per_day,
+                        parties_per_s: d.mean_rate(),
+                        text: crate::scenario::planner::describe(d),
+                    })
+                })
+                .collect(),
+            theory: None,
         };
         planning::fill(&mut summary.quota, scenario.quota_headroom, |date| {
             whole_dates.iter().any(|d| d == date)
         });
+        if summary.mode == RunMode::Simulate {
+            let wanted = summary
+                .quota
+                .days
+                .iter()
+                .map(|d| d.created_in_window + d.rooms_refused)
+                .sum();
+            summary.theory = theory::check(
+                scenario,
+                timeline.rows(),
+                facts.preroll_s,
+                summary.quota.exhausted_days.unwrap_or(0) > 0,
+                wanted,
+            );
+        }
         // A percentile `p(N)` reads the window's histogram of the latency
         // whose summary path is `TRACK.latency_ns` (`signing.latency_ns`):
         // the summary keeps only a few percentiles.

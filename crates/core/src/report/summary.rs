@@ -69,6 +69,35 @@ pub struct Summary {
     /// which of its figures are exact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// What voipsim derived from traffic stated in a planner's terms
+    /// (`arrivals = { dau = …, sessions_per_user = … }`), per workload;
+    /// absent when no workload states it so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demand: Vec<DerivedDemand>,
+    /// Queueing theory beside the simulation: where a model fits the
+    /// workloads, its predictions beside the simulated figures (absent in
+    /// load mode and in a merged report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<super::theory::Theory>,
+}
+
+/// A workload's party rate as derived from daily active users.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DerivedDemand {
+    /// The workload's name.
+    pub workload: String,
+    /// Daily active users, as given.
+    pub dau: f64,
+    /// Sessions per user a day, as given.
+    pub sessions_per_user: f64,
+    /// The mean party size of its `party` mix.
+    pub mean_party: f64,
+    /// `dau × sessions_per_user ÷ mean_party`.
+    pub parties_per_day: f64,
+    /// `parties_per_day ÷ 86400`: the mean rate played (before bursts).
+    pub parties_per_s: f64,
+    /// The same in words.
+    pub text: String,
 }
 
 /// How a merged report was made (`voipsim merge`).
@@ -533,6 +562,8 @@ pub(crate) mod tests_support {
             passed: true,
             shard: None,
             merged: None,
+            demand: Vec::new(),
+            theory: None,
         }
     }
 }
