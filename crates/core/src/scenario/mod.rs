@@ -166,4 +166,6 @@ pub fn schema_text() -> String {
 }
 
 #[cfg(test)]
+mod planner_tests;
+#[cfg(test)]
 mod tests;
