@@ -1,7 +1,8 @@
 //! `voipsim validate FILE…`: checks scenario files without running them.
 //!
 //! Prints `ok FILE (N workloads, M thresholds)` on stdout for each good
-//! file and every error of each bad file on stderr, one per line as
+//! file (and, for a workload whose rate is given in daily active users,
+//! the party rate derived from it) and every error of each bad file on stderr, one per line as
 //! `FILE:LINE:COL: what is wrong; how to fix it`. Exit code 2 if any file
 //! is bad, else 0.
 
@@ -35,6 +36,17 @@ pub fn run(args: ValidateArgs) -> CliResult {
         match scenario::load(file) {
             Ok(scenario) => {
                 let _ = writeln!(stdout, "{}", ok_line(file, &scenario));
+                // What a rate given in daily active users came to.
+                for w in &scenario.workloads {
+                    if let Some(demand) = &w.demand {
+                        let _ = writeln!(
+                            stdout,
+                            "  workload '{}': {}",
+                            w.name,
+                            scenario::planner::describe(demand)
+                        );
+                    }
+                }
             }
             Err(errors) => {
                 bad += 1;

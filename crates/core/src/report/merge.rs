@@ -444,9 +444,11 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
         .map(|p| p.date.clone())
         .collect();
     let headroom = summaries.first().map_or(0.0, |s| s.quota.headroom);
-    // The models judged each input against its own window; a merge has no
-    // rows of its own to judge.
-    m.theory = None;
+    // The models judged each input against its own window; a merge of
+    // several has no one window to judge (one input is given back as is).
+    if summaries.len() != 1 {
+        m.theory = None;
+    }
     super::planning::fill(&mut m.quota, headroom, |date| {
         whole.iter().any(|d| d == date)
     });
