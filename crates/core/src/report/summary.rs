@@ -539,6 +539,7 @@ pub(crate) mod tests_support {
             members: Members::default(),
             quota: Quota {
                 exhausted_days: Some(0),
+                apps_needed: Some(0),
                 ..Quota::default()
             },
             signing: Signing {

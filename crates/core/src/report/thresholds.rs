@@ -126,6 +126,32 @@ mod tests {
             None,
             (0, 0),
         ));
+        crate::report::planning::fill(&mut summary.quota, 0.2, |_| true);
+        // Only a run with a DAU workload has `demand`; a simulation has
+        // `theory`.
+        summary.demand.push(crate::report::summary::DerivedDemand {
+            workload: "w".into(),
+            dau: 10.0,
+            sessions_per_user: 2.0,
+            mean_party: 2.0,
+            parties_per_day: 10.0,
+            parties_per_s: 10.0 / 86_400.0,
+            text: String::new(),
+        });
+        summary.theory = Some(crate::report::theory::Theory {
+            applies: true,
+            notes: Vec::new(),
+            ci_method: "batch_means".into(),
+            batches: 20,
+            figures: vec![crate::report::theory::TheoryFigure {
+                figure: "joins.attempted".into(),
+                predicted: 10.0,
+                simulated: 10.0,
+                half_width: Some(1.0),
+                difference_in_half_widths: Some(0.0),
+                verdict: "agrees".into(),
+            }],
+        });
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),
