@@ -269,9 +269,11 @@ mod tests {
     }
 
     fn row(attempts: u64, rooms: u64) -> IntervalRow {
-        let mut counts = crate::report::counters::Counters::default();
-        counts.joins_attempted = attempts;
-        counts.rooms_created = rooms;
+        let counts = crate::report::counters::Counters {
+            joins_attempted: attempts,
+            rooms_created: rooms,
+            ..Default::default()
+        };
         IntervalRow {
             time: String::new(),
             elapsed_s: 0.0,

@@ -118,11 +118,12 @@ mod tests {
                 .max_by(|&x, &y| m[x][col].abs().total_cmp(&m[y][col].abs()))
                 .unwrap();
             m.swap(col, pivot);
-            for r in 0..n {
+            let pivot_row = m[col].clone();
+            for (r, row) in m.iter_mut().enumerate() {
                 if r != col {
-                    let f = m[r][col] / m[col][col];
-                    for k in col..=n {
-                        m[r][k] -= f * m[col][k];
+                    let f = row[col] / pivot_row[col];
+                    for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                        *x -= f * p;
                     }
                 }
             }
