@@ -6,7 +6,7 @@
 //! The derivation: each session is one member's seat in one party, so a day
 //! has `dau × sessions_per_user` seats and `seats ÷ mean party size`
 //! parties. The rate is only known once the party sizes are, so arrivals
-//! are converted at a unit rate first and scaled here ([`apply_demand`]).
+//! are converted at a unit rate first and scaled here (`apply_demand`).
 
 use std::ops::Range;
 
