@@ -55,6 +55,11 @@ pub struct Prediction {
     pub fresh_only: bool,
 }
 
+/// Whether the workload's rate changes over the run.
+fn varies(w: &Workload) -> bool {
+    !matches!(w.arrivals, Arrivals::Poisson { .. }) || !w.bursts.is_empty()
+}
+
 /// Why a workload has no model, in words; `None` when it has one.
 pub fn unfit(w: &Workload, scenario: &Scenario) -> Option<String> {
     let why = if w.is_trace() {
@@ -73,8 +78,8 @@ pub fn unfit(w: &Workload, scenario: &Scenario) -> Option<String> {
         let caps: Vec<u32> = w.apps.iter().map(|&a| scenario.app(a).capacity).collect();
         if caps.iter().any(|&c| c != caps[0]) {
             "its apps' rooms differ in capacity"
-        } else if caps[0] > MAX_CHAIN_CAPACITY && w.party.max() > 1 {
-            "its rooms have more than 200 seats (the one-room chain is not solved that large)"
+        } else if caps[0] > MAX_CHAIN_CAPACITY && (w.party.max() > 1 || varies(w)) {
+            "its rooms have more than 200 seats (the one-room chain, or Erlang B at every step of a varying rate, is not solved that large)"
         } else {
             return None;
         }
@@ -138,8 +143,7 @@ pub fn predict(
             (0.0, dt, steps),
             history_from,
         );
-        let varying = !matches!(w.arrivals, Arrivals::Poisson { .. }) || !w.bursts.is_empty();
-        let mol = if varying {
+        let mol = if varies(w) {
             ", the modified offered load of its varying rate"
         } else {
             ""
@@ -175,15 +179,26 @@ pub fn predict(
                         room_chain::stationary(capacity, a, &mix)
                     }
                 };
-                let states: Vec<RoomState> = members_load.iter().map(|m| room(m / n)).collect();
+                // A constant rate's load is the same at every step once the
+                // start is forgotten: solve each distinct load once.
+                // Only the three figures are kept per step, not the
+                // occupancy distribution.
+                let mut states: Vec<(f64, f64, f64)> = Vec::with_capacity(members_load.len());
+                let mut last: Option<(f64, (f64, f64, f64))> = None;
+                for m in &members_load {
+                    let figures = match last {
+                        Some((prev, figures)) if prev == *m => figures,
+                        _ => {
+                            let s = room(m / n);
+                            (s.p_empty(), s.mean_members, s.refused_per_party)
+                        }
+                    };
+                    last = Some((*m, figures));
+                    states.push(figures);
+                }
                 Box::new(move |i| {
-                    let s = &states[i.min(states.len() - 1)];
-                    (
-                        n * (1.0 - s.p_empty()),
-                        n * s.mean_members,
-                        s.p_empty(),
-                        s.refused_per_party,
-                    )
+                    let (p_empty, members, refused) = states[i.min(states.len() - 1)];
+                    (n * (1.0 - p_empty), n * members, p_empty, refused)
                 })
             }
             _ => {
