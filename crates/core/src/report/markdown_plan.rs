@@ -94,7 +94,32 @@ fn write_theory(out: &mut String, t: &Theory) {
         let _ = writeln!(
             out,
             "  - `{}`: predicted {}, simulated {}{spread}: {verdict}.",
-            f.figure, f.predicted, f.simulated
+            f.figure,
+            f.predicted,
+            readable(f.simulated)
         );
+    }
+}
+
+/// A simulated figure as read: whole numbers as they are, means to six
+/// significant digits (summary.json keeps them exact).
+fn readable(x: f64) -> String {
+    if x.fract() == 0.0 || !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let decimals = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn means_read_to_six_digits() {
+        assert_eq!(readable(24_004.413_194_444_445), "24004.4");
+        assert_eq!(readable(0.078_741_2), "0.0787412");
+        assert_eq!(readable(6_001_468.0), "6001468");
     }
 }
