@@ -6,6 +6,7 @@
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
 //! * [`events`] — the events file: a day's joins and leaves, row by row.
+//! * [`stats`] — means and confidence intervals over replications.
 //! * [`echo`] — how much of a caller's input an error message repeats.
 //!
 //! This crate reads no clock, does no I/O beyond reading the files a
@@ -22,6 +23,7 @@ pub mod report;
 pub mod rules;
 pub mod scenario;
 pub mod signature;
+pub mod stats;
 pub mod units;
 pub mod workload;
 
