@@ -8,6 +8,8 @@
 //!   histograms cut into report intervals, fed ticks of any clock.
 //! * [`record`] — the run record and the summary's assembly.
 //! * [`counters`] — counts by reason, kept during the run.
+//! * [`replications`] — N runs' summaries as means and confidence
+//!   intervals (`replications.json`), thresholds judged over them.
 //! * [`summary`] — `summary.json` and its schema.
 //! * [`paths`] — the summary's shape, read from its schema: the metric
 //!   paths a threshold may name.
@@ -35,6 +37,7 @@ pub mod merge;
 pub mod merge_series;
 pub mod paths;
 pub mod record;
+pub mod replications;
 pub mod summary;
 pub mod thresholds;
 pub mod timeline;

@@ -36,6 +36,7 @@ pub mod limits;
 pub mod model;
 pub mod overrides;
 pub mod raw;
+pub mod rep_threshold;
 pub mod suggest;
 pub mod threshold;
 pub mod trace;
