@@ -258,3 +258,6 @@ mod tests;
 
 #[cfg(test)]
 mod actions_tests;
+
+#[cfg(test)]
+mod replication_tests;
