@@ -6,6 +6,7 @@
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
 //! * [`events`] — the events file: a day's joins and leaves, row by row.
+//! * [`bisect`] — the largest grid point at which a test holds.
 //! * [`stats`] — means and confidence intervals over replications.
 //! * [`echo`] — how much of a caller's input an error message repeats.
 //!
@@ -16,6 +17,7 @@
 //! name a driver, so a report type importing the simulator does not
 //! compile.
 
+pub mod bisect;
 pub mod cache;
 pub mod echo;
 pub mod events;

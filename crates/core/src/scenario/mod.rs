@@ -35,6 +35,7 @@ pub mod error;
 pub mod limits;
 pub mod model;
 pub mod overrides;
+pub mod param;
 pub mod raw;
 pub mod rep_threshold;
 pub mod suggest;
