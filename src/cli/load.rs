@@ -157,6 +157,8 @@ pub struct LoadArgs {
     /// that schedules the requests has its own.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub set: super::scenario_args::SetArgs,
 }
 
 /// The longest quick look, and the most connections: guards against a
@@ -249,6 +251,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         ));
     }
 
+    let overrides = args.set.overrides()?;
     let mut scenario = match &args.scenario {
         Some(path) => {
             super::guard_scenario_path(path)?;
@@ -257,7 +260,13 @@ pub fn run(args: LoadArgs) -> CliResult {
                     "--rate is for a quick look without a scenario; a scenario's arrivals set the rate (use --speed to play it faster)",
                 ));
             }
-            scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
+            scenario::load_with(path, &overrides)
+                .map_err(|errors| UsageError::new(errors.to_string()))?
+        }
+        None if !overrides.is_empty() && !replaying => {
+            return Err(UsageError::new(
+                "--set changes a scenario's keys; give a scenario file, or use --rate and --duration for a quick look",
+            ));
         }
         None if replaying => {
             if rate.is_some() {
@@ -266,7 +275,8 @@ pub fn run(args: LoadArgs) -> CliResult {
                 ));
             }
             // The apps a file simulated without a scenario names.
-            scenario::default_scenario()
+            scenario::default_scenario_with(&overrides)
+                .map_err(|errors| UsageError::new(errors.to_string()))?
         }
         None => {
             if rate.is_none() {

@@ -21,10 +21,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events_file::EventsFile;
 use super::output::{print_failed_thresholds, print_stderr, print_stdout};
+use super::replicate;
+use super::scenario_args::{SetArgs, load_scenario};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario;
+use crate::scenario::rep_threshold::parse_rep_threshold;
 use crate::scenario::threshold::parse_threshold;
 use crate::sim::actions::{ActionSink, RunScope};
 use crate::sim::{self, Progress, Stopwatch};
@@ -39,6 +42,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n  \
     voipsim simulate scenarios/quickstart.toml --events day.csv   # every join and leave\n  \
     voipsim simulate scenarios/bench-10k.toml --shard 0/4 --out shard-0   # a quarter of the parties\n  \
+    voipsim simulate --replications 8 --set apps.game.capacity=8 \\\n      \
+      --threshold 'upper(joins.rejected.room_full / joins.attempted) < 5%'\n  \
     voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
       --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
@@ -79,6 +84,19 @@ pub struct SimulateArgs {
     /// (full rooms, quota) of one shard are not its share of the whole.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<ShardSpec>,
+    /// Run N independent replications (seeds derived from the scenario's,
+    /// replication 0 being the plain run) in parallel, one per core, and
+    /// write replications.json and replications.md: every model figure's
+    /// mean, standard deviation and confidence interval, thresholds judged
+    /// over them (docs/simulation.md). Each replication's report is in
+    /// OUT/rep-NNN.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// The intervals' confidence level with --replications (default 95%).
+    #[arg(long, value_name = "LEVEL", requires = "replications")]
+    pub confidence: Option<String>,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 /// The real CPU clock, for signing latency and the run's wall time.
@@ -93,20 +111,23 @@ impl Stopwatch for WallClock {
 }
 
 pub fn run(args: SimulateArgs) -> CliResult {
-    let mut scenario = match &args.scenario {
-        Some(path) => {
-            super::guard_scenario_path(path)?;
-            scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
-        }
-        None => scenario::default_scenario(),
-    };
+    let overrides = args.set.overrides()?;
+    let mut scenario = load_scenario(args.scenario.as_deref(), &overrides)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(count) = args.replications {
+        return replicated(&args, scenario, count);
+    }
     // Checked before the report folder is claimed: a typo costs no run.
     for expr in &args.thresholds {
-        let threshold = parse_threshold(expr)
-            .map_err(|e| UsageError::new(format!("--threshold '{expr}': {}", e.message)))?;
+        let threshold = parse_threshold(expr).map_err(|e| {
+            let hint = match parse_rep_threshold(expr) {
+                Ok(_) => " (a threshold over replications: add --replications N)".to_string(),
+                Err(_) => String::new(),
+            };
+            UsageError::new(format!("--threshold '{expr}': {}{hint}", e.message))
+        })?;
         scenario.thresholds.push(threshold);
     }
     let out = args
@@ -177,6 +198,49 @@ pub fn run(args: SimulateArgs) -> CliResult {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(ExitCode::from(if outcome.summary.passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
+}
+
+/// `simulate --replications N`: N runs on every core, one aggregate.
+fn replicated(args: &SimulateArgs, scenario: scenario::Scenario, count: u32) -> CliResult {
+    let count = replicate::check_count(count)?;
+    if args.events.is_some() || args.shard.is_some() {
+        return Err(UsageError::new(
+            "--replications runs the whole workload N times; --events and --shard are for one run: leave them out",
+        ));
+    }
+    let confidence = replicate::confidence(args.confidence.as_deref())?;
+    let thresholds = replicate::rep_thresholds(&scenario, &args.thresholds, "--threshold")?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let stop = replicate::stop_flag();
+    let point = replicate::run_point(&scenario, &thresholds, count, confidence, &out, &stop)?;
+    let shown = out.display().to_string();
+    if !args.quiet {
+        print_stdout(&point.report.to_markdown(&shown))?;
+    }
+    for t in point.report.thresholds.iter().filter(|t| !t.passed) {
+        let observed = t
+            .observed
+            .map_or_else(|| "not measured".to_string(), |v| format!("observed {v}"));
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} ({} {observed})\n",
+            t.expr, t.judged_on
+        ))?;
+    }
+    if point.interrupted || point.report.partial {
+        print_stderr(&format!(
+            "voipsim: interrupted: {} of {count} replications summed up in {shown}\n",
+            point.report.replications
+        ))?;
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(if point.report.passed {
         EXIT_OK
     } else {
         EXIT_FAILED

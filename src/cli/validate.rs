@@ -3,12 +3,13 @@
 //! Prints `ok FILE (N workloads, M thresholds)` on stdout for each good
 //! file and every error of each bad file on stderr, one per line as
 //! `FILE:LINE:COL: what is wrong; how to fix it`. Exit code 2 if any file
-//! is bad, else 0.
+//! is bad, else 0. `--set PATH=VALUE` checks each file with that key set.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::scenario_args::SetArgs;
 use super::{CliResult, EXIT_OK, EXIT_USAGE};
 use crate::scenario::{self, Scenario};
 
@@ -20,9 +21,12 @@ pub struct ValidateArgs {
     /// Scenario files (TOML) to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 pub fn run(args: ValidateArgs) -> CliResult {
+    let overrides = args.set.overrides()?;
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     let mut bad = 0usize;
@@ -32,7 +36,7 @@ pub fn run(args: ValidateArgs) -> CliResult {
             let _ = writeln!(stderr, "{refused}");
             continue;
         }
-        match scenario::load(file) {
+        match scenario::load_with(file, &overrides) {
             Ok(scenario) => {
                 let _ = writeln!(stdout, "{}", ok_line(file, &scenario));
             }

@@ -266,7 +266,13 @@ pub fn judge(
         return result;
     };
     let e = Estimate::of(&values, confidence);
-    let (low, high) = (e.low(), e.high());
+    // One replication has no interval: it is judged on its value, as a
+    // plain run is.
+    let (low, high) = if values.len() == 1 {
+        (e.mean, e.mean)
+    } else {
+        (e.low(), e.high())
+    };
     result.low = low.is_finite().then_some(low);
     result.high = high.is_finite().then_some(high);
     let op = t.inner.op;
@@ -365,15 +371,17 @@ pub fn plus_minus(mean: f64, half_width: Option<f64>) -> String {
 }
 
 /// A figure for a table: integers as integers, others to 4 significant
-/// digits.
+/// digits (at least one decimal, at most six).
 pub fn number(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else if v.abs() >= 1000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.4}")
+    if !v.is_finite() {
+        return v.to_string();
     }
+    if v == v.trunc() && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(1, 6) as usize;
+    format!("{v:.decimals$}")
 }
 
 #[cfg(test)]
@@ -476,7 +484,8 @@ mod tests {
         assert!(!report.figures.contains_key("engine.wall_s"));
         assert!(report.passed, "2 of 3 held");
         let md = report.to_markdown("out");
-        assert!(md.contains("| joins.attempted | 100 ± 24.8"), "{md}");
+        assert!(md.contains("| joins.attempted | 100 ± 24.84 |"), "{md}");
+        assert_eq!((number(364.5), number(0.012345), number(3602.25)), ("364.5".into(), "0.01234".into(), "3602.2".into()));
         // Same input, same bytes.
         assert_eq!(report.to_json(), reps.finish("s", 1, 0.95, &t).to_json());
     }

@@ -49,12 +49,15 @@ pub struct Override {
     pub steps: Vec<PathStep>,
     /// The value as written.
     pub value: String,
+    /// The flag it came from, for messages: `--set`, or `--param` for a
+    /// sweep's or search's point.
+    pub flag_name: &'static str,
 }
 
 impl Override {
     /// `--set PATH=VALUE`, as messages name it (a long value cut short).
     pub fn flag(&self) -> String {
-        format!("--set {}={}", self.path, echo(&self.value))
+        format!("{} {}={}", self.flag_name, self.path, echo(&self.value))
     }
 }
 
@@ -82,6 +85,7 @@ pub fn parse_override(text: &str) -> Result<Override, String> {
         path: path.to_string(),
         steps,
         value: value.to_string(),
+        flag_name: "--set",
     })
 }
 

@@ -9,7 +9,7 @@
 //! numbers the points are integers (`capacity=2..10 by 2`). A search
 //! takes the range without `by`: its step is then 1.
 
-use super::overrides::{PathStep, parse_path};
+use super::overrides::{Override, PathStep, parse_path};
 use crate::echo::echo;
 
 /// The most points a sweep or search grid may have.
@@ -60,6 +60,18 @@ pub fn parse_param(text: &str, default_step: Option<f64>) -> Result<Param, Strin
         steps,
         values,
     })
+}
+
+impl Param {
+    /// The override that sets point `index` (messages name `--param`).
+    pub fn point(&self, index: usize) -> Option<Override> {
+        Some(Override {
+            path: self.path.clone(),
+            steps: self.steps.clone(),
+            value: self.values.get(index)?.clone(),
+            flag_name: "--param",
+        })
+    }
 }
 
 /// A number and the unit written after it: `10/min` → (10, "/min").
