@@ -485,7 +485,7 @@ mod tests {
         assert!(report.passed, "2 of 3 held");
         let md = report.to_markdown("out");
         assert!(md.contains("| joins.attempted | 100 ± 24.84 |"), "{md}");
-        assert_eq!((number(364.5), number(0.012345), number(3602.25)), ("364.5".into(), "0.01234".into(), "3602.2".into()));
+        assert_eq!((number(364.5), number(0.012341), number(3602.25)), ("364.5".into(), "0.01234".into(), "3602.2".into()));
         // Same input, same bytes.
         assert_eq!(report.to_json(), reps.finish("s", 1, 0.95, &t).to_json());
     }
