@@ -136,9 +136,13 @@ fn one(
     let mut scenario = scenario.clone();
     scenario.seed = seed;
     let mut clock = WallClock(Instant::now());
-    let outcome = sim::run(&scenario, options, &mut clock, |_| {}, || {
-        stop.load(Ordering::Relaxed)
-    })
+    let outcome = sim::run(
+        &scenario,
+        options,
+        &mut clock,
+        |_| {},
+        || stop.load(Ordering::Relaxed),
+    )
     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
     let shown = dir.display().to_string();
     let files = render(&outcome, &shown)
@@ -192,13 +196,15 @@ pub fn rep_thresholds(
 
 /// Thresholds over replications written after `flag`, several to a flag
 /// separated by `;`.
-pub fn parse_flag_thresholds(extra: &[String], flag: &str) -> Result<Vec<RepThreshold>, UsageError> {
+pub fn parse_flag_thresholds(
+    extra: &[String],
+    flag: &str,
+) -> Result<Vec<RepThreshold>, UsageError> {
     let mut out = Vec::new();
     for expr in extra {
         for part in expr.split(';').filter(|p| !p.trim().is_empty()) {
-            let t = parse_rep_threshold(part.trim()).map_err(|e| {
-                UsageError::new(format!("{flag} '{}': {}", part.trim(), e.message))
-            })?;
+            let t = parse_rep_threshold(part.trim())
+                .map_err(|e| UsageError::new(format!("{flag} '{}': {}", part.trim(), e.message)))?;
             out.push(t);
         }
     }

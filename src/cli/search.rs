@@ -75,7 +75,10 @@ pub struct SearchArgs {
 fn impossible(t: &RepThreshold) -> Option<String> {
     let inner = &t.inner;
     let metrics = std::iter::once(&inner.lhs).chain(inner.rhs.as_ref());
-    if let Some(m) = metrics.into_iter().find(|m| m.path().starts_with("requests")) {
+    if let Some(m) = metrics
+        .into_iter()
+        .find(|m| m.path().starts_with("requests"))
+    {
         return Some(format!(
             "`{m}` is measured by a load test only; a simulation sends no HTTP requests: gate on a figure of simulate's summary.json"
         ));
@@ -135,7 +138,10 @@ pub fn run(args: SearchArgs) -> CliResult {
             "--while is empty; give the thresholds that must hold, like --while 'upper(joins.rejected.room_full / joins.attempted) < 5%'",
         ));
     }
-    if let Some((t, why)) = thresholds.iter().find_map(|t| impossible(t).map(|w| (t, w))) {
+    if let Some((t, why)) = thresholds
+        .iter()
+        .find_map(|t| impossible(t).map(|w| (t, w)))
+    {
         return Err(UsageError::new(format!("--while '{}': {why}", t.expr)));
     }
     // Every point checked before the first run: a bad value costs no run.

@@ -81,7 +81,11 @@ pub fn point_scenarios(
     seed: Option<u64>,
 ) -> Result<Vec<Scenario>, UsageError> {
     let mut overrides = sets.overrides()?;
-    overrides.push(param.point(0).unwrap_or_else(|| unreachable!("a grid has a point")));
+    overrides.push(
+        param
+            .point(0)
+            .unwrap_or_else(|| unreachable!("a grid has a point")),
+    );
     let last = overrides.len() - 1;
     (0..param.values.len())
         .map(|i| {

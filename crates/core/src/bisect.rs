@@ -89,9 +89,18 @@ mod tests {
         assert_eq!((none.largest, none.first_failing), (None, Some(0)));
         assert_eq!(none.tried.len(), 1);
         let all = largest_passing::<()>(10, |_| Ok(true)).unwrap();
-        assert_eq!((all.largest, all.first_failing, all.tried.len()), (Some(9), None, 2));
-        assert_eq!(largest_passing::<()>(0, |_| Ok(true)).unwrap().largest, None);
-        assert_eq!(largest_passing::<()>(1, |_| Ok(true)).unwrap().tried.len(), 1);
+        assert_eq!(
+            (all.largest, all.first_failing, all.tried.len()),
+            (Some(9), None, 2)
+        );
+        assert_eq!(
+            largest_passing::<()>(0, |_| Ok(true)).unwrap().largest,
+            None
+        );
+        assert_eq!(
+            largest_passing::<()>(1, |_| Ok(true)).unwrap().tried.len(),
+            1
+        );
         let err = largest_passing(10, |k| if k == 9 { Err("boom") } else { Ok(true) });
         assert_eq!(err, Err("boom"));
     }

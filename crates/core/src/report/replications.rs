@@ -478,14 +478,20 @@ mod tests {
         let t = [parse_rep_threshold("share(joins.attempted >= 100) >= 60%").unwrap()];
         let report = reps.finish("s", 1, 0.95, &t);
         let f = &report.figures["joins.attempted"];
-        assert_eq!((f.n, f.mean, f.sd, f.min, f.max), (3, 100.0, 10.0, 90.0, 110.0));
+        assert_eq!(
+            (f.n, f.mean, f.sd, f.min, f.max),
+            (3, 100.0, 10.0, 90.0, 110.0)
+        );
         let hw = 4.302_653 * 10.0 / 3f64.sqrt();
         assert!((f.half_width.unwrap() - hw).abs() < 1e-4);
         assert!(!report.figures.contains_key("engine.wall_s"));
         assert!(report.passed, "2 of 3 held");
         let md = report.to_markdown("out");
         assert!(md.contains("| joins.attempted | 100 ± 24.84 |"), "{md}");
-        assert_eq!((number(364.5), number(0.012341), number(3602.25)), ("364.5".into(), "0.01234".into(), "3602.2".into()));
+        assert_eq!(
+            (number(364.5), number(0.012341), number(3602.25)),
+            ("364.5".into(), "0.01234".into(), "3602.2".into())
+        );
         // Same input, same bytes.
         assert_eq!(report.to_json(), reps.finish("s", 1, 0.95, &t).to_json());
     }

@@ -157,7 +157,11 @@ pub fn parse_with(
 
 /// The built-in default scenario with `--set` overrides.
 pub fn default_scenario_with(overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
-    parse_with(DEFAULT_SCENARIO, Path::new(DEFAULT_SCENARIO_ORIGIN), overrides)
+    parse_with(
+        DEFAULT_SCENARIO,
+        Path::new(DEFAULT_SCENARIO_ORIGIN),
+        overrides,
+    )
 }
 
 /// File order: the scenario's own errors by line and column, then those in

@@ -404,7 +404,11 @@ fn missing_key(walked: &str, key: &str, known: &[String]) -> String {
 }
 
 fn shown(walked: &str) -> &str {
-    if walked.is_empty() { "the scenario" } else { walked }
+    if walked.is_empty() {
+        "the scenario"
+    } else {
+        walked
+    }
 }
 
 fn push_step(walked: &mut String, step: &PathStep) {
@@ -473,7 +477,11 @@ stay = { exponential = "5m" }
             assert!(parse_path(bad).is_err(), "{bad}");
         }
         assert!(parse_override("duration").unwrap_err().contains("no `=`"));
-        assert!(parse_override("duration=").unwrap_err().contains("no value"));
+        assert!(
+            parse_override("duration=")
+                .unwrap_err()
+                .contains("no value")
+        );
     }
 
     #[test]
@@ -492,7 +500,10 @@ stay = { exponential = "5m" }
         assert_eq!(s.workloads[0].party.max(), 3);
         // Without overrides the file is as written.
         let plain = with(&[]).unwrap();
-        assert_eq!((plain.duration.as_secs(), plain.apps[0].capacity), (3600, 10));
+        assert_eq!(
+            (plain.duration.as_secs(), plain.apps[0].capacity),
+            (3600, 10)
+        );
     }
 
     #[test]
@@ -514,9 +525,15 @@ stay = { exponential = "5m" }
             "{e}"
         );
         let e = error(&["workloads[3].party={ size = 1 }"]);
-        assert!(e.contains("has 1 element(s), so [3] is past its end"), "{e}");
+        assert!(
+            e.contains("has 1 element(s), so [3] is past its end"),
+            "{e}"
+        );
         let e = error(&["workloads[matches].party={ size = 1 }"]);
-        assert!(e.contains("no element of `workloads` is named `matches` (names: teams)"), "{e}");
+        assert!(
+            e.contains("no element of `workloads` is named `matches` (names: teams)"),
+            "{e}"
+        );
         let e = error(&["duration.x=1"]);
         assert!(e.contains("`duration` is a single value"), "{e}");
     }

@@ -89,8 +89,12 @@ fn range(from: &str, rest: &str, default_step: Option<f64>) -> Result<Vec<String
         Some((to, step)) => (to, Some(step.trim())),
         None => (rest, None),
     };
-    let (a, unit) = number_unit(from)
-        .ok_or_else(|| format!("range start `{}` is not a number; {HINT}", echo(from.trim())))?;
+    let (a, unit) = number_unit(from).ok_or_else(|| {
+        format!(
+            "range start `{}` is not a number; {HINT}",
+            echo(from.trim())
+        )
+    })?;
     let (b, unit_b) = number_unit(to)
         .ok_or_else(|| format!("range end `{}` is not a number; {HINT}", echo(to.trim())))?;
     if unit != unit_b {
@@ -159,7 +163,10 @@ mod tests {
         );
         assert_eq!(values("duration=1h..1h by 1"), ["1h"]);
         // A search's range without a step counts by 1.
-        assert_eq!(parse_param("x=3..5", Some(1.0)).unwrap().values, ["3", "4", "5"]);
+        assert_eq!(
+            parse_param("x=3..5", Some(1.0)).unwrap().values,
+            ["3", "4", "5"]
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub enum Judge {
     Lower,
     /// The share of replications on which the inner threshold held,
     /// compared with `OP fraction`.
-    Share { op: CmpOp, fraction: f64 },
+    Share {
+        op: CmpOp,
+        fraction: f64,
+    },
 }
 
 impl Judge {
@@ -71,9 +74,10 @@ const FORMS: &str = "write `EXPR OP V`, `mean(EXPR) OP V`, `upper(EXPR) OP V`, `
 pub fn parse_rep_threshold(expr: &str) -> Result<RepThreshold, ThresholdError> {
     let lead = expr.len() - expr.trim_start().len();
     let body = expr.trim_start();
-    let func = ["mean", "upper", "lower", "share"]
-        .into_iter()
-        .find(|f| body.strip_prefix(f).is_some_and(|r| r.trim_start().starts_with('(')));
+    let func = ["mean", "upper", "lower", "share"].into_iter().find(|f| {
+        body.strip_prefix(f)
+            .is_some_and(|r| r.trim_start().starts_with('('))
+    });
     let Some(func) = func else {
         let inner = parse_threshold(expr)?;
         return Ok(RepThreshold {
@@ -191,8 +195,8 @@ mod tests {
         let t = parse_rep_threshold("joins.rejected.room_full / joins.attempted < 5%").unwrap();
         assert_eq!(t.judge, Judge::Interval);
         assert_eq!(t.inner.value, 0.05);
-        let t = parse_rep_threshold("upper(joins.rejected.room_full / joins.attempted) < 5%")
-            .unwrap();
+        let t =
+            parse_rep_threshold("upper(joins.rejected.room_full / joins.attempted) < 5%").unwrap();
         assert_eq!((t.judge, t.inner.value), (Judge::Upper, 0.05));
         assert!(t.inner.rhs.is_some());
         let t = parse_rep_threshold("mean(signing.latency_ns.p(99)) < 2ms").unwrap();
