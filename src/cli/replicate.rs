@@ -11,7 +11,7 @@
 //! and drops them: memory holds at most one report per worker.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -129,7 +129,7 @@ fn one(
     scenario: &Scenario,
     seed: u64,
     options: sim::RunOptions,
-    dir: &PathBuf,
+    dir: &Path,
     stop: &AtomicBool,
 ) -> Result<Summary, UsageError> {
     let report_dir = ReportDir::claim(dir).map_err(|e| UsageError::new(e.to_string()))?;
@@ -151,19 +151,6 @@ fn one(
         .write(&files)
         .map_err(|e| UsageError::new(e.to_string()))?;
     Ok(outcome.summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folders_sort_in_replication_order() {
-        assert_eq!(replication_dir(0, 8), "rep-000");
-        assert_eq!(replication_dir(7, 8), "rep-007");
-        assert_eq!(replication_dir(12, 5000), "rep-0012");
-        assert_eq!(replication_dir(0, 1), "rep-000");
-    }
 }
 
 /// One point of a replicated run (`simulate --replications`, a sweep's
@@ -274,4 +261,17 @@ pub fn stop_flag() -> std::sync::Arc<AtomicBool> {
     // Fails only if a handler is already set (a second run in-process).
     let _ = ctrlc::set_handler(move || set.store(true, Ordering::SeqCst));
     flag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_sort_in_replication_order() {
+        assert_eq!(replication_dir(0, 8), "rep-000");
+        assert_eq!(replication_dir(7, 8), "rep-007");
+        assert_eq!(replication_dir(12, 5000), "rep-0012");
+        assert_eq!(replication_dir(0, 1), "rep-000");
+    }
 }

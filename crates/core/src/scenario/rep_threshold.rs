@@ -169,7 +169,7 @@ fn share_tail(rest: &str) -> Result<(CmpOp, f64), String> {
     .into_iter()
     .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (op, v.trim())))
     .ok_or_else(|| {
-        format!("`share(…)` needs a comparison with a share of replications after it, like `share(quota.exhausted_days > 0) <= 5%`")
+        "`share(…)` needs a comparison with a share of replications after it, like `share(quota.exhausted_days > 0) <= 5%`".to_string()
     })?;
     let (number, scale) = match value.strip_suffix('%') {
         Some(n) => (n.trim(), 100.0),
