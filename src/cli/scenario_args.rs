@@ -10,9 +10,9 @@ use crate::scenario::{self, Override, Scenario, parse_override};
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SetArgs {
     /// Set a scenario key, as if the file said it (repeatable, applied in
-    /// order): e.g. --set duration=2h --set apps.game.capacity=8 --set
-    /// 'workloads[0].arrivals={ poisson = "20/min" }'. PATH is dotted keys
-    /// with [N] or [NAME] for a list element; VALUE is a TOML value (text
+    /// order): e.g. `--set duration=2h --set apps.game.capacity=8 --set
+    /// 'workloads[0].arrivals={ poisson = "20/min" }'`. PATH is dotted keys
+    /// with `[N]` or `[NAME]` for a list element; VALUE is a TOML value (text
     /// that is not one is taken as a string). Checked like the file.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
