@@ -293,3 +293,71 @@ pub fn sweep_md(
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::replications::Replications;
+    use crate::scenario::rep_threshold::parse_rep_threshold;
+
+    #[test]
+    fn csv_has_a_row_per_point_and_quotes_fields() {
+        let param = parse_param("apps.game.capacity=4,8", None).unwrap();
+        let t = [parse_rep_threshold("share(joins.attempted >= 0) >= 50%").unwrap()];
+        let point = |attempted: u64| {
+            let mut reps = Replications::new();
+            for _ in 0..2 {
+                let mut s = sample();
+                s.joins.attempted = attempted;
+                s.thresholds = vec![crate::report::summary::ThresholdResult {
+                    expr: "joins.attempted >= 0".into(),
+                    observed: Some(attempted as f64),
+                    passed: true,
+                }];
+                reps.add(&s, "rep".into());
+            }
+            reps.finish("s", 1, 0.95, &t)
+        };
+        let csv = sweep_csv(&param, &[point(10), point(20)]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with(
+            "point,apps.game.capacity,replications,passed,share(joins.attempted >= 0) >= 50% [observed],"
+        ), "{}", lines[0]);
+        assert!(lines[1].starts_with("0,4,2,true,1,true,"), "{}", lines[1]);
+        // Two equal replications: mean 20, half-width 0.
+        assert!(lines[2].contains(",20,0,"), "{}", lines[2]);
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    /// The summary of a one-minute run (the core's sample is private).
+    fn sample() -> crate::report::summary::Summary {
+        let scenario = crate::scenario::parse(
+            "name = \"s\"\nduration = \"1m\"\n[[workloads]]\narrivals = { poisson = \"1/s\" }\nstay = \"10s\"\n",
+            std::path::Path::new("s.toml"),
+        )
+        .unwrap();
+        crate::sim::run(
+            &scenario,
+            crate::sim::RunOptions {
+                signing_thread: false,
+            },
+            &mut Tick(0),
+            |_| {},
+            || false,
+        )
+        .unwrap()
+        .summary
+    }
+
+    #[derive(Clone)]
+    struct Tick(u64);
+
+    impl crate::sim::Stopwatch for Tick {
+        fn now_ns(&mut self) -> u64 {
+            self.0 += 100;
+            self.0
+        }
+    }
+}
