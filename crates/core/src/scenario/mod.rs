@@ -33,6 +33,7 @@ mod distribution;
 pub mod empirical;
 pub mod error;
 pub mod limits;
+mod match_stay;
 pub mod model;
 pub mod raw;
 pub mod suggest;

@@ -236,6 +236,14 @@ pub struct RawWorkload {
     /// How long each member stays (a distribution). Required unless the
     /// workload replays a trace.
     pub stay: L<RawDistribution>,
+    /// Whose stay `stay` is: "member" (default; each member's drawn on its
+    /// own) or "match" (one draw per party; members leave together when
+    /// the match ends).
+    pub stay_of: L<String>,
+    /// With stay_of = "match": the share of members (0 to 1) who leave at
+    /// a uniform point before the match ends. Default 0.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub early_leavers: L<f64>,
     /// Members that drop once during their stay and rejoin.
     pub reconnect: L<RawReconnect>,
     /// Fractions of join attempts made wrong on purpose. Default all 0.

@@ -11,8 +11,10 @@ use time::OffsetDateTime;
 use super::arrivals::{convert_arrivals, convert_burst, finite_scale, weight};
 use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
+use super::match_stay::convert_stay_of;
 use super::model::{
-    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, Workload,
+    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, StayOf,
+    Workload,
 };
 use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::suggest::nearest;
@@ -101,6 +103,11 @@ fn convert_workload(
             ("party", w.party.as_ref().map(|v| v.span.clone())),
             ("stagger", w.stagger.as_ref().map(|v| v.span.clone())),
             ("stay", w.stay.as_ref().map(|v| v.span.clone())),
+            ("stay_of", w.stay_of.as_ref().map(|v| v.span.clone())),
+            (
+                "early_leavers",
+                w.early_leavers.as_ref().map(|v| v.span.clone()),
+            ),
             ("reconnect", w.reconnect.as_ref().map(|v| v.span.clone())),
         ];
         for (key, key_span) in not_with_trace {
@@ -139,6 +146,7 @@ fn convert_workload(
             party: PartySize::Fixed(1),
             stagger: Distribution::zero(),
             stay: Distribution::zero(),
+            stay_of: StayOf::Member,
             reconnect: None,
             faults: faults?,
         });
@@ -165,6 +173,7 @@ fn convert_workload(
         }
         Some(d) => convert_distribution(d, "stay", s, ctx),
     };
+    let stay_of = convert_stay_of(w.stay_of.as_ref(), w.early_leavers.as_ref(), s, ctx);
     let reconnect = match &w.reconnect {
         None => Some(None),
         Some(r) => convert_reconnect(r, s, ctx).map(Some),
@@ -181,6 +190,7 @@ fn convert_workload(
         party: party?,
         stagger: stagger?,
         stay: stay?,
+        stay_of: stay_of?,
         reconnect: reconnect?,
         faults: faults?,
     })
