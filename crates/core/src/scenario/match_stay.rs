@@ -79,9 +79,7 @@ mod tests {
         );
         assert_eq!(
             stay_of("stay_of = \"match\"\nearly_leavers = 0.1\n"),
-            Ok(StayOf::Match {
-                early_leavers: 0.1
-            })
+            Ok(StayOf::Match { early_leavers: 0.1 })
         );
     }
 

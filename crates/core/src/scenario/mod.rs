@@ -36,6 +36,7 @@ pub mod limits;
 mod match_stay;
 pub mod model;
 pub mod raw;
+mod shared_pool;
 pub mod suggest;
 pub mod threshold;
 pub mod trace;

@@ -143,6 +143,9 @@ pub struct Workload {
     pub app: usize,
     /// How parties choose their groupId. Ignored for a trace.
     pub groups: Groups,
+    /// The shared pool the workload's groups come from (`groups.shared`):
+    /// its groupIds are `<pool>-N` rather than `<workload>-N`.
+    pub shared_pool: Option<String>,
     /// When parties arrive.
     pub arrivals: Arrivals,
     /// Windows that multiply the arrival rate. Empty for a trace.

@@ -167,9 +167,9 @@ impl FaultDraw {
 /// A workload's generator.
 #[derive(Debug, Clone)]
 pub struct WorkloadSource {
-    /// The workload's name (the groupId prefix).
+    /// The workload's name.
     pub name: String,
-    /// Its groupIds.
+    /// Its groupIds: `<workload>-N`, or `<shared pool>-N`.
     pub group_names: GroupNames,
     /// Index of its app in the scenario.
     pub app: usize,
@@ -205,7 +205,7 @@ impl WorkloadSource {
         );
         WorkloadSource {
             name: workload.name.clone(),
-            group_names: GroupNames::new(&workload.name),
+            group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
             cursor: curve.cursor(),
             curve,
@@ -345,6 +345,7 @@ mod tests {
             name: "w".into(),
             app: 0,
             groups: Groups::Pool { size: 10 },
+            shared_pool: None,
             arrivals: Arrivals::Poisson { rate: 2.0 },
             bursts: vec![],
             party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
