@@ -59,7 +59,7 @@ pub(crate) fn convert_shared(
 pub(crate) fn check_shared_pools(uses: &[SharedUse], workload_names: &[String], ctx: &mut Ctx<'_>) {
     let mut first: BTreeMap<&str, &SharedUse> = BTreeMap::new();
     for u in uses {
-        if workload_names.iter().any(|w| *w == u.pool) {
+        if workload_names.contains(&u.pool) {
             ctx.error(
                 &u.span,
                 format!(
