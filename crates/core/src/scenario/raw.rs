@@ -260,7 +260,7 @@ pub struct RawGroups {
     #[schemars(range(min = 1))]
     pub pool: L<i64>,
     /// With `pool`: the name of a pool several workloads share. Its
-    /// groupIds are "NAME-N" instead of "<workload>-N", so the parties of
+    /// groupIds are "NAME-N" instead of "WORKLOAD-N", so the parties of
     /// every workload naming it meet in the same rooms. Workloads sharing
     /// a pool give it the same size and app.
     pub shared: L<String>,
