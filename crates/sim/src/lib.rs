@@ -254,6 +254,8 @@ pub fn run_scoped<'a, W: Stopwatch>(
 }
 
 #[cfg(test)]
+mod match_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
