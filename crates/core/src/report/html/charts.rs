@@ -314,7 +314,11 @@ pub fn latency_over_time(runs: &[Run<'_>]) -> Chart {
     for (i, run) in runs.iter().enumerate() {
         let columns: [(&str, fn(&Bucket) -> Option<f64>, &'static str); 2] = [
             ("p99, corrected", |b| b.latency_p99_ms, PALETTE[0]),
-            ("p99, uncorrected", |b| b.latency_uncorrected_p99_ms, PALETTE[4]),
+            (
+                "p99, uncorrected",
+                |b| b.latency_uncorrected_p99_ms,
+                PALETTE[4],
+            ),
         ];
         for (name, get, color) in columns {
             series.push(Series {
@@ -357,7 +361,11 @@ pub fn percentiles(title: &str, runs: &[Run<'_>], curves: &[(usize, &Curve)]) ->
             },
             color: PALETTE[k % PALETTE.len()],
             dashed: dashed(runs, *i),
-            points: c.points.iter().map(|(x, y)| Point::new(*x, y / ns)).collect(),
+            points: c
+                .points
+                .iter()
+                .map(|(x, y)| Point::new(*x, y / ns))
+                .collect(),
         })
         .collect();
     Chart {

@@ -106,7 +106,13 @@ mod tests {
         // 1,000 values reach 99.9% (3 nines), where the max is drawn.
         assert_eq!(c.reach(), 3.0);
         assert_eq!(c.points.last().unwrap().1, 1000.0);
-        let at = |nines: f64| c.points.iter().find(|p| (p.0 - nines).abs() < 1e-9).unwrap().1;
+        let at = |nines: f64| {
+            c.points
+                .iter()
+                .find(|p| (p.0 - nines).abs() < 1e-9)
+                .unwrap()
+                .1
+        };
         assert_eq!(at(0.0), 1.0);
         assert_eq!(at(1.0), 900.0);
         assert_eq!(at(2.0), 990.0);

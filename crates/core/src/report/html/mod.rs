@@ -93,7 +93,10 @@ impl<'a> Run<'a> {
     }
 
     fn curve(&self, track: &str) -> Option<&Curve> {
-        self.curves.iter().find(|(t, _)| *t == track).map(|(_, c)| c)
+        self.curves
+            .iter()
+            .find(|(t, _)| *t == track)
+            .map(|(_, c)| c)
     }
 }
 

@@ -231,7 +231,9 @@ fn facts(out: &mut String, run: &Run<'_>) {
 
     if let Some(r) = &s.requests {
         let p99 = |l: Option<crate::report::summary::Latency>| {
-            l.map_or("—".to_string(), |l| format!("{:.2} ms", l.p99 as f64 / 1e6))
+            l.map_or("—".to_string(), |l| {
+                format!("{:.2} ms", l.p99 as f64 / 1e6)
+            })
         };
         let class = if r.errors.total > 0 { "bad" } else { "ok" };
         card(
@@ -333,10 +335,7 @@ fn duration_words(s: f64) -> String {
 pub fn compare(runs: &[Run<'_>], comparison: &Comparison, charts: &[String]) -> String {
     let mut out = String::with_capacity(64 * 1024);
     head(&mut out, "voipsim compare");
-    let names: Vec<String> = runs
-        .iter()
-        .map(|r| describe(&r.label, r.summary))
-        .collect();
+    let names: Vec<String> = runs.iter().map(|r| describe(&r.label, r.summary)).collect();
     let _ = write!(
         out,
         "<header><h1>voipsim compare</h1><p class=\"meta\">{}</p></header>\n",
@@ -368,7 +367,9 @@ pub fn compare(runs: &[Run<'_>], comparison: &Comparison, charts: &[String]) -> 
     if notable.is_empty() {
         out.push_str("<p>Every figure is within its tolerance.</p>\n");
     } else {
-        out.push_str("<table><tr><th>figure</th><th>baseline</th><th>current</th><th>verdict</th></tr>\n");
+        out.push_str(
+            "<table><tr><th>figure</th><th>baseline</th><th>current</th><th>verdict</th></tr>\n",
+        );
         for r in notable {
             let class = if r.verdict.fails() { "fail" } else { "" };
             let note = r

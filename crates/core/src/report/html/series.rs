@@ -41,10 +41,11 @@ impl Gauge {
         }
     }
 
-    fn add(&mut self, v: f64) {
-        self.last = v;
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
+    /// Adds a later span's gauge.
+    fn then(&mut self, later: &Gauge) {
+        self.last = later.last;
+        self.min = self.min.min(later.min);
+        self.max = self.max.max(later.max);
     }
 }
 
@@ -238,28 +239,55 @@ impl SeriesBuilder {
             Some(open) => fold(open, &row),
             None => self.open = Some(row),
         }
-        if self.open.as_ref().is_some_and(|b| b.rows >= self.per_bucket)
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|b| b.rows >= self.per_bucket)
             && let Some(done) = self.open.take()
         {
             self.series.buckets.push(done);
+            // A run longer than foreseen (a load test's length is not
+            // known ahead) keeps at most twice the points: pairs merge.
+            if self.series.buckets.len() >= 2 * MAX_BUCKETS {
+                self.halve();
+            }
         }
     }
 
-    /// The series, with the last (possibly short) bucket.
+    /// Merges the buckets in pairs and doubles the rows per bucket.
+    fn halve(&mut self) {
+        let buckets = std::mem::take(&mut self.series.buckets);
+        let mut merged: Vec<Bucket> = Vec::with_capacity(buckets.len() / 2 + 1);
+        for (i, b) in buckets.into_iter().enumerate() {
+            match merged.last_mut() {
+                Some(last) if i % 2 == 1 => fold(last, &b),
+                _ => merged.push(b),
+            }
+        }
+        self.series.buckets = merged;
+        self.per_bucket *= 2;
+        // An open bucket keeps filling to the new size.
+    }
+
+    /// The series, with the last (possibly short) bucket; at most
+    /// [`MAX_BUCKETS`] of them.
     pub fn finish(mut self) -> DaySeries {
         if let Some(open) = self.open.take() {
             self.series.buckets.push(open);
+        }
+        while self.series.buckets.len() > MAX_BUCKETS {
+            self.halve();
         }
         self.series
     }
 }
 
-/// Adds `row` (one row) into `bucket`.
+/// Adds `row` (the rows right after `bucket`'s) into `bucket`.
 fn fold(bucket: &mut Bucket, row: &Bucket) {
     bucket.to_s = row.to_s;
-    bucket.rows += 1;
-    bucket.rooms_active.add(row.rooms_active.last);
-    bucket.members_active.add(row.members_active.last);
+    bucket.rows += row.rows;
+    bucket.rooms_active.then(&row.rooms_active);
+    bucket.members_active.then(&row.members_active);
     bucket.rooms_created += row.rooms_created;
     bucket.joins_attempted += row.joins_attempted;
     for (a, b) in bucket.rejected.iter_mut().zip(row.rejected) {
@@ -300,7 +328,14 @@ c,120,4,8,3,0,5,2,0,0,0,0,0,0,3,0,5,4,94
         assert_eq!(s.buckets.len(), 2);
         let b = &s.buckets[0];
         assert_eq!((b.from_s, b.to_s, b.rows), (0.0, 120.0, 2));
-        assert_eq!(b.rooms_active, Gauge { last: 5.0, min: 3.0, max: 5.0 });
+        assert_eq!(
+            b.rooms_active,
+            Gauge {
+                last: 5.0,
+                min: 3.0,
+                max: 5.0
+            }
+        );
         assert_eq!(b.rooms_created, 3.0);
         assert_eq!(b.signatures, 13.0);
         assert_eq!(b.signatures_peak_per_s, 2.0);
@@ -333,5 +368,32 @@ c,120,4,8,3,0,5,2,0,0,0,0,0,0,3,0,5,4,94
         assert_eq!(rows_per_bucket(10), 1);
         assert_eq!(rows_per_bucket(0), 1);
         assert!(1440u64.div_ceil(rows_per_bucket(1440)) <= MAX_BUCKETS as u64);
+    }
+
+    #[test]
+    fn a_run_longer_than_foreseen_is_folded_further_keeping_its_sums() {
+        let head = CSV.lines().next().unwrap();
+        let mut b = SeriesBuilder::new(head, 1.0, 1);
+        let rows = 1000;
+        for i in 0..rows {
+            b.push_line(&format!("t,{i},{i},1,1,0,1,1,0,0,0,0,0,0,0,0,2,1,5"));
+        }
+        let s = b.finish();
+        // 1,000 one-row buckets halve twice: 250 of 4 rows.
+        assert_eq!(s.buckets.len(), 250);
+        assert!(s.buckets.iter().all(|b| b.rows == 4));
+        assert_eq!(
+            s.buckets.iter().map(|b| b.rooms_created).sum::<f64>(),
+            1000.0
+        );
+        assert_eq!(
+            s.buckets[0].rooms_active,
+            Gauge {
+                last: 3.0,
+                min: 0.0,
+                max: 3.0
+            }
+        );
+        assert_eq!((s.buckets[1].from_s, s.buckets[1].to_s), (4.0, 8.0));
     }
 }

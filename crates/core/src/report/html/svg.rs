@@ -154,7 +154,7 @@ impl Chart {
         let mut out = String::with_capacity(16 * 1024);
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+            r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
             escape(&self.title)
         );
         let _ = write!(
@@ -164,7 +164,10 @@ impl Chart {
         );
         self.y_axis(&mut out, &f);
         self.x_axis(&mut out, &f);
-        let plotted = self.series.iter().any(|s| s.points.iter().any(|p| p.y.is_finite()));
+        let plotted = self
+            .series
+            .iter()
+            .any(|s| s.points.iter().any(|p| p.y.is_finite()));
         if !plotted {
             let _ = write!(
                 out,
@@ -559,7 +562,17 @@ mod tests {
         let labels: Vec<&str> = ticks.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(
             labels,
-            ["00:00", "03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00", "00:00 +1d"]
+            [
+                "00:00",
+                "03:00",
+                "06:00",
+                "09:00",
+                "12:00",
+                "15:00",
+                "18:00",
+                "21:00",
+                "00:00 +1d"
+            ]
         );
         // A ten-minute load test starting at 09:58:30.
         let ticks = clock_ticks(9.0 * 3600.0 + 58.0 * 60.0 + 30.0, 0.0, 600.0);
