@@ -171,21 +171,10 @@ fn write_html(
             "--html: cannot read the summary to chart it ({detail}); give summaries written by this voipsim version"
         )));
     };
-    let run = |label: &str, loaded: &Loaded, summary: &'_ Summary| {
-        let csv = loaded
-            .path
-            .parent()
-            .map(|dir| dir.join("timeseries.csv"))
-            .and_then(|p| std::fs::read(p).ok())
-            .unwrap_or_default();
-        html::Run::new(
-            label,
-            summary,
-            html_series(summary, &csv),
-            html::curves_of_summary(summary),
-        )
-    };
-    let (base, cur) = (run("baseline", baseline, &b), run("current", current, &c));
+    let (base, cur) = (
+        overlay_run("baseline", baseline, &b),
+        overlay_run("current", current, &c),
+    );
     let page = html::compare(&base, &cur, comparison);
     std::fs::write(file, page.as_bytes()).map_err(|e| {
         UsageError::new(format!(
@@ -193,6 +182,23 @@ fn write_html(
             file.display()
         ))
     })
+}
+
+/// One side of the overlay: its summary, and its folder's
+/// `timeseries.csv` when there is one (a lone summary.json has none).
+fn overlay_run<'a>(label: &str, loaded: &Loaded, summary: &'a Summary) -> html::Run<'a> {
+    let csv = loaded
+        .path
+        .parent()
+        .map(|dir| dir.join("timeseries.csv"))
+        .and_then(|p| std::fs::read(p).ok())
+        .unwrap_or_default();
+    html::Run::new(
+        label,
+        summary,
+        html_series(summary, &csv),
+        html::curves_of_summary(summary),
+    )
 }
 
 /// A summary read from disk, and the file it came from.

@@ -4,9 +4,10 @@
 //! the figures drawn against `timeseries.csv` before any SVG is written.
 
 use super::Run;
-use super::latency::{Curve, MAX_NINES, unit_for};
+use super::latency::{Curve, MAX_NINES};
 use super::series::Bucket;
 use super::svg::{Chart, HLine, Mark, PALETTE, Point, Series, XAxis};
+use crate::report::summary::RunMode;
 use crate::rules::RejectReason;
 
 /// The x axis shared by every time chart: the first run's window, the
@@ -109,6 +110,7 @@ pub fn active(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: quota_marks(runs, None),
         empty_note: "No rows in timeseries.csv.".into(),
+        log_ns: false,
     }
 }
 
@@ -139,6 +141,7 @@ pub fn rooms_created(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: quota_marks(runs, None),
         empty_note: "No rows in timeseries.csv.".into(),
+        log_ns: false,
     }
 }
 
@@ -197,6 +200,7 @@ pub fn quota_used(runs: &[Run<'_>], app: &str) -> Option<Chart> {
         hlines,
         marks: quota_marks(runs, Some(app)),
         empty_note: "No rows in timeseries.csv.".into(),
+        log_ns: false,
     })
 }
 
@@ -232,24 +236,31 @@ pub fn rejections(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: quota_marks(runs, None),
         empty_note: "No join was refused.".into(),
+        log_ns: false,
     }
 }
 
-/// Signatures per second: each bucket's mean, and its busiest second.
+/// Signatures per second: each bucket's mean, and (for a simulation) its
+/// busiest second. A load test's `signatures_peak_per_s` cells were seen
+/// below the same row's mean (about 120 against 430 a second in a
+/// one-second row), which a busiest second cannot be, so they are not
+/// drawn until that column is understood.
 pub fn signatures(runs: &[Run<'_>]) -> Chart {
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        series.push(Series {
-            name: named(runs, run, "busiest second"),
-            color: PALETTE[3],
-            dashed: dashed(runs, i),
-            points: run
-                .series
-                .buckets
-                .iter()
-                .map(|b| Point::new(b.mid_s(), b.signatures_peak_per_s))
-                .collect(),
-        });
+        if run.summary.mode == RunMode::Simulate {
+            series.push(Series {
+                name: named(runs, run, "busiest second"),
+                color: PALETTE[3],
+                dashed: dashed(runs, i),
+                points: run
+                    .series
+                    .buckets
+                    .iter()
+                    .map(|b| Point::new(b.mid_s(), b.signatures_peak_per_s))
+                    .collect(),
+            });
+        }
         series.push(Series {
             name: named(runs, run, "mean"),
             color: PALETTE[0],
@@ -270,14 +281,19 @@ pub fn signatures(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: Vec::new(),
         empty_note: "No rows in timeseries.csv.".into(),
+        log_ns: false,
     }
 }
+
+/// A column drawn as a series: its name, how to read it off a bucket,
+/// its colour.
+type Column<T> = (&'static str, fn(&Bucket) -> T, &'static str);
 
 /// A load test's requests per second: sent, answered and failed.
 pub fn requests(runs: &[Run<'_>]) -> Chart {
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let columns: [(&str, fn(&Bucket) -> f64, &'static str); 3] = [
+        let columns: [Column<f64>; 3] = [
             ("sent", |b| b.requests_sent, PALETTE[0]),
             ("answered", |b| b.requests_answered, PALETTE[2]),
             ("errors", |b| b.request_errors, PALETTE[1]),
@@ -304,6 +320,7 @@ pub fn requests(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: Vec::new(),
         empty_note: "No request was sent.".into(),
+        log_ns: false,
     }
 }
 
@@ -312,7 +329,7 @@ pub fn requests(runs: &[Run<'_>]) -> Chart {
 pub fn latency_over_time(runs: &[Run<'_>]) -> Chart {
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let columns: [(&str, fn(&Bucket) -> Option<f64>, &'static str); 2] = [
+        let columns: [Column<Option<f64>>; 2] = [
             ("p99, corrected", |b| b.latency_p99_ms, PALETTE[0]),
             (
                 "p99, uncorrected",
@@ -342,14 +359,14 @@ pub fn latency_over_time(runs: &[Run<'_>]) -> Chart {
         hlines: Vec::new(),
         marks: Vec::new(),
         empty_note: "No request was answered.".into(),
+        log_ns: false,
     }
 }
 
 /// Percentile curves of one measured latency in every run (`curves` are
-/// `(run index, curve)`), in a unit fitting the largest value.
+/// `(run index, curve)`), on a logarithmic axis: a tail a thousand times
+/// the median (one preempted signature) must not flatten the rest.
 pub fn percentiles(title: &str, runs: &[Run<'_>], curves: &[(usize, &Curve)]) -> Chart {
-    let max = curves.iter().map(|(_, c)| c.max()).fold(0.0, f64::max);
-    let (unit, ns) = unit_for(max);
     let reach = curves.iter().map(|(_, c)| c.reach()).fold(0.0, f64::max);
     let series = curves
         .iter()
@@ -361,16 +378,12 @@ pub fn percentiles(title: &str, runs: &[Run<'_>], curves: &[(usize, &Curve)]) ->
             },
             color: PALETTE[k % PALETTE.len()],
             dashed: dashed(runs, *i),
-            points: c
-                .points
-                .iter()
-                .map(|(x, y)| Point::new(*x, y / ns))
-                .collect(),
+            points: c.points.iter().map(|(x, y)| Point::new(*x, *y)).collect(),
         })
         .collect();
     Chart {
         title: title.to_string(),
-        y_label: unit.to_string(),
+        y_label: "latency (log scale)".to_string(),
         x: XAxis::Percentile {
             nines: reach.ceil().clamp(2.0, MAX_NINES),
         },
@@ -378,6 +391,7 @@ pub fn percentiles(title: &str, runs: &[Run<'_>], curves: &[(usize, &Curve)]) ->
         hlines: Vec::new(),
         marks: Vec::new(),
         empty_note: "Nothing was measured.".into(),
+        log_ns: true,
     }
 }
 
@@ -417,7 +431,7 @@ pub fn thousands(v: f64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

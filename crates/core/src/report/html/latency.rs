@@ -80,18 +80,6 @@ impl Curve {
     }
 }
 
-/// The unit to show nanosecond values in, by the largest: its name and
-/// nanoseconds per unit.
-pub fn unit_for(max_ns: f64) -> (&'static str, f64) {
-    if max_ns >= 1e6 {
-        ("ms", 1e6)
-    } else if max_ns >= 1e3 {
-        ("µs", 1e3)
-    } else {
-        ("ns", 1.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +126,5 @@ mod tests {
         assert_eq!(xs.len(), 4);
         assert!((xs[3] - 500f64.log10()).abs() < 1e-9);
         assert_eq!(c.max(), 50.0);
-        assert_eq!(unit_for(2.5e6), ("ms", 1e6));
-        assert_eq!(unit_for(900.0), ("ns", 1.0));
     }
 }

@@ -37,8 +37,8 @@ use series::DaySeries;
 /// shown under.
 pub const TRACKS: [(&str, &str); 4] = [
     ("signing", "signing"),
-    ("requests", "corrected"),
-    ("requests_uncorrected", "uncorrected"),
+    ("requests", "corrected (from the intended send)"),
+    ("requests_uncorrected", "uncorrected (from the actual send)"),
     ("send_lateness", "send lateness"),
 ];
 
@@ -71,14 +71,30 @@ impl<'a> Run<'a> {
         let start_tod_s = parsed.map_or(0.0, |t| {
             f64::from(t.hour()) * 3600.0 + f64::from(t.minute()) * 60.0 + f64::from(t.second())
         });
-        Run {
+        let mut run = Run {
             label: label.to_string(),
             summary,
             series,
             curves,
             start_unix_us: parse_instant(&summary.scenario.start).unwrap_or(0),
             start_tod_s,
+        };
+        // The last row of a run that stopped between rows (a load test's
+        // last second, an interrupted run) is shorter than the interval:
+        // its rate is over the time it covered, not a whole row; a point
+        // covering less than half its rows' time is left out (a rate over
+        // a sliver of a second is noise; the totals are in the cards).
+        if let Some(end) = run.elapsed_s(&summary.window.to)
+            && let Some(last) = run.series.buckets.last_mut()
+            && end < last.to_s
+        {
+            let whole = last.seconds();
+            last.to_s = end.max(last.from_s);
+            if last.seconds() < whole / 2.0 {
+                run.series.buckets.pop();
+            }
         }
+        run
     }
 
     /// Seconds from the scenario's start to an RFC 3339 instant.
@@ -164,7 +180,7 @@ pub fn charts_svg(runs: &[Run<'_>]) -> Vec<String> {
     out.push(charts::signatures(runs).to_svg());
     let groups: [(&str, &[&str]); 2] = [
         (
-            "Request latency by percentile: corrected (from each request's intended send time) and uncorrected (from its actual send)",
+            "Request latency by percentile: corrected for coordinated omission, and not",
             &["requests", "requests_uncorrected", "send_lateness"],
         ),
         (

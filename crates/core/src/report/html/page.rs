@@ -59,9 +59,9 @@ pub fn report(run: &Run<'_>, charts: &[String]) -> String {
             escape(&s.scenario.description)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"meta\">{} to {} · seed {} · {} · voipsim {}{}</p></header>\n",
+        "<p class=\"meta\">{} to {} · seed {} · {} · voipsim {}{}</p></header>",
         escape(&s.window.from),
         escape(&s.window.to),
         s.seed,
@@ -76,9 +76,9 @@ pub fn report(run: &Run<'_>, charts: &[String]) -> String {
         out.push_str("<p class=\"warn\">Interrupted: this report covers the run only up to its stop (<code>partial</code>).</p>\n");
     }
     if let Some(m) = &s.merged {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"warn\">Merged from {} report(s) of {} shard(s){}; peaks are sums of the shards' peaks (an upper bound).</p>\n",
+            "<p class=\"warn\">Merged from {} report(s) of {} shard(s){}; peaks are sums of the shards' peaks (an upper bound).</p>",
             m.from.len(),
             m.shards,
             if m.missing_shards.is_empty() {
@@ -336,9 +336,9 @@ pub fn compare(runs: &[Run<'_>], comparison: &Comparison, charts: &[String]) -> 
     let mut out = String::with_capacity(64 * 1024);
     head(&mut out, "voipsim compare");
     let names: Vec<String> = runs.iter().map(|r| describe(&r.label, r.summary)).collect();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<header><h1>voipsim compare</h1><p class=\"meta\">{}</p></header>\n",
+        "<header><h1>voipsim compare</h1><p class=\"meta\">{}</p></header>",
         escape(&names.join(" · "))
     );
     let class = if comparison.failed() { "bad" } else { "ok" };

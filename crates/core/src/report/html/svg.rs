@@ -99,6 +99,10 @@ pub struct Chart {
     pub marks: Vec<Mark>,
     /// Said in the plot area when there is no point to draw.
     pub empty_note: String,
+    /// Whether `y` is nanoseconds on a logarithmic axis (a latency curve,
+    /// whose tail is orders of magnitude above its median) rather than a
+    /// linear axis from 0.
+    pub log_ns: bool,
 }
 
 /// The mapping from figures to SVG units.
@@ -107,6 +111,8 @@ pub struct Frame {
     x0: f64,
     x1: f64,
     y_max: f64,
+    /// For a logarithmic axis: the powers of ten at its bottom and top.
+    log: Option<(i32, i32)>,
 }
 
 impl Frame {
@@ -116,7 +122,14 @@ impl Frame {
     }
 
     pub fn px_y(&self, y: f64) -> f64 {
-        HEIGHT - BOTTOM - y / self.y_max * (HEIGHT - TOP - BOTTOM)
+        let share = match self.log {
+            Some((lo, hi)) => {
+                let v = y.max(10f64.powi(lo)).log10();
+                (v - f64::from(lo)) / f64::from((hi - lo).max(1))
+            }
+            None => y / self.y_max,
+        };
+        HEIGHT - BOTTOM - share * (HEIGHT - TOP - BOTTOM)
     }
 }
 
@@ -130,9 +143,13 @@ impl Chart {
             XAxis::Percentile { nines } => (0.0, nines.max(1.0)),
         };
         let mut top: f64 = 0.0;
+        let mut bottom = f64::INFINITY;
         for p in self.series.iter().flat_map(|s| &s.points) {
             if p.y.is_finite() {
                 top = top.max(p.y);
+                if p.y > 0.0 {
+                    bottom = bottom.min(p.y);
+                }
             }
             if let Some((_, hi)) = p.band
                 && hi.is_finite()
@@ -143,9 +160,18 @@ impl Chart {
         for h in &self.hlines {
             top = top.max(h.y);
         }
+        let log = self.log_ns.then(|| {
+            let lo = if bottom.is_finite() {
+                bottom.log10().floor() as i32
+            } else {
+                0
+            };
+            let hi = (top.max(1.0).log10().ceil() as i32).max(lo + 1);
+            (lo, hi)
+        });
         let step = nice_step(top);
         let y_max = ((top * 1.04) / step).ceil().max(1.0) * step;
-        Frame { x0, x1, y_max }
+        Frame { x0, x1, y_max, log }
     }
 
     /// The `<svg>` element.
@@ -228,19 +254,27 @@ impl Chart {
     }
 
     fn y_axis(&self, out: &mut String, f: &Frame) {
-        let step = nice_step(f.y_max);
-        let mut v = 0.0;
-        while v <= f.y_max * 1.0001 {
+        let ticks: Vec<(f64, String)> = match f.log {
+            Some((lo, hi)) => (lo..=hi)
+                .map(|e| (10f64.powi(e), duration_label(10f64.powi(e))))
+                .collect(),
+            None => {
+                let step = nice_step(f.y_max);
+                let n = (f.y_max / step * 1.0001).floor() as usize;
+                (0..=n)
+                    .map(|i| (i as f64 * step, compact(i as f64 * step)))
+                    .collect()
+            }
+        };
+        for (v, label) in ticks {
             let y = f.px_y(v);
             let _ = write!(
                 out,
-                r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
                 WIDTH - RIGHT,
                 LEFT - 6.0,
                 y + 4.0,
-                compact(v)
             );
-            v += step;
         }
         let _ = write!(
             out,
@@ -267,9 +301,15 @@ impl Chart {
         };
         for (x, label) in ticks {
             let px = f.px_x(x);
+            // A label at the right edge ends there rather than past it.
+            let anchor = if px > WIDTH - RIGHT - 30.0 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 out,
-                r#"<line class="tickline" x1="{px:.1}" x2="{px:.1}" y1="{base}" y2="{:.1}"/><text class="tick" x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                r#"<line class="tickline" x1="{px:.1}" x2="{px:.1}" y1="{base}" y2="{:.1}"/><text class="tick" x="{px:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
                 base + 5.0,
                 base + 18.0,
                 escape(&label)
@@ -412,6 +452,20 @@ pub fn compact(v: f64) -> String {
     format!("{text}{suffix}")
 }
 
+/// A power of ten of nanoseconds as a duration: `100 ns`, `1 µs`, `10 ms`.
+pub fn duration_label(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    format!("{} {unit}", compact(value))
+}
+
 /// Ticks at round local times of day: about ten across the span.
 fn clock_ticks(start_tod_s: f64, from_s: f64, to_s: f64) -> Vec<(f64, String)> {
     const STEPS: [f64; 17] = [
@@ -514,6 +568,7 @@ mod tests {
                 color: PALETTE[1],
             }],
             empty_note: "nothing".into(),
+            log_ns: false,
         }
     }
 
@@ -557,6 +612,21 @@ mod tests {
     }
 
     #[test]
+    fn a_latency_axis_is_logarithmic_in_powers_of_ten() {
+        let mut c = chart();
+        c.hlines.clear();
+        c.log_ns = true;
+        c.series[0].points = vec![Point::new(0.0, 300.0), Point::new(3.0, 16e6)];
+        let f = c.frame();
+        // 300 ns to 16 ms: from 100 ns to 100 ms, each decade as tall.
+        assert_eq!(f.log, Some((2, 8)));
+        let step = f.px_y(1e3) - f.px_y(1e4);
+        assert!((f.px_y(1e2) - f.px_y(1e3) - step).abs() < 1e-9);
+        let svg = c.to_svg();
+        assert!(svg.contains(">1 µs</text>") && svg.contains(">100 ms</text>"));
+    }
+
+    #[test]
     fn clock_ticks_fall_on_round_local_times() {
         let ticks = clock_ticks(0.0, 0.0, 86400.0);
         let labels: Vec<&str> = ticks.iter().map(|t| t.1.as_str()).collect();
@@ -588,6 +658,8 @@ mod tests {
         assert_eq!(compact(0.25), "0.25");
         assert_eq!(nice_step(100_000.0), 20_000.0);
         assert_eq!(nice_step(7.0), 2.0);
+        assert_eq!(duration_label(1e5), "100 µs");
+        assert_eq!(duration_label(1e7), "10 ms");
         let labels: Vec<String> = percentile_ticks(3.0).into_iter().map(|t| t.1).collect();
         assert_eq!(labels, ["0%", "50%", "90%", "99%", "99.9%"]);
     }
