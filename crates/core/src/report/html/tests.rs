@@ -105,6 +105,8 @@ fn the_page_is_self_contained_and_its_charts_are_well_formed() {
     assert_eq!(charts.len(), 6, "{page}");
     for svg in charts {
         roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{e}: {svg}"));
+        // Every coordinate is a number.
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
     assert!(page.contains("1 of 1 failed"));
     assert!(page.contains("game ran out 2026-01-01 at 00:07:30"));
@@ -238,4 +240,19 @@ fn compare_overlays_the_baseline_dashed_with_both_labels() {
     // A model figure moved: shown among the figures that moved, failing.
     assert!(page.contains("<code>leaves</code>"), "{page}");
     assert!(page.contains("regressed"));
+}
+
+#[test]
+fn a_run_with_no_rows_still_makes_a_whole_page() {
+    // Interrupted before its first row closed: notes instead of lines.
+    let mut s = summary();
+    s.partial = true;
+    let run = Run::new("", &s, DaySeries::default(), Vec::new());
+    let page = report(&run);
+    assert!(page.contains("Interrupted"));
+    assert!(page.contains("No rows in timeseries.csv."));
+    for svg in svgs(&page) {
+        roxmltree::Document::parse(svg).unwrap();
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    }
 }
