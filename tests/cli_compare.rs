@@ -254,6 +254,37 @@ fn json_output_and_out_file() {
 }
 
 #[test]
+fn html_overlays_both_runs_charts_with_the_baseline_dashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compare.html");
+    let r = compare(&runs().2, &["--html", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The usual output is still printed.
+    assert!(r.stdout.contains("| figure |"), "{}", r.stdout);
+    let page = fs::read_to_string(&file).unwrap();
+    assert!(page.contains("no regression"), "{page}");
+    // Both folders have timeseries.csv: the day's charts, overlaid.
+    assert!(page.contains("rooms created (baseline)"), "{page}");
+    assert!(page.contains("rooms created (current)"), "{page}");
+    assert!(page.contains("stroke-dasharray"));
+    assert!(!page.contains("<script") && !page.contains("http"));
+    // A summary.json alone (no timeseries.csv beside it) still charts
+    // what it has; an unwritable --html is bad input.
+    let (_keep, planted) = planted(|_| {});
+    let r = compare(&planted, &["--html", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = compare(
+        &runs().2,
+        &[
+            "--html",
+            dir.path().join("no/such/dir/x.html").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot write --html"), "{}", r.stderr);
+}
+
+#[test]
 fn junit_output_is_well_formed_with_one_failure_per_regression() {
     let (_dir, path) = planted(|s| {
         s["rooms"]["created"] = json!(1);

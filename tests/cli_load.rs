@@ -89,6 +89,7 @@ fn a_quick_look_sends_exactly_its_schedule_and_writes_the_simulators_report() {
     for file in [
         "timeseries.csv",
         "summary.md",
+        "report.html",
         "requests.hlog",
         "requests_uncorrected.hlog",
         "send_lateness.hlog",

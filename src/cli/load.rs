@@ -453,7 +453,7 @@ pub fn run(args: LoadArgs) -> CliResult {
     let staging = report_dir
         .stage()
         .map_err(|e| UsageError::new(e.to_string()))?;
-    let ran = run_load(RunSettings {
+    let mut ran = run_load(RunSettings {
         scenario,
         plan,
         context,
@@ -480,8 +480,13 @@ pub fn run(args: LoadArgs) -> CliResult {
         (tally, error)
     });
     // The summary is final: render it, and publish it with what streamed.
-    let mut files = match &ran.report {
-        Some(_) => render_summaries(&record.summary, &shown),
+    let mut files = match &mut ran.report {
+        Some(Ok(stream)) => {
+            let mut files = vec![stream.report_html(&record.summary)];
+            files.extend(render_summaries(&record.summary, &shown));
+            files
+        }
+        Some(Err(_)) => render_summaries(&record.summary, &shown),
         None => render(&record, &shown).map_err(|e| {
             UsageError::new(format!("cannot render the interval logs of {shown}: {e}"))
         })?,

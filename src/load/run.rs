@@ -144,6 +144,8 @@ async fn drive(settings: RunSettings) -> Ran {
                 out.staging,
                 &app_names,
                 started,
+                // One row a second (the timeline's interval above).
+                1.0,
                 &scenario.name,
                 scenario.seed,
             );

@@ -16,6 +16,9 @@
 //! * rates of parallel shards add (`engine.events_per_s`); wall time is
 //!   the longest shard's.
 //!
+//! The merged folder gets its own `report.html`, drawn from the merged
+//! rows and histograms (so its peaks are the same upper bounds).
+//!
 //! Inputs must be shards of one run: the same scenario (name, start,
 //! duration, interval, warm start, warm-up), seed, mode, schema and
 //! voipsim version, each shard once, all of one split `N`. Anything else
@@ -29,7 +32,7 @@ use super::summary::{
     Joins, Latency, Merged, MergedPart, QuotaDay, Rejections, RunMode, SCHEMA_VERSION, Summary,
 };
 use super::thresholds;
-use super::write::ReportFile;
+use super::write::{ReportFile, html_series, render_html};
 use crate::scenario::threshold::parse_threshold;
 use crate::workload::ShardSpec;
 
@@ -96,9 +99,10 @@ pub fn merge(inputs: &[ReportInput], out_dir: &str) -> Result<Vec<ReportFile>, M
             .find(|a| a.name == app)
             .map(|a| a.daily_quota)
     };
+    let merged_csv = merge_timeseries(&series, quota).map_err(MergeError)?;
     files.push(ReportFile {
         name: "timeseries.csv".into(),
-        bytes: merge_timeseries(&series, quota).map_err(MergeError)?,
+        bytes: merged_csv,
     });
 
     // Latencies: every log any input has; every input must have it.
@@ -169,6 +173,15 @@ pub fn merge(inputs: &[ReportInput], out_dir: &str) -> Result<Vec<ReportFile>, M
     });
     summary.shard = None;
 
+    // The charts of the merged run, from the merged rows and histograms.
+    let html = {
+        let csv = files.first().map_or(&[][..], |f| f.bytes.as_slice());
+        let tracks = LATENCIES
+            .iter()
+            .filter_map(|(track, path)| windows.get(path).map(|h| (*track, h)));
+        render_html(&summary, html_series(&summary, csv), tracks)
+    };
+    files.push(html);
     let mut md = markdown::summary(&summary, Some(out_dir));
     md.push_str(&merged_note(&summary));
     files.push(ReportFile {

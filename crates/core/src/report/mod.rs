@@ -17,6 +17,7 @@
 //!   place that decides).
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
+//! * [`html`] — `report.html`: the charts, one self-contained page.
 //! * [`markdown`] — the few lines printed on stdout.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
 //!   binary puts them on disk).
@@ -32,6 +33,7 @@ pub mod compare;
 pub mod compare_render;
 pub mod counters;
 pub mod hlog;
+pub mod html;
 pub mod markdown;
 pub mod merge;
 pub mod merge_series;
