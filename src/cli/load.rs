@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::junit_file::JunitFile;
 use super::output::{print_failed_thresholds, print_stderr, print_stdout};
 use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
@@ -44,6 +45,7 @@ use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
+use crate::machine::this_machine;
 use crate::report::markdown;
 use crate::report::timeline::{Timeline, TimelineSpec};
 use crate::report::write::{render, render_summaries};
@@ -157,6 +159,11 @@ pub struct LoadArgs {
     /// that schedules the requests has its own.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also write the thresholds' outcomes as JUnit XML to FILE, one
+    /// testcase per threshold (a failure names the observed value), for
+    /// CI test reporters.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// The longest quick look, and the most connections: guards against a
@@ -406,6 +413,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         PathBuf::from("reports").join(format!("{}-{what}", scenario.name))
     });
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+    let junit = args.junit.as_deref().map(JunitFile::create).transpose()?;
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -459,6 +467,7 @@ pub fn run(args: LoadArgs) -> CliResult {
     })
     .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
     let mut record = ran.record;
+    record.summary.machine = Some(this_machine());
 
     if !shard.is_whole() {
         // As simulate's shards say, so `voipsim merge` takes the folders.
@@ -489,6 +498,9 @@ pub fn run(args: LoadArgs) -> CliResult {
         None => report_dir.write(&files),
     }
     .map_err(|e| UsageError::new(e.to_string()))?;
+    if let Some(junit) = junit {
+        junit.finish("voipsim load", &record.summary)?;
+    }
     if !args.quiet {
         print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
         if let Some(note) = &replay_note {

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod compare;
 pub mod events_file;
+pub mod junit_file;
 pub mod load;
 pub mod merge;
 pub mod output;

@@ -259,6 +259,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                 Work::Join(JoinWork {
                     step,
                     app,
+                    workload: None,
                     app_id,
                     js_code: js_code(&row.user),
                     login,
@@ -271,6 +272,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
             // A signing request ends with its answer; nothing follows.
             (true, JoinKind::Sign) => Work::Sign(SignWork {
                 app,
+                workload: None,
                 app_id,
                 group_id: row.group_id,
                 openid: row.user,

@@ -9,6 +9,9 @@
 //! * [`record`] — the run record and the summary's assembly.
 //! * [`counters`] — counts by reason, kept during the run.
 //! * [`summary`] — `summary.json` and its schema.
+//! * [`workloads`] — the summary's per-workload breakdown.
+//! * [`machine`] — the machine a report was made on (filled by the
+//!   binary: reading the CPU is I/O), and whether two are alike.
 //! * [`paths`] — the summary's shape, read from its schema: the metric
 //!   paths a threshold may name.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
@@ -23,6 +26,8 @@
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
+//! * [`junit`] — the one JUnit XML writer: compare's figures, and a run's
+//!   thresholds (`--junit FILE`).
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
@@ -30,6 +35,8 @@ pub mod compare;
 pub mod compare_render;
 pub mod counters;
 pub mod hlog;
+pub mod junit;
+pub mod machine;
 pub mod markdown;
 pub mod merge;
 pub mod merge_series;
@@ -39,6 +46,7 @@ pub mod summary;
 pub mod thresholds;
 pub mod timeline;
 pub mod timeseries;
+pub mod workloads;
 pub mod write;
 
 use hdrhistogram::Histogram;
