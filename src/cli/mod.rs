@@ -21,6 +21,7 @@ pub mod serve;
 pub mod sign;
 pub mod simulate;
 pub mod validate;
+pub mod validate_json;
 pub mod verify;
 
 /// Exit code for success.
