@@ -26,9 +26,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::cpu::thread_cpu_time;
+use super::keys::session_keys;
 use crate::machine::this_machine;
 use crate::report::machine::Machine;
-use super::keys::session_keys;
 use crate::report::summary::Latency;
 use crate::signature::{JoinFields, SessionKey, Signer, sha_ni_available};
 

@@ -131,7 +131,10 @@ mod tests {
         assert_eq!(v["voipsim_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["valid"], false);
         let e = &v["files"][0]["errors"][0];
-        assert_eq!((e["line"].as_u64(), e["column"].as_u64()), (Some(3), Some(7)));
+        assert_eq!(
+            (e["line"].as_u64(), e["column"].as_u64()),
+            (Some(3), Some(7))
+        );
         assert!(v["files"][0]["workloads"].is_null());
     }
 }
