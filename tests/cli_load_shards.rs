@@ -302,6 +302,8 @@ fn a_replayed_day_meets_the_files_join_outcomes() {
         );
     }
     assert_eq!(n(&replay["leaves"]), n(&simulated["leaves"]));
+    // Each row counts under its workload, as the simulation counted it.
+    assert_eq!(replay["workloads"], simulated["workloads"], "{replay}");
     let description = replay["scenario"]["description"].as_str().unwrap();
     assert!(description.starts_with("replay of "), "{description}");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();

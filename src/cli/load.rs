@@ -356,7 +356,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             } else {
                 JoinKind::Room
             };
-            let plan = ReplayPlan::new(
+            let mut plan = ReplayPlan::new(
                 replay_file::open(path).map_err(UsageError::new)?,
                 apps,
                 kind,
@@ -367,6 +367,7 @@ pub fn run(args: LoadArgs) -> CliResult {
                 scenario.seed,
                 sign_key,
             );
+            plan.name_workloads(scenario.workloads.iter().map(|w| w.name.clone()).collect());
             replay_handles = Some((plan.tally(), plan.error()));
             scenario.description = replay_description(&facts, speed, shard);
             Schedule::Paced(Box::new(plan))
