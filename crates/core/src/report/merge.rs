@@ -392,7 +392,7 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
             a.rooms_created += b.rooms_created;
         }
         super::workloads::add(&mut m.workloads, &s.workloads);
-        // Shards run on different machines: the merged report names one
+        // Shards may run on different machines: the merged report names one
         // only when every input ran on the same.
         if m.machine != s.machine {
             m.machine = None;
