@@ -22,8 +22,11 @@ fn summary(dir: &Path) -> Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-/// summary.json without the figures measured on the real CPU.
+/// summary.json without the figures measured on the real CPU, and without
+/// the machine they were measured on (another build or machine writes
+/// another `machine`).
 fn deterministic_part(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("machine");
     for (section, field) in [
         ("engine", "wall_s"),
         ("engine", "events_per_s"),

@@ -157,6 +157,7 @@ impl Context {
         {
             let mut r = lock(&self.recorder);
             r.count(done, work.app, |c| c.signatures += 1);
+            r.count_workload(work.workload, |c| c.signatures += 1);
             r.signature(done);
         }
         // In a scenario, a signature ends the join attempt: the member
@@ -300,22 +301,26 @@ impl Context {
             return Err(known);
         };
         let mut r = lock(&self.recorder);
-        r.count(done, work.app, |c: &mut Counters| {
+        let attempted = |c: &mut Counters| {
             c.joins_attempted += 1;
             c.signatures += 1;
             if let Some(fault) = work.fault {
                 c.fault(fault);
             }
-        });
+        };
+        r.count(done, work.app, attempted);
+        r.count_workload(work.workload, attempted);
         r.signature(done);
         let happened = match verdict {
             JoinVerdict::Accepted { created } => {
-                r.count(done, work.app, |c| {
+                let accepted = |c: &mut Counters| {
                     c.joins_accepted += 1;
                     if created {
                         c.rooms_created += 1;
                     }
-                });
+                };
+                r.count(done, work.app, accepted);
+                r.count_workload(work.workload, accepted);
                 r.members(1);
                 Happened::Joined
             }
@@ -323,6 +328,7 @@ impl Context {
                 r.code(code);
                 if let Some(reason) = reason {
                     r.count(done, work.app, |c| c.reject(reason));
+                    r.count_workload(work.workload, |c| c.reject(reason));
                 }
                 Happened::Refused
             }

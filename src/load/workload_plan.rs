@@ -371,6 +371,7 @@ impl Plan for WorkloadPlan {
             (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
                 step,
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 js_code: user.js_code.clone(),
                 login: user.login.clone(),
@@ -381,6 +382,7 @@ impl Plan for WorkloadPlan {
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 group_id: self.group_text.clone(),
                 openid: user.js_code.clone(),

@@ -28,10 +28,9 @@ use std::collections::BTreeMap;
 
 use super::markdown;
 use super::merge_series::{Input, merge_hlogs, merge_timeseries, parse_instant};
-use super::summary::{
-    Joins, Latency, Merged, MergedPart, QuotaDay, Rejections, RunMode, SCHEMA_VERSION, Summary,
-};
+use super::summary::{Latency, Merged, MergedPart, QuotaDay, RunMode, SCHEMA_VERSION, Summary};
 use super::thresholds;
+use super::workloads::add_joins;
 use super::write::{ReportFile, html_series, render_html};
 use crate::scenario::threshold::parse_threshold;
 use crate::workload::ShardSpec;
@@ -361,20 +360,6 @@ fn check_same_run(inputs: &[ReportInput], summaries: &[Summary]) -> Result<(), M
     Ok(())
 }
 
-fn add_joins(a: &mut Joins, b: &Joins) {
-    a.attempted += b.attempted;
-    a.accepted += b.accepted;
-    let (r, s): (&mut Rejections, &Rejections) = (&mut a.rejected, &b.rejected);
-    r.total += s.total;
-    r.room_full += s.room_full;
-    r.daily_quota += s.daily_quota;
-    r.already_in_room += s.already_in_room;
-    r.invalid_signature += s.invalid_signature;
-    r.stale_timestamp += s.stale_timestamp;
-    r.replayed_nonce += s.replayed_nonce;
-    r.invalid_request += s.invalid_request;
-}
-
 /// The counts and peaks of `summaries` added (latencies and thresholds
 /// are the caller's: they need the histograms).
 fn merge_summaries(summaries: &[Summary]) -> Summary {
@@ -418,6 +403,12 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
         for (a, b) in m.apps.iter_mut().zip(&s.apps) {
             add_joins(&mut a.joins, &b.joins);
             a.rooms_created += b.rooms_created;
+        }
+        super::workloads::add(&mut m.workloads, &s.workloads);
+        // Shards may run on different machines: the merged report names one
+        // only when every input ran on the same.
+        if m.machine != s.machine {
+            m.machine = None;
         }
         merge_quota_days(&mut m.quota.days, &s.quota.days);
         if let Some(theirs) = &s.requests {

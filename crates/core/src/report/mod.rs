@@ -11,6 +11,9 @@
 //! * [`replications`] — N runs' summaries as means and confidence
 //!   intervals (`replications.json`), thresholds judged over them.
 //! * [`summary`] — `summary.json` and its schema.
+//! * [`workloads`] — the summary's per-workload breakdown.
+//! * [`machine`] — the machine a report was made on (filled by the
+//!   binary: reading the CPU is I/O), and whether two are alike.
 //! * [`paths`] — the summary's shape, read from its schema: the metric
 //!   paths a threshold may name.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
@@ -26,6 +29,8 @@
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
+//! * [`junit`] — the one JUnit XML writer: compare's figures, and a run's
+//!   thresholds (`--junit FILE`).
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
@@ -34,6 +39,8 @@ pub mod compare_render;
 pub mod counters;
 pub mod hlog;
 pub mod html;
+pub mod junit;
+pub mod machine;
 pub mod markdown;
 pub mod merge;
 pub mod merge_series;
@@ -44,6 +51,7 @@ pub mod summary;
 pub mod thresholds;
 pub mod timeline;
 pub mod timeseries;
+pub mod workloads;
 pub mod write;
 
 use hdrhistogram::Histogram;

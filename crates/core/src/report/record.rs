@@ -243,10 +243,12 @@ impl RunRecord {
             requests: facts.requests,
             faults: totals.fault_counts(),
             apps,
+            workloads: super::workloads::summarize(scenario, timeline.per_workload()),
             thresholds: Vec::new(),
             passed: true,
             shard: None,
             merged: None,
+            machine: None,
         };
         // A percentile `p(N)` reads the window's histogram of the latency
         // whose summary path is `TRACK.latency_ns` (`signing.latency_ns`):

@@ -128,6 +128,16 @@ mod tests {
             exhausted_at: None,
             rejected_joins: 0,
         });
+        summary
+            .workloads
+            .push(crate::report::workloads::WorkloadSummary {
+                name: "matches".into(),
+                app: "game".into(),
+                joins: Default::default(),
+                rooms_created: 0,
+                signatures: 0,
+                faults: Default::default(),
+            });
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),
