@@ -17,8 +17,8 @@
 //! The lanes end as the run's other workers do: each one's workers stop at
 //! the end of the tickets or Ctrl-C; a lane reports when all of its
 //! workers finished, and aborts those still running when the run's driver
-//! gives up on it (its [`Lane`] task on the driver's runtime is aborted or
-//! dropped at the end of the grace period).
+//! gives up on it (the lane's task on the driver's runtime, returned by
+//! [`start`], is aborted or dropped at the end of the grace period).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
