@@ -450,7 +450,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         template,
         sign_via,
         secrets: secrets_by_app,
-        get: crate::load::connection::Call::get(target.own_path()),
+        get: crate::load::http1::FixedRequest::get(&target.authority, &target.own_path()),
         target,
         tokens: Vec::new(),
         replies: None,
