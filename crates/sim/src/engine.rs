@@ -753,6 +753,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let now = UnixMicros(self.unix_us(t));
         let verdict = prepared.signed.map(|s| s.verdict);
         let result = self.service.join_checked(user, &request, verdict, now);
+        // The rules' observer counts per app; the workload is known here.
+        let fault = prepared.fault;
+        self.timeline_mut().count_workload(source, |c| {
+            c.joins_attempted += 1;
+            c.signatures += 1;
+            if let Some(fault) = fault {
+                c.fault(fault);
+            }
+            match &result {
+                Ok(joined) => {
+                    c.joins_accepted += 1;
+                    c.rooms_created += u64::from(joined.created);
+                }
+                Err(reject) => c.reject(reject.reason()),
+            }
+        });
         if self.actions.is_some() {
             self.tell_join(
                 user,

@@ -8,13 +8,19 @@
 //!   histograms cut into report intervals, fed ticks of any clock.
 //! * [`record`] — the run record and the summary's assembly.
 //! * [`counters`] — counts by reason, kept during the run.
+//! * [`replications`] — N runs' summaries as means and confidence
+//!   intervals (`replications.json`), thresholds judged over them.
 //! * [`summary`] — `summary.json` and its schema.
+//! * [`workloads`] — the summary's per-workload breakdown.
+//! * [`machine`] — the machine a report was made on (filled by the
+//!   binary: reading the CPU is I/O), and whether two are alike.
 //! * [`paths`] — the summary's shape, read from its schema: the metric
 //!   paths a threshold may name.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
 //!   place that decides).
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
+//! * [`html`] — `report.html`: the charts, one self-contained page.
 //! * [`markdown`] — the few lines printed on stdout, with
 //!   [`markdown_plan`] for demand, plan and theory.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
@@ -28,6 +34,8 @@
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
+//! * [`junit`] — the one JUnit XML writer: compare's figures, and a run's
+//!   thresholds (`--junit FILE`).
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
@@ -35,6 +43,9 @@ pub mod compare;
 pub mod compare_render;
 pub mod counters;
 pub mod hlog;
+pub mod html;
+pub mod junit;
+pub mod machine;
 pub mod markdown;
 pub mod markdown_plan;
 pub mod merge;
@@ -42,11 +53,13 @@ pub mod merge_series;
 pub mod paths;
 pub mod planning;
 pub mod record;
+pub mod replications;
 pub mod summary;
 pub mod theory;
 pub mod thresholds;
 pub mod timeline;
 pub mod timeseries;
+pub mod workloads;
 pub mod write;
 
 use hdrhistogram::Histogram;

@@ -262,6 +262,7 @@ impl RunRecord {
             requests: facts.requests,
             faults: totals.fault_counts(),
             apps,
+            workloads: super::workloads::summarize(scenario, timeline.per_workload()),
             thresholds: Vec::new(),
             passed: true,
             shard: None,
@@ -283,6 +284,7 @@ impl RunRecord {
                 })
                 .collect(),
             theory: None,
+            machine: None,
         };
         planning::fill(&mut summary.quota, scenario.quota_headroom, |date| {
             whole_dates.iter().any(|d| d == date)

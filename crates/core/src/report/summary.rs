@@ -6,11 +6,14 @@
 //! version, except the wall-clock measurements, which all live in
 //! `engine.{wall_s, events_per_s}`, `signing.{ops_per_s, latency_ns}`,
 //! `requests` (a load test) and the `observed` value of a threshold on one
-//! of those. Every field carries its description into the JSON Schema
+//! of those, and the `machine` the run ran on. Every field carries its description into the JSON Schema
 //! (`voipsim schema --summary`); `docs/reports.md` lists them too.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use super::machine::Machine;
+pub use super::workloads::WorkloadSummary;
 
 /// The version of this file's layout. Version 2 added `mode`, `requests`
 /// and `quota.days[].created_in_window`, and made `timeseries.csv` cover
@@ -57,6 +60,11 @@ pub struct Summary {
     pub faults: FaultCounts,
     /// Per app, the same join and room counts.
     pub apps: Vec<AppSummary>,
+    /// Per workload, in scenario order: its joins, their answers, the rooms
+    /// they created, its signatures and faults (a threshold names one as
+    /// `workloads.NAME.…`).
+    #[serde(default)]
+    pub workloads: Vec<WorkloadSummary>,
     /// Thresholds in scenario order.
     pub thresholds: Vec<ThresholdResult>,
     /// True when every threshold passed (and true when there are none).
@@ -69,6 +77,13 @@ pub struct Summary {
     /// which of its figures are exact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// The machine the run ran on: CPU, cores, SHA extensions, voipsim's
+    /// version and git commit. Like the measured figures it varies between
+    /// machines and builds, so it is left out when outputs are checked for
+    /// being identical; `voipsim compare` gates timings only between runs
+    /// of one machine class (same CPU model and cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Machine>,
     /// What voipsim derived from traffic stated in a planner's terms
     /// (`arrivals = { dau = …, sessions_per_user = … }`), per workload;
     /// absent when no workload states it so.
@@ -559,10 +574,12 @@ pub(crate) mod tests_support {
             requests: None,
             faults: FaultCounts::default(),
             apps: Vec::new(),
+            workloads: Vec::new(),
             thresholds: Vec::new(),
             passed: true,
             shard: None,
             merged: None,
+            machine: None,
             demand: Vec::new(),
             theory: None,
         }

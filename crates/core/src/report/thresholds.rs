@@ -152,6 +152,16 @@ mod tests {
                 verdict: "agrees".into(),
             }],
         });
+        summary
+            .workloads
+            .push(crate::report::workloads::WorkloadSummary {
+                name: "matches".into(),
+                app: "game".into(),
+                joins: Default::default(),
+                rooms_created: 0,
+                signatures: 0,
+                faults: Default::default(),
+            });
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),

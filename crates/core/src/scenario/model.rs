@@ -160,6 +160,9 @@ pub struct Workload {
     pub demand: Option<Demand>,
     /// How parties choose their groupId. Ignored for a trace.
     pub groups: Groups,
+    /// The shared pool the workload's groups come from (`groups.shared`):
+    /// its groupIds are `<pool>-N` rather than `<workload>-N`.
+    pub shared_pool: Option<String>,
     /// When parties arrive.
     pub arrivals: Arrivals,
     /// Windows that multiply the arrival rate. Empty for a trace.
@@ -170,8 +173,11 @@ pub struct Workload {
     /// trace.
     pub stagger: Distribution,
     /// How long each member stays. Fixed zero for a trace (the trace says
-    /// when members leave).
+    /// when members leave). With [`StayOf::Match`], the match's length.
     pub stay: Distribution,
+    /// Whether `stay` is drawn per member or once per party (a match whose
+    /// members leave together).
+    pub stay_of: StayOf,
     /// Drop-and-rejoin behaviour; `None` means members never reconnect.
     pub reconnect: Option<Reconnect>,
     /// Fractions of join attempts made wrong on purpose.
@@ -426,6 +432,19 @@ impl Distribution {
     pub fn zero() -> Self {
         Distribution::Fixed(Duration::ZERO)
     }
+}
+
+/// Whose stay a workload's `stay` distribution draws.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum StayOf {
+    /// Each member's stay is drawn on its own: a room lives until its
+    /// last member leaves.
+    #[default]
+    Member,
+    /// One draw per party, the match's length from the party's arrival:
+    /// every member leaves when the match ends, except a share
+    /// `early_leavers` (in `[0, 1]`) who leave at a uniform point before.
+    Match { early_leavers: f64 },
 }
 
 /// A member drops once during its stay and rejoins after a delay.

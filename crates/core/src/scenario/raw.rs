@@ -243,6 +243,14 @@ pub struct RawWorkload {
     /// How long each member stays (a distribution). Required unless the
     /// workload replays a trace.
     pub stay: L<RawDistribution>,
+    /// Whose stay `stay` is: "member" (default; each member's drawn on its
+    /// own) or "match" (one draw per party; members leave together when
+    /// the match ends).
+    pub stay_of: L<String>,
+    /// With stay_of = "match": the share of members (0 to 1) who leave at
+    /// a uniform point before the match ends. Default 0.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub early_leavers: L<f64>,
     /// Members that drop once during their stay and rejoin.
     pub reconnect: L<RawReconnect>,
     /// Fractions of join attempts made wrong on purpose. Default all 0.
@@ -298,6 +306,11 @@ pub struct RawGroups {
     /// A fixed pool of this many groupIds (≥ 1), chosen uniformly.
     #[schemars(range(min = 1))]
     pub pool: L<i64>,
+    /// With `pool`: the name of a pool several workloads share. Its
+    /// groupIds are "NAME-N" instead of "WORKLOAD-N", so the parties of
+    /// every workload naming it meet in the same rooms. Workloads sharing
+    /// a pool give it the same size and app.
+    pub shared: L<String>,
     /// A new groupId for every party (must be true when given).
     pub fresh: L<bool>,
     /// Remember this many (1 to 1048576) most recently created groupIds
@@ -430,6 +443,10 @@ pub struct RawParty {
     /// Party size (digits only, like "2") → relative weight (≥ 0, not all 0).
     #[schemars(with = "Option<BTreeMap<String, f64>>")]
     pub weights: L<BTreeMap<Located<String>, Located<f64>>>,
+    /// Allow parties bigger than the app's room capacity: members join one
+    /// by one, and those past the capacity are refused as room full ("11
+    /// friends try one room"). Default false: such a party is an error.
+    pub overfill: L<bool>,
 }
 
 /// A distribution of durations: a duration string ("5m", fixed) or a table

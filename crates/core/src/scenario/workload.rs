@@ -11,11 +11,14 @@ use time::OffsetDateTime;
 use super::arrivals::{convert_arrivals, convert_burst, finite_scale, weight};
 use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
+use super::match_stay::convert_stay_of;
 use super::model::{
-    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, Workload,
+    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, StayOf,
+    Workload,
 };
 use super::planner;
 use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
 use super::suggest::nearest;
 
 /// What every workload is checked against.
@@ -42,6 +45,7 @@ pub(crate) fn convert_workloads(
     let mut workloads = Vec::new();
     // A set: a scenario may have thousands of workloads.
     let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut shared = Vec::new();
     for (i, w) in raw.into_iter().enumerate() {
         let name = w
             .value
@@ -62,10 +66,29 @@ pub(crate) fn convert_workloads(
             }
         }
         names.insert(name.clone());
+        let shared_span = w
+            .value
+            .groups
+            .as_ref()
+            .and_then(|g| g.value.shared.as_ref())
+            .map(|shared| shared.span.clone());
         if let Some(workload) = convert_workload(name, w, &env, ctx) {
+            if let (Some(pool), Some(span), Groups::Pool { size }) =
+                (&workload.shared_pool, shared_span, &workload.groups)
+            {
+                shared.push(SharedUse {
+                    pool: pool.clone(),
+                    span,
+                    workload: workload.name.clone(),
+                    size: *size,
+                    app: workload.app,
+                });
+            }
             workloads.push(workload);
         }
     }
+    let workload_names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
+    check_shared_pools(&shared, &workload_names, ctx);
     (ctx.errors.len() == before).then_some(workloads)
 }
 
@@ -103,6 +126,11 @@ fn convert_workload(
             ("party", w.party.as_ref().map(|v| v.span.clone())),
             ("stagger", w.stagger.as_ref().map(|v| v.span.clone())),
             ("stay", w.stay.as_ref().map(|v| v.span.clone())),
+            ("stay_of", w.stay_of.as_ref().map(|v| v.span.clone())),
+            (
+                "early_leavers",
+                w.early_leavers.as_ref().map(|v| v.span.clone()),
+            ),
             ("reconnect", w.reconnect.as_ref().map(|v| v.span.clone())),
         ];
         for (key, key_span) in not_with_trace {
@@ -119,6 +147,10 @@ fn convert_workload(
         None => Some(Groups::Fresh),
         Some(g) if !is_trace => convert_groups(g, s, ctx),
         Some(_) => None,
+    };
+    let shared_pool = match &w.groups {
+        Some(g) if !is_trace => convert_shared(g, s, ctx),
+        _ => Some(None),
     };
     let faults = w
         .faults
@@ -156,11 +188,13 @@ fn convert_workload(
             apps: app_list?,
             demand: None,
             groups: Groups::Fresh,
+            shared_pool: None,
             arrivals: arrivals?,
             bursts: Vec::new(),
             party: PartySize::Fixed(1),
             stagger: Distribution::zero(),
             stay: Distribution::zero(),
+            stay_of: StayOf::Member,
             reconnect: None,
             faults: faults?,
         });
@@ -187,6 +221,7 @@ fn convert_workload(
         }
         Some(d) => convert_distribution(d, "stay", s, ctx),
     };
+    let stay_of = convert_stay_of(w.stay_of.as_ref(), w.early_leavers.as_ref(), s, ctx);
     let reconnect = match &w.reconnect {
         None => Some(None),
         Some(r) => convert_reconnect(r, s, ctx).map(Some),
@@ -203,11 +238,13 @@ fn convert_workload(
         apps: app_list?,
         demand,
         groups: groups?,
+        shared_pool: shared_pool?,
         arrivals,
         bursts: bursts.into_iter().collect::<Option<Vec<_>>>()?,
         party,
         stagger: stagger?,
         stay: stay?,
+        stay_of: stay_of?,
         reconnect: reconnect?,
         faults: faults?,
     })
@@ -409,15 +446,17 @@ fn convert_party(
         convert_weights(t.weights.as_ref()?, s, ctx)?
     };
     let largest = party.max();
+    let overfill = t.overfill.as_ref().is_some_and(|o| o.value);
     if let Some(app) = app
         && largest > app.capacity
+        && !overfill
     {
         let raise = if app.name == IMPLICIT_APP {
             "raise `capacity` in an [apps.default] table".to_string()
         } else {
             format!("raise apps.{}.capacity", app.name)
         };
-        ctx.error(&p.span, format!("party of {largest} cannot fit in a room of capacity {} (app '{}'): lower party size or {raise}", app.capacity, app.name));
+        ctx.error(&p.span, format!("party of {largest} cannot fit in a room of capacity {} (app '{}'): lower party size or {raise}, or add overfill = true to `party` to have the members past the capacity refused as room full", app.capacity, app.name));
         return None;
     }
     Some(party)

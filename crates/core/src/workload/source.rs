@@ -5,10 +5,11 @@
 
 use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
+use super::matches::{MatchClock, fit_within};
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
-use crate::scenario::{Faults, PartySize, Workload};
+use crate::scenario::{Faults, PartySize, StayOf, Workload};
 
 /// A fault a join is given on purpose (the scenario's `faults`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,9 +167,9 @@ impl FaultDraw {
 /// A workload's generator.
 #[derive(Debug, Clone)]
 pub struct WorkloadSource {
-    /// The workload's name (the groupId prefix).
+    /// The workload's name.
     pub name: String,
-    /// Its groupIds.
+    /// Its groupIds: `<workload>-N`, or `<shared pool>-N`.
     pub group_names: GroupNames,
     /// Index of its (first) app in the scenario.
     pub app: usize,
@@ -180,6 +181,8 @@ pub struct WorkloadSource {
     party: PartySampler,
     stagger: DurationDist,
     stay: DurationDist,
+    /// `Some` when `stay` is a match's length ([`StayOf::Match`]).
+    matches: Option<MatchClock>,
     reconnect: Option<(f64, DurationDist)>,
     faults: FaultDraw,
     streams: Streams,
@@ -204,7 +207,7 @@ impl WorkloadSource {
         );
         WorkloadSource {
             name: workload.name.clone(),
-            group_names: GroupNames::new(&workload.name),
+            group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
             apps: workload.apps.clone(),
             cursor: curve.cursor(),
@@ -213,6 +216,10 @@ impl WorkloadSource {
             party: PartySampler::new(&workload.party),
             stagger: DurationDist::from(&workload.stagger),
             stay: DurationDist::from(&workload.stay),
+            matches: match workload.stay_of {
+                StayOf::Member => None,
+                StayOf::Match { early_leavers } => Some(MatchClock::new(early_leavers)),
+            },
             reconnect: workload
                 .reconnect
                 .as_ref()
@@ -286,7 +293,9 @@ impl WorkloadSource {
     }
 
     /// The plan of a party's `index`-th member (0-based). Staggers add up:
-    /// member i joins after i stagger gaps.
+    /// member i joins after i stagger gaps. In a match
+    /// ([`StayOf::Match`]), the stay is what is left of the match, and a
+    /// reconnect fits inside it ([`super::matches`]).
     #[inline]
     pub fn member(&mut self, previous_join_after_us: u64, index: u32) -> MemberPlan {
         let join_after_us = if index == 0 {
@@ -294,7 +303,10 @@ impl WorkloadSource {
         } else {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
-        let stay_us = self.stay.sample(&mut self.streams.stay);
+        let stay_us = match &mut self.matches {
+            None => self.stay.sample(&mut self.streams.stay),
+            Some(clock) => clock.presence(index, join_after_us, &self.stay, &mut self.streams.stay),
+        };
         let reconnect = match &self.reconnect {
             Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
                 // The drop comes at a uniform point of the stay.
@@ -306,6 +318,9 @@ impl WorkloadSource {
             }
             _ => None,
         };
+        if self.matches.is_some() {
+            return fit_within(join_after_us, stay_us, reconnect);
+        }
         MemberPlan {
             join_after_us,
             stay_us,
@@ -345,6 +360,7 @@ mod tests {
             apps: vec![0],
             demand: None,
             groups: Groups::Pool { size: 10 },
+            shared_pool: None,
             arrivals: Arrivals::Poisson { rate: 2.0 },
             bursts: vec![],
             party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
@@ -352,6 +368,7 @@ mod tests {
             stay: Distribution::Exponential {
                 mean: Duration::from_secs(60),
             },
+            stay_of: StayOf::Member,
             reconnect: Some(Reconnect {
                 probability: 0.5,
                 delay: Distribution::Fixed(Duration::from_secs(10)),
