@@ -726,3 +726,35 @@ fn bad_outage_names_an_unknown_workload_and_an_out_of_range_share() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_match_keys_exit_2_located_with_the_fix() {
+    assert_bad(
+        &format!("{HEAD}{WORKLOAD}party = {{ size = 4 }}\nstay_of = \"matches\"\n"),
+        &[],
+        None,
+        "7:11",
+        &[
+            "`stay_of` in workload 'workload-1' is \"matches\"",
+            "did you mean \"match\"",
+            "write \"member\"",
+        ],
+    );
+    assert_bad(
+        &format!("{HEAD}{WORKLOAD}early_leavers = 0.1\n"),
+        &[],
+        None,
+        "6:17",
+        &["add stay_of = \"match\""],
+    );
+    assert_bad(
+        &format!(
+            "{HEAD}[[workloads]]\nname = \"a\"\ngroups = {{ pool = 2, shared = \"hall\" }}\narrivals = {{ poisson = \"1/min\" }}\nstay = \"5m\"\n\
+             [[workloads]]\nname = \"b\"\ngroups = {{ pool = 3, shared = \"hall\" }}\narrivals = {{ poisson = \"1/min\" }}\nstay = \"5m\"\n"
+        ),
+        &[],
+        None,
+        "10:31",
+        &["shared pool 'hall' has 2 groupIds in workload 'a' but 3 in workload 'b'"],
+    );
+}

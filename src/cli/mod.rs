@@ -12,14 +12,20 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod compare;
 pub mod events_file;
+pub mod junit_file;
 pub mod load;
 pub mod merge;
 pub mod output;
+pub mod replicate;
+pub mod scenario_args;
 pub mod schema;
+pub mod search;
 pub mod serve;
 pub mod sign;
 pub mod simulate;
+pub mod sweep;
 pub mod validate;
+pub mod validate_json;
 pub mod verify;
 
 /// Exit code for success.
@@ -93,6 +99,10 @@ pub enum Command {
     Bench(bench::BenchCommand),
     /// Play a scenario through WeChat's room rules in virtual time.
     Simulate(simulate::SimulateArgs),
+    /// Run a scenario at each value of one key (replicated, common random numbers).
+    Sweep(sweep::SweepArgs),
+    /// Find the largest value of a key at which thresholds hold, by bisection.
+    Search(search::SearchArgs),
     /// Check scenario files without running them.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of the scenario format.
@@ -114,6 +124,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Simulate(args) => simulate::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Search(args) => search::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Compare(args) => compare::run(args),

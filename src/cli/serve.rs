@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// How long shutdown waits for requests in flight before saving and exiting.
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "5s")]
     pub shutdown_grace: Duration,
+
+    /// With --config: keys of the scenario set from the command line.
+    #[command(flatten)]
+    pub set: super::scenario_args::SetArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -101,11 +105,17 @@ fn duration(text: &str) -> Result<Duration, String> {
 
 /// The configuration the flags describe.
 pub fn config(args: &ServeArgs) -> Result<ServeConfig, UsageError> {
+    let overrides = args.set.overrides()?;
     let apps = match &args.config {
+        None if !overrides.is_empty() => {
+            return Err(UsageError::new(
+                "--set changes keys of the --config scenario; give --config SCENARIO.toml",
+            ));
+        }
         None => default_apps(),
         Some(path) => {
             guard_scenario_path(path)?;
-            scenario::load(path)
+            scenario::load_with(path, &overrides)
                 .map_err(|errors| UsageError::new(format!("--config: {errors}")))?
                 .apps
         }
@@ -228,5 +238,27 @@ mod tests {
         assert!(parse(&["--save-every", "0s"]).is_err());
         assert!(parse(&["--read-timeout", "soon"]).is_err());
         assert!(parse(&["--listen", "localhost"]).is_err());
+    }
+
+    #[test]
+    fn set_changes_the_config_scenario_and_names_itself() {
+        let err = config(&parse(&["--set", "apps.game.capacity=3"]).unwrap()).unwrap_err();
+        assert!(err.0.contains("give --config"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("apps.toml");
+        std::fs::write(
+            &file,
+            "name = \"a\"\nduration = \"1h\"\n[apps.game]\ncapacity = 10\nverify_signatures = false\n\
+             [[workloads]]\napp = \"game\"\narrivals = { poisson = \"1/s\" }\nstay = \"1m\"\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let err = config(&parse(&["--config", path, "--set", "apps.game.capacity=zero"]).unwrap())
+            .unwrap_err();
+        assert!(
+            err.0
+                .starts_with("--config: --set apps.game.capacity=zero: "),
+            "{err}"
+        );
     }
 }

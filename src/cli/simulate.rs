@@ -20,11 +20,16 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events_file::EventsFile;
+use super::junit_file::JunitFile;
 use super::output::{print_failed_thresholds, print_stderr, print_stdout};
+use super::replicate;
+use super::scenario_args::{SetArgs, load_scenario};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
+use crate::machine::this_machine;
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario;
+use crate::scenario::rep_threshold::parse_rep_threshold;
 use crate::scenario::threshold::parse_threshold;
 use crate::sim::actions::{ActionSink, RunScope};
 use crate::sim::{self, Progress, Stopwatch};
@@ -39,10 +44,13 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     voipsim simulate scenarios/viral-day.toml --seed 7 --out /tmp/viral\n  \
     voipsim simulate scenarios/quickstart.toml --events day.csv   # every join and leave\n  \
     voipsim simulate scenarios/bench-10k.toml --shard 0/4 --out shard-0   # a quarter of the parties\n  \
+    voipsim simulate --replications 8 --set apps.game.capacity=8 \\\n      \
+      --threshold 'upper(joins.rejected.room_full / joins.attempted) < 5%'\n  \
     voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
       --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
-(default reports/<scenario name>/). Exit codes: 0 all thresholds passed;\n\
+(default reports/<scenario name>/); --junit FILE also writes the thresholds\n\
+as JUnit XML. Exit codes: 0 all thresholds passed;\n\
 1 a threshold failed; 2 bad scenario or flags; 130 interrupted (partial report written).")]
 pub struct SimulateArgs {
     /// The scenario file (TOML). Without it, the built-in default runs: a
@@ -79,6 +87,24 @@ pub struct SimulateArgs {
     /// (full rooms, quota) of one shard are not its share of the whole.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<ShardSpec>,
+    /// Run N independent replications (seeds derived from the scenario's,
+    /// replication 0 being the plain run) in parallel, one per core, and
+    /// write replications.json and replications.md: every model figure's
+    /// mean, standard deviation and confidence interval, thresholds judged
+    /// over them (docs/simulation.md). Each replication's report is in
+    /// OUT/rep-NNN.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// The intervals' confidence level with --replications (default 95%).
+    #[arg(long, value_name = "LEVEL", requires = "replications")]
+    pub confidence: Option<String>,
+    #[command(flatten)]
+    pub set: SetArgs,
+    /// Also write the thresholds' outcomes as JUnit XML to FILE, one
+    /// testcase per threshold (a failure names the observed value), for
+    /// CI test reporters.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// The real CPU clock, for signing latency and the run's wall time.
@@ -93,20 +119,23 @@ impl Stopwatch for WallClock {
 }
 
 pub fn run(args: SimulateArgs) -> CliResult {
-    let mut scenario = match &args.scenario {
-        Some(path) => {
-            super::guard_scenario_path(path)?;
-            scenario::load(path).map_err(|errors| UsageError::new(errors.to_string()))?
-        }
-        None => scenario::default_scenario(),
-    };
+    let overrides = args.set.overrides()?;
+    let mut scenario = load_scenario(args.scenario.as_deref(), &overrides)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(count) = args.replications {
+        return replicated(&args, scenario, count);
+    }
     // Checked before the report folder is claimed: a typo costs no run.
     for expr in &args.thresholds {
-        let threshold = parse_threshold(expr)
-            .map_err(|e| UsageError::new(format!("--threshold '{expr}': {}", e.message)))?;
+        let threshold = parse_threshold(expr).map_err(|e| {
+            let hint = match parse_rep_threshold(expr) {
+                Ok(_) => " (a threshold over replications: add --replications N)".to_string(),
+                Err(_) => String::new(),
+            };
+            UsageError::new(format!("--threshold '{expr}': {}{hint}", e.message))
+        })?;
         scenario.thresholds.push(threshold);
     }
     let out = args
@@ -115,6 +144,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     let mut events = args.events.as_deref().map(EventsFile::create).transpose()?;
+    let junit = args.junit.as_deref().map(JunitFile::create).transpose()?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -134,7 +164,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         shard: args.shard.unwrap_or_default(),
         actions: events.as_mut().map(|e| e as &mut dyn ActionSink),
     };
-    let outcome = sim::run_scoped(
+    let mut outcome = sim::run_scoped(
         &scenario,
         options,
         scope,
@@ -154,6 +184,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
     )
     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
     bar.finish_and_clear();
+    outcome.summary.machine = Some(this_machine());
 
     let shown = out.display().to_string();
     let files = render(&outcome, &shown)
@@ -163,6 +194,9 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .map_err(|e| UsageError::new(e.to_string()))?;
     if let Some(events) = events {
         events.finish()?;
+    }
+    if let Some(junit) = junit {
+        junit.finish("voipsim simulate", &outcome.summary)?;
     }
     if !args.quiet {
         print_stdout(&markdown::summary(&outcome.summary, Some(&shown)))?;
@@ -177,6 +211,49 @@ pub fn run(args: SimulateArgs) -> CliResult {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     Ok(ExitCode::from(if outcome.summary.passed {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }))
+}
+
+/// `simulate --replications N`: N runs on every core, one aggregate.
+fn replicated(args: &SimulateArgs, scenario: scenario::Scenario, count: u32) -> CliResult {
+    let count = replicate::check_count(count)?;
+    if args.events.is_some() || args.shard.is_some() {
+        return Err(UsageError::new(
+            "--replications runs the whole workload N times; --events and --shard are for one run: leave them out",
+        ));
+    }
+    let confidence = replicate::confidence(args.confidence.as_deref())?;
+    let thresholds = replicate::rep_thresholds(&scenario, &args.thresholds, "--threshold")?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let stop = replicate::stop_flag();
+    let point = replicate::run_point(&scenario, &thresholds, count, confidence, &out, &stop)?;
+    let shown = out.display().to_string();
+    if !args.quiet {
+        print_stdout(&point.report.to_markdown(&shown))?;
+    }
+    for t in point.report.thresholds.iter().filter(|t| !t.passed) {
+        let observed = t
+            .observed
+            .map_or_else(|| "not measured".to_string(), |v| format!("observed {v}"));
+        print_stderr(&format!(
+            "voipsim: threshold failed: {} ({} {observed})\n",
+            t.expr, t.judged_on
+        ))?;
+    }
+    if point.interrupted || point.report.partial {
+        print_stderr(&format!(
+            "voipsim: interrupted: {} of {count} replications summed up in {shown}\n",
+            point.report.replications
+        ))?;
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(if point.report.passed {
         EXIT_OK
     } else {
         EXIT_FAILED

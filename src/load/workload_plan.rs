@@ -228,7 +228,7 @@ impl WorkloadPlan {
         self.parties[i] += 1;
         let src = &mut self.sources[i];
         let (group, size) = src.party();
-        let app = src.app;
+        let app = src.app_of(group);
         let keep = (self.keep)(i, party_index);
         let mut previous = 0;
         for k in 0..size {
@@ -371,6 +371,7 @@ impl Plan for WorkloadPlan {
             (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
                 step,
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 js_code: user.js_code.clone(),
                 login: user.login.clone(),
@@ -381,6 +382,7 @@ impl Plan for WorkloadPlan {
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 group_id: self.group_text.clone(),
                 openid: user.js_code.clone(),
@@ -516,6 +518,51 @@ reconnect = { probability = 0.5, delay = "5s" }
             })
             .sum();
         assert_eq!(halves, all);
+    }
+
+    #[test]
+    fn a_match_ends_together_on_the_wall_clock_too() {
+        // Parties of four playing one match each: every final leave of a
+        // party falls at the same scenario time, so the distinct leave
+        // times are a quarter of the leaves (per-member stays: all apart).
+        let leave_times = |stay_of: &str| {
+            let text = SCENARIO
+                .replace("party = { size = 2 }", "party = { size = 4 }")
+                .replace("stagger = \"2s\"", "stagger = \"0s\"")
+                .replace("reconnect = { probability = 0.5, delay = \"5s\" }\n", "")
+                .replace(
+                    "stay = \"30s\"",
+                    &format!("stay = {{ exponential = \"30s\" }}\nstay_of = \"{stay_of}\""),
+                );
+            let scenario = crate::scenario::parse(&text, std::path::Path::new("t.toml")).unwrap();
+            let mut p =
+                WorkloadPlan::new(&scenario, JoinKind::Room, 10.0, 60_000_000, None).unwrap();
+            let mut times = Vec::new();
+            while let Some(job) = p.pop() {
+                let (step, happened) = match job.work {
+                    Work::Join(j) => (j.step, Happened::Joined),
+                    Work::Exit(e) => {
+                        times.push(e.step.at_us);
+                        (e.step, Happened::Left)
+                    }
+                    other => panic!("{other:?}"),
+                };
+                p.reply(Reply {
+                    step,
+                    happened,
+                    login: None,
+                });
+            }
+            let leaves = times.len();
+            times.sort_unstable();
+            times.dedup();
+            (leaves, times.len())
+        };
+        let (leaves, distinct) = leave_times("match");
+        assert!(leaves > 1000 && leaves % 4 == 0, "{leaves}");
+        assert_eq!(distinct * 4, leaves);
+        let (leaves, distinct) = leave_times("member");
+        assert_eq!(distinct, leaves);
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //! * [`scenario`] — the TOML scenario format, validated with locations.
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
+//! * [`theory`] — queueing models that predict a run's figures, shown
+//!   beside the simulated ones.
 //! * [`events`] — the events file: a day's joins and leaves, row by row.
+//! * [`bisect`] — the largest grid point at which a test holds.
+//! * [`stats`] — means and confidence intervals over replications.
 //! * [`echo`] — how much of a caller's input an error message repeats.
 //!
 //! This crate reads no clock, does no I/O beyond reading the files a
@@ -15,6 +19,7 @@
 //! name a driver, so a report type importing the simulator does not
 //! compile.
 
+pub mod bisect;
 pub mod cache;
 pub mod echo;
 pub mod events;
@@ -22,6 +27,8 @@ pub mod report;
 pub mod rules;
 pub mod scenario;
 pub mod signature;
+pub mod stats;
+pub mod theory;
 pub mod units;
 pub mod workload;
 

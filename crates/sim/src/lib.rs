@@ -254,7 +254,14 @@ pub fn run_scoped<'a, W: Stopwatch>(
 }
 
 #[cfg(test)]
+mod match_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod actions_tests;
+#[cfg(test)]
+mod theory_tests;
+
+#[cfg(test)]
+mod replication_tests;

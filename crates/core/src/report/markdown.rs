@@ -187,6 +187,7 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             }
         }
     }
+    super::markdown_plan::write(&mut out, s);
     let g = &s.signing;
     let mut signing = format!(
         "- **Signing**: the backend signs {} joins, {:.1}/s on average, {}/s at the busiest second{}",

@@ -7,7 +7,7 @@
 //! `every_problem` (the passes that report all problems at once), `convert`, `app`, `workload`, `arrivals` and `distribution`
 //! (raw → model, collecting every semantic error with its location), `trace` and
 //! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
-//! expressions), and `model` (the validated result, free of spans, that the
+//! expressions), `overrides` (`--set PATH=VALUE` on the parsed tree), and `model` (the validated result, free of spans, that the
 //! workload generator and simulator use).
 //!
 //! ```
@@ -35,9 +35,15 @@ pub mod empirical;
 pub mod error;
 mod every_problem;
 pub mod limits;
+mod match_stay;
 pub mod model;
 mod outages;
+pub mod overrides;
+pub mod param;
+pub mod planner;
 pub mod raw;
+pub mod rep_threshold;
+mod shared_pool;
 pub mod suggest;
 pub mod threshold;
 pub mod trace;
@@ -53,6 +59,7 @@ pub use app::{RegisterAppError, derived_app_id, register_apps, wechat_app};
 pub use convert::{DEFAULT_REPORT_INTERVAL, DEFAULT_START, IMPLICIT_APP};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;
+pub use overrides::{Override, Overrides, parse_override};
 pub use threshold::{CmpOp, Metric, Step, Threshold};
 
 /// The built-in scenario `voipsim simulate` runs when given none: a
@@ -69,6 +76,11 @@ const MAX_SYNTAX_ERRORS: usize = 10;
 /// Reads and validates a scenario file (at most
 /// [`limits::MAX_SCENARIO_BYTES`]).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    load_with(path, &[])
+}
+
+/// [`load`] with `--set` overrides applied before validation.
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
     let text = limits::read_capped(path, limits::MAX_SCENARIO_BYTES).map_err(|e| match e {
         limits::ReadError::Io(e) => ScenarioError::file(
             path,
@@ -87,29 +99,58 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
             limits::not_utf8(path, line, column, "the scenario")
         }
     })?;
-    parse(&text, path)
+    parse_with(&text, path, overrides)
 }
 
 /// Parses and validates scenario text. `origin` names it in messages and
 /// anchors relative paths (traces, CSVs) at its folder.
 pub fn parse(text: &str, origin: &Path) -> Result<Scenario, ScenarioErrors> {
+    parse_with(text, origin, &[])
+}
+
+/// [`parse`] with `--set` overrides applied to the TOML tree before the
+/// typed layers, so they are checked like the file; their errors name the
+/// flag ([`overrides`]).
+pub fn parse_with(
+    text: &str,
+    origin: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioErrors> {
     // Editors on Windows may save a byte-order mark; it is invisible, so
     // columns are counted without it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (root, syntax) = DeTable::parse_recoverable(text);
+    let laid = Overrides::lay(text, overrides);
+    let file_text = &laid.text[..laid.file_len];
+    let (mut root, syntax) = DeTable::parse_recoverable(file_text);
     if !syntax.is_empty() {
         let mut errors: Vec<ScenarioError> = syntax
             .iter()
-            .map(|e| diagnose::syntax_error(origin, text, e))
+            .map(|e| diagnose::syntax_error(origin, file_text, e))
             .collect();
         sort_errors(&mut errors, origin);
         errors.truncate(MAX_SYNTAX_ERRORS);
         return Err(ScenarioErrors(errors));
     }
-    every_problem::check(&root, text, origin).map_err(|mut errors| {
+    laid.apply(root.get_mut()).map_err(ScenarioErrors)?;
+    // The file and the overrides' lines: where every span points.
+    let text = laid.text.as_str();
+    every_problem::check(&root, text, origin).map_err(|errors| {
+        let mut errors: Vec<ScenarioError> = errors
+            .into_iter()
+            .map(|e| laid.relabel(e, origin))
+            .collect();
         sort_errors(&mut errors, origin);
         ScenarioErrors(errors)
     })
+}
+
+/// The built-in default scenario with `--set` overrides.
+pub fn default_scenario_with(overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    parse_with(
+        DEFAULT_SCENARIO,
+        Path::new(DEFAULT_SCENARIO_ORIGIN),
+        overrides,
+    )
 }
 
 /// File order: the scenario's own errors by line and column, then those in
@@ -150,5 +191,7 @@ pub fn schema_text() -> String {
     text
 }
 
+#[cfg(test)]
+mod planner_tests;
 #[cfg(test)]
 mod tests;

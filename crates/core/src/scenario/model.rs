@@ -20,6 +20,10 @@ use super::threshold::Threshold;
 /// Seconds in a day, the period of daily profiles and daily bursts.
 pub const DAY_SECS: f64 = 86_400.0;
 
+/// The quota headroom when a scenario gives none: plan for 80% of each
+/// app's daily quota, so a busier day than the simulated one still fits.
+pub const DEFAULT_QUOTA_HEADROOM: f64 = 0.2;
+
 /// A whole scenario: one simulated period of one or more apps' traffic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -48,6 +52,10 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Pass/fail checks over the summary (evaluated by the report).
     pub thresholds: Vec<Threshold>,
+    /// The share of each app's daily quota kept free when the report says
+    /// how many apps a day needs (`quota_headroom`, default
+    /// [`DEFAULT_QUOTA_HEADROOM`]), in `[0, 1)`.
+    pub quota_headroom: f64,
     /// The file the scenario came from (`<built-in>` for the default), used
     /// for messages; relative paths in it were resolved against its folder.
     pub origin: PathBuf,
@@ -139,10 +147,22 @@ pub const MAX_RECENT_GROUPS: u64 = 1 << 20;
 pub struct Workload {
     /// Unique within the scenario (default `workload-N`, N from 1).
     pub name: String,
-    /// Index into [`Scenario::apps`].
+    /// Index into [`Scenario::apps`]: the first (often the only) app of
+    /// [`Workload::apps`].
     pub app: usize,
+    /// Indexes into [`Scenario::apps`] of every app its parties are spread
+    /// over (`app = ["a", "b"]`), at least one, distinct, in the order
+    /// written: a party of group number `g` joins `apps[g % apps.len()]`
+    /// (see [`Workload::app_of_group`]).
+    pub apps: Vec<usize>,
+    /// The daily-active-users figures its arrival rate was derived from
+    /// (`arrivals = { dau = …, sessions_per_user = … }`), if it was.
+    pub demand: Option<Demand>,
     /// How parties choose their groupId. Ignored for a trace.
     pub groups: Groups,
+    /// The shared pool the workload's groups come from (`groups.shared`):
+    /// its groupIds are `<pool>-N` rather than `<workload>-N`.
+    pub shared_pool: Option<String>,
     /// When parties arrive.
     pub arrivals: Arrivals,
     /// Windows that multiply the arrival rate. Empty for a trace.
@@ -153,8 +173,11 @@ pub struct Workload {
     /// trace.
     pub stagger: Distribution,
     /// How long each member stays. Fixed zero for a trace (the trace says
-    /// when members leave).
+    /// when members leave). With [`StayOf::Match`], the match's length.
     pub stay: Distribution,
+    /// Whether `stay` is drawn per member or once per party (a match whose
+    /// members leave together).
+    pub stay_of: StayOf,
     /// Drop-and-rejoin behaviour; `None` means members never reconnect.
     pub reconnect: Option<Reconnect>,
     /// Fractions of join attempts made wrong on purpose.
@@ -167,6 +190,44 @@ impl Workload {
     /// True when the workload replays a recorded trace.
     pub fn is_trace(&self) -> bool {
         matches!(self.arrivals, Arrivals::Trace(_))
+    }
+
+    /// The app (index into [`Scenario::apps`]) a party of group number
+    /// `group` joins: group numbers are dealt round the workload's apps, so
+    /// fresh groups (numbered 0, 1, 2, …) go round-robin and a group always
+    /// stays in one app (its members meet in one room, a reused group finds
+    /// its room). Deterministic and free of random draws, so spreading a
+    /// workload changes nothing else in it and every driver picks the same.
+    #[inline]
+    pub fn app_of_group(apps: &[usize], group: u64) -> usize {
+        match apps {
+            [] => 0,
+            [only] => *only,
+            many => many[(group % many.len() as u64) as usize],
+        }
+    }
+}
+
+/// A workload's traffic as a planner states it: daily active users, each
+/// with some sessions (matches, calls) a day, from which the party arrival
+/// rate is derived: `parties per day = dau × sessions_per_user ÷ mean
+/// party size` (each session is one member's seat in one party).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demand {
+    /// Daily active users, > 0.
+    pub dau: f64,
+    /// Sessions each user has a day, > 0.
+    pub sessions_per_user: f64,
+    /// The mean party size the rate was divided by.
+    pub mean_party: f64,
+    /// The derived parties per day (the mean over a day, before bursts).
+    pub parties_per_day: f64,
+}
+
+impl Demand {
+    /// The derived mean party arrival rate, per second.
+    pub fn mean_rate(&self) -> f64 {
+        self.parties_per_day / DAY_SECS
     }
 }
 
@@ -373,6 +434,19 @@ impl Distribution {
     pub fn zero() -> Self {
         Distribution::Fixed(Duration::ZERO)
     }
+}
+
+/// Whose stay a workload's `stay` distribution draws.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum StayOf {
+    /// Each member's stay is drawn on its own: a room lives until its
+    /// last member leaves.
+    #[default]
+    Member,
+    /// One draw per party, the match's length from the party's arrival:
+    /// every member leaves when the match ends, except a share
+    /// `early_leavers` (in `[0, 1]`) who leave at a uniform point before.
+    Match { early_leavers: f64 },
 }
 
 /// A member drops once during its stay and rejoins after a delay.

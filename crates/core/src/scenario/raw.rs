@@ -176,6 +176,11 @@ pub struct RawScenario {
     /// Network or service outages: at `at`, a share of the members in rooms
     /// drop within `over` and rejoin after `rejoin`.
     pub outages: Option<Vec<Located<RawOutage>>>,
+    /// The share of each app's daily quota kept free when the report says
+    /// how many apps a day's traffic needs: in [0, 1), default 0.2 (plan
+    /// for 80% of the quota).
+    #[schemars(range(min = 0, max = 1))]
+    pub quota_headroom: L<f64>,
 }
 
 /// One outage (`[[outages]]`).
@@ -246,9 +251,11 @@ pub struct RawApp {
 pub struct RawWorkload {
     /// Unique name. Default "workload-N" (N counts from 1).
     pub name: L<String>,
-    /// The app (a key of `[apps]`) the parties join. Required when the
+    /// The app (a key of `[apps]`) the parties join, or a list of apps to
+    /// spread the parties over (`["a", "b"]`: group number g goes to the
+    /// (g mod N)-th app, so fresh groups go round-robin). Required when the
     /// scenario has more than one app.
-    pub app: L<String>,
+    pub app: L<RawAppChoice>,
     /// How parties choose their groupId. Default { fresh = true }.
     pub groups: L<RawGroups>,
     /// When parties arrive: exactly one of poisson, profile, ramp, trace.
@@ -264,10 +271,58 @@ pub struct RawWorkload {
     /// How long each member stays (a distribution). Required unless the
     /// workload replays a trace.
     pub stay: L<RawDistribution>,
+    /// Whose stay `stay` is: "member" (default; each member's drawn on its
+    /// own) or "match" (one draw per party; members leave together when
+    /// the match ends).
+    pub stay_of: L<String>,
+    /// With stay_of = "match": the share of members (0 to 1) who leave at
+    /// a uniform point before the match ends. Default 0.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub early_leavers: L<f64>,
     /// Members that drop once during their stay and rejoin.
     pub reconnect: L<RawReconnect>,
     /// Fractions of join attempts made wrong on purpose. Default all 0.
     pub faults: L<RawFaults>,
+}
+
+/// One app by name, or several to spread a workload's parties over.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "AppChoice")]
+pub enum RawAppChoice {
+    /// One app, e.g. "game".
+    One(String),
+    /// Several distinct apps, e.g. ["game-1", "game-2"].
+    #[schemars(with = "Vec<String>")]
+    Many(Vec<Located<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawAppChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AppChoiceVisitor)
+    }
+}
+
+struct AppChoiceVisitor;
+
+impl<'de> Visitor<'de> for AppChoiceVisitor {
+    type Value = RawAppChoice;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an app name like \"game\" or a list like [\"game-1\", \"game-2\"]")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawAppChoice::One(v.to_string()))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut names = Vec::new();
+        while let Some(name) = seq.next_element()? {
+            names.push(name);
+        }
+        Ok(RawAppChoice::Many(names))
+    }
 }
 
 /// Exactly one of: { pool = N }, { fresh = true },
@@ -279,6 +334,11 @@ pub struct RawGroups {
     /// A fixed pool of this many groupIds (≥ 1), chosen uniformly.
     #[schemars(range(min = 1))]
     pub pool: L<i64>,
+    /// With `pool`: the name of a pool several workloads share. Its
+    /// groupIds are "NAME-N" instead of "WORKLOAD-N", so the parties of
+    /// every workload naming it meet in the same rooms. Workloads sharing
+    /// a pool give it the same size and app.
+    pub shared: L<String>,
     /// A new groupId for every party (must be true when given).
     pub fresh: L<bool>,
     /// Remember this many (1 to 1048576) most recently created groupIds
@@ -303,8 +363,10 @@ pub enum RawPer {
 }
 
 /// Exactly one of: { poisson = RATE }, { profile = RATE, hourly = [...] or
-/// points = [...] }, { ramp = [RATE, RATE], over = DURATION },
-/// { trace = "file.csv" }. Rates count party arrivals.
+/// points = [...] or peaks = [...] }, { dau = N, sessions_per_user = S }
+/// (optionally shaped by hourly, points or peaks),
+/// { ramp = [RATE, RATE], over = DURATION }, { trace = "file.csv" }. Rates
+/// count party arrivals.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Arrivals")]
@@ -331,6 +393,21 @@ pub struct RawArrivals {
     pub ramp: L<Vec<Located<String>>>,
     /// With `ramp`: how long the ramp lasts, > 0.
     pub over: L<String>,
+    /// Daily active users (> 0): with `sessions_per_user`, the party rate
+    /// is derived as dau × sessions_per_user ÷ mean party size per day
+    /// (each session is one member's seat in a party). Flat over the day
+    /// unless shaped by `hourly`, `points` or `peaks`.
+    #[schemars(example = &2000000)]
+    pub dau: L<f64>,
+    /// With `dau`: sessions (matches, calls) each user has a day, > 0.
+    #[schemars(example = &3)]
+    pub sessions_per_user: L<f64>,
+    /// With `profile` or `dau`: busy windows of the day, each a multiple of
+    /// the rest of the day's rate, e.g. [{ from = "20:00", to = "23:00",
+    /// factor = 4 }]. Whole hours only (they become 24 hourly weights,
+    /// normalised to mean 1); a window may wrap midnight; windows must not
+    /// overlap.
+    pub peaks: L<Vec<Located<RawPeak>>>,
     /// Replay a recorded trace: a CSV with header
     /// time,app,group_id,openid,event, relative to the scenario file; at
     /// most 64 MiB, and no row at or after the end of `duration`.
@@ -381,6 +458,24 @@ impl RawTraceColumns {
     }
 }
 
+/// A busy window of the day, as a multiple of the rest of the day.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Peak")]
+pub struct RawPeak {
+    /// Start, a whole hour "HH:00".
+    #[schemars(required, example = &"20:00")]
+    pub from: L<String>,
+    /// End (exclusive), a whole hour "HH:00"; "24:00" or an hour before
+    /// `from` wraps past midnight.
+    #[schemars(required, example = &"23:00")]
+    pub to: L<String>,
+    /// The rate in the window as a multiple of the rest of the day's
+    /// (> 0; 4 = four times as busy).
+    #[schemars(required, example = &4)]
+    pub factor: L<f64>,
+}
+
 /// A window multiplying the arrival rate.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -417,6 +512,10 @@ pub struct RawParty {
     /// Party size (digits only, like "2") → relative weight (≥ 0, not all 0).
     #[schemars(with = "Option<BTreeMap<String, f64>>")]
     pub weights: L<BTreeMap<Located<String>, Located<f64>>>,
+    /// Allow parties bigger than the app's room capacity: members join one
+    /// by one, and those past the capacity are refused as room full ("11
+    /// friends try one room"). Default false: such a party is an error.
+    pub overfill: L<bool>,
 }
 
 /// A distribution of durations: a duration string ("5m", fixed) or a table

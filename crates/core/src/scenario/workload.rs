@@ -11,10 +11,14 @@ use time::OffsetDateTime;
 use super::arrivals::{convert_arrivals, convert_burst, finite_scale, weight};
 use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
+use super::match_stay::convert_stay_of;
 use super::model::{
-    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, Workload,
+    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, StayOf,
+    Workload,
 };
-use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::planner;
+use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
 use super::suggest::nearest;
 
 /// What every workload is checked against.
@@ -41,6 +45,7 @@ pub(crate) fn convert_workloads(
     let mut workloads = Vec::new();
     // A set: a scenario may have thousands of workloads.
     let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut shared = Vec::new();
     for (i, w) in raw.into_iter().enumerate() {
         let name = w
             .value
@@ -61,10 +66,29 @@ pub(crate) fn convert_workloads(
             }
         }
         names.insert(name.clone());
+        let shared_span = w
+            .value
+            .groups
+            .as_ref()
+            .and_then(|g| g.value.shared.as_ref())
+            .map(|shared| shared.span.clone());
         if let Some(workload) = convert_workload(name, w, &env, ctx) {
+            if let (Some(pool), Some(span), Groups::Pool { size }) =
+                (&workload.shared_pool, shared_span, &workload.groups)
+            {
+                shared.push(SharedUse {
+                    pool: pool.clone(),
+                    span,
+                    workload: workload.name.clone(),
+                    size: *size,
+                    app: workload.app,
+                });
+            }
             workloads.push(workload);
         }
     }
+    let workload_names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
+    check_shared_pools(&shared, &workload_names, ctx);
     (ctx.errors.len() == before).then_some(workloads)
 }
 
@@ -80,7 +104,8 @@ fn convert_workload(
     let w = raw.value;
     let before = ctx.errors.len();
 
-    let app = resolve_app(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app_list = resolve_apps(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app = app_list.as_ref().map(|list| list[0]);
     let Some(arrivals_raw) = &w.arrivals else {
         ctx.error(&span, format!("missing key `arrivals`{s}; say when parties arrive, like arrivals = {{ poisson = \"1/min\" }}"));
         return None;
@@ -101,6 +126,11 @@ fn convert_workload(
             ("party", w.party.as_ref().map(|v| v.span.clone())),
             ("stagger", w.stagger.as_ref().map(|v| v.span.clone())),
             ("stay", w.stay.as_ref().map(|v| v.span.clone())),
+            ("stay_of", w.stay_of.as_ref().map(|v| v.span.clone())),
+            (
+                "early_leavers",
+                w.early_leavers.as_ref().map(|v| v.span.clone()),
+            ),
             ("reconnect", w.reconnect.as_ref().map(|v| v.span.clone())),
         ];
         for (key, key_span) in not_with_trace {
@@ -118,27 +148,53 @@ fn convert_workload(
         Some(g) if !is_trace => convert_groups(g, s, ctx),
         Some(_) => None,
     };
+    let shared_pool = match &w.groups {
+        Some(g) if !is_trace => convert_shared(g, s, ctx),
+        _ => Some(None),
+    };
     let faults = w
         .faults
         .as_ref()
         .map_or(Some(Faults::default()), |f| convert_faults(f, s, ctx));
-    // Without a resolved app, check what does not depend on it.
-    let app_def = app.map(|i| &env.apps[i]);
+    // Without a resolved app, check what does not depend on it. Parties
+    // must fit the smallest rooms of the apps they are spread over.
+    let app_def = app_list.as_ref().and_then(|list| {
+        list.iter()
+            .map(|&i| &env.apps[i])
+            .min_by_key(|a| a.capacity)
+    });
     let arrivals = convert_arrivals(arrivals_raw, groups.as_ref(), app.unwrap_or(0), env, s, ctx);
-    if let (Some(faults), Some(app_def)) = (&faults, app_def) {
-        check_faults_detectable(faults, w.faults.as_ref().map(|f| &f.span), app_def, s, ctx);
+    let dau = planner::convert_dau(arrivals_raw, s, ctx);
+    if let (Some(faults), Some(list)) = (&faults, &app_list) {
+        for &i in list {
+            check_faults_detectable(
+                faults,
+                w.faults.as_ref().map(|f| &f.span),
+                &env.apps[i],
+                s,
+                ctx,
+            );
+        }
     }
 
     if is_trace {
+        if let Some(list) = app_list.as_ref().filter(|l| l.len() > 1) {
+            let span = w.app.as_ref().map_or(span.clone(), |a| a.span.clone());
+            ctx.error(&span, format!("`app`{s} lists {} apps, but a trace replay names each row's app in its `app` column; give one app (the default for rows without one)", list.len()));
+        }
         return (ctx.errors.len() == before).then_some(Workload {
             name,
             app: app?,
+            apps: app_list?,
+            demand: None,
             groups: Groups::Fresh,
+            shared_pool: None,
             arrivals: arrivals?,
             bursts: Vec::new(),
             party: PartySize::Fixed(1),
             stagger: Distribution::zero(),
             stay: Distribution::zero(),
+            stay_of: StayOf::Member,
             reconnect: None,
             faults: faults?,
             outages: Vec::new(),
@@ -166,6 +222,7 @@ fn convert_workload(
         }
         Some(d) => convert_distribution(d, "stay", s, ctx),
     };
+    let stay_of = convert_stay_of(w.stay_of.as_ref(), w.early_leavers.as_ref(), s, ctx);
     let reconnect = match &w.reconnect {
         None => Some(None),
         Some(r) => convert_reconnect(r, s, ctx).map(Some),
@@ -173,22 +230,76 @@ fn convert_workload(
     if ctx.errors.len() != before {
         return None;
     }
+    let mut arrivals = arrivals?;
+    let party = party?;
+    let demand = dau.map(|given| planner::apply_demand(&mut arrivals, given, party.mean()));
     Some(Workload {
         name,
         app: app?,
+        apps: app_list?,
+        demand,
         groups: groups?,
-        arrivals: arrivals?,
+        shared_pool: shared_pool?,
+        arrivals,
         bursts: bursts.into_iter().collect::<Option<Vec<_>>>()?,
-        party: party?,
+        party,
         stagger: stagger?,
         stay: stay?,
+        stay_of: stay_of?,
         reconnect: reconnect?,
         faults: faults?,
         outages: Vec::new(),
     })
 }
 
-/// The workload's app: named, or the only one.
+/// The workload's apps: one named, several listed, or the only one.
+fn resolve_apps(
+    app: Option<&Located<RawAppChoice>>,
+    span: &Range<usize>,
+    apps: &[App],
+    s: &str,
+    ctx: &mut Ctx<'_>,
+) -> Option<Vec<usize>> {
+    let Some(choice) = app else {
+        return resolve_app(None, span, apps, s, ctx).map(|i| vec![i]);
+    };
+    match &choice.value {
+        RawAppChoice::One(name) => {
+            let name = Located {
+                value: name.clone(),
+                span: choice.span.clone(),
+            };
+            resolve_app(Some(&name), span, apps, s, ctx).map(|i| vec![i])
+        }
+        RawAppChoice::Many(names) => {
+            if names.is_empty() {
+                ctx.error(&choice.span, format!("`app`{s} is an empty list; name at least one app, like app = [\"game-1\", \"game-2\"]"));
+                return None;
+            }
+            let mut picked: Vec<usize> = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match resolve_app(Some(name), span, apps, s, ctx) {
+                    Some(i) if picked.contains(&i) => {
+                        ctx.error(
+                            &name.span,
+                            format!(
+                                "`app`{s} names app '{}' twice; list each app once",
+                                name.value
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(i) => picked.push(i),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(picked)
+        }
+    }
+}
+
+/// One app: named, or the only one.
 fn resolve_app(
     app: Option<&Located<String>>,
     span: &Range<usize>,
@@ -337,15 +448,17 @@ fn convert_party(
         convert_weights(t.weights.as_ref()?, s, ctx)?
     };
     let largest = party.max();
+    let overfill = t.overfill.as_ref().is_some_and(|o| o.value);
     if let Some(app) = app
         && largest > app.capacity
+        && !overfill
     {
         let raise = if app.name == IMPLICIT_APP {
             "raise `capacity` in an [apps.default] table".to_string()
         } else {
             format!("raise apps.{}.capacity", app.name)
         };
-        ctx.error(&p.span, format!("party of {largest} cannot fit in a room of capacity {} (app '{}'): lower party size or {raise}", app.capacity, app.name));
+        ctx.error(&p.span, format!("party of {largest} cannot fit in a room of capacity {} (app '{}'): lower party size or {raise}, or add overfill = true to `party` to have the members past the capacity refused as room full", app.capacity, app.name));
         return None;
     }
     Some(party)

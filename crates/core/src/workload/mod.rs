@@ -10,6 +10,7 @@
 //!   bursts) and non-homogeneous Poisson arrivals by thinning.
 //! * [`groups`] — how parties pick groupIds.
 //! * [`source`] — one workload's generator: parties, member plans, faults.
+//! * [`matches`](mod@matches) — matches that end together: one stay per party.
 //! * [`lifecycle`] — a member's life as a state machine: join after the
 //!   stagger, stay, drop and rejoin, leave, back to the pool.
 //! * [`client`] — how a signed join commits its fault: the timestamps sent
@@ -23,6 +24,7 @@ pub mod credentials;
 pub mod dist;
 pub mod groups;
 pub mod lifecycle;
+pub mod matches;
 pub mod outage;
 pub mod rate;
 pub mod rng;

@@ -12,11 +12,12 @@ use rand_distr::{Distribution as _, Exp1};
 use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
 use super::lifecycle::{Happened, MemberLife, Next};
+use super::matches::{MatchClock, fit_within};
 use super::outage::Outages;
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
-use crate::scenario::{Faults, PartySize, Workload};
+use crate::scenario::{Faults, PartySize, StayOf, Workload};
 
 /// A fault a join is given on purpose (the scenario's `faults`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,18 +184,22 @@ impl FaultDraw {
 /// A workload's generator.
 #[derive(Debug, Clone)]
 pub struct WorkloadSource {
-    /// The workload's name (the groupId prefix).
+    /// The workload's name.
     pub name: String,
-    /// Its groupIds.
+    /// Its groupIds: `<workload>-N`, or `<shared pool>-N`.
     pub group_names: GroupNames,
-    /// Index of its app in the scenario.
+    /// Index of its (first) app in the scenario.
     pub app: usize,
+    /// Every app its parties are spread over ([`Workload::apps`]).
+    pub apps: Vec<usize>,
     curve: RateCurve,
     cursor: Cursor,
     groups: GroupChooser,
     party: PartySampler,
     stagger: DurationDist,
     stay: DurationDist,
+    /// `Some` when `stay` is a match's length ([`StayOf::Match`]).
+    matches: Option<MatchClock>,
     reconnect: Option<(f64, DurationDist)>,
     /// Drops per microsecond in the room, when reconnects are a rate.
     reconnect_rate_per_us: Option<f64>,
@@ -225,14 +230,19 @@ impl WorkloadSource {
         );
         WorkloadSource {
             name: workload.name.clone(),
-            group_names: GroupNames::new(&workload.name),
+            group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
+            apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
             groups: GroupChooser::new(&workload.groups),
             party: PartySampler::new(&workload.party),
             stagger: DurationDist::from(&workload.stagger),
             stay: DurationDist::from(&workload.stay),
+            matches: match workload.stay_of {
+                StayOf::Member => None,
+                StayOf::Match { early_leavers } => Some(MatchClock::new(early_leavers)),
+            },
             reconnect: workload
                 .reconnect
                 .as_ref()
@@ -285,6 +295,16 @@ impl WorkloadSource {
         (group, self.party.sample(&mut self.streams.party))
     }
 
+    /// The app (index in the scenario) a party of group number `group`
+    /// joins: see [`Workload::app_of_group`].
+    #[inline]
+    pub fn app_of(&self, group: u64) -> usize {
+        if self.apps.len() <= 1 {
+            return self.app;
+        }
+        Workload::app_of_group(&self.apps, group)
+    }
+
     /// The shard key of the party [`Self::party`] drew last (see
     /// [`super::shard`]): which shard plays it.
     #[inline]
@@ -310,7 +330,9 @@ impl WorkloadSource {
     }
 
     /// The plan of a party's `index`-th member (0-based). Staggers add up:
-    /// member i joins after i stagger gaps.
+    /// member i joins after i stagger gaps. In a match
+    /// ([`StayOf::Match`]), the stay is what is left of the match, and a
+    /// reconnect fits inside it ([`super::matches`]).
     #[inline]
     pub fn member(&mut self, previous_join_after_us: u64, index: u32) -> MemberPlan {
         let join_after_us = if index == 0 {
@@ -318,14 +340,23 @@ impl WorkloadSource {
         } else {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
-        let stay_us = self.stay.sample(&mut self.streams.stay);
+        let stay_us = match &mut self.matches {
+            None => self.stay.sample(&mut self.streams.stay),
+            Some(clock) => clock.presence(index, join_after_us, &self.stay, &mut self.streams.stay),
+        };
         if self.special {
+            // In a match, rate reconnects and outages fall inside the
+            // member's presence; a rejoin's delay is not fitted into it.
             return self.rare_member(join_after_us, stay_us);
+        }
+        let reconnect = self.probability_plan(stay_us);
+        if self.matches.is_some() {
+            return fit_within(join_after_us, stay_us, reconnect);
         }
         MemberPlan {
             join_after_us,
             stay_us,
-            reconnect: self.probability_plan(stay_us),
+            reconnect,
             redraw: None,
             outage_seed: None,
         }
@@ -513,7 +544,10 @@ mod tests {
         Workload {
             name: "w".into(),
             app: 0,
+            apps: vec![0],
+            demand: None,
             groups: Groups::Pool { size: 10 },
+            shared_pool: None,
             arrivals: Arrivals::Poisson { rate: 2.0 },
             bursts: vec![],
             party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
@@ -521,6 +555,7 @@ mod tests {
             stay: Distribution::Exponential {
                 mean: Duration::from_secs(60),
             },
+            stay_of: StayOf::Member,
             reconnect: Some(Reconnect {
                 probability: 0.5,
                 rate_per_s: None,
@@ -572,6 +607,34 @@ mod tests {
         assert!(
             (850..1150).contains(&wrong) && (1800..2200).contains(&stale),
             "{wrong} {stale}"
+        );
+    }
+
+    #[test]
+    fn spread_apps_are_balanced_and_fixed_per_group() {
+        let mut w = workload();
+        w.groups = Groups::Fresh;
+        w.apps = vec![2, 0, 1];
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..3000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+            // The same group always lands in the same app.
+            assert_eq!(src.app_of(group), Workload::app_of_group(&w.apps, group));
+        }
+        assert_eq!(count, [1000, 1000, 1000]);
+        // A pool: uniform groups, so each app gets about a third.
+        w.groups = Groups::Pool { size: 999 };
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..30_000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+        }
+        assert!(
+            count.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{count:?}"
         );
     }
 

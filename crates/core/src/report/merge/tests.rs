@@ -73,10 +73,15 @@ fn counts_add_latencies_come_from_the_added_histograms() {
         [
             "timeseries.csv",
             "signing.hlog",
+            "report.html",
             "summary.md",
             "summary.json"
         ]
     );
+    // The merged run's charts, with the merged signing latency's curve.
+    let html = String::from_utf8(files[2].bytes.clone()).unwrap();
+    assert!(html.contains("Merged from 2 report(s)"), "{html}");
+    assert!(html.contains("Signing latency by percentile"), "{html}");
     let s = summary_of(&files);
     assert_eq!(s["joins"]["attempted"], 15);
     assert_eq!(s["joins"]["accepted"], 13);
