@@ -512,3 +512,108 @@ fn help_has_an_example_and_the_default_tolerance() {
         assert!(help.contains(needle), "{needle} not in {help}");
     }
 }
+
+/// `simulate --replications 4` of SMALL into `out`, with the arrival rate
+/// `rate`: the same seed gives the same replications.
+fn replicated(dir: &Path, name: &str, rate: &str) -> PathBuf {
+    let scenario = dir.join(format!("{name}.toml"));
+    fs::write(&scenario, SMALL.replace("\"1/s\"", &format!("\"{rate}\""))).unwrap();
+    let out = dir.join(name);
+    let r = voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .args(["--seed", "7", "--quiet", "--replications", "4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0), "{r:?}");
+    out
+}
+
+fn compare_two(baseline: &Path, current: &Path, extra: &[&str]) -> Run {
+    let out = voipsim()
+        .arg("compare")
+        .arg(baseline)
+        .arg(current)
+        .args(extra)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn replications_are_compared_by_their_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = replicated(dir.path(), "base", "1/s");
+    let same = replicated(dir.path(), "same", "1/s");
+    let busier = replicated(dir.path(), "busier", "3/s");
+
+    // Identical replications: every interval overlaps its twin.
+    let r = compare_two(&base, &same, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("✅ **no regression: 0 of"),
+        "{}",
+        r.stdout
+    );
+    let row = table_row(&r.stdout, "joins.attempted");
+    assert!(
+        row.contains("intervals overlap") && row.ends_with("| pass |"),
+        "{row}"
+    );
+    // The file itself works as the folder does.
+    let r = compare_two(&base.join("replications.json"), &same, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Three times the arrivals: far outside the intervals.
+    let r = compare_two(&base, &busier, &["--format", "json"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    let attempted = out["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["path"] == "joins.attempted")
+        .unwrap();
+    assert_eq!(attempted["verdict"], "regressed", "{attempted}");
+    assert!(attempted["current"].as_f64().unwrap() > 2.0 * attempted["baseline"].as_f64().unwrap());
+    assert!(
+        r.stderr
+            .contains("voipsim: regressed: joins.attempted (intervals do not overlap"),
+        "{}",
+        r.stderr
+    );
+    // A tolerance wide enough lets that one figure through.
+    let r = compare_two(&base, &busier, &["--tolerance", "joins.attempted=500%"]);
+    assert!(
+        !r.stderr.contains("regressed: joins.attempted "),
+        "{}",
+        r.stderr
+    );
+    let r = compare_two(&base, &busier, &["--format", "junit"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("<failure"), "{}", r.stdout);
+}
+
+#[test]
+fn replications_against_a_single_run_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let reps = replicated(dir.path(), "reps", "1/s");
+    for (b, c) in [(&reps, &runs().1), (&runs().1, &reps)] {
+        let r = compare_two(b, c, &[]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("holds replications but") && r.stderr.contains("is a single run"),
+            "{}",
+            r.stderr
+        );
+    }
+    let page = dir.path().join("x.html");
+    let r = compare_two(&reps, &reps, &["--html", page.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--html"), "{}", r.stderr);
+}

@@ -5,7 +5,9 @@
 //! and sets the exit code: 1 when a figure regressed, 2 on bad input.
 //! With `--html FILE` it also writes a page with both runs' charts
 //! overlaid (the baseline dashed), drawn from each folder's
-//! `timeseries.csv` when it has one.
+//! `timeseries.csv` when it has one. Two `simulate --replications`
+//! folders go to [`crate::report::compare_reps`] instead (intervals, not
+//! exact figures); one of each is refused.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use super::output::{print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::compare::{MeasuredGate, Tolerance, compare_gated};
 use crate::report::compare_render;
+use crate::report::compare_reps::{compare_replications, is_replications};
 use crate::report::html;
 use crate::report::summary::Summary;
 use crate::report::write::html_series;
@@ -43,14 +46,18 @@ them. Measured figures (engine.wall_s, engine.events_per_s, signing.ops_per_s,\n
 signing.latency_ns.*, request latencies, and a threshold's observed value on\n\
 one of those) may be 20% worse by default, in the direction that hurts.\n\
 A threshold that passed in the baseline and fails now is a regression.\n\
+Two `simulate --replications` folders (or their replications.json) are\n\
+compared by their confidence intervals: a figure regressed when the\n\
+intervals do not overlap by more than its --tolerance.\n\
 PATH is dotted, array elements by index; `*` matches one segment, a trailing\n\
 `.*` a subtree; SPEC is a percentage of the baseline (5%) or an amount (10).\n\n\
 Exit codes: 0 no regression; 1 a figure regressed or went missing;\n\
 2 bad input (a path that is not a report, invalid JSON, different schema_version).")]
 pub struct CompareArgs {
-    /// The baseline: a report folder or its summary.json.
+    /// The baseline: a report folder or its summary.json, or a
+    /// replications folder or its replications.json.
     pub baseline: PathBuf,
-    /// The run to check: a report folder or its summary.json.
+    /// The run to check: the same kind as the baseline.
     pub current: PathBuf,
     /// Let the figures at PATH differ by SPEC (repeatable; the last match
     /// wins), e.g. `joins.rejected.room_full=5%` or `apps.*.rooms_created=10`.
@@ -82,6 +89,44 @@ fn parse_tolerance(text: &str) -> Result<Tolerance, String> {
 pub fn run(args: CompareArgs) -> CliResult {
     let baseline = read_summary("baseline", &args.baseline)?;
     let current = read_summary("current", &args.current)?;
+    let comparison = match (baseline.replications, current.replications) {
+        (true, true) => {
+            if args.html.is_some() {
+                return Err(UsageError::new(
+                    "--html: the overlay page is drawn from two single runs; with replications \
+                     leave --html out (each folder has its own report.html), or compare two \
+                     rep-NNN/ folders"
+                        .to_string(),
+                ));
+            }
+            compare_replications(&baseline.value, &current.value, &args.tolerances)
+        }
+        (false, false) => compare_runs(&args, &baseline, &current)?,
+        (b, _) => {
+            let (reps, plain) = if b {
+                (&baseline, &current)
+            } else {
+                (&current, &baseline)
+            };
+            return Err(UsageError::new(format!(
+                "{} holds replications but {} is a single run: replications are compared by \
+                 their intervals, a single run exactly, so the two cannot be compared; give \
+                 two `simulate --replications` folders, or two single runs (one rep-NNN/ \
+                 folder of each)",
+                reps.path.display(),
+                plain.path.display()
+            )));
+        }
+    };
+    report(&args, &comparison)
+}
+
+/// Compares two single runs' summaries (and writes `--html`).
+fn compare_runs(
+    args: &CompareArgs,
+    baseline: &Loaded,
+    current: &Loaded,
+) -> Result<crate::report::compare::Comparison, UsageError> {
     let versions = (
         baseline.value.get("schema_version"),
         current.value.get("schema_version"),
@@ -105,14 +150,20 @@ pub fn run(args: CompareArgs) -> CliResult {
         &args.tolerances,
         args.measured_tolerance,
     );
-    let text = match args.format {
-        Format::Markdown => compare_render::markdown(&comparison),
-        Format::Json => compare_render::json(&comparison),
-        Format::Junit => compare_render::junit(&comparison),
-    };
     if let Some(file) = &args.html {
-        write_html(file, &baseline, &current, &comparison)?;
+        write_html(file, baseline, current, &comparison)?;
     }
+    Ok(comparison)
+}
+
+/// Writes the comparison in `--format` and says on stderr why it failed;
+/// exit 1 when a figure regressed.
+fn report(args: &CompareArgs, comparison: &crate::report::compare::Comparison) -> CliResult {
+    let text = match args.format {
+        Format::Markdown => compare_render::markdown(comparison),
+        Format::Json => compare_render::json(comparison),
+        Format::Junit => compare_render::junit(comparison),
+    };
     match &args.out {
         Some(file) => std::fs::write(file, text.as_bytes()).map_err(|e| {
             UsageError::new(format!(
@@ -201,16 +252,25 @@ fn overlay_run<'a>(label: &str, loaded: &Loaded, summary: &'a Summary) -> html::
     )
 }
 
-/// A summary read from disk, and the file it came from.
+/// A summary (or replications.json) read from disk, and the file it came
+/// from.
 struct Loaded {
     path: PathBuf,
     value: Value,
+    /// Whether it is a `replications.json`.
+    replications: bool,
 }
 
-/// Reads `summary.json` from a report folder, or the file itself.
+/// Reads `summary.json` from a report folder, `replications.json` from a
+/// `simulate --replications` folder, or the file itself.
 fn read_summary(which: &str, given: &Path) -> Result<Loaded, UsageError> {
     let path = if given.is_dir() {
-        given.join("summary.json")
+        let reps = given.join("replications.json");
+        if reps.is_file() {
+            reps
+        } else {
+            given.join("summary.json")
+        }
     } else {
         given.to_path_buf()
     };
@@ -227,6 +287,13 @@ fn read_summary(which: &str, given: &Path) -> Result<Loaded, UsageError> {
             path.display()
         ))
     })?;
+    if is_replications(&value) {
+        return Ok(Loaded {
+            path,
+            value,
+            replications: true,
+        });
+    }
     if value
         .get("schema_version")
         .and_then(Value::as_u64)
@@ -238,7 +305,11 @@ fn read_summary(which: &str, given: &Path) -> Result<Loaded, UsageError> {
             path.display()
         )));
     }
-    Ok(Loaded { path, value })
+    Ok(Loaded {
+        path,
+        value,
+        replications: false,
+    })
 }
 
 #[cfg(test)]

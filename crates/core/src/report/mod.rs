@@ -33,7 +33,8 @@
 //!   with batch-means half-widths.
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
-//!   Markdown, JSON or JUnit XML.
+//!   Markdown, JSON or JUnit XML; [`compare_reps`] compares two
+//!   `replications.json` by their confidence intervals.
 //! * [`junit`] — the one JUnit XML writer: compare's figures, and a run's
 //!   thresholds (`--junit FILE`).
 //!
@@ -41,6 +42,7 @@
 
 pub mod compare;
 pub mod compare_render;
+pub mod compare_reps;
 pub mod counters;
 pub mod hlog;
 pub mod html;
