@@ -16,9 +16,12 @@
 //!   [`series::MAX_BUCKETS`] points, as rows arrive.
 //! * [`latency`] — percentile curves from HdrHistograms.
 //! * [`charts`] — the charts, as data (tested against the CSV).
+//! * [`bands`] — replications' charts summed point by point into a mean
+//!   line with its confidence interval as the band.
 //! * [`svg`] — a chart drawn as SVG.
 //! * [`page`] — the page around them: headline, tables, style.
 
+pub mod bands;
 pub mod charts;
 pub mod latency;
 pub mod page;
