@@ -97,6 +97,17 @@ fn replications_write_each_report_and_a_deterministic_aggregate() {
         fs::read(a.join("replications.json")).unwrap(),
         fs::read(b.join("replications.json")).unwrap()
     );
+    // The aggregate's report.html: the mean lines with interval bands,
+    // the same bytes for the same command up to the measured signing
+    // latency (its chart, when signing is timed, comes last).
+    let page = |dir: &Path| fs::read_to_string(dir.join("report.html")).unwrap();
+    let (pa, pb) = (page(&a), page(&b));
+    assert!(pa.contains("class=\"band\"") && pa.contains("mean of 3 replications"));
+    let model = |p: &str| {
+        let end = p.find("Signing latency by percentile").unwrap_or(p.len());
+        p[..end].to_string()
+    };
+    assert_eq!(model(&pa), model(&pb));
     // A gate over the interval that fails exits 1 and says so.
     let out = voipsim(&[
         "simulate",

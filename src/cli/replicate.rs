@@ -8,7 +8,10 @@
 //! and writes its replication's report, then hands only the summary to
 //! the caller's thread, which adds them to the aggregate in replication
 //! order (so the aggregate's bytes do not depend on which finished first)
-//! and drops them: memory holds at most one report per worker.
+//! and drops them: memory holds at most one report per worker. With the
+//! summary goes the replication's charts as data (at most
+//! [`crate::report::html::series::MAX_BUCKETS`] points a line), summed in
+//! the same order into the aggregate's `report.html`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,9 +20,10 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use super::UsageError;
+use crate::report::html::{self, bands::ChartBands, svg::Chart};
 use crate::report::replications::{Replications, ReplicationsReport, replication_seed};
 use crate::report::summary::Summary;
-use crate::report::write::{ReportFile, render};
+use crate::report::write::{REPORT_HTML, ReportFile, html_series, render};
 use crate::report_dir::ReportDir;
 use crate::scenario::Scenario;
 use crate::scenario::rep_threshold::{Judge, RepThreshold, parse_rep_threshold};
@@ -53,6 +57,8 @@ pub fn workers(count: u32) -> usize {
 /// What a set of replications left.
 pub struct Replicated {
     pub aggregate: Replications,
+    /// Their charts, summed point by point.
+    pub bands: ChartBands,
     /// Stopped by Ctrl-C before every replication ran.
     pub interrupted: bool,
 }
@@ -72,9 +78,10 @@ pub fn replicate(
         signing_thread: workers == 1 && sim::RunOptions::default().signing_thread,
     };
     let next = AtomicU32::new(0);
-    let (tx, rx) = mpsc::channel::<(u32, Result<Summary, UsageError>)>();
+    let (tx, rx) = mpsc::channel::<(u32, Result<(Summary, Vec<Chart>), UsageError>)>();
     let base = scenario.seed;
     let mut aggregate = Replications::new();
+    let mut bands = ChartBands::new();
     let mut first_error = None;
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -97,7 +104,7 @@ pub fn replicate(
         }
         drop(tx);
         // Summaries arrive in any order; they are added in order.
-        let mut waiting: BTreeMap<u32, Summary> = BTreeMap::new();
+        let mut waiting: BTreeMap<u32, (Summary, Vec<Chart>)> = BTreeMap::new();
         for (index, result) in rx {
             match result {
                 Ok(summary) => {
@@ -108,9 +115,10 @@ pub fn replicate(
                     first_error.get_or_insert(e);
                 }
             }
-            while let Some(summary) = waiting.remove(&(aggregate.len() as u32)) {
+            while let Some((summary, charts)) = waiting.remove(&(aggregate.len() as u32)) {
                 let k = aggregate.len() as u32;
                 aggregate.add(&summary, replication_dir(k, count));
+                bands.add(&charts);
                 done(aggregate.len());
             }
         }
@@ -121,17 +129,19 @@ pub fn replicate(
     Ok(Replicated {
         interrupted: aggregate.len() < count as usize,
         aggregate,
+        bands,
     })
 }
 
-/// One replication: run, write its report, keep its summary.
+/// One replication: run, write its report, keep its summary and its
+/// charts as data.
 fn one(
     scenario: &Scenario,
     seed: u64,
     options: sim::RunOptions,
     dir: &Path,
     stop: &AtomicBool,
-) -> Result<Summary, UsageError> {
+) -> Result<(Summary, Vec<Chart>), UsageError> {
     let report_dir = ReportDir::claim(dir).map_err(|e| UsageError::new(e.to_string()))?;
     let mut scenario = scenario.clone();
     scenario.seed = seed;
@@ -150,7 +160,21 @@ fn one(
     report_dir
         .write(&files)
         .map_err(|e| UsageError::new(e.to_string()))?;
-    Ok(outcome.summary)
+    let csv = files
+        .iter()
+        .find(|f| f.name == "timeseries.csv")
+        .map_or(&[][..], |f| &f.bytes[..]);
+    let summary = outcome.summary;
+    // Latency curves from the summary's percentiles (the .hlog windows are
+    // written and dropped): the same points in every replication.
+    let run = html::Run::new(
+        "",
+        &summary,
+        html_series(&summary, csv),
+        html::curves_of_summary(&summary),
+    );
+    let charts = html::charts_of(std::slice::from_ref(&run));
+    Ok((summary, charts))
 }
 
 /// One point of a replicated run (`simulate --replications`, a sweep's
@@ -217,8 +241,18 @@ pub fn run_point(
         .aggregate
         .finish(&scenario.name, scenario.seed, confidence, thresholds);
     let shown = out.display().to_string();
+    let charts: Vec<String> = done
+        .bands
+        .finish(confidence)
+        .iter()
+        .map(Chart::to_svg)
+        .collect();
     report_dir
         .write(&[
+            ReportFile {
+                name: REPORT_HTML.into(),
+                bytes: html::page_reps::replications(&report, &charts).into_bytes(),
+            },
             ReportFile {
                 name: "replications.md".into(),
                 bytes: report.to_markdown(&shown).into_bytes(),

@@ -55,9 +55,8 @@ impl Running {
 }
 
 /// The charts of replications being summed, one replication at a time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ChartBands {
-    confidence: f64,
     /// The first replication's charts: the shape of every later one.
     shape: Vec<Chart>,
     /// Per chart, per series, per point.
@@ -66,14 +65,9 @@ pub struct ChartBands {
 }
 
 impl ChartBands {
-    /// An empty sum whose bands are two-sided `confidence` intervals.
-    pub fn new(confidence: f64) -> ChartBands {
-        ChartBands {
-            confidence,
-            shape: Vec::new(),
-            sums: Vec::new(),
-            replications: 0,
-        }
+    /// An empty sum.
+    pub fn new() -> ChartBands {
+        ChartBands::default()
     }
 
     /// How many replications were added.
@@ -113,9 +107,9 @@ impl ChartBands {
     }
 
     /// The charts: each line the mean over the replications, its band
-    /// the interval; titles say how many replications they sum.
-    pub fn finish(self) -> Vec<Chart> {
-        let confidence = self.confidence;
+    /// the two-sided `confidence` interval; titles say how many
+    /// replications they sum.
+    pub fn finish(self, confidence: f64) -> Vec<Chart> {
         let replications = self.replications;
         self.shape
             .into_iter()
@@ -172,12 +166,12 @@ mod tests {
     #[test]
     fn each_point_is_the_mean_of_the_replications_points_with_their_interval() {
         let reps = [[1.0, 10.0, 4.0], [3.0, 14.0, 4.0], [2.0, 15.0, 4.0]];
-        let mut bands = ChartBands::new(0.95);
+        let mut bands = ChartBands::new();
         for r in &reps {
             bands.add(&[chart(r)]);
         }
         assert_eq!(bands.len(), 3);
-        let out = bands.finish();
+        let out = bands.finish(0.95);
         let points = &out[0].series[0].points;
         for (i, p) in points.iter().enumerate() {
             let values: Vec<f64> = reps.iter().map(|r| r[i]).collect();
@@ -203,10 +197,10 @@ mod tests {
 
     #[test]
     fn a_shorter_replication_and_gaps_count_only_where_they_measured() {
-        let mut bands = ChartBands::new(0.95);
+        let mut bands = ChartBands::new();
         bands.add(&[chart(&[1.0, 2.0, 3.0])]);
         bands.add(&[chart(&[3.0, f64::NAN])]);
-        let out = bands.finish();
+        let out = bands.finish(0.95);
         let p = &out[0].series[0].points;
         assert_eq!(p[0].y, 2.0);
         assert!(p[0].band.is_some());
@@ -218,11 +212,11 @@ mod tests {
     #[test]
     fn the_same_replications_in_the_same_order_give_the_same_bits() {
         let run = || {
-            let mut bands = ChartBands::new(0.9);
+            let mut bands = ChartBands::new();
             for r in [[0.1, 0.7], [0.2, 0.3], [0.3, 0.9]] {
                 bands.add(&[chart(&r)]);
             }
-            bands.finish()
+            bands.finish(0.9)
         };
         assert_eq!(run(), run());
         assert_eq!(run()[0].to_svg(), run()[0].to_svg());

@@ -20,11 +20,13 @@
 //!   line with its confidence interval as the band.
 //! * [`svg`] — a chart drawn as SVG.
 //! * [`page`] — the page around them: headline, tables, style.
+//! * [`page_reps`] — the page of replications around their summed charts.
 
 pub mod bands;
 pub mod charts;
 pub mod latency;
 pub mod page;
+pub mod page_reps;
 pub mod series;
 pub mod svg;
 
@@ -156,16 +158,22 @@ pub fn curves_of_summary(summary: &Summary) -> Vec<(&'static str, Curve)> {
 
 /// Every chart of the runs, in reading order, as SVG.
 pub fn charts_svg(runs: &[Run<'_>]) -> Vec<String> {
+    charts_of(runs).iter().map(svg::Chart::to_svg).collect()
+}
+
+/// Every chart of the runs, in reading order, as data (what
+/// [`bands::ChartBands`] sums over replications).
+pub fn charts_of(runs: &[Run<'_>]) -> Vec<svg::Chart> {
     let mut out = Vec::new();
     let load = runs
         .iter()
         .any(|r| r.summary.mode == super::summary::RunMode::Load);
-    out.push(charts::active(runs).to_svg());
+    out.push(charts::active(runs));
     if load {
-        out.push(charts::requests(runs).to_svg());
-        out.push(charts::latency_over_time(runs).to_svg());
+        out.push(charts::requests(runs));
+        out.push(charts::latency_over_time(runs));
     }
-    out.push(charts::rooms_created(runs).to_svg());
+    out.push(charts::rooms_created(runs));
     let mut apps: Vec<&str> = Vec::new();
     for run in runs {
         for a in &run.summary.apps {
@@ -176,11 +184,11 @@ pub fn charts_svg(runs: &[Run<'_>]) -> Vec<String> {
     }
     for app in apps {
         if let Some(c) = charts::quota_used(runs, app) {
-            out.push(c.to_svg());
+            out.push(c);
         }
     }
-    out.push(charts::rejections(runs).to_svg());
-    out.push(charts::signatures(runs).to_svg());
+    out.push(charts::rejections(runs));
+    out.push(charts::signatures(runs));
     let groups: [(&str, &[&str]); 2] = [
         (
             "Request latency by percentile: corrected for coordinated omission, and not",
@@ -201,7 +209,7 @@ pub fn charts_svg(runs: &[Run<'_>]) -> Vec<String> {
             })
             .collect();
         if !curves.is_empty() {
-            out.push(charts::percentiles(title, runs, &curves).to_svg());
+            out.push(charts::percentiles(title, runs, &curves));
         }
     }
     out

@@ -32,7 +32,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:14px}td,th{border-bottom:1
 td.n{text-align:right;font-variant-numeric:tabular-nums}.pass{color:#00704f;font-weight:600}.fail{color:#B00020;font-weight:600}\
 code{font-size:13px}footer{color:#666;font-size:13px;margin:28px 0}";
 
-fn head(out: &mut String, title: &str) {
+pub(super) fn head(out: &mut String, title: &str) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\

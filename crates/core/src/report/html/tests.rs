@@ -50,6 +50,11 @@ fn summary() -> Summary {
 /// Ten one-minute rows: 12 rooms created a minute until the quota (100)
 /// runs out in the 8th.
 fn csv() -> Vec<u8> {
+    csv_with(0)
+}
+
+/// [`csv`] with `more` rooms active in every row.
+fn csv_with(more: u64) -> Vec<u8> {
     let mut left = 100u64;
     let rows: Vec<IntervalRow> = (0..10u64)
         .map(|m| {
@@ -58,7 +63,7 @@ fn csv() -> Vec<u8> {
             IntervalRow {
                 time: format!("2026-01-01T00:{m:02}:00+08:00"),
                 elapsed_s: (m * 60) as f64,
-                rooms_active: 10 + m,
+                rooms_active: 10 + m + more,
                 members_active: 30 + 2 * m,
                 counts: Counters {
                     rooms_created: created,
@@ -259,4 +264,66 @@ fn a_run_with_no_rows_still_makes_a_whole_page() {
         roxmltree::Document::parse(svg).unwrap();
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
+}
+
+/// Three replications of the run above, with 0, 3 and 9 more rooms
+/// active, summed: each point of the rooms line is the mean of the three
+/// replications' points, with its interval as the band, on a page whose
+/// charts are well-formed.
+#[test]
+fn replications_chart_the_mean_of_their_points_with_the_interval_shaded() {
+    let s = summary();
+    let mut bands = bands::ChartBands::new();
+    let mut each = Vec::new();
+    let mut aggregate = crate::report::replications::Replications::new();
+    for (i, more) in [0, 3, 9].into_iter().enumerate() {
+        let run = Run::new(
+            "",
+            &s,
+            DaySeries::from_csv(&csv_with(more), 60.0, 1),
+            Vec::new(),
+        );
+        let charts = charts_of(std::slice::from_ref(&run));
+        bands.add(&charts);
+        each.push(charts);
+        aggregate.add(&s, format!("rep-{i:03}"));
+    }
+    let summed = bands.finish(0.95);
+    assert_eq!(summed.len(), each[0].len());
+    let rooms = |c: &[Chart]| {
+        c[0].series
+            .iter()
+            .find(|s| s.name.contains("rooms"))
+            .unwrap()
+            .points
+            .clone()
+    };
+    let mean_line = rooms(&summed);
+    assert!(!mean_line.is_empty());
+    for (i, p) in mean_line.iter().enumerate() {
+        let ys: Vec<f64> = each.iter().map(|c| rooms(c)[i].y).collect();
+        let e = crate::stats::Estimate::of(&ys, 0.95);
+        assert!((p.y - e.mean).abs() < 1e-9, "point {i}: {} vs {ys:?}", p.y);
+        let (lo, hi) = p.band.expect("an interval band");
+        assert!(lo < p.y && p.y < hi, "point {i}: {lo} {} {hi}", p.y);
+        assert!((hi - e.high()).abs() < 1e-9);
+    }
+
+    let report = aggregate.finish("sample", 1, 0.95, &[]);
+    let svg: Vec<String> = summed.iter().map(Chart::to_svg).collect();
+    let page = page_reps::replications(&report, &svg);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    for banned in ["<script", "http", "@import", "url(", "<link", "<img"] {
+        assert!(!page.contains(banned), "{banned}");
+    }
+    let charts = svgs(&page);
+    assert_eq!(charts.len(), summed.len());
+    for svg in charts {
+        roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{e}: {svg}"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    }
+    assert!(page.contains("class=\"band\""));
+    assert!(page.contains("sample — 3 replications"));
+    assert!(page.contains("mean of 3 replications, 95% interval shaded"));
+    assert_eq!(page, page_reps::replications(&report, &svg));
 }
