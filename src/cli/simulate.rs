@@ -91,8 +91,9 @@ pub struct SimulateArgs {
     /// replication 0 being the plain run) in parallel, one per core, and
     /// write replications.json and replications.md: every model figure's
     /// mean, standard deviation and confidence interval, thresholds judged
-    /// over them (docs/simulation.md). Each replication's report is in
-    /// OUT/rep-NNN.
+    /// over them (docs/simulation.md); and report.html, each chart the
+    /// replications' mean with its interval shaded. Each replication's
+    /// report is in OUT/rep-NNN.
     #[arg(long, value_name = "N")]
     pub replications: Option<u32>,
     /// The intervals' confidence level with --replications (default 95%).
