@@ -15,6 +15,8 @@
 //!
 //! * `intervals` — report intervals, the busiest second, peaks.
 //! * `trace` — replaying a recorded trace.
+//! * `admission` — all-or-nothing party admission: a party is let in
+//!   only where all of it fits.
 //! * `actions` — telling the run's [`ActionSink`] each join, rejoin, drop
 //!   and leave (the events file), when one listens.
 //!
@@ -24,6 +26,7 @@
 //! random stream of the workload stays where the whole run has it.
 
 mod actions;
+mod admission;
 mod intervals;
 mod trace;
 
@@ -477,8 +480,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        let app = match &self.sources[source] {
-            Source::Generated(src) => src.app,
+        let (app, whole_parties) = match &self.sources[source] {
+            Source::Generated(src) => (src.app, src.whole_parties),
             Source::Trace(_) => return self.replay(source, t),
         };
         let mut name = std::mem::take(&mut self.party_name);
@@ -497,6 +500,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             if !self.plans_ahead(app) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
+            }
+            if whole_parties && !self.has_seats(app, &name, members.len()) {
+                self.turn_away(app, &members);
+                members.clear();
             }
             for planned in &members {
                 if planned.join_after_us > 0 {

@@ -16,6 +16,9 @@ pub struct Counters {
     pub rooms_destroyed: u64,
     pub signatures: u64,
     pub faults: [u64; 4],
+    /// Members of parties a matchmaker did not send, their room lacking a
+    /// seat for the whole party (`party.admission = "all_or_nothing"`).
+    pub turned_away: u64,
 }
 
 impl Counters {
@@ -51,6 +54,7 @@ impl Counters {
         for (a, b) in self.faults.iter_mut().zip(other.faults) {
             *a += b;
         }
+        self.turned_away += other.turned_away;
     }
 
     /// The `joins` section of the summary.
@@ -59,6 +63,7 @@ impl Counters {
         Joins {
             attempted: self.joins_attempted,
             accepted: self.joins_accepted,
+            turned_away: self.turned_away,
             rejected: Rejections {
                 total: self.rejected_total(),
                 room_full: r(RejectReason::RoomFull),
@@ -112,6 +117,7 @@ mod tests {
             joins_attempted: 1,
             leaves: 2,
             signatures: 3,
+            turned_away: 5,
             ..Default::default()
         };
         a.fault(Fault::StaleSessionKey);
@@ -120,5 +126,7 @@ mod tests {
         assert_eq!(b.joins_attempted, 2);
         assert_eq!(b.leaves, 4);
         assert_eq!(b.faults[3], 2);
+        assert_eq!(b.turned_away, 10);
+        assert_eq!(b.joins().turned_away, 10);
     }
 }

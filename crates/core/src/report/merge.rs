@@ -351,6 +351,7 @@ fn check_same_run(inputs: &[ReportInput], summaries: &[Summary]) -> Result<(), M
 fn add_joins(a: &mut Joins, b: &Joins) {
     a.attempted += b.attempted;
     a.accepted += b.accepted;
+    a.turned_away += b.turned_away;
     let (r, s): (&mut Rejections, &Rejections) = (&mut a.rejected, &b.rejected);
     r.total += s.total;
     r.room_full += s.room_full;

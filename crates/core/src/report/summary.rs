@@ -161,6 +161,11 @@ pub struct Joins {
     pub attempted: u64,
     /// Joins the rules accepted.
     pub accepted: u64,
+    /// Members never sent to a room: their party, admitted all or nothing
+    /// (`party.admission = "all_or_nothing"`), found no room for all of
+    /// it. Not join attempts (nothing was signed or sent). Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turned_away: u64,
     /// Joins the rules refused, by reason.
     pub rejected: Rejections,
 }
@@ -417,6 +422,12 @@ pub fn schema_text() -> String {
 }
 
 /// A filled-in summary for tests of the code that reads summaries.
+/// Whether a count is zero (skipped in the JSON: an additive field that
+/// most runs never fill).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
