@@ -323,7 +323,10 @@ fn same_seed_same_reports_with_all_or_nothing_admission() {
     let text = trios("all_or_nothing")
         .replace("verify_signatures = false", "verify_signatures = true")
         .replace("duration = \"30000s\"", "duration = \"2000s\"")
-        .replace("stay_of", "stagger = { exponential = \"1s\" }\n        stay_of");
+        .replace(
+            "stay_of",
+            "stagger = { exponential = \"1s\" }\n        stay_of",
+        );
     let (a, b) = (simulate(&text), simulate(&text));
     let json = |o: &Outcome| serde_json::to_string(&o.summary).unwrap();
     let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);

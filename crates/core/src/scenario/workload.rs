@@ -14,8 +14,8 @@ use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
 use super::match_stay::convert_stay_of;
 use super::model::{
-    Admission, App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, StayOf,
-    Workload,
+    Admission, App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect,
+    StayOf, Workload,
 };
 use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
