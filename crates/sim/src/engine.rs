@@ -152,6 +152,9 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// With a listener: each user's workload (by user handle), for its
     /// leave's row, which carries only the user.
     action_workload: Vec<u32>,
+    /// Seats promised by all-or-nothing admission to members still on
+    /// their way (staggered), per (scenario app, groupId); see `admission`.
+    promised: FxHashMap<(usize, String), u32>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -216,6 +219,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             shard: scope.shard,
             actions: scope.actions,
             action_workload: Vec::new(),
+            promised: FxHashMap::default(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -501,9 +505,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             if !self.plans_ahead(app) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
             }
-            if whole_parties && !self.has_seats(app, &name, members.len()) {
-                self.turn_away(app, &members);
-                members.clear();
+            if whole_parties {
+                self.admit_whole(app, &name, &mut members);
             }
             for planned in &members {
                 if planned.join_after_us > 0 {
@@ -627,6 +630,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             return;
         };
         let app = src.app;
+        // A staggered member of a party let in whole takes the seat its
+        // matchmaker promised.
+        let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
@@ -643,6 +649,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Ready::Ticket(ticket) => self.signing.take(ticket),
         };
+        if promised {
+            self.keep_promise(app, group_id);
+        }
         let source = member.workload as usize;
         let accepted = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;

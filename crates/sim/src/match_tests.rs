@@ -304,6 +304,24 @@ fn whole_parties_admitted_all_or_nothing_form_erlangs_loss_system() {
         (share / expected - 1.0).abs() < 0.03,
         "{share} vs {expected}"
     );
+    // Members of a trio joining 1 s apart hold the seats promised to
+    // them from the trio's arrival, and every match (uniform over 2–6 s)
+    // outlasts the last join: each trio holds its three seats from its
+    // arrival to its match's end. The loss formula depends only on the
+    // mean service time, so B(3, 1/s × 4 s) ≈ 0.451, still with no
+    // refusal.
+    let text = trios("all_or_nothing").replace(
+        "stay = { exponential = \"2s\" }",
+        "stagger = \"1s\"\n        stay = { uniform = [\"2s\", \"6s\"] }",
+    );
+    let j = simulate(&text).summary.joins;
+    assert_eq!(j.rejected.total, 0, "{j:?}");
+    let share = j.turned_away as f64 / (j.turned_away + j.attempted) as f64;
+    let staggered = erlang_b(3, 4.0);
+    assert!(
+        (share / staggered - 1.0).abs() < 0.03,
+        "staggered {share} vs {staggered}"
+    );
     // Let in member by member, a room fills its tenth seat and splits
     // trios: members are refused one by one, and far fewer of them.
     let o = simulate(&trios("partial"));
@@ -334,6 +352,8 @@ fn same_seed_same_reports_with_all_or_nothing_admission() {
     assert_eq!(csv(&a), csv(&b));
     assert!(a.summary.joins.turned_away > 0);
     assert!(json(&a).contains("\"turned_away\":"));
+    // Staggered members take the seats promised to them.
+    assert_eq!(a.summary.joins.rejected.room_full, 0);
     // Only joins sent are signed.
     assert_eq!(a.summary.signing.count, a.summary.joins.attempted);
 }
