@@ -4,7 +4,8 @@
 # with both, then compares timeseries.csv byte for byte and summary.json
 # field by field, leaving out the figures measured on the real CPU
 # (engine.wall_s, engine.events_per_s, signing.ops_per_s,
-# signing.latency_ns, and thresholds[].observed of latency thresholds).
+# signing.latency_ns, and thresholds[].observed of latency thresholds) and
+# the machine block (two binaries are two git commits).
 #
 #   benches/same-reports.sh OLD_BINARY NEW_BINARY [SCENARIO.toml ...]
 #
@@ -31,6 +32,7 @@ MEASURED = {("engine", "wall_s"), ("engine", "events_per_s"),
             ("signing", "ops_per_s"), ("signing", "latency_ns")}
 def load(side):
     s = json.load(open(f"{work}/{side}/{n}/summary.json"))
+    s.pop("machine", None)
     for sec, key in MEASURED:
         s.get(sec, {}).pop(key, None)
     measured_gate = False

@@ -7,7 +7,8 @@
 //!   [`scenario`], [`workload`], [`report`]. No clock, no I/O, no threads.
 //! * `voipsim-sim` — [`sim`], the virtual-time driver.
 //! * this crate — the command line ([`cli`]), the report folder on disk
-//!   ([`report_dir`]), in-process benchmarks ([`mod@bench`]) and loading
+//!   ([`report_dir`]), the machine a report records ([`machine`]),
+//!   in-process benchmarks ([`mod@bench`]) and loading
 //!   secrets from files and the environment ([`secrets`]), and the network
 //!   drivers, [`serve`] and [`load`], the only code that uses tokio and
 //!   hyper: a library user of the core or the simulator never compiles
@@ -19,6 +20,7 @@
 pub mod bench;
 pub mod cli;
 pub mod load;
+pub mod machine;
 pub mod report_dir;
 pub mod secrets;
 pub mod serve;

@@ -1,7 +1,8 @@
 //! `voipsim compare` run as CI runs it: two real reports of the same
 //! scenario and seed, then a regression planted in each family of figures
-//! (a model count, a measured latency, a threshold), bad input, and the
-//! JUnit XML read back.
+//! (model counts, per-app, per-workload, quota days, latency percentiles,
+//! measured timings, thresholds), timings from another machine class shown
+//! but not gated, bad input, and the JUnit XML read back.
 //!
 //! The two runs are made once and copied per test: a simulation costs
 //! more than every comparison together.
@@ -203,6 +204,131 @@ fn a_latency_three_times_worse_is_a_regression() {
     assert!(table_row(&r.stdout, "signing.latency_ns.p99").ends_with("| improved |"));
 }
 
+/// A figure of the current run planted worse: `(path, edit, tolerance)`;
+/// the tolerance names that figure only, so a measured one is gated (the
+/// helper turns the default measured gate off) while the current run's
+/// other timings, which wander with the machine's load, are not.
+type Planting = (&'static str, fn(&mut Value), &'static [&'static str]);
+
+fn times(v: &mut Value, factor: f64) {
+    *v = json!((v.as_f64().unwrap() * factor).round());
+}
+
+#[test]
+fn a_planted_regression_in_every_family_is_caught() {
+    let plantings: [Planting; 7] = [
+        (
+            "apps.0.rooms_created",
+            |s| times(&mut s["apps"][0]["rooms_created"], 2.0),
+            &[],
+        ),
+        (
+            "workloads.0.joins.accepted",
+            |s| times(&mut s["workloads"][0]["joins"]["accepted"], 0.5),
+            &[],
+        ),
+        (
+            "quota.days.0.rooms_created",
+            |s| times(&mut s["quota"]["days"][0]["rooms_created"], 2.0),
+            &[],
+        ),
+        (
+            "faults.wrong_signature",
+            |s| times(&mut s["faults"]["wrong_signature"], 2.0),
+            &[],
+        ),
+        (
+            "signing.latency_ns.p50",
+            |s| {
+                s["signing"]["latency_ns"]["p50"] =
+                    baseline_summary()["signing"]["latency_ns"]["p50"]
+                        .as_f64()
+                        .map(|v| v * 3.0)
+                        .into()
+            },
+            &["--tolerance", "signing.latency_ns.p50=20%"],
+        ),
+        (
+            "engine.events_per_s",
+            |s| {
+                s["engine"]["events_per_s"] = baseline_summary()["engine"]["events_per_s"]
+                    .as_f64()
+                    .map(|v| v / 3.0)
+                    .into()
+            },
+            &["--tolerance", "engine.events_per_s=20%"],
+        ),
+        (
+            "engine.wall_s",
+            |s| {
+                s["engine"]["wall_s"] = baseline_summary()["engine"]["wall_s"]
+                    .as_f64()
+                    .map(|v| v * 3.0 + 1.0)
+                    .into()
+            },
+            &["--tolerance", "engine.wall_s=20%"],
+        ),
+    ];
+    for (path, edit, tolerance) in plantings {
+        let (_dir, planted_path) = planted(edit);
+        let r = compare(&planted_path, tolerance);
+        assert_eq!(r.code, 1, "{path}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            table_row(&r.stdout, path).ends_with("| regressed |"),
+            "{path}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stderr.contains(&format!("voipsim: regressed: {path}")),
+            "{path}: {}",
+            r.stderr
+        );
+        // Only the planted figure regressed.
+        assert!(r.stdout.contains("regressed: 1 of"), "{path}: {}", r.stdout);
+    }
+    // And the identical reports pass with the same tolerances.
+    let r = compare(
+        &runs().1,
+        &[
+            "--tolerance",
+            "signing.latency_ns.*=20%",
+            "--tolerance",
+            "engine.*=20%",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn timings_from_another_machine_class_are_shown_not_gated() {
+    let p99 = baseline_summary()["signing"]["latency_ns"]["p99"]
+        .as_f64()
+        .unwrap();
+    let (_dir, path) = planted(|s| {
+        s["signing"]["latency_ns"]["p99"] = json!(p99 * 3.0);
+        let cores = s["machine"]["cores"].as_u64().unwrap();
+        s["machine"]["cores"] = json!(cores + 64);
+    });
+    let r = compare(&path, &["--tolerance", "signing.latency_ns.p99=20%"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let row = table_row(&r.stdout, "signing.latency_ns.p99");
+    assert!(
+        row.contains("another machine class") && row.ends_with("| changed |"),
+        "{row}"
+    );
+    assert!(
+        r.stderr.contains("the machines differ") && r.stderr.contains("not gated"),
+        "{}",
+        r.stderr
+    );
+    // Model figures still gate across machines.
+    let (_dir, path) = planted(|s| {
+        s["machine"]["cpu_model"] = json!("Another CPU");
+        times(&mut s["joins"]["attempted"], 2.0);
+    });
+    assert_eq!(compare(&path, &[]).code, 1);
+}
+
 #[test]
 fn a_threshold_that_now_fails_is_a_regression() {
     let (_dir, path) = planted(|s| {
@@ -251,6 +377,37 @@ fn json_output_and_out_file() {
     assert_eq!(v["verdict"], "regressed");
     assert_eq!(v["rows"][0]["path"], "leaves");
     assert_eq!(v["rows"][0]["family"], "model");
+}
+
+#[test]
+fn html_overlays_both_runs_charts_with_the_baseline_dashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compare.html");
+    let r = compare(&runs().2, &["--html", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The usual output is still printed.
+    assert!(r.stdout.contains("| figure |"), "{}", r.stdout);
+    let page = fs::read_to_string(&file).unwrap();
+    assert!(page.contains("no regression"), "{page}");
+    // Both folders have timeseries.csv: the day's charts, overlaid.
+    assert!(page.contains("rooms created (baseline)"), "{page}");
+    assert!(page.contains("rooms created (current)"), "{page}");
+    assert!(page.contains("stroke-dasharray"));
+    assert!(!page.contains("<script") && !page.contains("http"));
+    // A summary.json alone (no timeseries.csv beside it) still charts
+    // what it has; an unwritable --html is bad input.
+    let (_keep, planted) = planted(|_| {});
+    let r = compare(&planted, &["--html", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = compare(
+        &runs().2,
+        &[
+            "--html",
+            dir.path().join("no/such/dir/x.html").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot write --html"), "{}", r.stderr);
 }
 
 #[test]

@@ -139,6 +139,10 @@ fn merged_shards_add_up_to_the_whole_run() {
     assert!(m["passed"].as_bool().unwrap());
     let md = fs::read_to_string(merged.join("summary.md")).unwrap();
     assert!(md.contains("Merged from 3 report(s)"), "{md}");
+    // The merged folder has its own charts page, drawn from the merge.
+    let page = fs::read_to_string(merged.join("report.html")).unwrap();
+    assert!(page.contains("Merged from 3 report(s)"));
+    assert!(page.contains("Signing latency by percentile"));
 }
 
 #[test]

@@ -86,9 +86,13 @@ fn a_quick_look_sends_exactly_its_schedule_and_writes_the_simulators_report() {
     assert_eq!(r["latency_uncorrected_ns"]["count"], 200);
     assert_eq!(r["send_lateness_ns"]["count"], 200);
     assert_eq!(r["connections"], 4);
+    // A quick look plays no workload of the scenario's.
+    assert_eq!(s["workloads"], serde_json::json!([]), "{s}");
+    assert!(s["machine"]["cores"].as_u64().unwrap() >= 1, "{s}");
     for file in [
         "timeseries.csv",
         "summary.md",
+        "report.html",
         "requests.hlog",
         "requests_uncorrected.hlog",
         "send_lateness.hlog",

@@ -104,11 +104,42 @@ fn check(s: &Value) {
         "{s}"
     );
     assert!(n(&s["leaves"]) > 0 && n(&s["rooms"]["created"]) > 0, "{s}");
+    // The one workload's breakdown is the whole run's joins.
+    let w = &s["workloads"][0];
+    assert_eq!(w["name"], "pairs", "{s}");
+    assert_eq!(w["joins"], s["joins"], "{s}");
+    assert_eq!(w["rooms_created"], s["rooms"]["created"], "{s}");
+    assert_eq!(w["faults"], s["faults"], "{s}");
+    assert_eq!(w["signatures"], s["signing"]["count"], "{s}");
+    assert!(s["machine"]["cores"].as_u64().unwrap() >= 1, "{s}");
 }
 
 #[test]
 fn load_plays_the_scenario_against_serve_and_every_fault_is_refused() {
     check(&load(&[]));
+}
+
+#[test]
+fn load_writes_its_thresholds_as_junit_and_gates_a_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("load.xml");
+    let s = load(&[
+        "--threshold",
+        "workloads.pairs.joins.attempted > 100",
+        "--threshold",
+        "workloads.pairs.joins.rejected.total >= 0",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(s["passed"], true, "{s}");
+    let observed = s["thresholds"][0]["observed"].as_f64().unwrap();
+    assert_eq!(Some(observed), s["joins"]["attempted"].as_f64(), "{s}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuites name=\"voipsim load\" tests=\"2\" failures=\"0\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
 }
 
 #[test]

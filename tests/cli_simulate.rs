@@ -22,8 +22,11 @@ fn summary(dir: &Path) -> Value {
     serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-/// summary.json without the figures measured on the real CPU.
+/// summary.json without the figures measured on the real CPU, and without
+/// the machine they were measured on (another build or machine writes
+/// another `machine`).
 fn deterministic_part(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("machine");
     for (section, field) in [
         ("engine", "wall_s"),
         ("engine", "events_per_s"),
@@ -129,8 +132,22 @@ fn writes_a_report_that_matches_its_schema() {
 
     let md = fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("**Joins**"));
-    // No temporary files left behind.
-    assert_eq!(fs::read_dir(&out).unwrap().count(), 4);
+    // The five report files (report.html among them), no temporary ones.
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "report.html",
+            "signing.hlog",
+            "summary.json",
+            "summary.md",
+            "timeseries.csv"
+        ]
+    );
 }
 
 #[test]
@@ -169,6 +186,46 @@ fn same_seed_same_files_other_seed_other_files() {
         deterministic_part(summary(&b))
     );
     assert_eq!(summary(&a)["seed"], 7);
+    // report.html: the same bytes but for the measured latency chart.
+    let page = |d: &Path| {
+        let text = fs::read_to_string(d.join("report.html")).unwrap();
+        text.split("<figure>")
+            .filter(|f| !f.contains("latency by percentile"))
+            .collect::<Vec<_>>()
+            .join("<figure>")
+    };
+    assert_eq!(page(&a), page(&b));
+    assert_ne!(page(&a), page(&c));
+}
+
+#[test]
+fn the_report_page_is_self_contained_and_charts_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("r");
+    voipsim()
+        .arg("simulate")
+        .arg(&scenario)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // Nothing to fetch, nothing to run.
+    for banned in ["<script", "http:", "https:", "<link", "url("] {
+        assert!(!page.contains(banned), "{banned}");
+    }
+    for title in [
+        "Rooms and members active",
+        "Rooms created per minute",
+        "Daily room quota of app",
+        "Joins refused per minute",
+        "Signatures per second",
+        "Thresholds",
+    ] {
+        assert!(page.contains(title), "{title}");
+    }
 }
 
 #[test]

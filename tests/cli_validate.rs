@@ -646,6 +646,87 @@ fn schema_prints_the_committed_json_schema() {
     assert_eq!(schema["title"], "voipsim scenario");
 }
 
+/// The issue's file: an unknown key, a negative rate, a party of 12 and a
+/// wrong type used to report only the unknown key; each is reported, in
+/// file order, with its line and column.
+#[test]
+fn bad_every_problem_is_reported_at_once() {
+    let text = "name = \"t\"\nduration = \"1h\"\nseed = \"x\"\n[apps.game]\ncapcity = 4\n\
+                [[workloads]]\nname = \"matches\"\napp = \"game\"\narrivals = { poisson = \"-5/min\" }\n\
+                stay_time = \"5m\"\nstay = \"5m\"\nparty = { size = 12 }\n";
+    let (_dir, path) = write(text, &[]);
+    let output = voipsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stdout("")
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    let p = path.display();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let expected = [
+        format!("{p}:3:8: `seed`: found string \"x\", expected"),
+        format!("{p}:5:1: unknown key `capcity` in [apps.game]; did you mean `capacity`?"),
+        format!("{p}:9:24: `arrivals.poisson` in workload 'matches': rate `-5/min` is negative"),
+        format!("{p}:10:1: unknown key `stay_time` in workload 'matches'; did you mean `stay`?"),
+        format!("{p}:12:"),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    for (line, want) in lines.iter().zip(&expected) {
+        assert!(
+            line.starts_with(want.as_str()),
+            "expected `{want}` in:\n{stderr}"
+        );
+    }
+    assert!(lines[4].contains("party of 12"), "{stderr}");
+}
+
+#[test]
+fn bad_reconnect_gives_both_a_probability_and_a_rate() {
+    assert_bad(
+        &scenario(
+            "",
+            "arrivals = { poisson = \"1/min\" }\nstay = \"5m\"\nreconnect = { probability = 0.1, rate = \"2/h\", delay = \"5s\" }\n",
+        ),
+        &[],
+        None,
+        "6:41",
+        &["gives both `probability` and `rate`; keep one"],
+    );
+}
+
+#[test]
+fn bad_outage_names_an_unknown_workload_and_an_out_of_range_share() {
+    let text = format!(
+        "{HEAD}[[workloads]]\nname = \"squads\"\narrivals = {{ poisson = \"1/min\" }}\nstay = \"5m\"\n\
+         [[outages]]\nat = \"+30m\"\nshare = 1.5\nrejoin = \"10s\"\nworkloads = [\"sqauds\"]\n"
+    );
+    let (_dir, path) = write(&text, &[]);
+    let output = voipsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    let p = path.display();
+    assert!(
+        stderr.contains(&format!(
+            "{p}:9:9: `outages.share` in outage 1 is 1.5, but a probability lies in [0, 1]"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{p}:11:14: `outages.workloads` in outage 1: unknown workload 'sqauds'; did you mean 'squads'?")),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn bad_match_keys_exit_2_located_with_the_fix() {
     assert_bad(

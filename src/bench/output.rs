@@ -123,6 +123,9 @@ mod tests {
 
     fn report() -> SignBenchReport {
         SignBenchReport {
+            schema_version: super::super::sign::SCHEMA_VERSION,
+            voipsim_version: "0.0.0",
+            machine: crate::machine::this_machine(),
             benchmark: "sign",
             threads: 2,
             keys: 100_000,
@@ -156,6 +159,9 @@ mod tests {
     fn json_has_the_contract_fields() {
         let json: serde_json::Value = serde_json::from_str(&render_json(&report())).unwrap();
         for field in [
+            "schema_version",
+            "voipsim_version",
+            "machine",
             "ops_per_s",
             "threads",
             "keys",

@@ -27,6 +27,8 @@ use serde::Serialize;
 
 use super::cpu::thread_cpu_time;
 use super::keys::session_keys;
+use crate::machine::this_machine;
+use crate::report::machine::Machine;
 use crate::report::summary::Latency;
 use crate::signature::{JoinFields, SessionKey, Signer, sha_ni_available};
 
@@ -80,9 +82,18 @@ pub enum KeyMode {
     FreshKeyPerSignature,
 }
 
+/// The layout version of `bench sign --json` (renaming or removing a
+/// field bumps it; adding one does not). Version 1 added the version
+/// fields and `machine`.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The benchmark's results. Field names are a JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignBenchReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The voipsim version that measured.
+    pub voipsim_version: &'static str,
     pub benchmark: &'static str,
     pub threads: usize,
     pub keys: usize,
@@ -118,6 +129,9 @@ pub struct SignBenchReport {
     /// How `latency_ns` was measured.
     pub latency_method: String,
     pub latency_ns: Latency,
+    /// The machine measured on (CPU model, cores, SHA extensions, git
+    /// commit), as every report records it.
+    pub machine: Machine,
 }
 
 /// Why the benchmark could not run or finish.
@@ -332,6 +346,9 @@ fn summarize(
         KeyMode::FreshKeyPerSignature
     };
     Ok(SignBenchReport {
+        schema_version: SCHEMA_VERSION,
+        voipsim_version: env!("CARGO_PKG_VERSION"),
+        machine: this_machine(),
         benchmark: "sign",
         threads,
         keys: config.keys.get(),

@@ -3,6 +3,9 @@
 //! to [`crate::report::compare`] (which decides) and
 //! [`crate::report::compare_render`] (which renders), writes the result,
 //! and sets the exit code: 1 when a figure regressed, 2 on bad input.
+//! With `--html FILE` it also writes a page with both runs' charts
+//! overlaid (the baseline dashed), drawn from each folder's
+//! `timeseries.csv` when it has one.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +16,9 @@ use super::output::{print_stderr, print_stdout};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::report::compare::{MeasuredGate, Tolerance, compare_gated};
 use crate::report::compare_render;
+use crate::report::html;
+use crate::report::summary::Summary;
+use crate::report::write::html_series;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -29,7 +35,8 @@ pub enum Format {
     voipsim compare baseline/ reports/small/\n  \
     voipsim compare baseline/summary.json reports/small/summary.json \\\n    \
     --tolerance joins.rejected.room_full=5% --tolerance 'apps.*.rooms_created=10' \\\n    \
-    --format junit --out compare.xml\n\n\
+    --format junit --out compare.xml\n  \
+    voipsim compare baseline/ reports/small/ --html compare.html   # charts overlaid\n\n\
 Model figures (every number of summary.json but the measured ones) are\n\
 deterministic for a seed and compared exactly unless --tolerance relaxes\n\
 them. Measured figures (engine.wall_s, engine.events_per_s, signing.ops_per_s,\n\
@@ -60,6 +67,11 @@ pub struct CompareArgs {
     /// Write the output to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write an HTML page to FILE: the verdict, the figures that
+    /// moved, and both runs' charts overlaid (baseline dashed). Time series
+    /// are drawn from each folder's timeseries.csv when it has one.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 fn parse_tolerance(text: &str) -> Result<Tolerance, String> {
@@ -98,6 +110,9 @@ pub fn run(args: CompareArgs) -> CliResult {
         Format::Json => compare_render::json(&comparison),
         Format::Junit => compare_render::junit(&comparison),
     };
+    if let Some(file) = &args.html {
+        write_html(file, &baseline, &current, &comparison)?;
+    }
     match &args.out {
         Some(file) => std::fs::write(file, text.as_bytes()).map_err(|e| {
             UsageError::new(format!(
@@ -136,6 +151,54 @@ pub fn run(args: CompareArgs) -> CliResult {
     } else {
         EXIT_OK
     }))
+}
+
+/// Writes the overlay page of `--html`.
+fn write_html(
+    file: &Path,
+    baseline: &Loaded,
+    current: &Loaded,
+    comparison: &crate::report::compare::Comparison,
+) -> Result<(), UsageError> {
+    let summaries = [baseline, current]
+        .map(|l| serde_json::from_value::<Summary>(l.value.clone()).map_err(|e| (l, e)));
+    let [Ok(b), Ok(c)] = summaries else {
+        let which = summaries.iter().find_map(|s| s.as_ref().err());
+        let detail = which
+            .map(|(l, e)| format!("{}: {e}", l.path.display()))
+            .unwrap_or_default();
+        return Err(UsageError::new(format!(
+            "--html: cannot read the summary to chart it ({detail}); give summaries written by this voipsim version"
+        )));
+    };
+    let (base, cur) = (
+        overlay_run("baseline", baseline, &b),
+        overlay_run("current", current, &c),
+    );
+    let page = html::compare(&base, &cur, comparison);
+    std::fs::write(file, page.as_bytes()).map_err(|e| {
+        UsageError::new(format!(
+            "cannot write --html {}: {e}; give a writable file path",
+            file.display()
+        ))
+    })
+}
+
+/// One side of the overlay: its summary, and its folder's
+/// `timeseries.csv` when there is one (a lone summary.json has none).
+fn overlay_run<'a>(label: &str, loaded: &Loaded, summary: &'a Summary) -> html::Run<'a> {
+    let csv = loaded
+        .path
+        .parent()
+        .map(|dir| dir.join("timeseries.csv"))
+        .and_then(|p| std::fs::read(p).ok())
+        .unwrap_or_default();
+    html::Run::new(
+        label,
+        summary,
+        html_series(summary, &csv),
+        html::curves_of_summary(summary),
+    )
 }
 
 /// A summary read from disk, and the file it came from.

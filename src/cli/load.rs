@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::junit_file::JunitFile;
 use super::output::{print_failed_thresholds, print_stderr, print_stdout};
 use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
@@ -44,6 +45,7 @@ use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
+use crate::machine::this_machine;
 use crate::report::markdown;
 use crate::report::timeline::{Timeline, TimelineSpec};
 use crate::report::write::{render, render_summaries};
@@ -159,6 +161,11 @@ pub struct LoadArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub set: super::scenario_args::SetArgs,
+    /// Also write the thresholds' outcomes as JUnit XML to FILE, one
+    /// testcase per threshold (a failure names the observed value), for
+    /// CI test reporters.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// The longest quick look, and the most connections: guards against a
@@ -359,7 +366,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             } else {
                 JoinKind::Room
             };
-            let plan = ReplayPlan::new(
+            let mut plan = ReplayPlan::new(
                 replay_file::open(path).map_err(UsageError::new)?,
                 apps,
                 kind,
@@ -370,6 +377,7 @@ pub fn run(args: LoadArgs) -> CliResult {
                 scenario.seed,
                 sign_key,
             );
+            plan.name_workloads(scenario.workloads.iter().map(|w| w.name.clone()).collect());
             replay_handles = Some((plan.tally(), plan.error()));
             scenario.description = replay_description(&facts, speed, shard);
             Schedule::Paced(Box::new(plan))
@@ -392,6 +400,10 @@ pub fn run(args: LoadArgs) -> CliResult {
             Schedule::Paced(Box::new(plan))
         }
         (None, None) => {
+            // A quick look plays none of the scenario's workloads: its
+            // summary lists none, so a threshold naming one is null (and
+            // fails) rather than a made-up 0.
+            scenario.workloads.clear();
             let work = match mode {
                 LoadMode::Sign => RateWork::Sign {
                     app_id: scenario.apps[0].app_id.as_str().into(),
@@ -416,6 +428,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         PathBuf::from("reports").join(format!("{}-{what}", scenario.name))
     });
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
+    let junit = args.junit.as_deref().map(JunitFile::create).transpose()?;
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -437,7 +450,7 @@ pub fn run(args: LoadArgs) -> CliResult {
         template,
         sign_via,
         secrets: secrets_by_app,
-        get: crate::load::connection::Call::get(target.own_path()),
+        get: crate::load::http1::FixedRequest::get(&target.authority, &target.own_path()),
         target,
         tokens: Vec::new(),
         replies: None,
@@ -453,7 +466,7 @@ pub fn run(args: LoadArgs) -> CliResult {
     let staging = report_dir
         .stage()
         .map_err(|e| UsageError::new(e.to_string()))?;
-    let ran = run_load(RunSettings {
+    let mut ran = run_load(RunSettings {
         scenario,
         plan,
         context,
@@ -469,6 +482,7 @@ pub fn run(args: LoadArgs) -> CliResult {
     })
     .map_err(|e| UsageError::new(format!("cannot start the load test's runtime: {e}")))?;
     let mut record = ran.record;
+    record.summary.machine = Some(this_machine());
 
     if !shard.is_whole() {
         // As simulate's shards say, so `voipsim merge` takes the folders.
@@ -480,8 +494,13 @@ pub fn run(args: LoadArgs) -> CliResult {
         (tally, error)
     });
     // The summary is final: render it, and publish it with what streamed.
-    let mut files = match &ran.report {
-        Some(_) => render_summaries(&record.summary, &shown),
+    let mut files = match &mut ran.report {
+        Some(Ok(stream)) => {
+            let mut files = vec![stream.report_html(&record.summary)];
+            files.extend(render_summaries(&record.summary, &shown));
+            files
+        }
+        Some(Err(_)) => render_summaries(&record.summary, &shown),
         None => render(&record, &shown).map_err(|e| {
             UsageError::new(format!("cannot render the interval logs of {shown}: {e}"))
         })?,
@@ -499,6 +518,9 @@ pub fn run(args: LoadArgs) -> CliResult {
         None => report_dir.write(&files),
     }
     .map_err(|e| UsageError::new(e.to_string()))?;
+    if let Some(junit) = junit {
+        junit.finish("voipsim load", &record.summary)?;
+    }
     if !args.quiet {
         print_stdout(&markdown::summary(&record.summary, Some(&shown)))?;
         if let Some(note) = &replay_note {

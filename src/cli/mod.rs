@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod compare;
 pub mod events_file;
+pub mod junit_file;
 pub mod load;
 pub mod merge;
 pub mod output;
@@ -24,6 +25,7 @@ pub mod sign;
 pub mod simulate;
 pub mod sweep;
 pub mod validate;
+pub mod validate_json;
 pub mod verify;
 
 /// Exit code for success.

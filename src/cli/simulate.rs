@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events_file::EventsFile;
+use super::junit_file::JunitFile;
 use super::output::{print_failed_thresholds, print_stderr, print_stdout};
 use super::replicate;
 use super::scenario_args::{SetArgs, load_scenario};
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
+use crate::machine::this_machine;
 use crate::report::{markdown, write::render};
 use crate::report_dir::ReportDir;
 use crate::scenario;
@@ -47,7 +49,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     voipsim simulate scenarios/quickstart.toml --threshold 'signing.latency_ns.p(95) < 500us' \\\n      \
       --threshold 'apps.default.joins.rejected.room_full / apps.default.joins.attempted < 5%'\n\n\
 Writes summary.json, summary.md, timeseries.csv and signing.hlog into --out\n\
-(default reports/<scenario name>/). Exit codes: 0 all thresholds passed;\n\
+(default reports/<scenario name>/); --junit FILE also writes the thresholds\n\
+as JUnit XML. Exit codes: 0 all thresholds passed;\n\
 1 a threshold failed; 2 bad scenario or flags; 130 interrupted (partial report written).")]
 pub struct SimulateArgs {
     /// The scenario file (TOML). Without it, the built-in default runs: a
@@ -97,6 +100,11 @@ pub struct SimulateArgs {
     pub confidence: Option<String>,
     #[command(flatten)]
     pub set: SetArgs,
+    /// Also write the thresholds' outcomes as JUnit XML to FILE, one
+    /// testcase per threshold (a failure names the observed value), for
+    /// CI test reporters.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// The real CPU clock, for signing latency and the run's wall time.
@@ -136,6 +144,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
     let report_dir = ReportDir::claim(&out).map_err(|e| UsageError::new(e.to_string()))?;
     let mut events = args.events.as_deref().map(EventsFile::create).transpose()?;
+    let junit = args.junit.as_deref().map(JunitFile::create).transpose()?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -155,7 +164,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
         shard: args.shard.unwrap_or_default(),
         actions: events.as_mut().map(|e| e as &mut dyn ActionSink),
     };
-    let outcome = sim::run_scoped(
+    let mut outcome = sim::run_scoped(
         &scenario,
         options,
         scope,
@@ -175,6 +184,7 @@ pub fn run(args: SimulateArgs) -> CliResult {
     )
     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
     bar.finish_and_clear();
+    outcome.summary.machine = Some(this_machine());
 
     let shown = out.display().to_string();
     let files = render(&outcome, &shown)
@@ -184,6 +194,9 @@ pub fn run(args: SimulateArgs) -> CliResult {
         .map_err(|e| UsageError::new(e.to_string()))?;
     if let Some(events) = events {
         events.finish()?;
+    }
+    if let Some(junit) = junit {
+        junit.finish("voipsim simulate", &outcome.summary)?;
     }
     if !args.quiet {
         print_stdout(&markdown::summary(&outcome.summary, Some(&shown)))?;

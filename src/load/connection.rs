@@ -18,6 +18,11 @@
 //! the sender's CPU, which on a shared machine is taken from the target.
 //! Between exchanges nothing polls it, which an idle HTTP/1.1 connection
 //! does not need: a close by the peer is seen by the next exchange.
+//!
+//! A request whose bytes never change (`--mode http`'s GET,
+//! [`FixedRequest`]) goes through the lean [`super::http1`] path instead,
+//! with the same timeout, body limit and failure classes (its module docs
+//! say why).
 
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -29,6 +34,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::http1::{FixedRequest, Http1};
 use super::target::Target;
 
 /// The largest answer body read: a signing or room answer is well under a
@@ -102,6 +108,8 @@ pub struct Connection {
     timeout: Duration,
     /// The request side and the I/O side of the open connection, if any.
     open: Option<(SendRequest<Full<Bytes>>, Driver)>,
+    /// The open connection of fixed requests, if any.
+    lean: Option<Http1>,
 }
 
 impl Connection {
@@ -113,7 +121,37 @@ impl Connection {
             host,
             timeout,
             open: None,
+            lean: None,
         }
+    }
+
+    /// Writes `request`'s fixed bytes and reads its whole answer, within
+    /// the timeout, on the lean path ([`super::http1`]).
+    pub async fn exchange_fixed(
+        &mut self,
+        request: &FixedRequest,
+    ) -> (Result<Answer, Failure>, Timing) {
+        let sent = Instant::now();
+        let result = match tokio::time::timeout(self.timeout, self.try_fixed(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::Timeout),
+        };
+        let done = Instant::now();
+        (result, Timing { sent, done })
+    }
+
+    async fn try_fixed(&mut self, request: &FixedRequest) -> Result<Answer, Failure> {
+        let mut conn = match self.lean.take() {
+            Some(conn) => conn,
+            None => Http1::new(self.connect_stream().await?),
+        };
+        let (answer, keep) = conn.exchange(request.bytes()).await?;
+        // Kept only after a whole answer that leaves it reusable: a failed
+        // or timed-out exchange drops it, as the hyper path does.
+        if keep {
+            self.lean = Some(conn);
+        }
+        Ok(answer)
     }
 
     /// Makes `call` and reads its whole answer, within the timeout.
@@ -171,14 +209,19 @@ impl Connection {
 
     /// A new connection to the target.
     async fn connect(&self) -> Result<(SendRequest<Full<Bytes>>, Driver), Failure> {
-        let stream = TcpStream::connect(self.target.addr)
-            .await
-            .map_err(|_| Failure::Connect)?;
-        let _ = stream.set_nodelay(true);
+        let stream = self.connect_stream().await?;
         let (sender, driver) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| Failure::Connect)?;
         Ok((sender, Box::pin(driver)))
+    }
+
+    async fn connect_stream(&self) -> Result<TcpStream, Failure> {
+        let stream = TcpStream::connect(self.target.addr)
+            .await
+            .map_err(|_| Failure::Connect)?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
     }
 }
 

@@ -20,7 +20,8 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::connection::{Answer, Call, Connection, Failure};
+use super::connection::{Answer, Call, Connection, Failure, Timing};
+use super::http1::FixedRequest;
 use super::measure::{Outcome, Recorder};
 use super::plan::{ExitWork, JoinWork, Reply, SignWork, Step, Work};
 use super::target::Target;
@@ -58,8 +59,8 @@ pub struct Context {
     pub tokens: Vec<Option<String>>,
     /// Where room flows report back to the plan.
     pub replies: Option<std::sync::mpsc::Sender<Reply>>,
-    /// `--mode http`'s request, made once.
-    pub get: Call,
+    /// `--mode http`'s request, serialised once.
+    pub get: FixedRequest,
 }
 
 /// Locks the recorder; a worker that panicked while holding it cannot
@@ -73,8 +74,8 @@ impl Context {
     pub async fn run(&self, conn: &mut Connection, intended: Instant, work: Work) {
         match work {
             Work::Get => {
-                self.exchange(conn, &self.get, intended, |_| Outcome::Ok)
-                    .await;
+                let (result, timing) = conn.exchange_fixed(&self.get).await;
+                self.record(result, timing, intended, |_| Outcome::Ok);
             }
             Work::Sign(sign) => self.sign(conn, intended, sign).await,
             Work::Join(join) => self.join(conn, intended, join).await,
@@ -92,6 +93,18 @@ impl Context {
         judge: impl FnOnce(&Answer) -> Outcome,
     ) -> (Option<Answer>, Instant) {
         let (result, timing) = conn.exchange(call).await;
+        let done = timing.done;
+        (self.record(result, timing, intended, judge), done)
+    }
+
+    /// Records one exchange's outcome; `judge` classifies a 2xx answer.
+    fn record(
+        &self,
+        result: Result<Answer, Failure>,
+        timing: Timing,
+        intended: Instant,
+        judge: impl FnOnce(&Answer) -> Outcome,
+    ) -> Option<Answer> {
         let outcome = match &result {
             Ok(answer) if (200..300).contains(&answer.status) => judge(answer),
             Ok(answer) => Outcome::Status(answer.status),
@@ -110,7 +123,7 @@ impl Context {
                 r.code(code.to_string());
             }
         }
-        (result.ok(), timing.done)
+        result.ok()
     }
 
     async fn sign(&self, conn: &mut Connection, intended: Instant, work: SignWork) {
@@ -157,6 +170,7 @@ impl Context {
         {
             let mut r = lock(&self.recorder);
             r.count(done, work.app, |c| c.signatures += 1);
+            r.count_workload(work.workload, |c| c.signatures += 1);
             r.signature(done);
         }
         // In a scenario, a signature ends the join attempt: the member
@@ -300,22 +314,26 @@ impl Context {
             return Err(known);
         };
         let mut r = lock(&self.recorder);
-        r.count(done, work.app, |c: &mut Counters| {
+        let attempted = |c: &mut Counters| {
             c.joins_attempted += 1;
             c.signatures += 1;
             if let Some(fault) = work.fault {
                 c.fault(fault);
             }
-        });
+        };
+        r.count(done, work.app, attempted);
+        r.count_workload(work.workload, attempted);
         r.signature(done);
         let happened = match verdict {
             JoinVerdict::Accepted { created } => {
-                r.count(done, work.app, |c| {
+                let accepted = |c: &mut Counters| {
                     c.joins_accepted += 1;
                     if created {
                         c.rooms_created += 1;
                     }
-                });
+                };
+                r.count(done, work.app, accepted);
+                r.count_workload(work.workload, accepted);
                 r.members(1);
                 Happened::Joined
             }
@@ -323,6 +341,7 @@ impl Context {
                 r.code(code);
                 if let Some(reason) = reason {
                     r.count(done, work.app, |c| c.reject(reason));
+                    r.count_workload(work.workload, |c| c.reject(reason));
                 }
                 Happened::Refused
             }

@@ -199,6 +199,15 @@ impl Recorder {
         self.timeline.count(app, bump);
     }
 
+    /// Applies `bump` to the counts of the scenario's workload `workload`
+    /// (its index), after [`Self::count`] has counted the same at the same
+    /// instant; `None` (a quick look, a replayed file) counts nothing.
+    pub fn count_workload(&mut self, workload: Option<usize>, bump: impl Fn(&mut Counters)) {
+        if let Some(w) = workload {
+            self.timeline.count_workload(w, bump);
+        }
+    }
+
     /// A signature was issued at `at` (the per-second signing peak).
     pub fn signature(&mut self, at: Instant) {
         let t = self.tick(at);

@@ -17,8 +17,12 @@
 //!   (plans that need replies: a workload, a replay).
 //! * [`tickets`] — the quick look's schedule, owned by the connection
 //!   workers themselves (wrk2's model: no pacer, no shared queue).
+//! * [`lanes`] — the quick look's workers on per-thread current-thread
+//!   runtimes.
 //! * [`connection`] — one hyper HTTP/1.1 client connection, bounded by the
 //!   timeout.
+//! * [`http1`] — the lean HTTP/1.1 exchange for fixed requests
+//!   (`--mode http`).
 //! * [`flows`] — what a job does: GET, a signing request, a member's room
 //!   flow (log in, sign, join, exit).
 //! * [`template`] — `--mode sign`'s request template.
@@ -31,6 +35,8 @@
 
 pub mod connection;
 pub mod flows;
+pub mod http1;
+pub mod lanes;
 pub mod measure;
 pub mod pacer;
 pub mod plan;

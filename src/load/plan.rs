@@ -52,6 +52,8 @@ pub enum Work {
 #[derive(Debug)]
 pub struct SignWork {
     pub app: usize,
+    /// The scenario's workload this is a join of (its index), when known.
+    pub workload: Option<usize>,
     pub app_id: Arc<str>,
     pub group_id: String,
     pub openid: String,
@@ -76,6 +78,9 @@ pub struct Step {
 pub struct JoinWork {
     pub step: Step,
     pub app: usize,
+    /// The scenario's workload this join belongs to (its index), when
+    /// known (not for a replayed file's rows).
+    pub workload: Option<usize>,
     pub app_id: Arc<str>,
     /// The user's login code (the service derives the openid from it).
     pub js_code: String,
@@ -184,6 +189,7 @@ impl RatePlan {
             RateWork::Get => Work::Get,
             RateWork::Sign { app_id, key } => Work::Sign(SignWork {
                 app: 0,
+                workload: None,
                 app_id: Arc::clone(app_id),
                 group_id: format!("quick-look-{}", i % QUICK_LOOK_SPREAD),
                 openid: format!("o-quick-look-{}", (i / 7) % QUICK_LOOK_SPREAD),

@@ -97,6 +97,9 @@ pub struct ReplayPlan<R> {
     next_step: u32,
     nonces: Stream,
     sign_key: Option<Arc<SessionKey>>,
+    /// The scenario's workload names: a row is counted under the workload
+    /// of its `workload` name (none when the scenario has no such one).
+    workloads: Vec<String>,
     /// The first bad row met while replaying (the CLI checks the whole
     /// file before the run, so only a file changed since can have one).
     error: Arc<Mutex<Option<EventsError>>>,
@@ -133,6 +136,7 @@ impl<R: BufRead> ReplayPlan<R> {
             next_step: 0,
             nonces: stream(seed, "replay", Purpose::Nonces),
             sign_key,
+            workloads: Vec::new(),
             error: Arc::new(Mutex::new(None)),
             tally: Arc::new(Mutex::new(ReplayTally::default())),
         };
@@ -180,6 +184,16 @@ impl<R: BufRead> ReplayPlan<R> {
 
     fn wall(&self, elapsed_us: i64) -> u64 {
         (elapsed_us.saturating_sub(self.base_us).max(0) as f64 / self.speed) as u64
+    }
+
+    /// Names the scenario's workloads (in order), so each replayed join is
+    /// also counted under the workload of its row's name.
+    pub fn name_workloads(&mut self, names: Vec<String>) {
+        self.workloads = names;
+    }
+
+    fn workload_index(&self, name: &str) -> Option<usize> {
+        self.workloads.iter().position(|w| w == name)
     }
 
     fn app_index(&self, name: &str) -> Option<usize> {
@@ -239,6 +253,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
         let row = self.next.take()?;
         self.advance();
         let app = self.app_index(&row.app)?;
+        let workload = self.workload_index(&row.workload);
         let app_id = Arc::clone(&self.apps[app].app_id);
         let user: Arc<str> = row.user.as_str().into();
         let login = self.logins.get(&(app, Arc::clone(&user))).cloned();
@@ -259,6 +274,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                 Work::Join(JoinWork {
                     step,
                     app,
+                    workload,
                     app_id,
                     js_code: js_code(&row.user),
                     login,
@@ -271,6 +287,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
             // A signing request ends with its answer; nothing follows.
             (true, JoinKind::Sign) => Work::Sign(SignWork {
                 app,
+                workload,
                 app_id,
                 group_id: row.group_id,
                 openid: row.user,

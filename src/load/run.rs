@@ -16,12 +16,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::connection::{Call, Connection};
 use super::flows::Context;
+use super::lanes;
 use super::measure::{Recorder, TRACKS};
 use super::pacer::{Released, pace};
 use super::plan::{Plan, RatePlan};
 use super::progress;
 use super::stream::ReportStream;
-use super::tickets::{Tickets, Timer};
+use super::tickets::Tickets;
 use crate::report::record::{RunFacts, RunRecord};
 use crate::report::summary::RunMode;
 use crate::report::timeline::{Timeline, TimelineSpec};
@@ -111,9 +112,11 @@ async fn drive(settings: RunSettings) -> Ran {
         warmup,
         progress: show_progress,
         stop,
-        threads: _,
+        threads,
         report,
     } = settings;
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     fetch_tokens(&mut context, &scenario, timeout).await;
 
     let grace = timeout.min(MAX_GRACE);
@@ -144,6 +147,8 @@ async fn drive(settings: RunSettings) -> Ran {
                 out.staging,
                 &app_names,
                 started,
+                // One row a second (the timeline's interval above).
+                1.0,
                 &scenario.name,
                 scenario.seed,
             );
@@ -183,7 +188,18 @@ async fn drive(settings: RunSettings) -> Ran {
         Schedule::Paced(plan) => {
             start_paced(plan, context, start, end_us, connections, timeout, &stop)
         }
-        Schedule::Tickets(plan) => start_tickets(plan, context, start, connections, timeout, &stop),
+        Schedule::Tickets(plan) => {
+            match start_tickets(plan, context, start, connections, timeout, &stop, threads) {
+                Ok(workers) => (None, workers),
+                // Nothing can be sent: the run ends at once, with the
+                // report saying nothing was.
+                Err(e) => {
+                    eprintln!("voipsim load: could not start the connection threads: {e}");
+                    stop.store(true, Ordering::Relaxed);
+                    (None, Vec::new())
+                }
+            }
+        }
     };
     let progress_task =
         show_progress.then(|| tokio::spawn(progress::report(Arc::clone(&recorder))));
@@ -385,11 +401,8 @@ fn start_paced(
     (Some(pacer), workers)
 }
 
-/// A worker per connection, each taking the quick look's next ticket,
-/// waiting for its instant and sending it, until the tickets run out or
-/// Ctrl-C. A ticket is taken only when its worker is free, so one taken
-/// late (every connection was busy) is sent at once and its lateness
-/// counted, as a job that waited in the paced queue was.
+/// The quick look's workers on their lanes ([`super::lanes`]); a lane
+/// that cannot start (no thread, no runtime) is reported as an error.
 fn start_tickets(
     plan: RatePlan,
     context: Context,
@@ -397,36 +410,16 @@ fn start_tickets(
     connections: usize,
     timeout: Duration,
     stop: &Arc<AtomicBool>,
-) -> (
-    Option<std::io::Result<std::thread::JoinHandle<u64>>>,
-    Vec<tokio::task::JoinHandle<()>>,
-) {
-    let context = Arc::new(context);
-    let tickets = Arc::new(Tickets::new(plan));
-    let mut workers = Vec::with_capacity(connections);
-    for w in 0..connections {
-        let context = Arc::clone(&context);
-        let tickets = Arc::clone(&tickets);
-        let stop = Arc::clone(stop);
-        workers.push(tokio::spawn(async move {
-            let mut conn = Connection::new(Arc::clone(&context.target), timeout);
-            let mut timer = Timer::new();
-            let mut nonces = tickets.nonces(w);
-            while !stop.load(Ordering::Relaxed) {
-                let Some(job) = tickets.take(&mut nonces) else {
-                    break;
-                };
-                let intended = start + Duration::from_micros(job.due_us);
-                timer.wait_until(intended).await;
-                // Ctrl-C during the wait: nothing new is sent.
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                context.run(&mut conn, intended, job.work).await;
-            }
-        }));
-    }
-    (None, workers)
+    threads: usize,
+) -> std::io::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let shared = lanes::Shared {
+        context: Arc::new(context),
+        tickets: Arc::new(Tickets::new(plan)),
+        start,
+        timeout,
+        stop: Arc::clone(stop),
+    };
+    lanes::start(shared, connections, threads)
 }
 
 /// Room mode with the service signing: each app's access token, fetched

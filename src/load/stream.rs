@@ -11,6 +11,11 @@
 //! report is whole up to the stop. The core stays I/O-free: it hands the
 //! closed rows and intervals over ([`Closed`]) and renders bytes; this
 //! file only appends them.
+//!
+//! `report.html` is drawn from the same rows and histograms as they pass:
+//! the rows folded into the charts' few hundred points, each track's
+//! intervals added into one window histogram (for its percentile curve),
+//! so it too costs no memory that grows with the run.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -19,9 +24,12 @@ use hdrhistogram::Histogram;
 
 use super::measure::{Closed, TRACKS};
 use crate::report::hlog::{encoded_interval_line, log_header};
+use crate::report::html::series::SeriesBuilder;
+use crate::report::latency_histogram;
 use crate::report::record::StoredInterval;
+use crate::report::summary::Summary;
 use crate::report::timeseries;
-use crate::report::write::{ReportFile, latency_log_comment};
+use crate::report::write::{ReportFile, latency_log_comment, render_html};
 use crate::report_dir::{ReportDirError, Staging};
 
 const TIMESERIES: &str = "timeseries.csv";
@@ -38,20 +46,28 @@ pub struct ReportStream {
     failed: Option<ReportDirError>,
     /// Reused for each batch of CSV lines.
     text: String,
+    /// The rows, folded for `report.html`'s charts.
+    series: SeriesBuilder,
+    /// Each track's intervals added up (in [`TRACKS`] order): the
+    /// window's histogram, for `report.html`'s percentile curves.
+    windows: Vec<Histogram<u64>>,
 }
 
 impl ReportStream {
     /// Opens `timeseries.csv` (with the request columns) and one interval
     /// log per track in `staging`, headers written: `start` is the run's
-    /// start (the logs' StartTime), the rest names the logs.
+    /// start (the logs' StartTime), `row_s` the seconds of a row, the rest
+    /// names the logs.
     pub fn begin(
         mut staging: Staging,
         app_names: &[String],
         start: SystemTime,
+        row_s: f64,
         scenario: &str,
         seed: u64,
     ) -> Result<ReportStream, ReportDirError> {
-        staging.create(TIMESERIES, timeseries::header(app_names, true).as_bytes())?;
+        let header = timeseries::header(app_names, true);
+        staging.create(TIMESERIES, header.as_bytes())?;
         for name in TRACKS {
             let comment = latency_log_comment(name, scenario, seed);
             let head =
@@ -66,6 +82,10 @@ impl ReportStream {
             measured: [false; TRACKS.len()],
             failed: None,
             text: String::new(),
+            // The run's length is not known ahead: the builder folds
+            // further as rows keep coming.
+            series: SeriesBuilder::new(&header, row_s, 1),
+            windows: TRACKS.iter().map(|_| latency_histogram()).collect(),
         })
     }
 
@@ -94,6 +114,7 @@ impl ReportStream {
             requests.send_lateness_p99_ms = ms(2, 0.99);
             timeseries::push_row(&mut self.text, row, Some(&requests));
         }
+        self.series.push_text(&self.text);
         let text = std::mem::take(&mut self.text);
         let mut result = self.staging.append(TIMESERIES, text.as_bytes());
         self.text = text;
@@ -106,6 +127,10 @@ impl ReportStream {
                 // Only a bug could store bytes that do not decode.
                 let Some(h) = h else { continue };
                 self.measured[i] |= !h.is_empty();
+                if let Some(window) = self.windows.get_mut(i) {
+                    // Same bounds as the track's intervals: cannot fail.
+                    let _ = window.add(h);
+                }
                 lines.extend(encoded_interval_line(
                     name,
                     Duration::from_micros(stored.start_us),
@@ -121,6 +146,19 @@ impl ReportStream {
         if let Err(e) = result {
             self.failed = Some(e);
         }
+    }
+
+    /// `report.html` of the run, from what streamed and its final
+    /// `summary`: put it among the files given to [`Self::publish`].
+    pub fn report_html(&mut self, summary: &Summary) -> ReportFile {
+        let series = std::mem::replace(&mut self.series, SeriesBuilder::new("", 1.0, 1));
+        let windows = TRACKS
+            .iter()
+            .zip(&self.windows)
+            .zip(self.measured)
+            .filter(|(_, measured)| *measured)
+            .map(|((name, h), _)| (*name, h));
+        render_html(summary, series.finish(), windows)
     }
 
     /// Leaves out the logs of tracks that measured nothing and puts the
@@ -188,6 +226,7 @@ mod tests {
             dir.stage().unwrap(),
             &["app".into()],
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            1.0,
             "quick-look",
             1,
         )
@@ -207,9 +246,14 @@ mod tests {
         let (timeline, q, last) = r.finish(3_000_000);
         stream.append(last);
         let summary = summary_of(timeline, q.clone());
-        stream
-            .publish(&render_summaries(&summary, "report"))
-            .unwrap();
+        let mut files = vec![stream.report_html(&summary)];
+        files.extend(render_summaries(&summary, "report"));
+        stream.publish(&files).unwrap();
+        // The charts page drew the streamed rows and every track's curve.
+        let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+        assert!(html.contains("Requests per second"), "{html}");
+        assert!(html.contains("uncorrected"), "{html}");
+        assert!(html.contains("Request latency by percentile"), "{html}");
 
         let csv = std::fs::read_to_string(tmp.path().join("timeseries.csv")).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
@@ -245,6 +289,7 @@ mod tests {
             dir.stage().unwrap(),
             &[],
             SystemTime::UNIX_EPOCH,
+            1.0,
             "quick-look",
             1,
         )

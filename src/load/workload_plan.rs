@@ -237,7 +237,7 @@ impl WorkloadPlan {
         self.parties[i] += 1;
         let src = &mut self.sources[i];
         let (group, size) = src.party();
-        let app = src.app;
+        let app = src.app_of(group);
         let keep = (self.keep)(i, party_index);
         let mut previous = 0;
         for k in 0..size {
@@ -300,7 +300,7 @@ impl WorkloadPlan {
         let Some(m) = self.members.get_mut(slot as usize).and_then(Option::as_mut) else {
             return;
         };
-        match m.life.next(happened, at) {
+        match self.sources[m.source].next(&mut m.life, happened, at) {
             Next::Drop { at_us } => self.push(at_us, slot, StepKind::Drop),
             Next::Leave { at_us } => self.push(at_us, slot, StepKind::Leave),
             Next::Rejoin { at_us } => {
@@ -380,6 +380,7 @@ impl Plan for WorkloadPlan {
             (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
                 step,
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 js_code: user.js_code.clone(),
                 login: user.login.clone(),
@@ -390,6 +391,7 @@ impl Plan for WorkloadPlan {
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
+                workload: Some(m.source),
                 app_id: Arc::clone(&app.app_id),
                 group_id: self.group_text.clone(),
                 openid: user.js_code.clone(),
@@ -427,6 +429,9 @@ impl Plan for WorkloadPlan {
         self.outstanding > 0
     }
 }
+
+#[cfg(test)]
+mod rate_tests;
 
 #[cfg(test)]
 mod tests {

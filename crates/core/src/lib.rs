@@ -5,6 +5,8 @@
 //! * [`scenario`] — the TOML scenario format, validated with locations.
 //! * [`workload`] — who joins which room when, and how clients behave.
 //! * [`report`] — the run record, its interval timeline, and the writers.
+//! * [`theory`] — queueing models that predict a run's figures, shown
+//!   beside the simulated ones.
 //! * [`events`] — the events file: a day's joins and leaves, row by row.
 //! * [`bisect`] — the largest grid point at which a test holds.
 //! * [`stats`] — means and confidence intervals over replications.
@@ -26,6 +28,7 @@ pub mod rules;
 pub mod scenario;
 pub mod signature;
 pub mod stats;
+pub mod theory;
 pub mod units;
 pub mod workload;
 

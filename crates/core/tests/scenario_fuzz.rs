@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use time::macros::datetime;
 use voipsim_core::scenario::empirical::parse_empirical;
-use voipsim_core::scenario::trace::{TraceRules, parse_trace};
+use voipsim_core::scenario::trace::{TraceColumns, TraceRules, parse_trace};
 use voipsim_core::scenario::{parse, wechat_app};
 use voipsim_core::workload::rng::{Purpose, Stream, stream};
 
@@ -282,6 +282,7 @@ fn mutated_shipped_files_never_panic() {
         default_app: 0,
         start: datetime!(2026-11-27 20:00 +8),
         duration: Some(Duration::from_secs(900)),
+        columns: &TraceColumns::default(),
     };
     let traces = fuzz(
         &shipped("scenarios/traces", "csv"),

@@ -135,6 +135,10 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     pub events: u64,
     /// Joins refused for the quota, per (app, quota day).
     pub quota_rejections: FxHashMap<(u32, i64), u64>,
+    /// Rooms refused for the quota, per (app, quota day): distinct groups
+    /// (by a hash of the groupId) in `refused_groups`.
+    pub quota_refused_rooms: FxHashMap<(u32, i64), u64>,
+    refused_groups: rustc_hash::FxHashSet<(u32, i64, u64)>,
     /// Trace openids already registered, per app.
     trace_users: FxHashMap<(u32, String), UserIdx>,
     /// Where the loop stopped (ticks).
@@ -211,6 +215,8 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             pending_peak: 0,
             events: 0,
             quota_rejections: FxHashMap::default(),
+            quota_refused_rooms: FxHashMap::default(),
+            refused_groups: Default::default(),
             trace_users: FxHashMap::default(),
             now: 0,
             arriving: Vec::new(),
@@ -253,13 +259,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         match &mut self.sources[i] {
             Source::Generated(src) => {
                 let ahead = &mut self.ahead[i];
-                let app = self.apps[src.app].idx;
                 // Parties drawn before this call get their key and the
                 // first hint (all of them at the start, one per call after).
                 for k in 0..drawn_before.max(1).min(ahead.len()) {
                     if let Some((party, name)) = ahead.get_mut(k)
                         && party.key.is_none()
                     {
+                        let app = self.apps[src.app_of(party.group)].idx;
                         let key = self.service.group_key(app, name);
                         self.service.prefetch_group(key);
                         party.key = Some(key);
@@ -303,7 +309,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let at = (start + rel).max(0) as Ticks;
         src.group_names
             .write(group, ahead.push(at, group, size, outside));
-        let app = src.app;
+        let app = src.app_of(group);
         if outside {
             // (`plans_ahead`, read through the field: `src` is borrowed.)
             if self.apps[app].random_nonce {
@@ -352,7 +358,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             previous = plan.join_after_us;
             let (life, join_at) = MemberLife::arrive(&plan, at);
             let fault = src.fault();
-            let app = src.app;
+            let app = src.app_of(group);
             let runtime = &self.apps[app];
             let Ok(user) = self.users.acquire(
                 &mut self.service,
@@ -484,13 +490,17 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        let (app, whole_parties) = match &self.sources[source] {
-            Source::Generated(src) => (src.app, src.whole_parties),
+        let whole_parties = match &self.sources[source] {
+            Source::Generated(src) => src.whole_parties,
             Source::Trace(_) => return self.replay(source, t),
         };
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
+            let app = match &self.sources[source] {
+                Source::Generated(src) => src.app_of(party.group),
+                Source::Trace(_) => 0,
+            };
             if party.outside {
                 // Another shard's: its draws are made, nothing is played.
                 if !self.plans_ahead(app)
@@ -564,7 +574,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
-                let next = m.life.next(Happened::Dropped, t);
+                let next = match &self.sources[m.workload as usize] {
+                    Source::Generated(src) => src.next(&mut m.life, Happened::Dropped, t),
+                    Source::Trace(_) => m.life.next(Happened::Dropped, t),
+                };
                 let Member {
                     user,
                     workload,
@@ -582,7 +595,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 };
                 // The rejoin is made ready now, its fault drawn now.
                 let (fault, app) = match &mut self.sources[workload as usize] {
-                    Source::Generated(src) => (src.fault(), src.app),
+                    Source::Generated(src) => (src.fault(), src.app_of(group)),
                     Source::Trace(_) => (None, 0),
                 };
                 let next_join = self.ready(JoinPlan {
@@ -629,7 +642,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
-        let app = src.app;
+        let app = src.app_of(member.group);
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
         let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
@@ -662,7 +675,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         } else {
             Happened::Refused
         };
-        match life.next(happened, t) {
+        let next = match &self.sources[member.workload as usize] {
+            Source::Generated(src) => src.next(&mut life, happened, t),
+            Source::Trace(_) => life.next(happened, t),
+        };
+        match next {
             Next::Drop { at_us } => {
                 let slot = self.pending.insert(Member { life, ..*member });
                 self.schedule(at_us, Event::Drop(slot));
@@ -672,6 +689,18 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             Next::Leave { at_us } => self.schedule(at_us, Event::Leave(member.user.raw())),
             Next::Done => self.users.release(self.apps[app].idx, member.user),
             Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
+        }
+    }
+
+    /// Counts a room the quota refused: the first refusal of `group_id` on
+    /// the app's quota day (its other members, a later party to the same
+    /// group, would have found the room the first one made).
+    #[inline(never)]
+    fn count_refused_room(&mut self, app: u32, day: i64, group_id: &str) {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let hash = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(group_id);
+        if self.refused_groups.insert((app, day, hash)) {
+            *self.quota_refused_rooms.entry((app, day)).or_default() += 1;
         }
     }
 
@@ -748,6 +777,22 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let now = UnixMicros(self.unix_us(t));
         let verdict = prepared.signed.map(|s| s.verdict);
         let result = self.service.join_checked(user, &request, verdict, now);
+        // The rules' observer counts per app; the workload is known here.
+        let fault = prepared.fault;
+        self.timeline_mut().count_workload(source, |c| {
+            c.joins_attempted += 1;
+            c.signatures += 1;
+            if let Some(fault) = fault {
+                c.fault(fault);
+            }
+            match &result {
+                Ok(joined) => {
+                    c.joins_accepted += 1;
+                    c.rooms_created += u64::from(joined.created);
+                }
+                Err(reject) => c.reject(reject.reason()),
+            }
+        });
         if self.actions.is_some() {
             self.tell_join(
                 user,
@@ -771,6 +816,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         .quota_rejections
                         .entry((app_idx.raw(), day.0))
                         .or_default() += 1;
+                    self.count_refused_room(app_idx.raw(), day.0, group_id);
                 }
                 false
             }

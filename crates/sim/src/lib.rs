@@ -260,6 +260,8 @@ mod tests;
 
 #[cfg(test)]
 mod actions_tests;
+#[cfg(test)]
+mod theory_tests;
 
 #[cfg(test)]
 mod replication_tests;

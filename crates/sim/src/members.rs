@@ -99,6 +99,8 @@ mod tests {
             join_after_us: 0,
             stay_us: 1,
             reconnect: None,
+            redraw: None,
+            outage_seed: None,
         };
         Member {
             user: UserIdx::from_raw(user),

@@ -45,6 +45,11 @@ pub(super) fn finish<W: Stopwatch>(
                     .get(&(runtime.idx.raw(), status.day.0))
                     .copied()
                     .unwrap_or(0),
+                rooms_refused: engine
+                    .quota_refused_rooms
+                    .get(&(runtime.idx.raw(), status.day.0))
+                    .copied()
+                    .unwrap_or(0),
             });
         }
     }

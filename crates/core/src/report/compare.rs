@@ -27,6 +27,8 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::machine::class_mismatch;
+
 /// The tolerance of a measured figure when no `--tolerance` names it: 20%
 /// worse than the baseline still passes. Timings on a shared CI runner
 /// wander by about that much between runs.
@@ -42,6 +44,11 @@ pub enum MeasuredGate {
     /// on another machine (CI runners differ), where only the model figures
     /// can gate.
     Off,
+    /// Shown but never a regression, whatever tolerance names them: the two
+    /// runs' machines are not of one class (or one does not say), so their
+    /// timings measure the machines as much as voipsim. Set by
+    /// [`compare_gated`] itself from the summaries' `machine`.
+    OtherMachine,
 }
 
 impl Default for MeasuredGate {
@@ -351,8 +358,9 @@ impl Comparison {
 /// Identity and bookkeeping fields: never compared as figures.
 /// `schema_version` is checked by the caller before comparing; `seed` and
 /// the scenario's name are warnings; `passed` is the thresholds' sum, and
-/// those are compared one by one.
-const NOT_FIGURES: &[&str] = &["schema_version", "seed", "passed", "thresholds"];
+/// those are compared one by one; `machine` says where the run ran (it
+/// decides whether measured figures are gated, see [`class_mismatch`]).
+const NOT_FIGURES: &[&str] = &["schema_version", "seed", "passed", "thresholds", "machine"];
 
 /// Compares `current` against `baseline` with measured figures gated at
 /// the default tolerance. Pure: reads the two values and the tolerances,
@@ -370,6 +378,16 @@ pub fn compare_gated(
 ) -> Comparison {
     let mut warnings = identity_warnings(baseline, current);
     let same_seed = baseline.get("seed") == current.get("seed");
+    let gate = match class_mismatch(baseline, current) {
+        Some(why) => {
+            warnings.push(format!(
+                "{why}: measured figures (timings) are shown but not gated; they are gated \
+                 only between runs of one machine class (same CPU model and cores)"
+            ));
+            MeasuredGate::OtherMachine
+        }
+        None => gate,
+    };
 
     let mut base_leaves = Vec::new();
     numeric_leaves(baseline, String::new(), &mut base_leaves);
@@ -482,9 +500,12 @@ fn figure_row(
     // A measured figure no tolerance names is gated as `gate` says; with
     // the gate off it is judged against nothing, and a worse value is
     // reported as changed below.
-    let ungated = direction.is_some() && tolerance.is_none() && gate == MeasuredGate::Off;
+    let other_machine = gate == MeasuredGate::OtherMachine;
+    let ungated =
+        direction.is_some() && (other_machine || tolerance.is_none() && gate == MeasuredGate::Off);
     let allowance = match (direction, tolerance, gate) {
         (Some(_), None, MeasuredGate::Within(f)) => Some(Allowance::Relative(f)),
+        (Some(_), _, MeasuredGate::OtherMachine) => None,
         (_, t, _) => t,
     };
     let (verdict, note) = match (baseline, current) {
@@ -506,9 +527,14 @@ fn figure_row(
                         Direction::LowerIsWorse => c < b,
                     };
                     if worse && ungated {
+                        let why = if other_machine {
+                            "not gated: another machine class"
+                        } else {
+                            "not gated"
+                        };
                         (
                             Verdict::Changed,
-                            Some(format!("{} (not gated)", direction_note(d))),
+                            Some(format!("{} ({why})", direction_note(d))),
                         )
                     } else if worse {
                         (Verdict::Regressed, Some(direction_note(d).to_string()))
@@ -739,7 +765,55 @@ mod tests {
             {"expr": "joins.rejected.room_full / joins.attempted < 50%", "observed": 0.4, "passed": true},
             {"expr": "signing.latency_ns.p99 < 2ms", "observed": 150.0, "passed": true},
         ]);
+        v["machine"] = machine("Some CPU @ 3GHz", 2);
         v
+    }
+
+    fn machine(cpu: &str, cores: u64) -> Value {
+        json!({"cpu_model": cpu, "cores": cores, "arch": "x86_64", "sha_extensions": true,
+               "voipsim_version": "0.0.0", "git_commit": "abc1234"})
+    }
+
+    #[test]
+    fn measured_figures_are_gated_only_on_one_machine_class() {
+        let base = summary();
+        let mut cur = base.clone();
+        cur["signing"]["latency_ns"]["p99"] = json!(1500);
+        // The same class (another build of voipsim): gated.
+        cur["machine"]["git_commit"] = json!("def5678");
+        assert!(compare(&base, &cur, &[]).failed());
+        // More cores: shown as changed, never a regression, even when a
+        // tolerance names the figure; the output says why.
+        cur["machine"] = machine("Some CPU @ 3GHz", 8);
+        for tolerances in [vec![], vec![tol("signing.latency_ns.p99=5%")]] {
+            let c = compare(&base, &cur, &tolerances);
+            assert!(!c.failed(), "{:?}", c.rows);
+            let r = row(&c, "signing.latency_ns.p99");
+            assert_eq!(r.verdict, Verdict::Changed);
+            assert!(
+                r.note.as_deref().unwrap().contains("another machine"),
+                "{r:?}"
+            );
+            assert!(
+                c.warnings
+                    .iter()
+                    .any(|w| w.contains("8 cores") && w.contains("not gated")),
+                "{:?}",
+                c.warnings
+            );
+        }
+        // A model figure still gates across machines, and `machine` itself
+        // is no figure.
+        cur["joins"]["attempted"] = json!(101);
+        let c = compare(&base, &cur, &[]);
+        assert!(c.failed());
+        assert!(!c.rows.iter().any(|r| r.path.starts_with("machine")));
+        // A summary that does not record its machine is no class either.
+        let mut old = base.clone();
+        old.as_object_mut().unwrap().remove("machine");
+        let mut slow = base.clone();
+        slow["signing"]["latency_ns"]["p99"] = json!(1500);
+        assert!(!compare(&old, &slow, &[]).failed());
     }
 
     fn row<'a>(c: &'a Comparison, path: &str) -> &'a Row {
@@ -1088,8 +1162,9 @@ mod tests {
 
     #[test]
     fn with_the_measured_gate_off_a_worse_timing_is_shown_not_failed() {
-        let base = json!({"seed": 1, "signing": {"latency_ns": {"p99": 100, "count": 8}}, "engine": {"events_per_s": 1e6}});
-        let cur = json!({"seed": 1, "signing": {"latency_ns": {"p99": 900, "count": 8}}, "engine": {"events_per_s": 1e3}});
+        let m = machine("A", 2);
+        let base = json!({"seed": 1, "signing": {"latency_ns": {"p99": 100, "count": 8}}, "engine": {"events_per_s": 1e6}, "machine": m});
+        let cur = json!({"seed": 1, "signing": {"latency_ns": {"p99": 900, "count": 8}}, "engine": {"events_per_s": 1e3}, "machine": m});
         assert!(compare(&base, &cur, &[]).failed());
         let off = compare_gated(&base, &cur, &[], MeasuredGate::Off);
         assert!(!off.failed());

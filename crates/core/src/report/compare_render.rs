@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::compare::{Comparison, Family, Row, Verdict};
+use super::junit::{self, Case, Failure, Suite};
 
 /// The Markdown report: the one-line verdict, warnings, then the figures
 /// that need a look (regressions first), then the passing ones folded in a
@@ -136,91 +137,49 @@ pub fn json(comparison: &Comparison) -> String {
 /// JUnit XML: one `<testcase>` per compared figure and per threshold, a
 /// `<failure>` for each that fails the gate. The testcase's `classname` is
 /// its family (`voipsim.compare.model`, `.measured`, `.threshold`), which
-/// reporters show as the group. Every element carries `time="0"` (nothing
-/// was timed): some reporters read the attribute without a default.
+/// reporters show as the group. Written by the one JUnit writer,
+/// [`super::junit`].
 pub fn junit(comparison: &Comparison) -> String {
-    let tests = comparison.rows.len();
-    let failures = comparison.rows.iter().filter(|r| r.verdict.fails()).count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"0\">"
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"voipsim compare\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"0\">"
-    );
-    if !comparison.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "    <system-out>{}</system-out>",
-            xml(&comparison.warnings.join("\n"))
-        );
-    }
-    for r in &comparison.rows {
-        let family = match r.family {
-            Family::Model => "model",
-            Family::Measured => "measured",
-            Family::Threshold => "threshold",
-        };
-        let name = match (&r.note, r.family) {
-            (Some(expr), Family::Threshold) => format!("{} ({expr})", r.path),
-            _ => r.path.clone(),
-        };
-        let _ = write!(
-            out,
-            "    <testcase name=\"{}\" classname=\"voipsim.compare.{family}\" time=\"0\"",
-            xml(&name)
-        );
-        let detail = format!(
-            "baseline {}, current {}, change {}: {}{}",
-            value(r, r.baseline),
-            value(r, r.current),
-            change(r),
-            r.verdict.as_str(),
-            r.note
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
-        );
-        if r.verdict.fails() {
-            let _ = writeln!(
-                out,
-                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                xml(&format!("{} {}", r.path, r.verdict.as_str())),
+    let cases = comparison
+        .rows
+        .iter()
+        .map(|r| {
+            let family = match r.family {
+                Family::Model => "model",
+                Family::Measured => "measured",
+                Family::Threshold => "threshold",
+            };
+            let name = match (&r.note, r.family) {
+                (Some(expr), Family::Threshold) => format!("{} ({expr})", r.path),
+                _ => r.path.clone(),
+            };
+            let detail = format!(
+                "baseline {}, current {}, change {}: {}{}",
+                value(r, r.baseline),
+                value(r, r.current),
+                change(r),
                 r.verdict.as_str(),
-                xml(&detail)
+                r.note
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
             );
-        } else {
-            let _ = writeln!(
-                out,
-                ">\n      <system-out>{}</system-out>\n    </testcase>",
-                xml(&detail)
-            );
-        }
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-/// Escapes text for an XML attribute or element. Characters XML 1.0 does
-/// not allow at all (most control characters) become U+FFFD, so a strange
-/// threshold expression cannot make the file unreadable.
-pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+            Case {
+                name,
+                classname: format!("voipsim.compare.{family}"),
+                detail,
+                failure: r.verdict.fails().then(|| Failure {
+                    message: format!("{} {}", r.path, r.verdict.as_str()),
+                    kind: r.verdict.as_str().to_string(),
+                }),
+            }
+        })
+        .collect();
+    junit::render(&Suite {
+        name: "voipsim compare".to_string(),
+        notes: comparison.warnings.clone(),
+        cases,
+    })
 }
 
 #[cfg(test)]
@@ -235,6 +194,7 @@ mod tests {
             "joins": {"attempted": 100, "accepted": 90},
             "signing": {"latency_ns": {"p99": 150}},
             "thresholds": [{"expr": "joins.accepted < 5 & \"x\" <y>", "observed": 3.0, "passed": true}],
+            "machine": {"cpu_model": "A", "cores": 2},
         });
         let mut cur = base.clone();
         cur["joins"]["accepted"] = json!(80);
@@ -319,14 +279,6 @@ mod tests {
         assert_eq!(
             text.matches("<failure ").count(),
             text.matches("</failure>").count()
-        );
-    }
-
-    #[test]
-    fn xml_escaping_drops_forbidden_characters() {
-        assert_eq!(
-            xml("a<b>&'\"\u{1}\tz"),
-            "a&lt;b&gt;&amp;&apos;&quot;\u{FFFD}\tz"
         );
     }
 }

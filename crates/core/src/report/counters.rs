@@ -12,6 +12,8 @@ pub struct Counters {
     pub joins_accepted: u64,
     pub rejected: [u64; 7],
     pub leaves: u64,
+    /// Trace leaves by a user not in the room the row names.
+    pub unknown_leaves: u64,
     pub rooms_created: u64,
     pub rooms_destroyed: u64,
     pub signatures: u64,
@@ -48,6 +50,7 @@ impl Counters {
             *a += b;
         }
         self.leaves += other.leaves;
+        self.unknown_leaves += other.unknown_leaves;
         self.rooms_created += other.rooms_created;
         self.rooms_destroyed += other.rooms_destroyed;
         self.signatures += other.signatures;
@@ -116,6 +119,7 @@ mod tests {
         let mut a = Counters {
             joins_attempted: 1,
             leaves: 2,
+            unknown_leaves: 5,
             signatures: 3,
             turned_away: 5,
             ..Default::default()
@@ -125,6 +129,7 @@ mod tests {
         b.add(&a);
         assert_eq!(b.joins_attempted, 2);
         assert_eq!(b.leaves, 4);
+        assert_eq!(b.unknown_leaves, 10);
         assert_eq!(b.faults[3], 2);
         assert_eq!(b.turned_away, 10);
         assert_eq!(b.joins().turned_away, 10);

@@ -195,6 +195,7 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             }
         }
     }
+    super::markdown_plan::write(&mut out, s);
     let g = &s.signing;
     let mut signing = format!(
         "- **Signing**: the backend signs {} joins, {:.1}/s on average, {}/s at the busiest second{}",
@@ -231,6 +232,13 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             thousands(f.millisecond_timestamp),
             thousands(f.stale_timestamp),
             thousands(f.stale_session_key)
+        );
+    }
+    if let Some(trace) = &s.trace {
+        let _ = writeln!(
+            out,
+            "- **Trace replay**: {} leave rows by a user not in the room they name (not played; see `trace.unknown_leaves`).",
+            thousands(trace.unknown_leaves)
         );
     }
     if !load {

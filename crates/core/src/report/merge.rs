@@ -16,6 +16,9 @@
 //! * rates of parallel shards add (`engine.events_per_s`); wall time is
 //!   the longest shard's.
 //!
+//! The merged folder gets its own `report.html`, drawn from the merged
+//! rows and histograms (so its peaks are the same upper bounds).
+//!
 //! Inputs must be shards of one run: the same scenario (name, start,
 //! duration, interval, warm start, warm-up), seed, mode, schema and
 //! voipsim version, each shard once, all of one split `N`. Anything else
@@ -25,11 +28,10 @@ use std::collections::BTreeMap;
 
 use super::markdown;
 use super::merge_series::{Input, merge_hlogs, merge_timeseries, parse_instant};
-use super::summary::{
-    Joins, Latency, Merged, MergedPart, QuotaDay, Rejections, RunMode, SCHEMA_VERSION, Summary,
-};
+use super::summary::{Latency, Merged, MergedPart, QuotaDay, RunMode, SCHEMA_VERSION, Summary};
 use super::thresholds;
-use super::write::ReportFile;
+use super::workloads::add_joins;
+use super::write::{ReportFile, html_series, render_html};
 use crate::scenario::threshold::parse_threshold;
 use crate::workload::ShardSpec;
 
@@ -96,9 +98,10 @@ pub fn merge(inputs: &[ReportInput], out_dir: &str) -> Result<Vec<ReportFile>, M
             .find(|a| a.name == app)
             .map(|a| a.daily_quota)
     };
+    let merged_csv = merge_timeseries(&series, quota).map_err(MergeError)?;
     files.push(ReportFile {
         name: "timeseries.csv".into(),
-        bytes: merge_timeseries(&series, quota).map_err(MergeError)?,
+        bytes: merged_csv,
     });
 
     // Latencies: every log any input has; every input must have it.
@@ -169,6 +172,15 @@ pub fn merge(inputs: &[ReportInput], out_dir: &str) -> Result<Vec<ReportFile>, M
     });
     summary.shard = None;
 
+    // The charts of the merged run, from the merged rows and histograms.
+    let html = {
+        let csv = files.first().map_or(&[][..], |f| f.bytes.as_slice());
+        let tracks = LATENCIES
+            .iter()
+            .filter_map(|(track, path)| windows.get(path).map(|h| (*track, h)));
+        render_html(&summary, html_series(&summary, csv), tracks)
+    };
+    files.push(html);
     let mut md = markdown::summary(&summary, Some(out_dir));
     md.push_str(&merged_note(&summary));
     files.push(ReportFile {
@@ -348,21 +360,6 @@ fn check_same_run(inputs: &[ReportInput], summaries: &[Summary]) -> Result<(), M
     Ok(())
 }
 
-fn add_joins(a: &mut Joins, b: &Joins) {
-    a.attempted += b.attempted;
-    a.accepted += b.accepted;
-    a.turned_away += b.turned_away;
-    let (r, s): (&mut Rejections, &Rejections) = (&mut a.rejected, &b.rejected);
-    r.total += s.total;
-    r.room_full += s.room_full;
-    r.daily_quota += s.daily_quota;
-    r.already_in_room += s.already_in_room;
-    r.invalid_signature += s.invalid_signature;
-    r.stale_timestamp += s.stale_timestamp;
-    r.replayed_nonce += s.replayed_nonce;
-    r.invalid_request += s.invalid_request;
-}
-
 /// The counts and peaks of `summaries` added (latencies and thresholds
 /// are the caller's: they need the histograms).
 fn merge_summaries(summaries: &[Summary]) -> Summary {
@@ -403,9 +400,18 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
         m.faults.millisecond_timestamp += f.millisecond_timestamp;
         m.faults.stale_timestamp += f.stale_timestamp;
         m.faults.stale_session_key += f.stale_session_key;
+        if let Some(theirs) = &s.trace {
+            m.trace.get_or_insert_with(Default::default).unknown_leaves += theirs.unknown_leaves;
+        }
         for (a, b) in m.apps.iter_mut().zip(&s.apps) {
             add_joins(&mut a.joins, &b.joins);
             a.rooms_created += b.rooms_created;
+        }
+        super::workloads::add(&mut m.workloads, &s.workloads);
+        // Shards may run on different machines: the merged report names one
+        // only when every input ran on the same.
+        if m.machine != s.machine {
+            m.machine = None;
         }
         merge_quota_days(&mut m.quota.days, &s.quota.days);
         if let Some(theirs) = &s.requests {
@@ -437,6 +443,22 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
                 .count() as u64,
         );
     }
+    // Rooms wanted, quota left and apps needed from the added days; a date
+    // is whole when an input's window covered it whole.
+    let whole: Vec<String> = summaries
+        .iter()
+        .flat_map(|s| s.quota.plan.iter().filter(|p| p.whole_day))
+        .map(|p| p.date.clone())
+        .collect();
+    let headroom = summaries.first().map_or(0.0, |s| s.quota.headroom);
+    // The models judged each input against its own window; a merge of
+    // several has no one window to judge (one input is given back as is).
+    if summaries.len() != 1 {
+        m.theory = None;
+    }
+    super::planning::fill(&mut m.quota, headroom, |date| {
+        whole.iter().any(|d| d == date)
+    });
     m
 }
 
@@ -462,6 +484,7 @@ fn merge_quota_days(into: &mut Vec<QuotaDay>, from: &[QuotaDay]) {
                 d.rooms_created += day.rooms_created;
                 d.created_in_window += day.created_in_window;
                 d.rejected_joins += day.rejected_joins;
+                d.rooms_refused += day.rooms_refused;
                 d.exhausted_at = match (d.exhausted_at.take(), &day.exhausted_at) {
                     (Some(a), Some(b)) => Some(
                         if parse_instant(b).unwrap_or(i64::MAX)

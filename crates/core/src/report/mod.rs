@@ -11,20 +11,31 @@
 //! * [`replications`] — N runs' summaries as means and confidence
 //!   intervals (`replications.json`), thresholds judged over them.
 //! * [`summary`] — `summary.json` and its schema.
+//! * [`workloads`] — the summary's per-workload breakdown.
+//! * [`machine`] — the machine a report was made on (filled by the
+//!   binary: reading the CPU is I/O), and whether two are alike.
 //! * [`paths`] — the summary's shape, read from its schema: the metric
 //!   paths a threshold may name.
 //! * [`thresholds`] — pass/fail of the scenario's thresholds (the only
 //!   place that decides).
 //! * [`timeseries`] — `timeseries.csv`, one row per interval.
 //! * [`hlog`] — HdrHistogram interval logs of measured latencies.
-//! * [`markdown`] — the few lines printed on stdout.
+//! * [`html`] — `report.html`: the charts, one self-contained page.
+//! * [`markdown`] — the few lines printed on stdout, with
+//!   [`markdown_plan`] for demand, plan and theory.
 //! * [`mod@write`] — the report folder's files, rendered as bytes (the
 //!   binary puts them on disk).
 //! * [`merge`] — shard reports combined into one (`voipsim merge`), with
 //!   [`merge_series`] for the time series and interval logs.
+//! * [`planning`] — demand beyond the quota: rooms wanted, quota left,
+//!   apps needed at the headroom.
+//! * [`theory`] — the models' predictions beside the simulated figures,
+//!   with batch-means half-widths.
 //! * [`compare`] — one run's `summary.json` against a baseline's: the
 //!   verdict of `voipsim compare`; [`compare_render`] renders it as
 //!   Markdown, JSON or JUnit XML.
+//! * [`junit`] — the one JUnit XML writer: compare's figures, and a run's
+//!   thresholds (`--junit FILE`).
 //!
 //! Every writer is a function returning bytes, so each is tested on its own.
 
@@ -32,16 +43,23 @@ pub mod compare;
 pub mod compare_render;
 pub mod counters;
 pub mod hlog;
+pub mod html;
+pub mod junit;
+pub mod machine;
 pub mod markdown;
+pub mod markdown_plan;
 pub mod merge;
 pub mod merge_series;
 pub mod paths;
+pub mod planning;
 pub mod record;
 pub mod replications;
 pub mod summary;
+pub mod theory;
 pub mod thresholds;
 pub mod timeline;
 pub mod timeseries;
+pub mod workloads;
 pub mod write;
 
 use hdrhistogram::Histogram;

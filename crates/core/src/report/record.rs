@@ -12,10 +12,12 @@
 use std::time::SystemTime;
 
 use super::format_instant;
+use super::planning;
 use super::summary::{
-    AppSummary, Engine, Latency, Members, Quota, QuotaDay, Requests, Rooms, RunMode,
-    SCHEMA_VERSION, ScenarioInfo, Signing, Summary, Window,
+    AppSummary, DerivedDemand, Engine, Latency, Members, Quota, QuotaDay, Requests, Rooms, RunMode,
+    SCHEMA_VERSION, ScenarioInfo, Signing, Summary, TraceReplay, Window,
 };
+use super::theory;
 use super::thresholds;
 use super::timeline::{LatencyTrack, Timeline};
 use super::timeseries::IntervalRow;
@@ -79,6 +81,9 @@ pub struct QuotaDayFacts {
     pub created_before_window: u64,
     /// Joins refused in the window for that day's quota.
     pub rejected_joins: u64,
+    /// Distinct groups refused in the window for that day's quota: the
+    /// rooms the quota kept from being created.
+    pub rooms_refused: u64,
 }
 
 /// What only the driver knows when a run ends.
@@ -132,24 +137,37 @@ impl RunRecord {
 
         let rooms_observed = facts.rooms_active_at_end.is_some();
         let quota_observed = facts.quota_days.is_some();
+        let (window_from_unix, stop_unix) = (timeline.unix_us(window_from), timeline.unix_us(stop));
+        let mut whole_dates: Vec<String> = Vec::new();
         let days: Vec<QuotaDay> = facts
             .quota_days
             .iter()
             .flatten()
             .map(|d| {
                 let created = u64::from(d.status.rooms_created);
-                QuotaDay {
-                    app: scenario
+                let date = d.status.date().map(|x| x.to_string()).unwrap_or_default();
+                if let Some(app) = scenario.apps.get(d.app) {
+                    let offset_s = app.quota_day_offset.whole_seconds();
+                    let covered = window_from_unix <= d.status.day.start(offset_s).0
+                        && stop_unix >= d.status.day.next().start(offset_s).0;
+                    if covered {
+                        whole_dates.push(date.clone());
+                    }
+                }
+                planning::day(
+                    scenario
                         .apps
                         .get(d.app)
                         .map_or_else(String::new, |a| a.name.clone()),
-                    date: d.status.date().map(|x| x.to_string()).unwrap_or_default(),
-                    rooms_created: created,
-                    created_in_window: created.saturating_sub(d.created_before_window),
-                    quota: u64::from(d.status.quota),
-                    exhausted_at: d.status.exhausted_at.map(|t| format_instant(t.0, offset)),
-                    rejected_joins: d.rejected_joins,
-                }
+                    date,
+                    (
+                        created,
+                        created.saturating_sub(d.created_before_window),
+                        u64::from(d.status.quota),
+                    ),
+                    d.status.exhausted_at.map(|t| format_instant(t.0, offset)),
+                    (d.rejected_joins, d.rooms_refused),
+                )
             })
             .collect();
 
@@ -238,16 +256,61 @@ impl RunRecord {
                 exhausted_days: quota_observed
                     .then(|| days.iter().filter(|d| d.exhausted_at.is_some()).count() as u64),
                 days,
+                ..Quota::default()
             },
             signing,
             requests: facts.requests,
             faults: totals.fault_counts(),
+            trace: scenario
+                .workloads
+                .iter()
+                .any(|w| w.is_trace())
+                .then_some(TraceReplay {
+                    unknown_leaves: totals.unknown_leaves,
+                }),
             apps,
+            workloads: super::workloads::summarize(scenario, timeline.per_workload()),
             thresholds: Vec::new(),
             passed: true,
             shard: None,
             merged: None,
+            demand: scenario
+                .workloads
+                .iter()
+                .filter_map(|w| {
+                    let d = w.demand.as_ref()?;
+                    Some(DerivedDemand {
+                        workload: w.name.clone(),
+                        dau: d.dau,
+                        sessions_per_user: d.sessions_per_user,
+                        mean_party: d.mean_party,
+                        parties_per_day: d.parties_per_day,
+                        parties_per_s: d.mean_rate(),
+                        text: crate::scenario::planner::describe(d),
+                    })
+                })
+                .collect(),
+            theory: None,
+            machine: None,
         };
+        planning::fill(&mut summary.quota, scenario.quota_headroom, |date| {
+            whole_dates.iter().any(|d| d == date)
+        });
+        if summary.mode == RunMode::Simulate {
+            let wanted = summary
+                .quota
+                .days
+                .iter()
+                .map(|d| d.created_in_window + d.rooms_refused)
+                .sum();
+            summary.theory = theory::check(
+                scenario,
+                timeline.rows(),
+                facts.preroll_s,
+                summary.quota.exhausted_days.unwrap_or(0) > 0,
+                wanted,
+            );
+        }
         // A percentile `p(N)` reads the window's histogram of the latency
         // whose summary path is `TRACK.latency_ns` (`signing.latency_ns`):
         // the summary keeps only a few percentiles.

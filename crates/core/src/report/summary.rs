@@ -6,11 +6,14 @@
 //! version, except the wall-clock measurements, which all live in
 //! `engine.{wall_s, events_per_s}`, `signing.{ops_per_s, latency_ns}`,
 //! `requests` (a load test) and the `observed` value of a threshold on one
-//! of those. Every field carries its description into the JSON Schema
+//! of those, and the `machine` the run ran on. Every field carries its description into the JSON Schema
 //! (`voipsim schema --summary`); `docs/reports.md` lists them too.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use super::machine::Machine;
+pub use super::workloads::WorkloadSummary;
 
 /// The version of this file's layout. Version 2 added `mode`, `requests`
 /// and `quota.days[].created_in_window`, and made `timeseries.csv` cover
@@ -55,8 +58,17 @@ pub struct Summary {
     pub requests: Option<Requests>,
     /// Join attempts made wrong on purpose by the scenario's `faults`.
     pub faults: FaultCounts,
+    /// What a trace replay did not play; absent when no workload replays a
+    /// trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceReplay>,
     /// Per app, the same join and room counts.
     pub apps: Vec<AppSummary>,
+    /// Per workload, in scenario order: its joins, their answers, the rooms
+    /// they created, its signatures and faults (a threshold names one as
+    /// `workloads.NAME.…`).
+    #[serde(default)]
+    pub workloads: Vec<WorkloadSummary>,
     /// Thresholds in scenario order.
     pub thresholds: Vec<ThresholdResult>,
     /// True when every threshold passed (and true when there are none).
@@ -69,6 +81,51 @@ pub struct Summary {
     /// which of its figures are exact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// The machine the run ran on: CPU, cores, SHA extensions, voipsim's
+    /// version and git commit. Like the measured figures it varies between
+    /// machines and builds, so it is left out when outputs are checked for
+    /// being identical; `voipsim compare` gates timings only between runs
+    /// of one machine class (same CPU model and cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Machine>,
+    /// What voipsim derived from traffic stated in a planner's terms
+    /// (`arrivals = { dau = …, sessions_per_user = … }`), per workload;
+    /// absent when no workload states it so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demand: Vec<DerivedDemand>,
+    /// Queueing theory beside the simulation: where a model fits the
+    /// workloads, its predictions beside the simulated figures (absent in
+    /// load mode and in a merged report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<super::theory::Theory>,
+}
+
+/// A workload's party rate as derived from daily active users.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DerivedDemand {
+    /// The workload's name.
+    pub workload: String,
+    /// Daily active users, as given.
+    pub dau: f64,
+    /// Sessions per user a day, as given.
+    pub sessions_per_user: f64,
+    /// The mean party size of its `party` mix.
+    pub mean_party: f64,
+    /// `dau × sessions_per_user ÷ mean_party`.
+    pub parties_per_day: f64,
+    /// `parties_per_day ÷ 86400`: the mean rate played (before bursts).
+    pub parties_per_s: f64,
+    /// The same in words.
+    pub text: String,
+}
+
+/// Trace rows the replay counted rather than played.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TraceReplay {
+    /// Leave rows by a user not in the room the row names (never joined,
+    /// refused, already left, or in another room): nothing is done, as
+    /// `exitVoIPChat` changes nothing then.
+    pub unknown_leaves: u64,
 }
 
 /// How a merged report was made (`voipsim merge`).
@@ -233,6 +290,39 @@ pub struct Quota {
     /// Every quota day the window touched, per app, in order (empty in
     /// load mode).
     pub days: Vec<QuotaDay>,
+    /// The scenario's `quota_headroom`: the share of each app's quota kept
+    /// free when counting the apps a day needs (0.2: plan for 80%).
+    #[serde(default)]
+    pub headroom: f64,
+    /// Per quota date, the rooms every app together was asked for and the
+    /// apps that takes at the headroom (empty in load mode).
+    #[serde(default)]
+    pub plan: Vec<QuotaPlanDay>,
+    /// The most apps any quota date needs (`plan[].apps_needed`, the peak
+    /// day's); null in load mode (the quota ledger is not observable).
+    #[serde(default)]
+    pub apps_needed: Option<u64>,
+}
+
+/// One quota date across the apps: the demand beyond one app's quota.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct QuotaPlanDay {
+    /// The quota day's local date, YYYY-MM-DD.
+    pub date: String,
+    /// The apps that had rooms asked of them that date.
+    pub apps: Vec<String>,
+    /// Rooms the traffic asked for that date, all apps together
+    /// (`Σ days[].rooms_wanted`).
+    pub rooms_wanted: u64,
+    /// The smallest daily quota among those apps: what one app is planned
+    /// to hold.
+    pub quota_per_app: u64,
+    /// Apps needed so that none uses more than (1 − headroom) of its
+    /// quota: ⌈rooms_wanted ÷ (quota_per_app × (1 − headroom))⌉.
+    pub apps_needed: u64,
+    /// True when the statistics window covered the whole quota day; a
+    /// partly covered day understates its demand.
+    pub whole_day: bool,
 }
 
 /// One app's quota day.
@@ -255,6 +345,23 @@ pub struct QuotaDay {
     pub exhausted_at: Option<String>,
     /// Joins refused in the window because the quota was spent.
     pub rejected_joins: u64,
+    /// Rooms refused in the window because the quota was spent: distinct
+    /// groupIds whose join would have created a room (exact when every
+    /// party has its own group; a group of a pool refused twice that day
+    /// counts once).
+    #[serde(default)]
+    pub rooms_refused: u64,
+    /// Rooms the traffic wanted that day: `rooms_created + rooms_refused`.
+    #[serde(default)]
+    pub rooms_wanted: u64,
+    /// Quota left at the end of the run (or of the day): `quota −
+    /// rooms_created`.
+    #[serde(default)]
+    pub quota_left: u64,
+    /// Apps of this quota needed for the day's wanted rooms at the
+    /// headroom: ⌈rooms_wanted ÷ (quota × (1 − headroom))⌉.
+    #[serde(default)]
+    pub apps_needed: u64,
 }
 
 /// The backend's signing load, and signing cost on this CPU.
@@ -466,6 +573,7 @@ pub(crate) mod tests_support {
             members: Members::default(),
             quota: Quota {
                 exhausted_days: Some(0),
+                apps_needed: Some(0),
                 ..Quota::default()
             },
             signing: Signing {
@@ -484,11 +592,16 @@ pub(crate) mod tests_support {
             },
             requests: None,
             faults: FaultCounts::default(),
+            trace: None,
             apps: Vec::new(),
+            workloads: Vec::new(),
             thresholds: Vec::new(),
             passed: true,
             shard: None,
             merged: None,
+            machine: None,
+            demand: Vec::new(),
+            theory: None,
         }
     }
 }

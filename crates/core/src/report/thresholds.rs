@@ -119,15 +119,49 @@ mod tests {
         // every numeric path of a filled-in summary parses and is found.
         let mut summary = crate::report::summary::tests_support::sample();
         summary.apps.push(game_app(0));
-        summary.quota.days.push(crate::report::summary::QuotaDay {
-            app: "game".into(),
-            date: "2026-01-01".into(),
-            rooms_created: 4,
-            created_in_window: 4,
-            quota: 100,
-            exhausted_at: None,
-            rejected_joins: 0,
+        summary.quota.days.push(crate::report::planning::day(
+            "game".into(),
+            "2026-01-01".into(),
+            (4, 4, 100),
+            None,
+            (0, 0),
+        ));
+        crate::report::planning::fill(&mut summary.quota, 0.2, |_| true);
+        // Only a run with a DAU workload has `demand`; a simulation has
+        // `theory`.
+        summary.demand.push(crate::report::summary::DerivedDemand {
+            workload: "w".into(),
+            dau: 10.0,
+            sessions_per_user: 2.0,
+            mean_party: 2.0,
+            parties_per_day: 10.0,
+            parties_per_s: 10.0 / 86_400.0,
+            text: String::new(),
         });
+        summary.theory = Some(crate::report::theory::Theory {
+            applies: true,
+            notes: Vec::new(),
+            ci_method: "batch_means".into(),
+            batches: 20,
+            figures: vec![crate::report::theory::TheoryFigure {
+                figure: "joins.attempted".into(),
+                predicted: 10.0,
+                simulated: 10.0,
+                half_width: Some(1.0),
+                difference_in_half_widths: Some(0.0),
+                verdict: "agrees".into(),
+            }],
+        });
+        summary
+            .workloads
+            .push(crate::report::workloads::WorkloadSummary {
+                name: "matches".into(),
+                app: "game".into(),
+                joins: Default::default(),
+                rooms_created: 0,
+                signatures: 0,
+                faults: Default::default(),
+            });
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),
@@ -135,6 +169,8 @@ mod tests {
             missing_shards: vec![2],
             upper_bounds: Vec::new(),
         });
+        // Only a run with a trace workload has `trace`.
+        summary.trace = Some(crate::report::summary::TraceReplay { unknown_leaves: 2 });
         let root = serde_json::to_value(&summary).unwrap();
         let paths = crate::report::paths::summary_shape().numeric_paths();
         assert!(paths.len() > 40, "{paths:?}");

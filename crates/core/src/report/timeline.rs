@@ -118,6 +118,10 @@ pub struct Timeline {
     interval: Counters,
     /// Per app, over the window.
     per_app: Vec<Counters>,
+    /// Per workload (by its index in the scenario), over the window; grown
+    /// on the first count of a workload, so a driver that cannot tell
+    /// workloads apart leaves it empty.
+    per_workload: Vec<Counters>,
     /// Closed rows not yet taken by the driver ([`Self::take_rows`]).
     rows: Vec<IntervalRow>,
     /// The window's counts so far: the sum of every closed row, kept
@@ -150,6 +154,7 @@ impl Timeline {
             row_end: spec.window_from.saturating_add(interval_us),
             interval: Counters::default(),
             per_app: vec![Counters::default(); spec.apps],
+            per_workload: Vec::new(),
             rows: Vec::new(),
             window_totals: Counters::default(),
             second: i64::MIN,
@@ -253,6 +258,22 @@ impl Timeline {
         }
     }
 
+    /// Applies `bump` to the counts of workload `workload` (its index in
+    /// the scenario), inside the window only. Kept apart from
+    /// [`Self::count`] because the rules' observer, which feeds that, does
+    /// not know which workload a user belongs to: the driver counts a join
+    /// here once it knows its outcome.
+    #[inline]
+    pub fn count_workload(&mut self, workload: usize, bump: impl Fn(&mut Counters)) {
+        if !self.in_window {
+            return;
+        }
+        if workload >= self.per_workload.len() {
+            self.per_workload.resize(workload + 1, Counters::default());
+        }
+        bump(&mut self.per_workload[workload]);
+    }
+
     /// Counts one signature issued at `t` toward the per-second peaks.
     /// Seconds are calendar seconds (UNIX), so the busiest second reads as
     /// a whole second on the clock.
@@ -315,6 +336,12 @@ impl Timeline {
     /// Per app, the window's counts.
     pub fn per_app(&self) -> &[Counters] {
         &self.per_app
+    }
+
+    /// Per workload, the window's counts, by the workload's index; shorter
+    /// than the scenario's list when the last workloads counted nothing.
+    pub fn per_workload(&self) -> &[Counters] {
+        &self.per_workload
     }
 
     pub fn latencies(&self) -> &[LatencyTrack] {
@@ -437,6 +464,24 @@ mod tests {
         tl.count(0, |c| c.joins_attempted += 1);
         tl.signature_at(t);
         tl.record_latency(0, 100);
+    }
+
+    #[test]
+    fn workloads_count_inside_the_window_only() {
+        let mut tl = timeline();
+        // Before the window: not counted, and no workload appears.
+        tl.count_workload(1, |c| c.joins_attempted += 1);
+        assert!(tl.per_workload().is_empty());
+        tl.cross(7_000_000, &Gauges::default());
+        tl.count_workload(1, |c| c.joins_attempted += 1);
+        tl.count_workload(1, |c| c.rooms_created += 1);
+        tl.count_workload(0, |c| c.joins_accepted += 1);
+        let w = tl.per_workload();
+        assert_eq!(w.len(), 2);
+        assert_eq!((w[1].joins_attempted, w[1].rooms_created), (1, 1));
+        assert_eq!((w[0].joins_attempted, w[0].joins_accepted), (0, 1));
+        // Workload counts are apart from the rows' and the apps'.
+        assert_eq!(tl.per_app()[0], Counters::default());
     }
 
     #[test]

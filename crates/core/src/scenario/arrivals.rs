@@ -6,8 +6,9 @@ use std::ops::Range;
 use super::convert::Ctx;
 use super::limits;
 use super::model::{Arrivals, Burst, BurstAt, DAY_SECS, DailyProfile, Groups, Trace, interpolate};
+use super::planner;
 use super::raw::{Located, PointPair, RawArrivals, RawBurst, RawPer};
-use super::trace::{TraceRules, parse_trace};
+use super::trace::{TraceColumns, TraceRules, parse_trace};
 use super::workload::Env;
 use crate::units;
 
@@ -25,6 +26,7 @@ pub(crate) fn convert_arrivals(
         t.profile.is_some(),
         t.ramp.is_some(),
         t.trace.is_some(),
+        t.dau.is_some(),
     ];
     let count = kinds.iter().filter(|k| **k).count();
     if count != 1 {
@@ -33,21 +35,34 @@ pub(crate) fn convert_arrivals(
         } else {
             "gives more than one arrival process"
         };
-        ctx.error(&a.span, format!("`arrivals`{s} {what}; write exactly one of `poisson`, `profile`, `ramp` or `trace`, like {{ poisson = \"1/min\" }}"));
+        ctx.error(&a.span, format!("`arrivals`{s} {what}; write exactly one of `poisson`, `profile`, `dau`, `ramp` or `trace`, like {{ poisson = \"1/min\" }}"));
         return None;
     }
+    let shaped = t.profile.is_some() || t.dau.is_some();
     let misplaced = [
         (
             "hourly",
             t.hourly.as_ref().map(|v| v.span.clone()),
-            t.profile.is_some(),
-            "profile",
+            shaped,
+            "profile or dau",
         ),
         (
             "points",
             t.points.as_ref().map(|v| v.span.clone()),
-            t.profile.is_some(),
-            "profile",
+            shaped,
+            "profile or dau",
+        ),
+        (
+            "peaks",
+            t.peaks.as_ref().map(|v| v.span.clone()),
+            shaped,
+            "profile or dau",
+        ),
+        (
+            "sessions_per_user",
+            t.sessions_per_user.as_ref().map(|v| v.span.clone()),
+            t.dau.is_some(),
+            "dau",
         ),
         (
             "over",
@@ -58,8 +73,14 @@ pub(crate) fn convert_arrivals(
         (
             "per",
             t.per.as_ref().map(|v| v.span.clone()),
-            t.trace.is_none(),
-            "poisson, profile or ramp",
+            t.trace.is_none() && t.dau.is_none(),
+            "poisson, profile or ramp (a dau rate is the workload's total)",
+        ),
+        (
+            "columns",
+            t.columns.as_ref().map(|v| v.span.clone()),
+            t.trace.is_some(),
+            "trace",
         ),
     ];
     let mut ok = true;
@@ -102,6 +123,18 @@ pub(crate) fn convert_arrivals(
             profile: profile?,
         });
     }
+    if t.dau.is_some() {
+        // At a unit mean rate: the workload scales it once the party sizes
+        // are known (`planner::apply_demand`).
+        let shaped = t.hourly.is_some() || t.points.is_some() || t.peaks.is_some();
+        if !shaped {
+            return Some(Arrivals::Poisson { rate: 1.0 });
+        }
+        return Some(Arrivals::Profile {
+            mean_rate: 1.0,
+            profile: convert_profile(a, s, ctx)?,
+        });
+    }
     if let Some(ramp) = &t.ramp {
         let Some(over) = &t.over else {
             ctx.error(&a.span, format!("`arrivals.ramp`{s} needs `over`, how long the ramp lasts, like {{ ramp = [\"0/s\", \"100/s\"], over = \"1h\" }}"));
@@ -127,11 +160,13 @@ pub(crate) fn convert_arrivals(
     }
     let file = t.trace.as_ref()?;
     let (path, text) = ctx.read_data_file(file, "arrivals.trace", "trace", s)?;
+    let columns = trace_columns(t, s, ctx)?;
     let rules = TraceRules {
         apps: env.apps,
         default_app: app,
         start: env.start,
         duration: env.duration,
+        columns: &columns,
     };
     match parse_trace(&text, &path, &rules) {
         Ok(events) => Some(Arrivals::Trace(Trace { path, events })),
@@ -140,6 +175,32 @@ pub(crate) fn convert_arrivals(
             None
         }
     }
+}
+
+/// The trace's column names: voipsim's, with `arrivals.columns` applied.
+fn trace_columns(t: &RawArrivals, s: &str, ctx: &mut Ctx<'_>) -> Option<TraceColumns> {
+    let Some(columns) = &t.columns else {
+        return Some(TraceColumns::default());
+    };
+    let given = columns.value.given();
+    let mut ok = true;
+    for (i, (key, name)) in given.iter().enumerate() {
+        if name.value.trim().is_empty() {
+            ctx.error(&name.span, format!("`arrivals.columns.{key}`{s} is empty; write the name of the trace's column that holds the {key}, like \"ts\""));
+            ok = false;
+        } else if let Some((other, _)) = given[..i]
+            .iter()
+            .find(|(_, n)| n.value.trim().eq_ignore_ascii_case(name.value.trim()))
+        {
+            ctx.error(&name.span, format!("`arrivals.columns.{key}`{s} names column \"{}\", as `{other}` does; each column holds one thing: give each key its own column", name.value));
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    // Keys were checked by serde (deny_unknown_fields).
+    TraceColumns::mapped(given.iter().map(|(k, n)| (*k, n.value.as_str()))).ok()
 }
 
 /// A total rate (after `per = "group"`) that is still a finite number.
@@ -178,6 +239,23 @@ pub(crate) fn finite_scale(
 /// The daily profile, normalised to mean 1.
 fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Option<DailyProfile> {
     let t = &a.value;
+    if let Some(peaks) = &t.peaks {
+        if let Some(other) = t
+            .hourly
+            .as_ref()
+            .map(|h| &h.span)
+            .or(t.points.as_ref().map(|p| &p.span))
+        {
+            ctx.error(
+                other,
+                format!(
+                    "`arrivals`{s} gives `peaks` and another shape (`hourly` or `points`); keep one"
+                ),
+            );
+            return None;
+        }
+        return planner::convert_peaks(peaks, s, ctx);
+    }
     match (&t.hourly, &t.points) {
         (Some(hourly), None) => {
             if hourly.value.len() != 24 {
@@ -230,7 +308,7 @@ fn convert_profile(a: &Located<RawArrivals>, s: &str, ctx: &mut Ctx<'_>) -> Opti
             ))
         }
         (None, None) => {
-            ctx.error(&a.span, format!("`arrivals.profile`{s} needs a shape: `hourly = [24 weights]` or `points = [[\"HH:MM\", weight], …]`"));
+            ctx.error(&a.span, format!("`arrivals.profile`{s} needs a shape: `hourly = [24 weights]`, `points = [[\"HH:MM\", weight], …]` or `peaks = [{{ from = \"20:00\", to = \"23:00\", factor = 4 }}]`"));
             None
         }
         (Some(_), Some(points)) => {

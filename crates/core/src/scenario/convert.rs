@@ -16,7 +16,7 @@ use time::macros::datetime;
 use super::app::convert_apps;
 use super::error::ScenarioError;
 use super::limits;
-use super::model::Scenario;
+use super::model::{DEFAULT_QUOTA_HEADROOM, Scenario};
 use super::raw::{Located, RawScenario};
 use super::threshold::{Threshold, parse_threshold};
 use super::workload::convert_workloads;
@@ -325,8 +325,27 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
             ctx,
         ),
     };
+    let workloads = workloads.and_then(|mut list| {
+        let ok = super::outages::attach(
+            raw.outages.unwrap_or_default(),
+            &mut list,
+            &apps,
+            start.unwrap_or(DEFAULT_START),
+            duration,
+            ctx,
+        );
+        ok.then_some(list)
+    });
     let apps = apps_ok.then_some(apps);
     let thresholds = convert_thresholds(raw.thresholds.unwrap_or_default(), ctx);
+    let quota_headroom = match &raw.quota_headroom {
+        None => Some(DEFAULT_QUOTA_HEADROOM),
+        Some(h) if h.value.is_finite() && (0.0..1.0).contains(&h.value) => Some(h.value),
+        Some(h) => {
+            ctx.error(&h.span, format!("`quota_headroom` is {}, but must be in [0, 1): the share of each app's daily quota to keep free when planning (0.2 plans for 80% of the quota)", h.value));
+            None
+        }
+    };
 
     if !ctx.errors.is_empty() {
         return None;
@@ -343,6 +362,7 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
         apps: apps?,
         workloads: workloads?,
         thresholds: thresholds?,
+        quota_headroom: quota_headroom?,
         origin: ctx.file.to_path_buf(),
     };
     check_size(&scenario, &spans, ctx);

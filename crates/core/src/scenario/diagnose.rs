@@ -188,6 +188,17 @@ fn located(file: &Path, text: &str, span: Option<Range<usize>>, message: String)
 /// `` `stay_time`, expected one of `a`, `b` `` → the rewritten message.
 fn unknown_key(rest: &str, key: &str, section: &str) -> String {
     let (found, expected) = split_expected(rest);
+    unknown_key_message(&found, &expected, key, section)
+}
+
+/// The message for unknown key `found` at `key` (its dotted path in its
+/// section), where the table knows `expected`.
+pub(crate) fn unknown_key_message(
+    found: &str,
+    expected: &[String],
+    key: &str,
+    section: &str,
+) -> String {
     let place = if section.is_empty() && !key.contains('.') {
         " at the top level".to_string()
     } else {
@@ -198,13 +209,15 @@ fn unknown_key(rest: &str, key: &str, section: &str) -> String {
         format!("{parent}{section}")
     };
     let mut message = format!("unknown key `{found}`{place}");
-    if !section.is_empty() && TOP_LEVEL_KEYS.contains(&found.as_str()) && !expected.contains(&found)
+    if !section.is_empty()
+        && TOP_LEVEL_KEYS.contains(&found)
+        && !expected.iter().any(|e| e == found)
     {
         message.push_str(&format!(
             "; `{found}` belongs at the top of the file: move it above the first [table] header \
              (in TOML, keys after a header belong to that table)"
         ));
-    } else if let Some(near) = nearest(&found, expected.iter().map(String::as_str)) {
+    } else if let Some(near) = nearest(found, expected.iter().map(String::as_str)) {
         message.push_str(&format!("; did you mean `{near}`?"));
     } else if !expected.is_empty() {
         message.push_str(&format!("; known keys here: {}", expected.join(", ")));

@@ -224,7 +224,15 @@ pub fn expected_joins(workload: &Workload, start_tod: f64, duration: Duration) -
     }
     let to_us = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
     let curve = RateCurve::build(&workload.arrivals, &workload.bursts, start_tod, 0, to_us);
-    let reconnect = workload.reconnect.as_ref().map_or(0.0, |r| r.probability);
+    // Rejoins per member: at most one with a probability; r·S on average
+    // with a rate r over a stay of mean S.
+    let reconnect = workload
+        .reconnect
+        .as_ref()
+        .map_or(0.0, |r| match r.rate_per_s {
+            Some(rate) => rate * workload.stay.mean_secs(),
+            None => r.probability,
+        });
     curve.expected_count() * workload.party.mean() * (1.0 + reconnect)
 }
 

@@ -2,8 +2,9 @@
 //! when, parsed and validated into the typed [`Scenario`] model.
 //!
 //! Layers: `raw` (serde types that keep TOML spans; the JSON Schema comes
-//! from them), `diagnose` (TOML and serde messages → located errors with
-//! hints), `convert`, `app`, `workload`, `arrivals` and `distribution`
+//! from them), `unknown_keys` (every unknown key, found beside that schema),
+//! `diagnose` (TOML and serde messages → located errors with hints),
+//! `every_problem` (the passes that report all problems at once), `convert`, `app`, `workload`, `arrivals` and `distribution`
 //! (raw → model, collecting every semantic error with its location), `trace` and
 //! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
 //! expressions), `overrides` (`--set PATH=VALUE` on the parsed tree), and `model` (the validated result, free of spans, that the
@@ -33,22 +34,26 @@ pub mod diagnose;
 mod distribution;
 pub mod empirical;
 pub mod error;
+mod every_problem;
 pub mod limits;
 mod match_stay;
 pub mod model;
+mod outages;
 pub mod overrides;
 pub mod param;
+pub mod planner;
 pub mod raw;
 pub mod rep_threshold;
 mod shared_pool;
 pub mod suggest;
 pub mod threshold;
 pub mod trace;
+mod trace_columns;
+pub mod unknown_keys;
 mod workload;
 
 use std::path::Path;
 
-use serde::Deserialize;
 use toml::de::DeTable;
 
 pub use app::{RegisterAppError, derived_app_id, register_apps, wechat_app};
@@ -130,32 +135,14 @@ pub fn parse_with(
     laid.apply(root.get_mut()).map_err(ScenarioErrors)?;
     // The file and the overrides' lines: where every span points.
     let text = laid.text.as_str();
-    let relabel = |errors: Vec<ScenarioError>| {
+    every_problem::check(&root, text, origin).map_err(|errors| {
         let mut errors: Vec<ScenarioError> = errors
             .into_iter()
             .map(|e| laid.relabel(e, origin))
             .collect();
         sort_errors(&mut errors, origin);
         ScenarioErrors(errors)
-    };
-    let deserializer = toml::de::Deserializer::from(root.clone());
-    let raw = raw::RawScenario::deserialize(deserializer).map_err(|e| {
-        relabel(vec![diagnose::serde_error(
-            origin,
-            text,
-            root.get_ref(),
-            &e,
-        )])
-    })?;
-    let mut ctx = convert::Ctx::new(origin, text);
-    match convert::convert(raw, &mut ctx) {
-        Some(scenario) if ctx.errors.is_empty() => Ok(scenario),
-        _ if ctx.errors.is_empty() => {
-            // Every failing check records an error; this is a safety net.
-            Err(ScenarioError::file(origin, "the scenario is invalid").into())
-        }
-        _ => Err(relabel(ctx.errors)),
-    }
+    })
 }
 
 /// The built-in default scenario with `--set` overrides.
@@ -205,5 +192,7 @@ pub fn schema_text() -> String {
     text
 }
 
+#[cfg(test)]
+mod planner_tests;
 #[cfg(test)]
 mod tests;

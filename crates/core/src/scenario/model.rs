@@ -20,6 +20,10 @@ use super::threshold::Threshold;
 /// Seconds in a day, the period of daily profiles and daily bursts.
 pub const DAY_SECS: f64 = 86_400.0;
 
+/// The quota headroom when a scenario gives none: plan for 80% of each
+/// app's daily quota, so a busier day than the simulated one still fits.
+pub const DEFAULT_QUOTA_HEADROOM: f64 = 0.2;
+
 /// A whole scenario: one simulated period of one or more apps' traffic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -48,6 +52,10 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Pass/fail checks over the summary (evaluated by the report).
     pub thresholds: Vec<Threshold>,
+    /// The share of each app's daily quota kept free when the report says
+    /// how many apps a day needs (`quota_headroom`, default
+    /// [`DEFAULT_QUOTA_HEADROOM`]), in `[0, 1)`.
+    pub quota_headroom: f64,
     /// The file the scenario came from (`<built-in>` for the default), used
     /// for messages; relative paths in it were resolved against its folder.
     pub origin: PathBuf,
@@ -139,8 +147,17 @@ pub const MAX_RECENT_GROUPS: u64 = 1 << 20;
 pub struct Workload {
     /// Unique within the scenario (default `workload-N`, N from 1).
     pub name: String,
-    /// Index into [`Scenario::apps`].
+    /// Index into [`Scenario::apps`]: the first (often the only) app of
+    /// [`Workload::apps`].
     pub app: usize,
+    /// Indexes into [`Scenario::apps`] of every app its parties are spread
+    /// over (`app = ["a", "b"]`), at least one, distinct, in the order
+    /// written: a party of group number `g` joins `apps[g % apps.len()]`
+    /// (see [`Workload::app_of_group`]).
+    pub apps: Vec<usize>,
+    /// The daily-active-users figures its arrival rate was derived from
+    /// (`arrivals = { dau = …, sessions_per_user = … }`), if it was.
+    pub demand: Option<Demand>,
     /// How parties choose their groupId. Ignored for a trace.
     pub groups: Groups,
     /// The shared pool the workload's groups come from (`groups.shared`):
@@ -168,12 +185,52 @@ pub struct Workload {
     pub reconnect: Option<Reconnect>,
     /// Fractions of join attempts made wrong on purpose.
     pub faults: Faults,
+    /// The outages that hit this workload, in scenario order.
+    pub outages: Vec<Outage>,
 }
 
 impl Workload {
     /// True when the workload replays a recorded trace.
     pub fn is_trace(&self) -> bool {
         matches!(self.arrivals, Arrivals::Trace(_))
+    }
+
+    /// The app (index into [`Scenario::apps`]) a party of group number
+    /// `group` joins: group numbers are dealt round the workload's apps, so
+    /// fresh groups (numbered 0, 1, 2, …) go round-robin and a group always
+    /// stays in one app (its members meet in one room, a reused group finds
+    /// its room). Deterministic and free of random draws, so spreading a
+    /// workload changes nothing else in it and every driver picks the same.
+    #[inline]
+    pub fn app_of_group(apps: &[usize], group: u64) -> usize {
+        match apps {
+            [] => 0,
+            [only] => *only,
+            many => many[(group % many.len() as u64) as usize],
+        }
+    }
+}
+
+/// A workload's traffic as a planner states it: daily active users, each
+/// with some sessions (matches, calls) a day, from which the party arrival
+/// rate is derived: `parties per day = dau × sessions_per_user ÷ mean
+/// party size` (each session is one member's seat in one party).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demand {
+    /// Daily active users, > 0.
+    pub dau: f64,
+    /// Sessions each user has a day, > 0.
+    pub sessions_per_user: f64,
+    /// The mean party size the rate was divided by.
+    pub mean_party: f64,
+    /// The derived parties per day (the mean over a day, before bursts).
+    pub parties_per_day: f64,
+}
+
+impl Demand {
+    /// The derived mean party arrival rate, per second.
+    pub fn mean_rate(&self) -> f64 {
+        self.parties_per_day / DAY_SECS
     }
 }
 
@@ -411,10 +468,25 @@ pub enum StayOf {
 /// A member drops once during its stay and rejoins after a delay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reconnect {
-    /// Chance that a member drops once, in `[0, 1]`.
+    /// Chance that a member drops once, in `[0, 1]` (0 with `rate_per_s`).
     pub probability: f64,
+    /// Drops per second in the room, when reconnects are a rate: any
+    /// number of drops, a Poisson process over the member's time in the
+    /// room. `None`: at most one drop, with `probability`.
+    pub rate_per_s: Option<f64>,
     /// Time between the drop and the rejoin.
     pub delay: Distribution,
+}
+
+/// An outage: at `at` (since the start), each member in a room at its own
+/// drop instant (uniform in `[at, at + over]`) drops with probability
+/// `share` and rejoins after `rejoin`, for the rest of its stay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub at: Duration,
+    pub over: Duration,
+    pub share: f64,
+    pub rejoin: Distribution,
 }
 
 /// Fractions of join attempts made wrong on purpose, each in `[0, 1]`,
@@ -462,6 +534,33 @@ pub struct TraceEvent {
     pub group_id: String,
     pub openid: String,
     pub kind: TraceEventKind,
+    /// A join's fault: its own (the trace's `fault` column) or drawn.
+    pub fault: TraceFault,
+}
+
+/// The fault a trace row gives its join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFault {
+    /// Drawn from the workload's `faults` (an empty or absent cell).
+    Drawn,
+    /// None: the row says `none`.
+    Clean,
+    /// The row's own.
+    Given(crate::workload::Fault),
+}
+
+impl TraceFault {
+    /// The fault the join gets, given the one its workload drew for it
+    /// (drawn for every join row either way, so the draws of the other
+    /// rows do not depend on which rows carry their own).
+    #[inline]
+    pub fn or_drawn(self, drawn: Option<crate::workload::Fault>) -> Option<crate::workload::Fault> {
+        match self {
+            TraceFault::Drawn => drawn,
+            TraceFault::Clean => None,
+            TraceFault::Given(fault) => Some(fault),
+        }
+    }
 }
 
 /// What a trace row does.

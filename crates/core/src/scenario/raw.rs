@@ -173,6 +173,39 @@ pub struct RawScenario {
     /// threshold makes the exit code 1. Must be written before the first
     /// `[table]` header.
     pub thresholds: Option<Vec<Located<String>>>,
+    /// Network or service outages: at `at`, a share of the members in rooms
+    /// drop within `over` and rejoin after `rejoin`.
+    pub outages: Option<Vec<Located<RawOutage>>>,
+    /// The share of each app's daily quota kept free when the report says
+    /// how many apps a day's traffic needs: in [0, 1), default 0.2 (plan
+    /// for 80% of the quota).
+    #[schemars(range(min = 0, max = 1))]
+    pub quota_headroom: L<f64>,
+}
+
+/// One outage (`[[outages]]`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Outage")]
+pub struct RawOutage {
+    /// When it strikes: an offset from the start "+30m", or a time of day
+    /// "20:30" (its first occurrence at or after the start).
+    #[schemars(required, example = &"+30m")]
+    pub at: L<String>,
+    /// The window the drops fall in, each member's at a uniform instant of
+    /// it; "0s" (the default) drops them all at `at`.
+    pub over: L<String>,
+    /// Chance in [0, 1] that a member in a room at its drop instant drops.
+    #[schemars(required, range(min = 0, max = 1))]
+    pub share: L<f64>,
+    /// Time from the drop to the rejoin (a distribution).
+    #[schemars(required)]
+    pub rejoin: L<RawDistribution>,
+    /// The workloads it hits, by name (default: every workload that is not
+    /// a trace).
+    pub workloads: L<Vec<Located<String>>>,
+    /// Or: every workload of this app.
+    pub app: L<String>,
 }
 
 /// One Mini Program's service settings; every key overrides a WeChat default.
@@ -218,9 +251,11 @@ pub struct RawApp {
 pub struct RawWorkload {
     /// Unique name. Default "workload-N" (N counts from 1).
     pub name: L<String>,
-    /// The app (a key of `[apps]`) the parties join. Required when the
+    /// The app (a key of `[apps]`) the parties join, or a list of apps to
+    /// spread the parties over (`["a", "b"]`: group number g goes to the
+    /// (g mod N)-th app, so fresh groups go round-robin). Required when the
     /// scenario has more than one app.
-    pub app: L<String>,
+    pub app: L<RawAppChoice>,
     /// How parties choose their groupId. Default { fresh = true }.
     pub groups: L<RawGroups>,
     /// When parties arrive: exactly one of poisson, profile, ramp, trace.
@@ -248,6 +283,46 @@ pub struct RawWorkload {
     pub reconnect: L<RawReconnect>,
     /// Fractions of join attempts made wrong on purpose. Default all 0.
     pub faults: L<RawFaults>,
+}
+
+/// One app by name, or several to spread a workload's parties over.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "AppChoice")]
+pub enum RawAppChoice {
+    /// One app, e.g. "game".
+    One(String),
+    /// Several distinct apps, e.g. ["game-1", "game-2"].
+    #[schemars(with = "Vec<String>")]
+    Many(Vec<Located<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawAppChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AppChoiceVisitor)
+    }
+}
+
+struct AppChoiceVisitor;
+
+impl<'de> Visitor<'de> for AppChoiceVisitor {
+    type Value = RawAppChoice;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an app name like \"game\" or a list like [\"game-1\", \"game-2\"]")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawAppChoice::One(v.to_string()))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut names = Vec::new();
+        while let Some(name) = seq.next_element()? {
+            names.push(name);
+        }
+        Ok(RawAppChoice::Many(names))
+    }
 }
 
 /// Exactly one of: { pool = N }, { fresh = true },
@@ -288,8 +363,10 @@ pub enum RawPer {
 }
 
 /// Exactly one of: { poisson = RATE }, { profile = RATE, hourly = [...] or
-/// points = [...] }, { ramp = [RATE, RATE], over = DURATION },
-/// { trace = "file.csv" }. Rates count party arrivals.
+/// points = [...] or peaks = [...] }, { dau = N, sessions_per_user = S }
+/// (optionally shaped by hourly, points or peaks),
+/// { ramp = [RATE, RATE], over = DURATION }, { trace = "file.csv" }. Rates
+/// count party arrivals.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Arrivals")]
@@ -316,13 +393,87 @@ pub struct RawArrivals {
     pub ramp: L<Vec<Located<String>>>,
     /// With `ramp`: how long the ramp lasts, > 0.
     pub over: L<String>,
+    /// Daily active users (> 0): with `sessions_per_user`, the party rate
+    /// is derived as dau × sessions_per_user ÷ mean party size per day
+    /// (each session is one member's seat in a party). Flat over the day
+    /// unless shaped by `hourly`, `points` or `peaks`.
+    #[schemars(example = &2000000)]
+    pub dau: L<f64>,
+    /// With `dau`: sessions (matches, calls) each user has a day, > 0.
+    #[schemars(example = &3)]
+    pub sessions_per_user: L<f64>,
+    /// With `profile` or `dau`: busy windows of the day, each a multiple of
+    /// the rest of the day's rate, e.g. [{ from = "20:00", to = "23:00",
+    /// factor = 4 }]. Whole hours only (they become 24 hourly weights,
+    /// normalised to mean 1); a window may wrap midnight; windows must not
+    /// overlap.
+    pub peaks: L<Vec<Located<RawPeak>>>,
     /// Replay a recorded trace: a CSV with header
     /// time,app,group_id,openid,event, relative to the scenario file; at
     /// most 64 MiB, and no row at or after the end of `duration`.
     pub trace: L<String>,
+    /// With `trace`: the log's own names for its columns, when they are not
+    /// voipsim's, e.g. { time = "ts", group_id = "room", openid = "user",
+    /// event = "action" }. Keys: time, app, group_id, openid, event, fault;
+    /// a column not named keeps its own name.
+    pub columns: L<RawTraceColumns>,
     /// With poisson, profile or ramp: "workload" (default, the rate is the
     /// total) or "group" (the rate is per pool group).
     pub per: L<RawPer>,
+}
+
+/// A trace's column names (`arrivals.columns`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TraceColumns")]
+pub struct RawTraceColumns {
+    /// The column holding the time (default "time").
+    pub time: L<String>,
+    /// The column naming the app (default "app"; optional with one app).
+    pub app: L<String>,
+    /// The column holding the room's groupId (default "group_id").
+    pub group_id: L<String>,
+    /// The column holding the member's openid (default "openid").
+    pub openid: L<String>,
+    /// The column saying join or leave (default "event").
+    pub event: L<String>,
+    /// The column giving a join its own fault (default "fault"; optional).
+    pub fault: L<String>,
+}
+
+impl RawTraceColumns {
+    /// The names given, as (voipsim's key, the log's name, its span).
+    pub fn given(&self) -> Vec<(&'static str, &Located<String>)> {
+        [
+            ("time", &self.time),
+            ("app", &self.app),
+            ("group_id", &self.group_id),
+            ("openid", &self.openid),
+            ("event", &self.event),
+            ("fault", &self.fault),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// A busy window of the day, as a multiple of the rest of the day.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Peak")]
+pub struct RawPeak {
+    /// Start, a whole hour "HH:00".
+    #[schemars(required, example = &"20:00")]
+    pub from: L<String>,
+    /// End (exclusive), a whole hour "HH:00"; "24:00" or an hour before
+    /// `from` wraps past midnight.
+    #[schemars(required, example = &"23:00")]
+    pub to: L<String>,
+    /// The rate in the window as a multiple of the rest of the day's
+    /// (> 0; 4 = four times as busy).
+    #[schemars(required, example = &4)]
+    pub factor: L<f64>,
 }
 
 /// A window multiplying the arrival rate.
@@ -423,9 +574,14 @@ pub struct RawLogNormal {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Reconnect")]
 pub struct RawReconnect {
-    /// Chance in [0, 1] that a member drops once.
-    #[schemars(required, range(min = 0, max = 1))]
+    /// Chance in [0, 1] that a member drops once (give this or `rate`).
+    #[schemars(range(min = 0, max = 1))]
     pub probability: L<f64>,
+    /// Drops per unit of time spent in the room, e.g. "2/h" (give this or
+    /// `probability`): a member may drop any number of times, as a Poisson
+    /// process over its time in the room.
+    #[schemars(example = &"2/h")]
+    pub rate: L<String>,
     /// Time from the drop to the rejoin (a distribution).
     #[schemars(required)]
     pub delay: L<RawDistribution>,

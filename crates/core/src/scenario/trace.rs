@@ -1,10 +1,13 @@
 //! Recorded traces: the CSV a `{ trace = "file.csv" }` workload replays.
 //!
 //! Header `time,app,group_id,openid,event` (any column order, extra
-//! columns ignored). `time` is seconds since the scenario start (a number
-//! ≥ 0) or an RFC 3339 instant not before the start; times must not
-//! decrease. `app` is an app name or app_id of the scenario, or empty for
-//! the workload's app. `event` is `join` or `leave`. The whole file is
+//! columns ignored; a log's own names mapped by [`TraceColumns`]). `time`
+//! is seconds since the scenario start (a number ≥ 0) or an RFC 3339
+//! instant not before the start; times must not decrease. `app` is an app
+//! name or app_id of the scenario, or empty for the workload's app (the
+//! column may be left out with one app). `event` is `join` or `leave`. An
+//! optional `fault` column gives a join row its own fault (`none` or a
+//! fault name; empty draws the workload's `faults`). The whole file is
 //! loaded and checked at parse time; every bad row is reported with the
 //! trace's own file:line:col.
 
@@ -15,12 +18,23 @@ use time::OffsetDateTime;
 
 use super::csv::{Field, data_lines, split_line};
 use super::error::ScenarioError;
-use super::model::{App, TraceEvent, TraceEventKind};
+use super::model::{App, TraceEvent, TraceEventKind, TraceFault};
 use super::suggest::nearest;
+pub use super::trace_columns::TraceColumns;
+use super::trace_columns::{Column, ColumnIndexes, locate};
 use crate::units;
+use crate::workload::Fault;
 
-/// Columns a trace must have.
+/// The columns a trace has by default (`fault` may be added).
 pub const TRACE_COLUMNS: [&str; 5] = ["time", "app", "group_id", "openid", "event"];
+
+/// The fault column's values besides empty (draw) and `none`.
+const FAULT_NAMES: [(&str, Fault); 4] = [
+    ("wrong_signature", Fault::WrongSignature),
+    ("millisecond_timestamp", Fault::MillisecondTimestamp),
+    ("stale_timestamp", Fault::StaleTimestamp),
+    ("stale_session_key", Fault::StaleSessionKey),
+];
 
 /// Most row errors reported per file; the rest are counted.
 pub const MAX_ROW_ERRORS: usize = 20;
@@ -34,6 +48,8 @@ pub struct TraceRules<'a> {
     /// The run's length: rows at or after it are refused (they would never
     /// be replayed). `None` when the scenario's duration has an error.
     pub duration: Option<Duration>,
+    /// The header names of the columns.
+    pub columns: &'a TraceColumns,
 }
 
 /// Parses a trace's text; `path` names it in errors.
@@ -52,7 +68,13 @@ pub fn parse_trace(
             ),
         )]);
     };
-    let columns = header_columns(header, header_line, path)?;
+    let columns = locate(
+        header,
+        header_line,
+        path,
+        rules.columns,
+        rules.apps.len() == 1,
+    )?;
     let mut events = Vec::new();
     let mut errors = Vec::new();
     let mut skipped = 0usize;
@@ -115,83 +137,35 @@ pub fn parse_trace(
     }
 }
 
-/// Index of each required column in the header.
-fn header_columns(
-    header: &str,
-    line: usize,
-    path: &Path,
-) -> Result<[usize; 5], Vec<ScenarioError>> {
-    let names: Vec<String> = match split_line(header) {
-        Ok(fields) => fields
-            .into_iter()
-            .map(|f| f.text.to_ascii_lowercase())
-            .collect(),
-        Err((column, message)) => return Err(vec![ScenarioError::at(path, line, column, message)]),
-    };
-    let mut indexes = [0; 5];
-    let mut missing = Vec::new();
-    for (slot, wanted) in indexes.iter_mut().zip(TRACE_COLUMNS) {
-        match names.iter().position(|n| n == wanted) {
-            Some(i) => *slot = i,
-            None => missing.push(wanted),
-        }
-    }
-    if missing.is_empty() {
-        return Ok(indexes);
-    }
-    let hint = missing
-        .iter()
-        .filter_map(|m| {
-            let unknown = names
-                .iter()
-                .map(String::as_str)
-                .filter(|n| !TRACE_COLUMNS.contains(n));
-            nearest(m, unknown).map(|n| format!(" (is `{n}` meant to be `{m}`?)"))
-        })
-        .collect::<String>();
-    Err(vec![ScenarioError::at(
-        path,
-        line,
-        1,
-        format!(
-            "the trace header lacks column(s) {}{hint}; the first line must be `{}`",
-            missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            TRACE_COLUMNS.join(",")
-        ),
-    )])
-}
-
 fn parse_row(
     row: &str,
     line: usize,
     path: &Path,
-    columns: &[usize; 5],
+    columns: &ColumnIndexes,
     rules: &TraceRules<'_>,
     last: Option<(Duration, usize)>,
 ) -> Result<TraceEvent, ScenarioError> {
     let fields = split_line(row)
         .map_err(|(column, message)| ScenarioError::at(path, line, column, message))?;
-    let needed = columns.iter().max().copied().unwrap_or(0) + 1;
+    let needed = columns.needed();
     if fields.len() < needed {
         return Err(ScenarioError::at(
             path,
             line,
             1,
             format!(
-                "row has {} field(s) but the header has at least {needed}; write every column: `{}`",
+                "row has {} field(s) but the header has at least {needed}; write every column of the header",
                 fields.len(),
-                TRACE_COLUMNS.join(",")
             ),
         ));
     }
-    let field = |i: usize| -> &Field { &fields[columns[i]] };
+    let present = |c: Column| columns.get(c).map(|i| &fields[i]);
+    // Required columns were checked in the header, and the row is long
+    // enough for every present one.
+    let field = |c: Column| -> &Field { present(c).unwrap_or(&fields[0]) };
     let at_field = |f: &Field, message: String| ScenarioError::at(path, line, f.column, message);
 
-    let time = field(0);
+    let time = field(Column::Time);
     let at = parse_time(&time.text, rules.start).map_err(|m| at_field(time, m))?;
     if let Some((previous, previous_line)) = last
         && at < previous
@@ -206,32 +180,30 @@ fn parse_row(
         ));
     }
 
-    let app_field = field(1);
-    let app = if app_field.text.is_empty() {
-        rules.default_app
-    } else {
-        rules
+    let app = match present(Column::App) {
+        Some(app_field) if !app_field.text.is_empty() => rules
             .apps
             .iter()
             .position(|a| a.name == app_field.text || a.app_id == app_field.text)
-            .ok_or_else(|| at_field(app_field, unknown_app(&app_field.text, rules.apps)))?
+            .ok_or_else(|| at_field(app_field, unknown_app(&app_field.text, rules.apps)))?,
+        _ => rules.default_app,
     };
 
-    let group_id = field(2);
+    let group_id = field(Column::GroupId);
     if group_id.text.is_empty() {
         return Err(at_field(
             group_id,
             "empty group_id; every row names the room's groupId".into(),
         ));
     }
-    let openid = field(3);
+    let openid = field(Column::OpenId);
     if openid.text.is_empty() {
         return Err(at_field(
             openid,
             "empty openid; every row names the member's openid".into(),
         ));
     }
-    let event = field(4);
+    let event = field(Column::Event);
     let kind = match event.text.to_ascii_lowercase().as_str() {
         "join" => TraceEventKind::Join,
         "leave" => TraceEventKind::Leave,
@@ -247,13 +219,46 @@ fn parse_row(
             ));
         }
     };
+    let fault = match present(Column::Fault) {
+        Some(f) => row_fault(f, kind).map_err(|m| at_field(f, m))?,
+        None => TraceFault::Drawn,
+    };
     Ok(TraceEvent {
         at,
         app,
         group_id: group_id.text.clone(),
         openid: openid.text.clone(),
         kind,
+        fault,
     })
+}
+
+/// A row's own fault: empty draws the workload's, `none` is a clean join.
+fn row_fault(field: &Field, kind: TraceEventKind) -> Result<TraceFault, String> {
+    let text = field.text.to_ascii_lowercase();
+    if text.is_empty() {
+        return Ok(TraceFault::Drawn);
+    }
+    if kind == TraceEventKind::Leave {
+        return Err(format!(
+            "fault `{}` on a leave row; a fault is how a join is signed: leave the fault cell empty on leave rows",
+            field.text
+        ));
+    }
+    if text == "none" {
+        return Ok(TraceFault::Clean);
+    }
+    if let Some((_, fault)) = FAULT_NAMES.iter().find(|(n, _)| *n == text) {
+        return Ok(TraceFault::Given(*fault));
+    }
+    let names = FAULT_NAMES.map(|(n, _)| n);
+    let near = nearest(&text, names.iter().copied().chain(["none"]))
+        .map_or(String::new(), |n| format!("did you mean `{n}`? "));
+    Err(format!(
+        "unknown fault `{}`; {near}write `none`, one of {}, or leave it empty to draw the workload's `faults`",
+        field.text,
+        names.map(|n| format!("`{n}`")).join(", ")
+    ))
 }
 
 /// Seconds since the start, or an RFC 3339 instant not before it.
@@ -343,6 +348,7 @@ mod tests {
             default_app: 0,
             start: datetime!(2026-01-01 00:00 +8),
             duration: Some(Duration::from_secs(86_400)),
+            columns: &TraceColumns::default(),
         };
         parse_trace(text, Path::new("t.csv"), &rules)
     }
@@ -454,6 +460,93 @@ mod tests {
         );
         let m = messages("time,app,group_id,openid,event\n2030-01-01T00:00:00Z,game,g,o,join\n");
         assert!(m[0].starts_with("t.csv:2:1: all 1 rows are"), "{}", m[0]);
+    }
+
+    #[test]
+    fn the_app_column_may_be_left_out_with_one_app() {
+        let events = parse("time,group_id,openid,event\n0,g1,o1,join\n1,g1,o1,leave\n").unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(events.iter().all(|e| e.app == 0));
+    }
+
+    #[test]
+    fn a_row_carries_its_own_fault() {
+        let events = parse(
+            "time,app,group_id,openid,event,fault\n0,,g,o1,join,\n1,,g,o2,join,none\n\
+             2,,g,o3,join,stale_session_key\n3,,g,o3,leave,\n",
+        )
+        .unwrap();
+        let faults: Vec<TraceFault> = events.iter().map(|e| e.fault).collect();
+        assert_eq!(
+            faults,
+            [
+                TraceFault::Drawn,
+                TraceFault::Clean,
+                TraceFault::Given(Fault::StaleSessionKey),
+                TraceFault::Drawn
+            ]
+        );
+        assert_eq!(
+            faults[0].or_drawn(Some(Fault::WrongSignature)),
+            Some(Fault::WrongSignature)
+        );
+        assert_eq!(faults[1].or_drawn(Some(Fault::WrongSignature)), None);
+        assert_eq!(faults[2].or_drawn(None), Some(Fault::StaleSessionKey));
+    }
+
+    #[test]
+    fn bad_faults_are_located() {
+        let m = messages(
+            "time,app,group_id,openid,event,fault\n0,,g,o1,join,stale_sesion_key\n1,,g,o1,leave,none\n",
+        );
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(
+            m[0].starts_with(
+                "t.csv:2:14: unknown fault `stale_sesion_key`; did you mean `stale_session_key`?"
+            ),
+            "{}",
+            m[0]
+        );
+        assert!(
+            m[1].starts_with("t.csv:3:15: fault `none` on a leave row"),
+            "{}",
+            m[1]
+        );
+    }
+
+    #[test]
+    fn a_logs_own_column_names_are_read() {
+        let apps = apps();
+        let columns = TraceColumns::mapped([
+            ("time", "ts"),
+            ("group_id", "room"),
+            ("openid", "user"),
+            ("event", "action"),
+        ])
+        .unwrap();
+        let rules = TraceRules {
+            apps: &apps,
+            default_app: 0,
+            start: datetime!(2026-01-01 00:00 +8),
+            duration: Some(Duration::from_secs(86_400)),
+            columns: &columns,
+        };
+        let events = parse_trace(
+            "ts,room,user,action\n0,r1,u1,join\n5,r1,u1,leave\n",
+            Path::new("t.csv"),
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            (
+                events[1].at,
+                events[1].group_id.as_str(),
+                events[1].openid.as_str(),
+                events[1].kind
+            ),
+            (Duration::from_secs(5), "r1", "u1", TraceEventKind::Leave)
+        );
     }
 
     #[test]

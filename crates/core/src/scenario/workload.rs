@@ -17,7 +17,8 @@ use super::model::{
     Admission, App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect,
     StayOf, Workload,
 };
-use super::raw::{Located, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::planner;
+use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
 use super::suggest::nearest;
 
@@ -104,7 +105,8 @@ fn convert_workload(
     let w = raw.value;
     let before = ctx.errors.len();
 
-    let app = resolve_app(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app_list = resolve_apps(w.app.as_ref(), &span, env.apps, s, ctx);
+    let app = app_list.as_ref().map(|list| list[0]);
     let Some(arrivals_raw) = &w.arrivals else {
         ctx.error(&span, format!("missing key `arrivals`{s}; say when parties arrive, like arrivals = {{ poisson = \"1/min\" }}"));
         return None;
@@ -155,17 +157,37 @@ fn convert_workload(
         .faults
         .as_ref()
         .map_or(Some(Faults::default()), |f| convert_faults(f, s, ctx));
-    // Without a resolved app, check what does not depend on it.
-    let app_def = app.map(|i| &env.apps[i]);
+    // Without a resolved app, check what does not depend on it. Parties
+    // must fit the smallest rooms of the apps they are spread over.
+    let app_def = app_list.as_ref().and_then(|list| {
+        list.iter()
+            .map(|&i| &env.apps[i])
+            .min_by_key(|a| a.capacity)
+    });
     let arrivals = convert_arrivals(arrivals_raw, groups.as_ref(), app.unwrap_or(0), env, s, ctx);
-    if let (Some(faults), Some(app_def)) = (&faults, app_def) {
-        check_faults_detectable(faults, w.faults.as_ref().map(|f| &f.span), app_def, s, ctx);
+    let dau = planner::convert_dau(arrivals_raw, s, ctx);
+    if let (Some(faults), Some(list)) = (&faults, &app_list) {
+        for &i in list {
+            check_faults_detectable(
+                faults,
+                w.faults.as_ref().map(|f| &f.span),
+                &env.apps[i],
+                s,
+                ctx,
+            );
+        }
     }
 
     if is_trace {
+        if let Some(list) = app_list.as_ref().filter(|l| l.len() > 1) {
+            let span = w.app.as_ref().map_or(span.clone(), |a| a.span.clone());
+            ctx.error(&span, format!("`app`{s} lists {} apps, but a trace replay names each row's app in its `app` column; give one app (the default for rows without one)", list.len()));
+        }
         return (ctx.errors.len() == before).then_some(Workload {
             name,
             app: app?,
+            apps: app_list?,
+            demand: None,
             groups: Groups::Fresh,
             shared_pool: None,
             arrivals: arrivals?,
@@ -177,6 +199,7 @@ fn convert_workload(
             stay_of: StayOf::Member,
             reconnect: None,
             faults: faults?,
+            outages: Vec::new(),
         });
     }
 
@@ -214,24 +237,77 @@ fn convert_workload(
     if ctx.errors.len() != before {
         return None;
     }
+    let mut arrivals = arrivals?;
+    let party = party?;
+    let demand = dau.map(|given| planner::apply_demand(&mut arrivals, given, party.mean()));
     Some(Workload {
         name,
         app: app?,
+        apps: app_list?,
+        demand,
         groups: groups?,
         shared_pool: shared_pool?,
-        arrivals: arrivals?,
+        arrivals,
         bursts: bursts.into_iter().collect::<Option<Vec<_>>>()?,
-        party: party?,
+        party,
         admission: admission?,
         stagger: stagger?,
         stay: stay?,
         stay_of: stay_of?,
         reconnect: reconnect?,
         faults: faults?,
+        outages: Vec::new(),
     })
 }
 
-/// The workload's app: named, or the only one.
+/// The workload's apps: one named, several listed, or the only one.
+fn resolve_apps(
+    app: Option<&Located<RawAppChoice>>,
+    span: &Range<usize>,
+    apps: &[App],
+    s: &str,
+    ctx: &mut Ctx<'_>,
+) -> Option<Vec<usize>> {
+    let Some(choice) = app else {
+        return resolve_app(None, span, apps, s, ctx).map(|i| vec![i]);
+    };
+    match &choice.value {
+        RawAppChoice::One(name) => {
+            let name = Located {
+                value: name.clone(),
+                span: choice.span.clone(),
+            };
+            resolve_app(Some(&name), span, apps, s, ctx).map(|i| vec![i])
+        }
+        RawAppChoice::Many(names) => {
+            if names.is_empty() {
+                ctx.error(&choice.span, format!("`app`{s} is an empty list; name at least one app, like app = [\"game-1\", \"game-2\"]"));
+                return None;
+            }
+            let mut picked: Vec<usize> = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match resolve_app(Some(name), span, apps, s, ctx) {
+                    Some(i) if picked.contains(&i) => {
+                        ctx.error(
+                            &name.span,
+                            format!(
+                                "`app`{s} names app '{}' twice; list each app once",
+                                name.value
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(i) => picked.push(i),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(picked)
+        }
+    }
+}
+
+/// One app: named, or the only one.
 fn resolve_app(
     app: Option<&Located<String>>,
     span: &Range<usize>,
@@ -455,16 +531,29 @@ fn convert_reconnect(
     s: &str,
     ctx: &mut Ctx<'_>,
 ) -> Option<Reconnect> {
-    let (Some(p), Some(delay)) = (&r.value.probability, &r.value.delay) else {
-        ctx.error(&r.span, format!("`reconnect`{s} needs `probability` and `delay`, like {{ probability = 0.05, delay = \"10s\" }}"));
+    let t = &r.value;
+    let (Some(delay), false) = (&t.delay, t.probability.is_none() && t.rate.is_none()) else {
+        ctx.error(&r.span, format!("`reconnect`{s} needs `delay` and one of `probability` (drop at most once) or `rate` (drop any number of times), like {{ probability = 0.05, delay = \"10s\" }} or {{ rate = \"2/h\", delay = \"10s\" }}"));
         return None;
     };
-    let probability = ctx.probability(p, "reconnect.probability", s);
     let delay = convert_distribution(delay, "reconnect.delay", s, ctx);
-    Some(Reconnect {
-        probability: probability?,
-        delay: delay?,
-    })
+    match (&t.probability, &t.rate) {
+        (Some(_), Some(rate)) => {
+            ctx.error(&rate.span, format!("`reconnect`{s} gives both `probability` and `rate`; keep one: `probability` for at most one drop per stay, `rate` for drops any number of times"));
+            None
+        }
+        (Some(p), None) => Some(Reconnect {
+            probability: ctx.probability(p, "reconnect.probability", s)?,
+            rate_per_s: None,
+            delay: delay?,
+        }),
+        (None, Some(rate)) => Some(Reconnect {
+            probability: 0.0,
+            rate_per_s: Some(ctx.rate(rate, "reconnect.rate", s)?),
+            delay: delay?,
+        }),
+        (None, None) => None,
+    }
 }
 
 fn convert_faults(f: &Located<RawFaults>, s: &str, ctx: &mut Ctx<'_>) -> Option<Faults> {

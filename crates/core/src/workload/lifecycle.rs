@@ -1,7 +1,9 @@
 //! A member's life in its room, as a state machine a driver asks "what
-//! happens next": join after its stagger, stay, maybe drop once and rejoin
-//! after a delay for the rest of the stay, leave, and go back to the user
-//! pool. A refused join (first or rejoin) ends the life: the member gives
+//! happens next": join after its stagger, stay, maybe drop and rejoin
+//! after a delay for the rest of the stay (once, or, with reconnects as a
+//! rate, again and again: the workload draws each next drop, see
+//! [`WorkloadSource::next_reconnect`](super::WorkloadSource::next_reconnect)),
+//! leave, and go back to the user pool. A refused join (first or rejoin) ends the life: the member gives
 //! up, it does not retry.
 //!
 //! It lives here, not in a driver, so that the simulator (virtual clock)
@@ -14,6 +16,8 @@
 //! the reconnect plan, `Copy`, no allocation. The simulator runs millions
 //! of steps a second, so every answer is a branch or two once inlined.
 
+use std::num::NonZeroU64;
+
 use super::source::{MemberPlan, ReconnectPlan};
 
 /// What is left of a member's plan between its steps.
@@ -22,8 +26,14 @@ pub struct MemberLife {
     /// Stay still ahead (after a drop, what is left of it).
     stay_us: u64,
     /// The drop still to come, if any: taken when it happens, so a member
-    /// drops at most once.
+    /// drops at most once unless the workload draws another.
     reconnect: Option<ReconnectPlan>,
+    /// The seed of the member's next drop draw (reconnects as a rate).
+    redraw: Option<NonZeroU64>,
+    /// The member's seed for the workload's outages, if it has any.
+    outage_seed: Option<NonZeroU64>,
+    /// Whether the drop ahead is an outage's (not the planned one).
+    outage_due: bool,
 }
 
 /// What just happened to a member, as the driver saw it.
@@ -61,6 +71,9 @@ impl MemberLife {
         let life = MemberLife {
             stay_us: plan.stay_us,
             reconnect: plan.reconnect,
+            redraw: plan.redraw,
+            outage_seed: plan.outage_seed,
+            outage_due: false,
         };
         (life, arrived_us + plan.join_after_us)
     }
@@ -100,6 +113,45 @@ impl MemberLife {
         }
     }
 
+    /// Draws the next drop with `draw(seed, stay still ahead)`, which
+    /// answers the plan and the seed of the draw after it; nothing when
+    /// the member has no draws left (or never had: reconnects with a
+    /// probability). Called after a drop, with the stay already shortened.
+    #[inline]
+    pub fn redraw(
+        &mut self,
+        draw: impl FnOnce(u64, u64) -> (Option<ReconnectPlan>, Option<NonZeroU64>),
+    ) {
+        if let Some(seed) = self.redraw {
+            (self.reconnect, self.redraw) = draw(seed.get(), self.stay_us);
+        }
+    }
+
+    /// An outage drops the member `spent` after its join: what is left of
+    /// its stay and of its planned drop (counted from the join) is what is
+    /// left after `spent`, and the drop ahead is the outage's.
+    #[inline]
+    pub fn cut_short(&mut self, spent: u64) {
+        self.stay_us = self.stay_us.saturating_sub(spent);
+        if let Some(plan) = &mut self.reconnect {
+            plan.drop_after_us = plan.drop_after_us.saturating_sub(spent);
+        }
+        self.outage_due = true;
+    }
+
+    /// Whether the drop ahead is an outage's; reading it clears it (the
+    /// drop has happened).
+    #[inline]
+    pub fn take_outage_due(&mut self) -> bool {
+        std::mem::take(&mut self.outage_due)
+    }
+
+    /// The member's seed for its workload's outages.
+    #[inline]
+    pub fn outage_seed(&self) -> Option<NonZeroU64> {
+        self.outage_seed
+    }
+
     /// The stay still ahead.
     pub fn stay_us(&self) -> u64 {
         self.stay_us
@@ -125,6 +177,8 @@ mod tests {
                 drop_after_us: drop_after * S,
                 delay_us: delay * S,
             }),
+            redraw: None,
+            outage_seed: None,
         }
     }
 

@@ -84,6 +84,8 @@ pub fn fit_within(
         join_after_us,
         stay_us,
         reconnect,
+        redraw: None,
+        outage_seed: None,
     }
 }
 

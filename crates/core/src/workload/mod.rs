@@ -25,6 +25,7 @@ pub mod dist;
 pub mod groups;
 pub mod lifecycle;
 pub mod matches;
+pub mod outage;
 pub mod rate;
 pub mod rng;
 pub mod shard;

@@ -26,6 +26,7 @@ pub enum Purpose {
     Keys,
     Nonces,
     WarmStart,
+    Outages,
 }
 
 impl Purpose {
@@ -41,6 +42,7 @@ impl Purpose {
             Purpose::Keys => "keys",
             Purpose::Nonces => "nonces",
             Purpose::WarmStart => "warm-start",
+            Purpose::Outages => "outages",
         }
     }
 }

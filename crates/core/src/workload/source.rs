@@ -1,11 +1,19 @@
 //! One workload made ready to generate: when parties arrive, which group
 //! each picks, how many members it has, when each member joins, how long it
-//! stays, whether it drops and rejoins, and which joins are made wrong on
+//! stays, whether (and, with reconnects as a rate, how often) it drops and
+//! rejoins, and which joins are made wrong on
 //! purpose. The driver (virtual clock or wall clock) asks; this answers.
+
+use std::num::NonZeroU64;
+
+use rand::{Rng as _, SeedableRng};
+use rand_distr::{Distribution as _, Exp1};
 
 use super::dist::{DurationDist, bounded, unit};
 use super::groups::{GroupChooser, GroupNames};
+use super::lifecycle::{Happened, MemberLife, Next};
 use super::matches::{MatchClock, fit_within};
+use super::outage::Outages;
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
@@ -43,6 +51,14 @@ pub struct MemberPlan {
     /// Drop once, `drop_after_us` into the stay, and rejoin `delay_us`
     /// later for the rest of the stay.
     pub reconnect: Option<ReconnectPlan>,
+    /// With reconnects as a rate, the seed of the member's own stream that
+    /// draws its drops after the first ([`WorkloadSource::next_reconnect`]):
+    /// its own, so the draws do not depend on the order in which members
+    /// drop (the load tester's order is the wall clock's).
+    pub redraw: Option<NonZeroU64>,
+    /// The member's seed for its workload's outages (see
+    /// [`super::outage`]); none when the workload has no outages.
+    pub outage_seed: Option<NonZeroU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +127,7 @@ struct Streams {
     stagger: Stream,
     stay: Stream,
     reconnect: Stream,
+    outages: Stream,
 }
 
 /// Which join attempts of a workload are made wrong on purpose: one draw
@@ -171,11 +188,13 @@ pub struct WorkloadSource {
     pub name: String,
     /// Its groupIds: `<workload>-N`, or `<shared pool>-N`.
     pub group_names: GroupNames,
-    /// Index of its app in the scenario.
+    /// Index of its (first) app in the scenario.
     pub app: usize,
     /// Whether a party is let in whole or not at all
     /// ([`Admission::AllOrNothing`]); the driver decides, knowing the room.
     pub whole_parties: bool,
+    /// Every app its parties are spread over ([`Workload::apps`]).
+    pub apps: Vec<usize>,
     curve: RateCurve,
     cursor: Cursor,
     groups: GroupChooser,
@@ -185,6 +204,12 @@ pub struct WorkloadSource {
     /// `Some` when `stay` is a match's length ([`StayOf::Match`]).
     matches: Option<MatchClock>,
     reconnect: Option<(f64, DurationDist)>,
+    /// Drops per microsecond in the room, when reconnects are a rate.
+    reconnect_rate_per_us: Option<f64>,
+    outages: Outages,
+    /// Reconnects as a rate or outages: members need more than the plain
+    /// plan. One flag, so the common case costs one branch per step.
+    special: bool,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -211,6 +236,7 @@ impl WorkloadSource {
             group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
             whole_parties: workload.admission == Admission::AllOrNothing,
+            apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
             groups: GroupChooser::new(&workload.groups),
@@ -225,6 +251,19 @@ impl WorkloadSource {
                 .reconnect
                 .as_ref()
                 .map(|r| (r.probability, DurationDist::from(&r.delay))),
+            reconnect_rate_per_us: workload
+                .reconnect
+                .as_ref()
+                .and_then(|r| r.rate_per_s)
+                .map(|r| r / 1e6),
+            // Sources are made with `from_us` at the driver's clock zero:
+            // the simulator's pre-roll start, the load tester's start.
+            outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
+            special: workload
+                .reconnect
+                .as_ref()
+                .is_some_and(|r| r.rate_per_s.is_some())
+                || !workload.outages.is_empty(),
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -233,6 +272,7 @@ impl WorkloadSource {
                 stagger: s(Purpose::Stagger),
                 stay: s(Purpose::Stay),
                 reconnect: s(Purpose::Reconnect),
+                outages: s(Purpose::Outages),
             },
             name_hash: PartyKey::workload_hash(&workload.name),
             parties: 0,
@@ -257,6 +297,16 @@ impl WorkloadSource {
         self.parties += 1;
         let group = self.groups.choose(&mut self.streams.groups);
         (group, self.party.sample(&mut self.streams.party))
+    }
+
+    /// The app (index in the scenario) a party of group number `group`
+    /// joins: see [`Workload::app_of_group`].
+    #[inline]
+    pub fn app_of(&self, group: u64) -> usize {
+        if self.apps.len() <= 1 {
+            return self.app;
+        }
+        Workload::app_of_group(&self.apps, group)
     }
 
     /// The shard key of the party [`Self::party`] drew last (see
@@ -298,17 +348,12 @@ impl WorkloadSource {
             None => self.stay.sample(&mut self.streams.stay),
             Some(clock) => clock.presence(index, join_after_us, &self.stay, &mut self.streams.stay),
         };
-        let reconnect = match &self.reconnect {
-            Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
-                // The drop comes at a uniform point of the stay.
-                let drop_after_us = (unit(&mut self.streams.reconnect) * stay_us as f64) as u64;
-                Some(ReconnectPlan {
-                    drop_after_us,
-                    delay_us: delay.sample(&mut self.streams.reconnect),
-                })
-            }
-            _ => None,
-        };
+        if self.special {
+            // In a match, rate reconnects and outages fall inside the
+            // member's presence; a rejoin's delay is not fitted into it.
+            return self.rare_member(join_after_us, stay_us);
+        }
+        let reconnect = self.probability_plan(stay_us);
         if self.matches.is_some() {
             return fit_within(join_after_us, stay_us, reconnect);
         }
@@ -316,6 +361,123 @@ impl WorkloadSource {
             join_after_us,
             stay_us,
             reconnect,
+            redraw: None,
+            outage_seed: None,
+        }
+    }
+
+    /// The drop of a member with reconnects as a probability: once, with
+    /// that probability, at a uniform point of the stay.
+    #[inline]
+    fn probability_plan(&mut self, stay_us: u64) -> Option<ReconnectPlan> {
+        match &self.reconnect {
+            Some((p, delay)) if *p > 0.0 && unit(&mut self.streams.reconnect) < *p => {
+                let drop_after_us = (unit(&mut self.streams.reconnect) * stay_us as f64) as u64;
+                Some(ReconnectPlan {
+                    drop_after_us,
+                    delay_us: delay.sample(&mut self.streams.reconnect),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A member's plan when reconnects are a rate (its first drop, and the
+    /// seed of its own stream for the rest) or the workload has outages
+    /// (the member's outage seed). Kept out of [`Self::member`] so that
+    /// stays small enough to inline where parties are planned (it fell out
+    /// of line and cost the engine 1.3% of its instructions).
+    #[inline(never)]
+    fn rare_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
+        let mut plan = match (self.reconnect_rate_per_us, &self.reconnect) {
+            (Some(per_us), Some((_, delay))) => {
+                let seed = self.streams.reconnect.next_u64();
+                let (reconnect, redraw) = rate_plan(seed, per_us, delay, stay_us);
+                MemberPlan {
+                    join_after_us,
+                    stay_us,
+                    reconnect,
+                    redraw,
+                    outage_seed: None,
+                }
+            }
+            _ => MemberPlan {
+                join_after_us,
+                stay_us,
+                reconnect: self.probability_plan(stay_us),
+                redraw: None,
+                outage_seed: None,
+            },
+        };
+        if !self.outages.is_empty() {
+            plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
+        }
+        plan
+    }
+
+    /// What member `life` does after `happened` at `now_us`: its
+    /// [`MemberLife::next`], with the workload's reconnect rate and
+    /// outages applied. Drivers ask this rather than the life itself.
+    #[inline(always)]
+    pub fn next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
+        if !self.special {
+            return life.next(happened, now_us);
+        }
+        self.special_next(life, happened, now_us)
+    }
+
+    /// [`Self::next`] with reconnects as a rate or outages.
+    #[inline(never)]
+    fn special_next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
+        match happened {
+            Happened::Dropped => {
+                if let Some(seed) = life.outage_seed()
+                    && life.take_outage_due()
+                {
+                    let delay = self.outages.rejoin_delay(seed.get(), now_us);
+                    return Next::Rejoin {
+                        at_us: now_us + delay,
+                    };
+                }
+                let next = life.next(Happened::Dropped, now_us);
+                self.next_reconnect(life);
+                next
+            }
+            Happened::Joined => {
+                let next = life.next(Happened::Joined, now_us);
+                let Some(seed) = life.outage_seed() else {
+                    return next;
+                };
+                self.outage_drop(life, seed.get(), now_us, next)
+            }
+            Happened::Refused | Happened::Left => life.next(happened, now_us),
+        }
+    }
+
+    /// An outage drop before `next` ends the member's time in the room, if
+    /// one falls there.
+    #[inline(never)]
+    fn outage_drop(&self, life: &mut MemberLife, seed: u64, now_us: u64, next: Next) -> Next {
+        let end = match next {
+            Next::Drop { at_us } | Next::Leave { at_us } => at_us,
+            Next::Rejoin { .. } | Next::Done => return next,
+        };
+        match self.outages.first_drop(seed, now_us, end) {
+            Some(at_us) => {
+                life.cut_short(at_us - now_us);
+                Next::Drop { at_us }
+            }
+            None => next,
+        }
+    }
+
+    /// After a drop (`Happened::Dropped`), the member's next drop when
+    /// reconnects are a rate; nothing otherwise. Drivers call it right
+    /// after [`MemberLife::next`] answers the drop.
+    #[inline]
+    pub fn next_reconnect(&self, life: &mut MemberLife) {
+        if let (Some(per_us), Some((_, delay))) = (self.reconnect_rate_per_us, &self.reconnect) {
+            life.redraw(|seed, stay_left_us| rate_plan(seed, per_us, delay, stay_left_us));
         }
     }
 
@@ -330,13 +492,51 @@ impl WorkloadSource {
     /// of a warm-start pre-roll that leaves almost no member out.
     pub fn settle_time_us(&self, max_party: u32) -> f64 {
         let stagger = self.stagger.high_quantile_us() * f64::from(max_party.saturating_sub(1));
+        // With a rate, a member may drop several times: allow for the
+        // drops a long stay sees (its 99.99th percentile times the rate).
+        let drops = self.reconnect_rate_per_us.map_or(1.0, |per_us| {
+            (per_us * self.stay.high_quantile_us()).ceil().max(1.0)
+        });
         let reconnect = self
             .reconnect
             .as_ref()
-            .map_or(0.0, |(_, d)| d.high_quantile_us());
+            .map_or(0.0, |(_, d)| d.high_quantile_us() * drops);
         self.stay.high_quantile_us() + stagger + reconnect
     }
 }
+
+/// The next drop of a member with `stay_left_us` in the room still ahead,
+/// drawn from its stream `seed`: the time to it is exponential at
+/// `per_us` (a Poisson process over time in the room), and there is none
+/// if it falls at or past the end of the stay. Returns the plan and the
+/// seed of the draw after it.
+fn rate_plan(
+    seed: u64,
+    per_us: f64,
+    delay: &DurationDist,
+    stay_left_us: u64,
+) -> (Option<ReconnectPlan>, Option<NonZeroU64>) {
+    let mut stream = Stream::seed_from_u64(seed);
+    let gap: f64 = Exp1.sample(&mut stream);
+    let gap_us = gap / per_us;
+    // False for a gap past the stay, and for the infinity (or NaN) a zero
+    // rate gives: no drop.
+    let within_stay = gap_us < stay_left_us as f64;
+    if !within_stay {
+        return (None, None);
+    }
+    let plan = ReconnectPlan {
+        drop_after_us: gap_us as u64,
+        delay_us: delay.sample(&mut stream),
+    };
+    (Some(plan), NonZeroU64::new(stream.next_u64() | 1))
+}
+
+#[cfg(test)]
+mod outage_tests;
+
+#[cfg(test)]
+mod rate_tests;
 
 #[cfg(test)]
 mod tests {
@@ -348,6 +548,8 @@ mod tests {
         Workload {
             name: "w".into(),
             app: 0,
+            apps: vec![0],
+            demand: None,
             groups: Groups::Pool { size: 10 },
             shared_pool: None,
             arrivals: Arrivals::Poisson { rate: 2.0 },
@@ -361,6 +563,7 @@ mod tests {
             stay_of: StayOf::Member,
             reconnect: Some(Reconnect {
                 probability: 0.5,
+                rate_per_s: None,
                 delay: Distribution::Fixed(Duration::from_secs(10)),
             }),
             faults: Faults {
@@ -368,6 +571,7 @@ mod tests {
                 stale_session_key: 0.2,
                 ..Faults::default()
             },
+            outages: vec![],
         }
     }
 
@@ -408,6 +612,34 @@ mod tests {
         assert!(
             (850..1150).contains(&wrong) && (1800..2200).contains(&stale),
             "{wrong} {stale}"
+        );
+    }
+
+    #[test]
+    fn spread_apps_are_balanced_and_fixed_per_group() {
+        let mut w = workload();
+        w.groups = Groups::Fresh;
+        w.apps = vec![2, 0, 1];
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..3000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+            // The same group always lands in the same app.
+            assert_eq!(src.app_of(group), Workload::app_of_group(&w.apps, group));
+        }
+        assert_eq!(count, [1000, 1000, 1000]);
+        // A pool: uniform groups, so each app gets about a third.
+        w.groups = Groups::Pool { size: 999 };
+        let mut src = WorkloadSource::new(1, &w, 0.0, 0, 3_600_000_000);
+        let mut count = [0u32; 3];
+        for _ in 0..30_000 {
+            let (group, _) = src.party();
+            count[src.app_of(group)] += 1;
+        }
+        assert!(
+            count.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{count:?}"
         );
     }
 

@@ -1,6 +1,8 @@
 //! Replaying a recorded trace: each row is a join or a leave of a named
 //! user (registered, and logged in when its app checks signatures, the
-//! first time it appears) at a recorded time.
+//! first time it appears) at a recorded time. A join row's fault is its
+//! own or drawn; a leave from a room the user is not in is counted
+//! (`trace.unknown_leaves`), not played.
 
 use super::super::Stopwatch;
 use super::super::actions::ActionKind;
@@ -21,8 +23,10 @@ impl<W: Stopwatch> Engine<'_, W> {
             return;
         };
         cursor.next += 1;
+        // Drawn for every join row, even one carrying its own fault, so the
+        // other rows' draws do not depend on which rows carry one.
         let fault = match event.kind {
-            TraceEventKind::Join => cursor.faults.draw(),
+            TraceEventKind::Join => event.fault.or_drawn(cursor.faults.draw()),
             TraceEventKind::Leave => None,
         };
         // A trace is sharded by user: all of a user's rows in one shard.
@@ -52,6 +56,21 @@ impl<W: Stopwatch> Engine<'_, W> {
         match event.kind {
             TraceEventKind::Leave => {
                 self.events += 1;
+                // A leave from a room the user is not in (never joined,
+                // refused, already left, or in another room) changes
+                // nothing, as `exitVoIPChat` would not; it is counted so a
+                // trace out of step with the rules does not pass unseen.
+                let in_that_room = self
+                    .service
+                    .room_of(user)
+                    .and_then(|room| self.service.room(room))
+                    .is_some_and(|room| room.group_id == event.group_id);
+                if !in_that_room {
+                    self.service
+                        .observer_mut()
+                        .count(app_idx, |c| c.unknown_leaves += 1);
+                    return;
+                }
                 if self.actions.is_some() {
                     let group_id = &event.group_id;
                     self.tell_leave_of(user, Some(source), ActionKind::Leave, group_id, t);

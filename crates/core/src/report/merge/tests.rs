@@ -73,10 +73,15 @@ fn counts_add_latencies_come_from_the_added_histograms() {
         [
             "timeseries.csv",
             "signing.hlog",
+            "report.html",
             "summary.md",
             "summary.json"
         ]
     );
+    // The merged run's charts, with the merged signing latency's curve.
+    let html = String::from_utf8(files[2].bytes.clone()).unwrap();
+    assert!(html.contains("Merged from 2 report(s)"), "{html}");
+    assert!(html.contains("Signing latency by percentile"), "{html}");
     let s = summary_of(&files);
     assert_eq!(s["joins"]["attempted"], 15);
     assert_eq!(s["joins"]["accepted"], 13);
@@ -223,4 +228,27 @@ fn incomplete_folders_are_refused() {
     let mut garbage = folder("s1", Some("1/2"), 1, &[1]);
     garbage.files[0].bytes = b"{".to_vec();
     assert!(refusal(&[garbage]).contains("s1/summary.json: not JSON"));
+}
+
+#[test]
+fn unknown_trace_leaves_add_up() {
+    let with = |n: u64| {
+        move |v: &mut serde_json::Value| v["trace"] = serde_json::json!({ "unknown_leaves": n })
+    };
+    let inputs = [
+        edit(folder("s0", Some("0/2"), 10, &[100]), with(3)),
+        edit(folder("s1", Some("1/2"), 10, &[100]), with(4)),
+    ];
+    let s = summary_of(&merge(&inputs, "out").unwrap());
+    assert_eq!(s["trace"]["unknown_leaves"], 7);
+    // Without a trace the section stays absent.
+    let plain = [
+        folder("s0", Some("0/2"), 10, &[100]),
+        folder("s1", Some("1/2"), 10, &[100]),
+    ];
+    assert!(
+        summary_of(&merge(&plain, "out").unwrap())
+            .get("trace")
+            .is_none()
+    );
 }
