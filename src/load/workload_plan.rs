@@ -32,7 +32,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
-use crate::scenario::{Arrivals, Scenario};
+use crate::scenario::{Admission, Arrivals, Scenario};
 use crate::signature::SessionKey;
 use crate::workload::credentials::nonce;
 use crate::workload::rng::{Purpose, Stream, stream};
@@ -130,6 +130,15 @@ impl WorkloadPlan {
                 return Err(format!(
                     "workload '{}' replays a trace, which voipsim load does not play yet; \
                      load-test with a generated workload (poisson, profile or ramp arrivals)",
+                    w.name
+                ));
+            }
+            if w.admission == Admission::AllOrNothing {
+                return Err(format!(
+                    "workload '{}' admits parties all or nothing (party.admission = \"all_or_nothing\"), \
+                     which voipsim load cannot play honestly: the decision needs the room's occupancy \
+                     when the party arrives, and asking the service first races with the joins in \
+                     flight; run it with voipsim simulate, or load-test with admission = \"partial\"",
                     w.name
                 ));
             }

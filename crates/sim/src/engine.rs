@@ -15,6 +15,8 @@
 //!
 //! * `intervals` — report intervals, the busiest second, peaks.
 //! * `trace` — replaying a recorded trace.
+//! * `admission` — all-or-nothing party admission: a party is let in
+//!   only where all of it fits.
 //! * `actions` — telling the run's [`ActionSink`] each join, rejoin, drop
 //!   and leave (the events file), when one listens.
 //!
@@ -24,6 +26,7 @@
 //! random stream of the workload stays where the whole run has it.
 
 mod actions;
+mod admission;
 mod intervals;
 mod trace;
 
@@ -153,6 +156,9 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// With a listener: each user's workload (by user handle), for its
     /// leave's row, which carries only the user.
     action_workload: Vec<u32>,
+    /// Seats promised by all-or-nothing admission to members still on
+    /// their way (staggered), per (scenario app, groupId); see `admission`.
+    promised: FxHashMap<(usize, String), u32>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -219,6 +225,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             shard: scope.shard,
             actions: scope.actions,
             action_workload: Vec::new(),
+            promised: FxHashMap::default(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -483,9 +490,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        if let Source::Trace(_) = &self.sources[source] {
-            return self.replay(source, t);
-        }
+        let whole_parties = match &self.sources[source] {
+            Source::Generated(src) => src.whole_parties,
+            Source::Trace(_) => return self.replay(source, t),
+        };
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
@@ -506,6 +514,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             if !self.plans_ahead(app) {
                 self.plan_party(source, party.group, party.size, t, &mut members);
+            }
+            if whole_parties {
+                self.admit_whole(app, &name, &mut members);
             }
             for planned in &members {
                 if planned.join_after_us > 0 {
@@ -632,6 +643,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             return;
         };
         let app = src.app_of(member.group);
+        // A staggered member of a party let in whole takes the seat its
+        // matchmaker promised.
+        let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
@@ -648,6 +662,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Ready::Ticket(ticket) => self.signing.take(ticket),
         };
+        if promised {
+            self.keep_promise(app, group_id);
+        }
         let source = member.workload as usize;
         let accepted = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;

@@ -1,7 +1,8 @@
 //! Model checks of the match features against exact references: matches
 //! that end together (Little's law on rooms), shared group pools (one
-//! room for two workloads) and parties bigger than the room (the extra
-//! members bounce as room full).
+//! room for two workloads), parties bigger than the room (the extra
+//! members bounce as room full) and parties admitted all or nothing
+//! (Erlang's loss formula counted in parties).
 
 use std::path::Path;
 
@@ -261,4 +262,98 @@ fn a_shared_pool_pools_the_offered_load() {
         (apart / expected - 1.0).abs() < 0.06,
         "{apart} vs {expected}"
     );
+}
+
+/// Parties of three leaving together, to a pool of rooms of 10, one
+/// arrival a second per room, matches of mean 2 s, under `admission`.
+fn trios(admission: &str) -> String {
+    format!(
+        r#"
+        name = "trios"
+        duration = "30000s"
+        [apps.a]
+        capacity = 10
+        daily_quota = 100000000
+        verify_signatures = false
+        [[workloads]]
+        app = "a"
+        groups = {{ pool = 10 }}
+        arrivals = {{ poisson = "1/s", per = "group" }}
+        party = {{ size = 3, admission = "{admission}" }}
+        stay = {{ exponential = "2s" }}
+        stay_of = "match"
+        "#
+    )
+}
+
+#[test]
+fn whole_parties_admitted_all_or_nothing_form_erlangs_loss_system() {
+    // A room of 10 seats three trios (the tenth seat never fits one): a
+    // loss system of 3 servers in parties, offered 1/s × 2 s = 2 Erlangs.
+    // A trio finding three in the room is turned away whole, so the share
+    // of parties (= of members, all the same size) turned away is
+    // B(3, 2) ≈ 0.211, and no join is ever refused as room full.
+    let o = simulate(&trios("all_or_nothing"));
+    let j = &o.summary.joins;
+    assert_eq!(j.rejected.total, 0, "{j:?}");
+    assert_eq!(j.attempted % 3, 0);
+    assert_eq!(j.turned_away % 3, 0);
+    let share = j.turned_away as f64 / (j.turned_away + j.attempted) as f64;
+    let expected = erlang_b(3, 2.0);
+    assert!(
+        (share / expected - 1.0).abs() < 0.03,
+        "{share} vs {expected}"
+    );
+    // Members of a trio joining 1 s apart hold the seats promised to
+    // them from the trio's arrival, and every match (uniform over 2–6 s)
+    // outlasts the last join: each trio holds its three seats from its
+    // arrival to its match's end. The loss formula depends only on the
+    // mean service time, so B(3, 1/s × 4 s) ≈ 0.451, still with no
+    // refusal.
+    let text = trios("all_or_nothing").replace(
+        "stay = { exponential = \"2s\" }",
+        "stagger = \"1s\"\n        stay = { uniform = [\"2s\", \"6s\"] }",
+    );
+    let j = simulate(&text).summary.joins;
+    assert_eq!(j.rejected.total, 0, "{j:?}");
+    let share = j.turned_away as f64 / (j.turned_away + j.attempted) as f64;
+    let staggered = erlang_b(3, 4.0);
+    assert!(
+        (share / staggered - 1.0).abs() < 0.03,
+        "staggered {share} vs {staggered}"
+    );
+    // Let in member by member, a room fills its tenth seat and splits
+    // trios: members are refused one by one, and far fewer of them.
+    let o = simulate(&trios("partial"));
+    let j = &o.summary.joins;
+    assert_eq!(j.turned_away, 0);
+    let refused = room_full_share(&o);
+    assert!(
+        refused > 0.0 && (refused / expected - 1.0).abs() > 0.1,
+        "{refused} vs {expected}"
+    );
+}
+
+#[test]
+fn same_seed_same_reports_with_all_or_nothing_admission() {
+    // Staggered, signed joins: a turned-away party's joins were made
+    // ready ahead and are dropped; the runs still agree byte for byte.
+    let text = trios("all_or_nothing")
+        .replace("verify_signatures = false", "verify_signatures = true")
+        .replace("duration = \"30000s\"", "duration = \"2000s\"")
+        .replace(
+            "stay_of",
+            "stagger = { exponential = \"1s\" }\n        stay_of",
+        );
+    let (a, b) = (simulate(&text), simulate(&text));
+    let json = |o: &Outcome| serde_json::to_string(&o.summary).unwrap();
+    let csv = |o: &Outcome| crate::report::timeseries::to_csv(&o.app_names, &o.rows);
+    assert_eq!(json(&a), json(&b));
+    assert_eq!(csv(&a), csv(&b));
+    assert!(a.summary.joins.turned_away > 0);
+    assert!(json(&a).contains("\"turned_away\":"));
+    // Staggered members take the seats promised to them.
+    assert_eq!(a.summary.joins.rejected.room_full, 0);
+    // Only joins sent are signed.
+    assert_eq!(a.summary.signing.count, a.summary.joins.attempted);
 }

@@ -18,6 +18,9 @@ pub struct Counters {
     pub rooms_destroyed: u64,
     pub signatures: u64,
     pub faults: [u64; 4],
+    /// Members of parties a matchmaker did not send, their room lacking a
+    /// seat for the whole party (`party.admission = "all_or_nothing"`).
+    pub turned_away: u64,
 }
 
 impl Counters {
@@ -54,6 +57,7 @@ impl Counters {
         for (a, b) in self.faults.iter_mut().zip(other.faults) {
             *a += b;
         }
+        self.turned_away += other.turned_away;
     }
 
     /// The `joins` section of the summary.
@@ -62,6 +66,7 @@ impl Counters {
         Joins {
             attempted: self.joins_attempted,
             accepted: self.joins_accepted,
+            turned_away: self.turned_away,
             rejected: Rejections {
                 total: self.rejected_total(),
                 room_full: r(RejectReason::RoomFull),
@@ -116,6 +121,7 @@ mod tests {
             leaves: 2,
             unknown_leaves: 5,
             signatures: 3,
+            turned_away: 5,
             ..Default::default()
         };
         a.fault(Fault::StaleSessionKey);
@@ -125,5 +131,7 @@ mod tests {
         assert_eq!(b.leaves, 4);
         assert_eq!(b.unknown_leaves, 10);
         assert_eq!(b.faults[3], 2);
+        assert_eq!(b.turned_away, 10);
+        assert_eq!(b.joins().turned_away, 10);
     }
 }

@@ -124,6 +124,14 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             n => format!(", {} because the user was already in a room", thousands(n)),
         },
     );
+    if j.turned_away > 0 {
+        // Only under all-or-nothing admission: members never sent.
+        let _ = writeln!(
+            out,
+            "- **Turned away**: {} members whose party found no room for all of it (all-or-nothing admission; not join attempts).",
+            thousands(j.turned_away),
+        );
+    }
     let _ = writeln!(
         out,
         "- **Rooms**: {} created ({:.3} per accepted join), peak {}; members peak {}.",
@@ -373,6 +381,16 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(28_500_000), "28,500,000");
+    }
+
+    #[test]
+    fn turned_away_members_are_named_only_when_there_are_some() {
+        let mut s = crate::report::summary::tests_support::sample();
+        s.joins.turned_away = 0;
+        assert!(!summary(&s, None).contains("Turned away"));
+        s.joins.turned_away = 1200;
+        let text = summary(&s, None);
+        assert!(text.contains("**Turned away**: 1,200 members"), "{text}");
     }
 
     #[test]

@@ -218,6 +218,12 @@ pub struct Joins {
     pub attempted: u64,
     /// Joins the rules accepted.
     pub accepted: u64,
+    /// Members never sent to a room: their party, admitted all or nothing
+    /// (`party.admission = "all_or_nothing"`), found no room for all of
+    /// it. Not join attempts (nothing was signed or sent). 0 under the
+    /// default partial admission; absent from reports written before it.
+    #[serde(default)]
+    pub turned_away: u64,
     /// Joins the rules refused, by reason.
     pub rejected: Rejections,
 }

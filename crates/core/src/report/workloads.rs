@@ -85,6 +85,7 @@ pub fn add(total: &mut Vec<WorkloadSummary>, part: &[WorkloadSummary]) {
 pub fn add_joins(a: &mut Joins, b: &Joins) {
     a.attempted += b.attempted;
     a.accepted += b.accepted;
+    a.turned_away += b.turned_away;
     let (r, s) = (&mut a.rejected, &b.rejected);
     r.total += s.total;
     r.room_full += s.room_full;

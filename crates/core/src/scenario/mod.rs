@@ -25,6 +25,7 @@
 //! assert_eq!(scenario.apps[0].capacity, 10);
 //! ```
 
+mod admission;
 pub mod app;
 mod arrivals;
 pub mod convert;

@@ -169,6 +169,9 @@ pub struct Workload {
     pub bursts: Vec<Burst>,
     /// Members per party. `Fixed(1)` for a trace.
     pub party: PartySize,
+    /// How a party is let in: member by member, or whole or not at all.
+    /// [`Admission::Partial`] for a trace.
+    pub admission: Admission,
     /// Gap between successive members of a party joining. Fixed zero for a
     /// trace.
     pub stagger: Distribution,
@@ -434,6 +437,19 @@ impl Distribution {
     pub fn zero() -> Self {
         Distribution::Fixed(Duration::ZERO)
     }
+}
+
+/// How a party is let into its room (`party.admission`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Admission {
+    /// Members join one by one, as WeChat lets them: those finding the
+    /// room full are refused, the others stay (a party can be split).
+    #[default]
+    Partial,
+    /// A matchmaker sends the party only to a room with a seat for every
+    /// member at the moment it arrives; otherwise no member joins (they
+    /// are counted as turned away, not as join attempts).
+    AllOrNothing,
 }
 
 /// Whose stay a workload's `stay` distribution draws.

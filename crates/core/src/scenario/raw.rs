@@ -516,6 +516,11 @@ pub struct RawParty {
     /// by one, and those past the capacity are refused as room full ("11
     /// friends try one room"). Default false: such a party is an error.
     pub overfill: L<bool>,
+    /// How the party is let in: "partial" (default; members join one by
+    /// one and those past the capacity are refused, as WeChat does) or
+    /// "all_or_nothing" (a matchmaker sends the party only to a room with
+    /// a seat for every member; otherwise none joins). Simulate only.
+    pub admission: L<String>,
 }
 
 /// A distribution of durations: a duration string ("5m", fixed) or a table

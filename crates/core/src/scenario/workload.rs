@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::admission::convert_admission;
 use super::arrivals::{convert_arrivals, convert_burst, finite_scale, weight};
 use super::convert::{Ctx, IMPLICIT_APP, check_name};
 use super::distribution::convert_distribution;
 use super::match_stay::convert_stay_of;
 use super::model::{
-    App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect, StayOf,
-    Workload,
+    Admission, App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect,
+    StayOf, Workload,
 };
 use super::planner;
 use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
@@ -192,6 +193,7 @@ fn convert_workload(
             arrivals: arrivals?,
             bursts: Vec::new(),
             party: PartySize::Fixed(1),
+            admission: Admission::Partial,
             stagger: Distribution::zero(),
             stay: Distribution::zero(),
             stay_of: StayOf::Member,
@@ -211,6 +213,11 @@ fn convert_workload(
         None => Some(PartySize::Fixed(1)),
         Some(p) => convert_party(p, app_def, s, ctx),
     };
+    let admission = convert_admission(
+        w.party.as_ref().and_then(|p| p.value.admission.as_ref()),
+        s,
+        ctx,
+    );
     let stagger = match &w.stagger {
         None => Some(Distribution::zero()),
         Some(d) => convert_distribution(d, "stagger", s, ctx),
@@ -243,6 +250,7 @@ fn convert_workload(
         arrivals,
         bursts: bursts.into_iter().collect::<Option<Vec<_>>>()?,
         party,
+        admission: admission?,
         stagger: stagger?,
         stay: stay?,
         stay_of: stay_of?,

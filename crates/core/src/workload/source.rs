@@ -17,7 +17,7 @@ use super::outage::Outages;
 use super::rate::{Cursor, RateCurve};
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
-use crate::scenario::{Faults, PartySize, StayOf, Workload};
+use crate::scenario::{Admission, Faults, PartySize, StayOf, Workload};
 
 /// A fault a join is given on purpose (the scenario's `faults`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +190,9 @@ pub struct WorkloadSource {
     pub group_names: GroupNames,
     /// Index of its (first) app in the scenario.
     pub app: usize,
+    /// Whether a party is let in whole or not at all
+    /// ([`Admission::AllOrNothing`]); the driver decides, knowing the room.
+    pub whole_parties: bool,
     /// Every app its parties are spread over ([`Workload::apps`]).
     pub apps: Vec<usize>,
     curve: RateCurve,
@@ -232,6 +235,7 @@ impl WorkloadSource {
             name: workload.name.clone(),
             group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
+            whole_parties: workload.admission == Admission::AllOrNothing,
             apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
@@ -551,6 +555,7 @@ mod tests {
             arrivals: Arrivals::Poisson { rate: 2.0 },
             bursts: vec![],
             party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
+            admission: Admission::Partial,
             stagger: Distribution::Fixed(Duration::from_secs(3)),
             stay: Distribution::Exponential {
                 mean: Duration::from_secs(60),

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::WorkloadSource;
+use crate::scenario::model::Admission;
 use crate::scenario::{
     Arrivals, Distribution, Faults, Groups, Outage, PartySize, StayOf, Workload,
 };
@@ -24,6 +25,7 @@ fn workload(stay: Distribution, outage: Outage) -> Workload {
         arrivals: Arrivals::Poisson { rate: 1.0 },
         bursts: vec![],
         party: PartySize::Fixed(1),
+        admission: Admission::Partial,
         stagger: Distribution::Fixed(Duration::ZERO),
         stay,
         stay_of: StayOf::Member,

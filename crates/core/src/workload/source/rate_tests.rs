@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::WorkloadSource;
+use crate::scenario::model::Admission;
 use crate::scenario::{
     Arrivals, Distribution, Faults, Groups, PartySize, Reconnect, StayOf, Workload,
 };
@@ -22,6 +23,7 @@ fn workload(stay: Distribution, rate_per_s: f64) -> Workload {
         arrivals: Arrivals::Poisson { rate: 1.0 },
         bursts: vec![],
         party: PartySize::Fixed(1),
+        admission: Admission::Partial,
         stagger: Distribution::Fixed(Duration::ZERO),
         stay,
         stay_of: StayOf::Member,
