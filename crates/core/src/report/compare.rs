@@ -614,6 +614,40 @@ fn thresholds_of(summary: &Value) -> Vec<ThresholdOutcome<'_>> {
         .unwrap_or_default()
 }
 
+/// The `thresholds.N.passed` row of a threshold held (`Some(true)`),
+/// failed (`Some(false)`) or absent (`None`) in each run: a pass turned
+/// fail is a regression. Shared by single runs and replications.
+pub(super) fn threshold_passed_row(
+    index: usize,
+    expr: &str,
+    baseline: Option<bool>,
+    current: Option<bool>,
+) -> Row {
+    let as_number = |p: Option<bool>| p.map(|p| if p { 1.0 } else { 0.0 });
+    let verdict = match (baseline, current) {
+        (Some(_), None) => Verdict::Missing,
+        (None, _) => Verdict::Changed,
+        (Some(true), Some(false)) => Verdict::Regressed,
+        (Some(false), Some(true)) => Verdict::Improved,
+        _ => Verdict::Pass,
+    };
+    Row {
+        path: format!("thresholds.{index}.passed"),
+        family: Family::Threshold,
+        baseline: as_number(baseline),
+        current: as_number(current),
+        change: None,
+        relative_change: None,
+        verdict,
+        tolerance: None,
+        note: Some(match verdict {
+            Verdict::Missing => format!("{expr} (not in the current run)"),
+            Verdict::Changed => format!("{expr} (new: not in the baseline)"),
+            _ => expr.to_string(),
+        }),
+    }
+}
+
 /// Two rows per threshold, matched by expression (so reordering the
 /// scenario's thresholds changes nothing): `thresholds.N.passed` and
 /// `thresholds.N.observed`, N its index in the current run (in the
@@ -630,33 +664,11 @@ fn threshold_rows(
     let cur = thresholds_of(current);
     let mut taken = vec![false; cur.len()];
     let mut rows = Vec::new();
-    let as_number = |p: Option<bool>| p.map(|p| if p { 1.0 } else { 0.0 });
     let mut push_pair =
         |index: usize, b: Option<&ThresholdOutcome>, c: Option<&ThresholdOutcome>| {
             let expr = b.or(c).map(|t| t.expr).unwrap_or("");
             let (bp, cp) = (b.and_then(|t| t.passed), c.and_then(|t| t.passed));
-            let verdict = match (bp, cp) {
-                (Some(_), None) => Verdict::Missing,
-                (None, _) => Verdict::Changed,
-                (Some(true), Some(false)) => Verdict::Regressed,
-                (Some(false), Some(true)) => Verdict::Improved,
-                _ => Verdict::Pass,
-            };
-            rows.push(Row {
-                path: format!("thresholds.{index}.passed"),
-                family: Family::Threshold,
-                baseline: as_number(bp),
-                current: as_number(cp),
-                change: None,
-                relative_change: None,
-                verdict,
-                tolerance: None,
-                note: Some(match verdict {
-                    Verdict::Missing => format!("{expr} (not in the current run)"),
-                    Verdict::Changed => format!("{expr} (new: not in the baseline)"),
-                    _ => expr.to_string(),
-                }),
-            });
+            rows.push(threshold_passed_row(index, expr, bp, cp));
             let path = format!("thresholds.{index}.observed");
             let (bo, co) = (b.and_then(|t| t.observed), c.and_then(|t| t.observed));
             if bo.is_none() && co.is_none() {

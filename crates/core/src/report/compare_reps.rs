@@ -203,33 +203,9 @@ fn threshold_rows(baseline: &Value, current: &Value) -> Vec<Row> {
             pairs.push((j, expr, None, *cp));
         }
     }
-    let as_number = |p: Option<bool>| p.map(|p| if p { 1.0 } else { 0.0 });
     pairs
         .into_iter()
-        .map(|(index, expr, bp, cp)| {
-            let verdict = match (bp, cp) {
-                (Some(_), None) => Verdict::Missing,
-                (None, _) => Verdict::Changed,
-                (Some(true), Some(false)) => Verdict::Regressed,
-                (Some(false), Some(true)) => Verdict::Improved,
-                _ => Verdict::Pass,
-            };
-            Row {
-                path: format!("thresholds.{index}.passed"),
-                family: Family::Threshold,
-                baseline: as_number(bp),
-                current: as_number(cp),
-                change: None,
-                relative_change: None,
-                verdict,
-                tolerance: None,
-                note: Some(match verdict {
-                    Verdict::Missing => format!("{expr} (not in the current run)"),
-                    Verdict::Changed => format!("{expr} (new: not in the baseline)"),
-                    _ => expr.to_string(),
-                }),
-            }
-        })
+        .map(|(index, expr, bp, cp)| super::compare::threshold_passed_row(index, expr, bp, cp))
         .collect()
 }
 

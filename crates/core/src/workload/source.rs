@@ -532,6 +532,31 @@ fn rate_plan(
     (Some(plan), NonZeroU64::new(stream.next_u64() | 1))
 }
 
+/// For the tests: single members joining a pool of 10 groups at 1/s,
+/// with no stagger, reconnects, faults or outages (each test sets its own).
+#[cfg(test)]
+fn single_joins(stay: crate::scenario::Distribution) -> Workload {
+    use crate::scenario::{Arrivals, Distribution, Groups};
+    Workload {
+        name: "w".into(),
+        app: 0,
+        apps: vec![0],
+        demand: None,
+        groups: Groups::Pool { size: 10 },
+        shared_pool: None,
+        arrivals: Arrivals::Poisson { rate: 1.0 },
+        bursts: vec![],
+        party: PartySize::Fixed(1),
+        admission: Admission::Partial,
+        stagger: Distribution::Fixed(std::time::Duration::ZERO),
+        stay,
+        stay_of: StayOf::Member,
+        reconnect: None,
+        faults: Faults::default(),
+        outages: vec![],
+    }
+}
+
 #[cfg(test)]
 mod outage_tests;
 

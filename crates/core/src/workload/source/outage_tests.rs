@@ -6,32 +6,15 @@
 use std::time::Duration;
 
 use super::WorkloadSource;
-use crate::scenario::model::Admission;
-use crate::scenario::{
-    Arrivals, Distribution, Faults, Groups, Outage, PartySize, StayOf, Workload,
-};
+use crate::scenario::{Distribution, Outage, Workload};
 use crate::workload::{Happened, MemberLife, Next};
 
 const S: u64 = 1_000_000;
 
 fn workload(stay: Distribution, outage: Outage) -> Workload {
     Workload {
-        name: "w".into(),
-        app: 0,
-        apps: vec![0],
-        demand: None,
-        groups: Groups::Pool { size: 10 },
-        shared_pool: None,
-        arrivals: Arrivals::Poisson { rate: 1.0 },
-        bursts: vec![],
-        party: PartySize::Fixed(1),
-        admission: Admission::Partial,
-        stagger: Distribution::Fixed(Duration::ZERO),
-        stay,
-        stay_of: StayOf::Member,
-        reconnect: None,
-        faults: Faults::default(),
         outages: vec![outage],
+        ..super::single_joins(stay)
     }
 }
 

@@ -6,34 +6,17 @@
 use std::time::Duration;
 
 use super::WorkloadSource;
-use crate::scenario::model::Admission;
-use crate::scenario::{
-    Arrivals, Distribution, Faults, Groups, PartySize, Reconnect, StayOf, Workload,
-};
+use crate::scenario::{Distribution, Reconnect, Workload};
 use crate::workload::{Happened, MemberLife, Next};
 
 fn workload(stay: Distribution, rate_per_s: f64) -> Workload {
     Workload {
-        name: "w".into(),
-        app: 0,
-        apps: vec![0],
-        demand: None,
-        groups: Groups::Pool { size: 10 },
-        shared_pool: None,
-        arrivals: Arrivals::Poisson { rate: 1.0 },
-        bursts: vec![],
-        party: PartySize::Fixed(1),
-        admission: Admission::Partial,
-        stagger: Distribution::Fixed(Duration::ZERO),
-        stay,
-        stay_of: StayOf::Member,
         reconnect: Some(Reconnect {
             probability: 0.0,
             rate_per_s: Some(rate_per_s),
             delay: Distribution::Fixed(Duration::from_secs(7)),
         }),
-        faults: Faults::default(),
-        outages: vec![],
+        ..super::single_joins(stay)
     }
 }
 
