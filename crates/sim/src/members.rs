@@ -101,6 +101,8 @@ mod tests {
             reconnect: None,
             redraw: None,
             outage_seed: None,
+            index: 0,
+            party: 0,
         };
         Member {
             user: UserIdx::from_raw(user),

@@ -44,6 +44,7 @@ pub mod param;
 pub mod planner;
 pub mod raw;
 pub mod rep_threshold;
+mod retry;
 mod shared_pool;
 pub mod suggest;
 pub mod threshold;

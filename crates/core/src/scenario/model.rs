@@ -187,6 +187,9 @@ pub struct Workload {
     pub faults: Faults,
     /// The outages that hit this workload, in scenario order.
     pub outages: Vec<Outage>,
+    /// What a refused member does, per refusal reason (`retry`); empty:
+    /// every refused member gives up.
+    pub retry: RetryPolicy,
 }
 
 impl Workload {
@@ -450,6 +453,49 @@ pub enum Admission {
     /// member at the moment it arrives; otherwise no member joins (they
     /// are counted as turned away, not as join attempts).
     AllOrNothing,
+}
+
+/// What a refused member does, per refusal reason (`[workloads.retry]`):
+/// indexed by [`RejectReason::index`](crate::rules::RejectReason::index);
+/// `None` gives up (WeChat clients' default: the join simply fails).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetryPolicy {
+    pub rules: [Option<RetryRule>; 7],
+}
+
+impl RetryPolicy {
+    /// Whether some refusal is retried.
+    pub fn is_empty(&self) -> bool {
+        self.rules.iter().all(Option::is_none)
+    }
+
+    /// The rule for `reason`, if it is retried.
+    pub fn rule(&self, reason: crate::rules::RejectReason) -> Option<&RetryRule> {
+        self.rules[reason.index()].as_ref()
+    }
+}
+
+/// How one refusal reason is retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryRule {
+    pub action: RetryAction,
+    /// From the refusal to the next attempt.
+    pub delay: Distribution,
+    /// Retries after the first refusal: a member makes at most `1 + max`
+    /// attempts for one join (see [`MAX_RETRIES`]).
+    pub max: u32,
+}
+
+/// The most retries a rule may allow.
+pub const MAX_RETRIES: u32 = 255;
+
+/// Where a retry goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAction {
+    /// The same groupId again (the client tries again).
+    SameRoom,
+    /// A fresh groupId (a matchmaker opens a new room for it).
+    FreshRoom,
 }
 
 /// Whose stay a workload's `stay` distribution draws.

@@ -283,6 +283,9 @@ pub struct RawWorkload {
     pub reconnect: L<RawReconnect>,
     /// Fractions of join attempts made wrong on purpose. Default all 0.
     pub faults: L<RawFaults>,
+    /// What a refused member does, per refusal reason. Unlisted reasons
+    /// give up (the default, as a plain WeChat client does).
+    pub retry: L<RawRetry>,
 }
 
 /// One app by name, or several to spread a workload's parties over.
@@ -585,6 +588,82 @@ pub struct RawReconnect {
     /// Time from the drop to the rejoin (a distribution).
     #[schemars(required)]
     pub delay: L<RawDistribution>,
+}
+
+/// A retry rule per refusal reason (the keys of `joins.rejected`):
+/// "give_up", or { action = "same_room" | "fresh_room", delay = D, max = N }.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Retry")]
+pub struct RawRetry {
+    /// The room already holds `capacity` members.
+    pub room_full: L<RawRetryRule>,
+    /// The app's daily room quota is used up.
+    pub daily_quota: L<RawRetryRule>,
+    /// The signature did not check (the retry is signed again).
+    pub invalid_signature: L<RawRetryRule>,
+    /// The user is still in another room.
+    pub already_in_room: L<RawRetryRule>,
+    /// The timeStamp was outside the app's tolerance.
+    pub stale_timestamp: L<RawRetryRule>,
+    /// The nonceStr was used before (the retry has a new one).
+    pub replayed_nonce: L<RawRetryRule>,
+    /// The request was malformed.
+    pub invalid_request: L<RawRetryRule>,
+}
+
+/// "give_up", or a table saying how to retry.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "RetryRule")]
+pub enum RawRetryRule {
+    /// "give_up".
+    Word(String),
+    /// How to retry.
+    Table(Box<RawRetryTable>),
+}
+
+/// How one refusal reason is retried.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RetryTable")]
+pub struct RawRetryTable {
+    /// "same_room" (the client joins the same groupId again), "fresh_room"
+    /// (a matchmaker opens a new room) or "give_up".
+    #[schemars(required, regex(pattern = r"^(same_room|fresh_room|give_up)$"))]
+    pub action: L<String>,
+    /// From the refusal to the retry (a distribution). Required unless
+    /// action is "give_up".
+    pub delay: L<RawDistribution>,
+    /// Retries after the first refusal, 1 to 255 (attempts ≤ 1 + max).
+    #[schemars(range(min = 1, max = 255))]
+    pub max: L<i64>,
+}
+
+impl<'de> Deserialize<'de> for RawRetryRule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RetryRuleVisitor)
+    }
+}
+
+/// Reads either form of a retry rule, keeping the table's own messages.
+struct RetryRuleVisitor;
+
+impl<'de> Visitor<'de> for RetryRuleVisitor {
+    type Value = RawRetryRule;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"give_up\" or a table like { action = \"fresh_room\", delay = \"5s\", max = 3 }")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawRetryRule::Word(v.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawRetryTable::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|t| RawRetryRule::Table(Box::new(t)))
+    }
 }
 
 /// Fractions of join attempts, each in [0, 1], summing to at most 1.

@@ -15,9 +15,10 @@ use super::distribution::convert_distribution;
 use super::match_stay::convert_stay_of;
 use super::model::{
     Admission, App, Burst, Distribution, Faults, Groups, MAX_RECENT_GROUPS, PartySize, Reconnect,
-    StayOf, Workload,
+    RetryPolicy, StayOf, Workload,
 };
 use super::planner;
+use super::retry::convert_retry;
 use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
 use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
 use super::suggest::nearest;
@@ -133,6 +134,7 @@ fn convert_workload(
                 w.early_leavers.as_ref().map(|v| v.span.clone()),
             ),
             ("reconnect", w.reconnect.as_ref().map(|v| v.span.clone())),
+            ("retry", w.retry.as_ref().map(|v| v.span.clone())),
         ];
         for (key, key_span) in not_with_trace {
             if let Some(key_span) = key_span {
@@ -200,6 +202,7 @@ fn convert_workload(
             reconnect: None,
             faults: faults?,
             outages: Vec::new(),
+            retry: RetryPolicy::default(),
         });
     }
 
@@ -234,6 +237,10 @@ fn convert_workload(
         None => Some(None),
         Some(r) => convert_reconnect(r, s, ctx).map(Some),
     };
+    let retry = match &w.retry {
+        None => Some(RetryPolicy::default()),
+        Some(r) => convert_retry(r, s, ctx),
+    };
     if ctx.errors.len() != before {
         return None;
     }
@@ -257,6 +264,7 @@ fn convert_workload(
         reconnect: reconnect?,
         faults: faults?,
         outages: Vec::new(),
+        retry: retry?,
     })
 }
 

@@ -3,8 +3,10 @@
 //! after a delay for the rest of the stay (once, or, with reconnects as a
 //! rate, again and again: the workload draws each next drop, see
 //! [`WorkloadSource::next_reconnect`](super::WorkloadSource::next_reconnect)),
-//! leave, and go back to the user pool. A refused join (first or rejoin) ends the life: the member gives
-//! up, it does not retry.
+//! leave, and go back to the user pool. A refused join (first or rejoin)
+//! ends the life, the member gives up, unless the workload has a retry
+//! policy for the reason: then the workload answers a retry
+//! ([`Next::Retry`], see [`super::retry`]).
 //!
 //! It lives here, not in a driver, so that the simulator (virtual clock)
 //! and the load tester (wall clock) play exactly the same lives: the
@@ -19,6 +21,7 @@
 use std::num::NonZeroU64;
 
 use super::source::{MemberPlan, ReconnectPlan};
+use crate::rules::RejectReason;
 
 /// What is left of a member's plan between its steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,17 @@ pub struct MemberLife {
     outage_seed: Option<NonZeroU64>,
     /// Whether the drop ahead is an outage's (not the planned one).
     outage_due: bool,
+    /// Retries used so far (a workload with a retry policy only).
+    retries: u8,
+    /// What a driver notes about the member's outcome (see
+    /// [`MemberLife::note`]): bits it sets and reads, the life keeps.
+    notes: u8,
+    /// Its index in its party (retry delays are drawn per member).
+    index: u32,
+    /// Its party's ordinal in its workload: with the index and the retry
+    /// number, it seeds each retry's delay and names each fresh room, so
+    /// both are the same whatever order the driver sees events in.
+    party: u64,
 }
 
 /// What just happened to a member, as the driver saw it.
@@ -41,8 +55,10 @@ pub struct MemberLife {
 pub enum Happened {
     /// Its join (first or rejoin) was accepted: it is in the room.
     Joined,
-    /// Its join was refused: it gives up.
-    Refused,
+    /// Its join was refused, for this reason when the driver could read
+    /// it: it retries if its workload says so, else it gives up (always,
+    /// for a refusal whose reason is unknown).
+    Refused(Option<RejectReason>),
     /// It dropped out of the room (the planned connection loss).
     Dropped,
     /// It left for good.
@@ -59,6 +75,11 @@ pub enum Next {
     Rejoin { at_us: u64 },
     /// Leaves its room for good at `at_us`.
     Leave { at_us: u64 },
+    /// Joins again after a refusal at `at_us` (a new attempt: a new fault,
+    /// a new nonce, signed again): to the same group when `fresh` is
+    /// `None`, else to the fresh room `fresh` names (see
+    /// [`WorkloadSource::retry_group`](super::WorkloadSource::retry_group)).
+    Retry { at_us: u64, fresh: Option<u64> },
     /// Nothing: its user goes back to the pool.
     Done,
 }
@@ -74,6 +95,10 @@ impl MemberLife {
             redraw: plan.redraw,
             outage_seed: plan.outage_seed,
             outage_due: false,
+            retries: 0,
+            notes: 0,
+            index: plan.index,
+            party: plan.party,
         };
         (life, arrived_us + plan.join_after_us)
     }
@@ -109,7 +134,7 @@ impl MemberLife {
                     at_us: now_us + plan.delay_us,
                 }
             }
-            Happened::Refused | Happened::Left => Next::Done,
+            Happened::Refused(_) | Happened::Left => Next::Done,
         }
     }
 
@@ -152,6 +177,39 @@ impl MemberLife {
         self.outage_seed
     }
 
+    /// Retries used so far.
+    #[inline]
+    pub fn retries(&self) -> u8 {
+        self.retries
+    }
+
+    /// Counts one more retry.
+    #[inline]
+    pub fn count_retry(&mut self) {
+        self.retries = self.retries.saturating_add(1);
+    }
+
+    /// Its party's ordinal and its index in the party.
+    #[inline]
+    pub fn party(&self) -> (u64, u32) {
+        (self.party, self.index)
+    }
+
+    /// Sets the driver's note bits `bits`; returns whether any of them was
+    /// unset before (a driver counting a member once asks this).
+    #[inline]
+    pub fn note(&mut self, bits: u8) -> bool {
+        let new = self.notes & bits != bits;
+        self.notes |= bits;
+        new
+    }
+
+    /// Whether the driver's note bits `bits` are all set.
+    #[inline]
+    pub fn noted(&self, bits: u8) -> bool {
+        self.notes & bits == bits
+    }
+
     /// The stay still ahead.
     pub fn stay_us(&self) -> u64 {
         self.stay_us
@@ -179,6 +237,8 @@ mod tests {
             }),
             redraw: None,
             outage_seed: None,
+            index: 0,
+            party: 0,
         }
     }
 
@@ -219,7 +279,7 @@ mod tests {
     #[test]
     fn a_refused_join_or_rejoin_is_the_end() {
         let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((5, 5))), 0);
-        assert_eq!(life.next(Happened::Refused, 0), Next::Done);
+        assert_eq!(life.next(Happened::Refused(None), 0), Next::Done);
 
         let (mut life, _) = MemberLife::arrive(&plan(0, 30, Some((5, 5))), 0);
         life.next(Happened::Joined, 0);
@@ -227,7 +287,7 @@ mod tests {
             life.next(Happened::Dropped, 5 * S),
             Next::Rejoin { at_us: 10 * S }
         );
-        assert_eq!(life.next(Happened::Refused, 10 * S), Next::Done);
+        assert_eq!(life.next(Happened::Refused(None), 10 * S), Next::Done);
     }
 
     #[test]

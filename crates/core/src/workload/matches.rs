@@ -86,6 +86,8 @@ pub fn fit_within(
         reconnect,
         redraw: None,
         outage_seed: None,
+        index: 0,
+        party: 0,
     }
 }
 
@@ -159,7 +161,7 @@ mod tests {
                 Next::Drop { at_us } => (t, happened) = (at_us, Happened::Dropped),
                 Next::Rejoin { at_us } => (t, happened) = (at_us, Happened::Joined),
                 Next::Leave { at_us } => (t, happened) = (at_us, Happened::Left),
-                Next::Done => return t,
+                Next::Retry { .. } | Next::Done => return t,
             }
         }
     }

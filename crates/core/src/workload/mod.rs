@@ -13,6 +13,8 @@
 //! * [`matches`](mod@matches) — matches that end together: one stay per party.
 //! * [`lifecycle`] — a member's life as a state machine: join after the
 //!   stagger, stay, drop and rejoin, leave, back to the pool.
+//! * [`retry`] — what a refused member does: retry the same room or a
+//!   fresh one after a drawn delay, or give up.
 //! * [`client`] — how a signed join commits its fault: the timestamps sent
 //!   and signed, a corrupted signature, a re-login first.
 //! * [`credentials`] — session keys and nonces, drawn from a stream.
@@ -27,6 +29,7 @@ pub mod lifecycle;
 pub mod matches;
 pub mod outage;
 pub mod rate;
+pub mod retry;
 pub mod rng;
 pub mod shard;
 pub mod source;

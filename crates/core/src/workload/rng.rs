@@ -27,6 +27,7 @@ pub enum Purpose {
     Nonces,
     WarmStart,
     Outages,
+    Retries,
 }
 
 impl Purpose {
@@ -43,6 +44,7 @@ impl Purpose {
             Purpose::Nonces => "nonces",
             Purpose::WarmStart => "warm-start",
             Purpose::Outages => "outages",
+            Purpose::Retries => "retries",
         }
     }
 }
@@ -70,7 +72,7 @@ pub fn stream(seed: u64, workload: &str, purpose: Purpose) -> Stream {
     Stream::seed_from_u64(stream_seed(seed, workload, purpose))
 }
 
-fn splitmix64(mut z: u64) -> u64 {
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -15,6 +15,7 @@ use super::lifecycle::{Happened, MemberLife, Next};
 use super::matches::{MatchClock, fit_within};
 use super::outage::Outages;
 use super::rate::{Cursor, RateCurve};
+use super::retry::Retries;
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
 use crate::scenario::{Admission, Faults, PartySize, StayOf, Workload};
@@ -59,6 +60,10 @@ pub struct MemberPlan {
     /// The member's seed for its workload's outages (see
     /// [`super::outage`]); none when the workload has no outages.
     pub outage_seed: Option<NonZeroU64>,
+    /// Its index in its party, and its party's ordinal in the workload:
+    /// the seeds of its retries (0 when the workload retries nothing).
+    pub index: u32,
+    pub party: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,8 +212,11 @@ pub struct WorkloadSource {
     /// Drops per microsecond in the room, when reconnects are a rate.
     reconnect_rate_per_us: Option<f64>,
     outages: Outages,
-    /// Reconnects as a rate or outages: members need more than the plain
-    /// plan. One flag, so the common case costs one branch per step.
+    /// What refused members do, when the workload retries some refusals.
+    retries: Option<Retries>,
+    /// Reconnects as a rate, outages or retries: members need more than
+    /// the plain plan. One flag, so the common case costs one branch per
+    /// step.
     special: bool,
     faults: FaultDraw,
     streams: Streams,
@@ -216,6 +224,8 @@ pub struct WorkloadSource {
     name_hash: u64,
     /// Parties drawn so far ([`Self::party`]).
     parties: u64,
+    /// Parties planned so far, with retries (see [`Self::rare_member`]).
+    planned: u64,
 }
 
 impl WorkloadSource {
@@ -259,11 +269,13 @@ impl WorkloadSource {
             // Sources are made with `from_us` at the driver's clock zero:
             // the simulator's pre-roll start, the load tester's start.
             outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
+            retries: Retries::new(seed, workload, PartyKey::workload_hash(&workload.name)),
             special: workload
                 .reconnect
                 .as_ref()
                 .is_some_and(|r| r.rate_per_s.is_some())
-                || !workload.outages.is_empty(),
+                || !workload.outages.is_empty()
+                || !workload.retry.is_empty(),
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -276,6 +288,7 @@ impl WorkloadSource {
             },
             name_hash: PartyKey::workload_hash(&workload.name),
             parties: 0,
+            planned: 0,
         }
     }
 
@@ -351,7 +364,7 @@ impl WorkloadSource {
         if self.special {
             // In a match, rate reconnects and outages fall inside the
             // member's presence; a rejoin's delay is not fitted into it.
-            return self.rare_member(join_after_us, stay_us);
+            return self.rare_member(join_after_us, stay_us, index);
         }
         let reconnect = self.probability_plan(stay_us);
         if self.matches.is_some() {
@@ -363,6 +376,8 @@ impl WorkloadSource {
             reconnect,
             redraw: None,
             outage_seed: None,
+            index: 0,
+            party: 0,
         }
     }
 
@@ -383,12 +398,12 @@ impl WorkloadSource {
     }
 
     /// A member's plan when reconnects are a rate (its first drop, and the
-    /// seed of its own stream for the rest) or the workload has outages
-    /// (the member's outage seed). Kept out of [`Self::member`] so that
+    /// seed of its own stream for the rest), the workload has outages
+    /// (the member's outage seed) or retries (its index and party). Kept out of [`Self::member`] so that
     /// stays small enough to inline where parties are planned (it fell out
     /// of line and cost the engine 1.3% of its instructions).
     #[inline(never)]
-    fn rare_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
+    fn rare_member(&mut self, join_after_us: u64, stay_us: u64, index: u32) -> MemberPlan {
         let mut plan = match (self.reconnect_rate_per_us, &self.reconnect) {
             (Some(per_us), Some((_, delay))) => {
                 let seed = self.streams.reconnect.next_u64();
@@ -399,6 +414,8 @@ impl WorkloadSource {
                     reconnect,
                     redraw,
                     outage_seed: None,
+                    index: 0,
+                    party: 0,
                 }
             }
             _ => MemberPlan {
@@ -407,8 +424,20 @@ impl WorkloadSource {
                 reconnect: self.probability_plan(stay_us),
                 redraw: None,
                 outage_seed: None,
+                index: 0,
+                party: 0,
             },
         };
+        if self.retries.is_some() {
+            // Parties are planned in the order they are drawn, each from
+            // its first member, whenever the driver plans them (the
+            // simulator draws a few ahead), and another shard's too.
+            if index == 0 {
+                self.planned += 1;
+            }
+            plan.index = index;
+            plan.party = self.planned.saturating_sub(1);
+        }
         if !self.outages.is_empty() {
             plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
         }
@@ -426,7 +455,7 @@ impl WorkloadSource {
         self.special_next(life, happened, now_us)
     }
 
-    /// [`Self::next`] with reconnects as a rate or outages.
+    /// [`Self::next`] with reconnects as a rate, outages or retries.
     #[inline(never)]
     fn special_next(&self, life: &mut MemberLife, happened: Happened, now_us: u64) -> Next {
         match happened {
@@ -450,9 +479,31 @@ impl WorkloadSource {
                 };
                 self.outage_drop(life, seed.get(), now_us, next)
             }
-            Happened::Refused | Happened::Left => life.next(happened, now_us),
+            Happened::Refused(reason) => match &self.retries {
+                Some(retries) => retries.after_refusal(life, reason, now_us),
+                None => Next::Done,
+            },
+            Happened::Left => life.next(happened, now_us),
         }
     }
+
+    /// The group a member now in group `current` retries in: the same, or
+    /// the fresh room a [`Next::Retry`] named.
+    #[inline(never)]
+    pub fn retry_group(&self, current: u64, fresh: Option<u64>) -> u64 {
+        match (fresh, &self.retries) {
+            (Some(slot), Some(retries)) => retries.fresh_group(slot, current),
+            _ => current,
+        }
+    }
+
+    /// The workload's retry policy, if it retries some refusals.
+    #[inline]
+    pub fn retries(&self) -> Option<&Retries> {
+        self.retries.as_ref()
+    }
+
+
 
     /// An outage drop before `next` ends the member's time in the room, if
     /// one falls there.
@@ -460,7 +511,7 @@ impl WorkloadSource {
     fn outage_drop(&self, life: &mut MemberLife, seed: u64, now_us: u64, next: Next) -> Next {
         let end = match next {
             Next::Drop { at_us } | Next::Leave { at_us } => at_us,
-            Next::Rejoin { .. } | Next::Done => return next,
+            Next::Rejoin { .. } | Next::Retry { .. } | Next::Done => return next,
         };
         match self.outages.first_drop(seed, now_us, end) {
             Some(at_us) => {
@@ -535,7 +586,7 @@ fn rate_plan(
 /// For the tests: single members joining a pool of 10 groups at 1/s,
 /// with no stagger, reconnects, faults or outages (each test sets its own).
 #[cfg(test)]
-fn single_joins(stay: crate::scenario::Distribution) -> Workload {
+pub(super) fn single_joins(stay: crate::scenario::Distribution) -> Workload {
     use crate::scenario::{Arrivals, Distribution, Groups};
     Workload {
         name: "w".into(),
@@ -554,6 +605,7 @@ fn single_joins(stay: crate::scenario::Distribution) -> Workload {
         reconnect: None,
         faults: Faults::default(),
         outages: vec![],
+        retry: crate::scenario::RetryPolicy::default(),
     }
 }
 
@@ -597,6 +649,7 @@ mod tests {
                 ..Faults::default()
             },
             outages: vec![],
+            retry: crate::scenario::RetryPolicy::default(),
         }
     }
 

@@ -58,7 +58,7 @@ impl Lives {
                     t = at_us;
                     happened = Happened::Left;
                 }
-                Next::Done => return (drops, in_room, plan.stay_us, offline),
+                Next::Retry { .. } | Next::Done => return (drops, in_room, plan.stay_us, offline),
             }
         }
     }
