@@ -189,7 +189,9 @@ impl Context {
         let happened = self.join_flow(conn, intended, &work).await;
         let (happened, login) = match happened {
             Ok((h, login)) => (h, login),
-            Err(login) => (Happened::Refused, login),
+            // No answer to read (the login or the request failed): the
+            // member gives up, whatever its retry policy.
+            Err(login) => (Happened::Refused(None), login),
         };
         if let Some(replies) = &self.replies {
             let _ = replies.send(Reply {
@@ -343,7 +345,8 @@ impl Context {
                     r.count(done, work.app, |c| c.reject(reason));
                     r.count_workload(work.workload, |c| c.reject(reason));
                 }
-                Happened::Refused
+                // An unreadable refusal (`reason` is `None`) gives up.
+                Happened::Refused(reason)
             }
         };
         Ok((happened, known))

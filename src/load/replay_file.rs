@@ -108,7 +108,8 @@ pub fn scan(path: &Path, apps: &[&str], shard: ShardSpec) -> Result<ReplayFacts,
         }
         facts.rows += 1;
         match row.kind {
-            ActionKind::Join => facts.joins += 1,
+            // A retry is a join attempt like any other when replayed.
+            ActionKind::Join | ActionKind::Retry => facts.joins += 1,
             ActionKind::Rejoin => facts.rejoins += 1,
             ActionKind::Drop => facts.drops += 1,
             ActionKind::Leave => facts.leaves += 1,

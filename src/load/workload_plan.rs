@@ -308,6 +308,14 @@ impl WorkloadPlan {
                 m.fault = self.sources[m.source].fault();
                 self.push(at_us, slot, StepKind::Join);
             }
+            Next::Retry { at_us, fresh } => {
+                // A retry is a new attempt too, to the same group or a
+                // fresh room (of the same app), as the workload decided.
+                let src = &self.sources[m.source];
+                m.group = src.retry_group(m.group, fresh);
+                m.fault = self.sources[m.source].fault();
+                self.push(at_us, slot, StepKind::Join);
+            }
             Next::Done => self.retire(slot),
         }
     }

@@ -19,6 +19,8 @@
 //!   only where all of it fits.
 //! * `actions` — telling the run's [`ActionSink`] each join, rejoin, drop
 //!   and leave (the events file), when one listens.
+//! * `retry` — a refused member retrying as its workload's policy says,
+//!   a turned-away party offered again, and the members' outcomes.
 //!
 //! A sharded run ([`ShardSpec`]) draws every party, as the whole run does,
 //! and plays only its own: a party of another shard still draws its
@@ -28,6 +30,7 @@
 mod actions;
 mod admission;
 mod intervals;
+mod retry;
 mod trace;
 
 use rustc_hash::FxHashMap;
@@ -43,7 +46,7 @@ use super::recorder::Recorder;
 use super::signing::{Names, Pipeline, Prepared, SignOrder};
 use super::users::UserPool;
 use crate::rules::{
-    AppIdx, JoinRequest, QuotaDay, Reject, RoomService, RoomType, UnixMicros, UserIdx,
+    AppIdx, JoinRequest, QuotaDay, Reject, RejectReason, RoomService, RoomType, UnixMicros, UserIdx,
 };
 use crate::scenario::{Scenario, TraceEvent};
 use crate::signature::Signature;
@@ -159,6 +162,8 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// Seats promised by all-or-nothing admission to members still on
     /// their way (staggered), per (scenario app, groupId); see `admission`.
     promised: FxHashMap<(usize, String), u32>,
+    /// Whether some workload has a retry policy (see `retry`).
+    retrying: bool,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -179,6 +184,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let end = start + scenario.duration.as_micros() as u64;
         let apps_len = apps.len();
         let signs = apps.iter().any(|a| a.verify);
+        let retrying = scenario.workloads.iter().any(|w| !w.retry.is_empty());
         let names = Names {
             app_ids: apps.iter().map(|a| a.app_id.clone()).collect(),
             groups: sources
@@ -226,6 +232,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             actions: scope.actions,
             action_workload: Vec::new(),
             promised: FxHashMap::default(),
+            retrying,
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -473,6 +480,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             if t >= self.end {
                 self.advance(self.end);
                 self.now = self.end;
+                if self.retrying {
+                    self.count_waiting();
+                }
                 return true;
             }
             self.advance(t);
@@ -569,8 +579,11 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 self.join(&member, t, None, ActionKind::Join);
             }
             Event::Rejoin(slot) => {
-                let member = self.pending.take(slot);
-                self.join(&member, t, None, ActionKind::Rejoin);
+                let mut member = self.pending.take(slot);
+                // A retry is queued as a rejoin (the four tags are taken);
+                // the member's note says which it is.
+                let kind = retry::kind_of(&mut member.life);
+                self.join(&member, t, None, kind);
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);
@@ -646,6 +659,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
         let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
+        let retries = src.retries().is_some();
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
@@ -666,19 +680,21 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             self.keep_promise(app, group_id);
         }
         let source = member.workload as usize;
-        let accepted = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
+        let result = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;
         // What the member does next is the workload's to say.
         let mut life = member.life;
-        let happened = if accepted {
-            Happened::Joined
-        } else {
-            Happened::Refused
+        let happened = match result {
+            Ok(()) => Happened::Joined,
+            Err(reason) => Happened::Refused(Some(reason)),
         };
         let next = match &self.sources[member.workload as usize] {
             Source::Generated(src) => src.next(&mut life, happened, t),
             Source::Trace(_) => life.next(happened, t),
         };
+        if retries {
+            self.tally(&mut life, (app, source), result.is_ok(), &next);
+        }
         match next {
             Next::Drop { at_us } => {
                 let slot = self.pending.insert(Member { life, ..*member });
@@ -688,6 +704,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             // (see `event`), and after a leave the life is always done.
             Next::Leave { at_us } => self.schedule(at_us, Event::Leave(member.user.raw())),
             Next::Done => self.users.release(self.apps[app].idx, member.user),
+            Next::Retry { at_us, fresh } => {
+                let reason = result.err().unwrap_or(RejectReason::RoomFull);
+                self.retry(Member { life, ..*member }, (app, reason), at_us, fresh);
+            }
             Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
         }
     }
@@ -736,6 +756,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             &prepared,
             t,
         )
+        .is_ok()
     }
 
     /// One join attempt of `user` (of scenario app `app`, workload
@@ -743,7 +764,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// every join goes, generated or replayed: the client sends what was
     /// `prepared` (signed, and checked, when its app checks signatures),
     /// the rules decide, the counters and peaks follow, a listener hears
-    /// it. Returns whether the user is now in the room.
+    /// it. Returns whether the user is now in the room, or why not.
     fn attempt(
         &mut self,
         user: UserIdx,
@@ -751,7 +772,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         group_id: &str,
         prepared: &Prepared,
         t: Ticks,
-    ) -> bool {
+    ) -> Result<(), RejectReason> {
         self.events += 1;
         self.timeline_mut().signature_at(t);
         if let Some(latency_ns) = prepared.signed.and_then(|s| s.latency_ns) {
@@ -806,7 +827,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         match result {
             Ok(_) => {
                 self.track_peaks();
-                true
+                Ok(())
             }
             Err(reject) => {
                 if let Reject::DailyQuotaExhausted { day, .. } = reject
@@ -818,7 +839,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                         .or_default() += 1;
                     self.count_refused_room(app_idx.raw(), day.0, group_id);
                 }
-                false
+                Err(reject.reason())
             }
         }
     }

@@ -83,6 +83,18 @@ impl PendingMembers {
         self.slots[slot as usize]
     }
 
+    /// The members pending now (slots not freed), in slot order.
+    pub fn live(&self) -> impl Iterator<Item = &Member> {
+        let mut free = vec![false; self.slots.len()];
+        for &slot in &self.free {
+            free[slot as usize] = true;
+        }
+        self.slots
+            .iter()
+            .zip(free)
+            .filter_map(|(m, free)| (!free).then_some(m))
+    }
+
     /// Slots ever allocated (the most members pending at once).
     pub fn capacity(&self) -> usize {
         self.slots.len()

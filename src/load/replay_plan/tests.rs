@@ -125,7 +125,7 @@ fn a_users_next_row_waits_for_its_previous_answer() {
     assert!(p.waiting());
     p.reply(Reply {
         step: second.step,
-        happened: Happened::Refused,
+        happened: Happened::Refused(None),
         login: None,
     });
     assert_eq!(p.next_due(), None);

@@ -55,14 +55,18 @@ pub enum ActionKind {
     Drop,
     /// A member leaves its room for good (`wx.exitVoIPChat`).
     Leave,
+    /// A join attempt after a refusal, as the workload's retry policy
+    /// says (the same groupId or a fresh one).
+    Retry,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 4] = [
+    pub const ALL: [ActionKind; 5] = [
         ActionKind::Join,
         ActionKind::Rejoin,
         ActionKind::Drop,
         ActionKind::Leave,
+        ActionKind::Retry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,12 +75,13 @@ impl ActionKind {
             ActionKind::Rejoin => "rejoin",
             ActionKind::Drop => "drop",
             ActionKind::Leave => "leave",
+            ActionKind::Retry => "retry",
         }
     }
 
-    /// Whether the row is a join attempt (first or rejoin).
+    /// Whether the row is a join attempt (first, rejoin or retry).
     pub fn is_join(self) -> bool {
-        matches!(self, ActionKind::Join | ActionKind::Rejoin)
+        matches!(self, ActionKind::Join | ActionKind::Rejoin | ActionKind::Retry)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Running counts of what the room service did, by reason, kept by the
 //! simulator for the whole window and for each report interval.
 
+use super::members::MemberOutcomes;
 use super::summary::{FaultCounts, Joins, Rejections};
 use crate::rules::RejectReason;
 use crate::workload::Fault;
@@ -21,6 +22,10 @@ pub struct Counters {
     /// Members of parties a matchmaker did not send, their room lacking a
     /// seat for the whole party (`party.admission = "all_or_nothing"`).
     pub turned_away: u64,
+    /// Retries, by the reason of the refusal each follows.
+    pub retries: [u64; 7],
+    /// Members of workloads with a retry policy (see [`MemberOutcomes`]).
+    pub members: MemberOutcomes,
 }
 
 impl Counters {
@@ -58,25 +63,21 @@ impl Counters {
             *a += b;
         }
         self.turned_away += other.turned_away;
+        for (a, b) in self.retries.iter_mut().zip(other.retries) {
+            *a += b;
+        }
+        self.members.add(&other.members);
     }
 
     /// The `joins` section of the summary.
     pub fn joins(&self) -> Joins {
-        let r = |reason| self.rejected(reason);
         Joins {
             attempted: self.joins_attempted,
             accepted: self.joins_accepted,
             turned_away: self.turned_away,
-            rejected: Rejections {
-                total: self.rejected_total(),
-                room_full: r(RejectReason::RoomFull),
-                daily_quota: r(RejectReason::DailyQuota),
-                already_in_room: r(RejectReason::AlreadyInRoom),
-                invalid_signature: r(RejectReason::InvalidSignature),
-                stale_timestamp: r(RejectReason::StaleTimestamp),
-                replayed_nonce: r(RejectReason::ReplayedNonce),
-                invalid_request: r(RejectReason::InvalidRequest),
-            },
+            rejected: by_reason(&self.rejected),
+            retries: by_reason(&self.retries),
+            members: self.members,
         }
     }
 
@@ -88,6 +89,21 @@ impl Counters {
             stale_timestamp: self.faults[Fault::StaleTimestamp as usize],
             stale_session_key: self.faults[Fault::StaleSessionKey as usize],
         }
+    }
+}
+
+/// Counts per [`RejectReason::index`] as the report's section.
+fn by_reason(counts: &[u64; 7]) -> Rejections {
+    let r = |reason: RejectReason| counts[reason.index()];
+    Rejections {
+        total: counts.iter().sum(),
+        room_full: r(RejectReason::RoomFull),
+        daily_quota: r(RejectReason::DailyQuota),
+        already_in_room: r(RejectReason::AlreadyInRoom),
+        invalid_signature: r(RejectReason::InvalidSignature),
+        stale_timestamp: r(RejectReason::StaleTimestamp),
+        replayed_nonce: r(RejectReason::ReplayedNonce),
+        invalid_request: r(RejectReason::InvalidRequest),
     }
 }
 
@@ -133,5 +149,13 @@ mod tests {
         assert_eq!(b.faults[3], 2);
         assert_eq!(b.turned_away, 10);
         assert_eq!(b.joins().turned_away, 10);
+        let mut c = Counters::default();
+        c.retries[RejectReason::RoomFull.index()] = 2;
+        c.members.arrived = 3;
+        let mut d = c.clone();
+        d.add(&c);
+        assert_eq!(d.joins().retries.room_full, 4);
+        assert_eq!(d.joins().retries.total, 4);
+        assert_eq!(d.joins().members.arrived, 6);
     }
 }

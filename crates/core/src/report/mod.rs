@@ -51,6 +51,7 @@ pub mod machine;
 pub mod markdown;
 pub mod markdown_plan;
 pub mod merge;
+pub mod members;
 pub mod merge_series;
 pub mod paths;
 pub mod planning;

@@ -9,6 +9,7 @@
 //! of those, and the `machine` the run ran on. Every field carries its description into the JSON Schema
 //! (`voipsim schema --summary`); `docs/reports.md` lists them too.
 
+use super::members::MemberOutcomes;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -226,6 +227,22 @@ pub struct Joins {
     pub turned_away: u64,
     /// Joins the rules refused, by reason.
     pub rejected: Rejections,
+    /// Retries (attempts after a refusal, counted in `attempted` too), by
+    /// the reason of the refusal they follow. Absent without a retry
+    /// policy (`retry` in the scenario).
+    #[serde(default, skip_serializing_if = "Rejections::is_zero")]
+    pub retries: Rejections,
+    /// What became of the members of workloads with a retry policy, each
+    /// counted once however many attempts it made. Absent without one.
+    #[serde(default, skip_serializing_if = "MemberOutcomes::is_zero")]
+    pub members: MemberOutcomes,
+}
+
+impl Rejections {
+    /// True when every count is 0.
+    pub fn is_zero(&self) -> bool {
+        self.total == 0
+    }
 }
 
 /// Rejected joins by reason (the rules' `Reject`), in the order the rules

@@ -274,6 +274,21 @@ impl Timeline {
         bump(&mut self.per_workload[workload]);
     }
 
+    /// Applies `bump` to the member outcomes of app `app` and workload
+    /// `workload`, in or out of the window: the driver counts a member's
+    /// outcome only if its first attempt fell in the window, whenever the
+    /// outcome comes (see [`super::members`]).
+    #[inline(never)]
+    pub fn count_members(&mut self, app: usize, workload: usize, bump: impl Fn(&mut Counters)) {
+        if let Some(c) = self.per_app.get_mut(app) {
+            bump(c);
+        }
+        if workload >= self.per_workload.len() {
+            self.per_workload.resize(workload + 1, Counters::default());
+        }
+        bump(&mut self.per_workload[workload]);
+    }
+
     /// Counts one signature issued at `t` toward the per-second peaks.
     /// Seconds are calendar seconds (UNIX), so the busiest second reads as
     /// a whole second on the clock.

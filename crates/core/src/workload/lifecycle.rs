@@ -204,6 +204,15 @@ impl MemberLife {
         new
     }
 
+    /// Clears the driver's note bits `bits`; returns whether they were all
+    /// set.
+    #[inline]
+    pub fn unnote(&mut self, bits: u8) -> bool {
+        let had = self.noted(bits);
+        self.notes &= !bits;
+        had
+    }
+
     /// Whether the driver's note bits `bits` are all set.
     #[inline]
     pub fn noted(&self, bits: u8) -> bool {
