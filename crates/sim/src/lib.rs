@@ -256,6 +256,8 @@ pub fn run_scoped<'a, W: Stopwatch>(
 #[cfg(test)]
 mod match_tests;
 #[cfg(test)]
+mod retry_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -280,6 +280,9 @@ impl Timeline {
     /// outcome comes (see [`super::members`]).
     #[inline(never)]
     pub fn count_members(&mut self, app: usize, workload: usize, bump: impl Fn(&mut Counters)) {
+        // Straight into the window's totals: interval rows carry no
+        // member outcomes.
+        bump(&mut self.window_totals);
         if let Some(c) = self.per_app.get_mut(app) {
             bump(c);
         }
