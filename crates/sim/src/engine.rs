@@ -164,6 +164,9 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     promised: FxHashMap<(usize, String), u32>,
     /// Whether some workload has a retry policy (see `retry`).
     retrying: bool,
+    /// Parties turned away whole and waiting to be offered again, by the
+    /// pending slot of the member that carries their event (see `retry`).
+    waiting_parties: FxHashMap<u32, retry::WaitingParty>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -233,6 +236,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             action_workload: Vec::new(),
             promised: FxHashMap::default(),
             retrying,
+            waiting_parties: FxHashMap::default(),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -580,10 +584,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Event::Rejoin(slot) => {
                 let mut member = self.pending.take(slot);
-                // A retry is queued as a rejoin (the four tags are taken);
-                // the member's note says which it is.
-                let kind = retry::kind_of(&mut member.life);
-                self.join(&member, t, None, kind);
+                // A retry, and a party offered again, are queued as a
+                // rejoin (the four tags are taken); the member's note says
+                // which it is.
+                match retry::kind_of(&mut member.life) {
+                    Some(kind) => self.join(&member, t, None, kind),
+                    None => self.offer_again(slot, t),
+                }
             }
             Event::Drop(slot) => {
                 let m = self.pending.get_mut(slot);

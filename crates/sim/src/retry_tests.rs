@@ -184,3 +184,92 @@ fn the_same_seed_gives_the_same_run_with_retries() {
     assert_eq!(a.summary.joins.members, b.summary.joins.members);
     assert_eq!(a.rows, b.rows);
 }
+
+/// Parties of 4 admitted all or nothing into a pool of 2 rooms of 6.
+fn whole_parties(retry: &str) -> String {
+    format!(
+        r#"
+        name = "whole"
+        duration = "2h"
+        warm_start = false
+        [apps.a]
+        capacity = 6
+        verify_signatures = false
+        [[workloads]]
+        app = "a"
+        groups = {{ pool = 2 }}
+        arrivals = {{ poisson = "1/min" }}
+        party = {{ size = 4, admission = "all_or_nothing" }}
+        stagger = "3s"
+        stay = {{ exponential = "5m" }}
+        {retry}
+        "#
+    )
+}
+
+#[test]
+fn all_or_nothing_parties_turned_away_move_to_fresh_rooms_whole() {
+    let (o, rows) = simulate(&whole_parties(
+        "retry = { room_full = { action = \"fresh_room\", delay = \"20s\", max = 2 } }",
+    ));
+    let j = &o.summary.joins;
+    let m = j.members;
+    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived, "{m:?}");
+    // A fresh room is empty: a party offered there is let in, so no party
+    // is lost, and nothing is refused (seats are checked first).
+    assert_eq!(m.gave_up, 0, "{j:?}");
+    assert_eq!(j.rejected.total, 0, "{j:?}");
+    assert!(j.turned_away > 0 && j.turned_away % 4 == 0, "{j:?}");
+    // Each turn-away was followed by an offer: parties are offered again
+    // as a whole (retries count their members).
+    assert_eq!(j.retries.room_full, j.turned_away);
+    // Every member of a moved party joins the same fresh room.
+    let moved: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind.is_join() && !r.group_id.ends_with("-0") && !r.group_id.ends_with("-1"))
+        .collect();
+    assert!(!moved.is_empty());
+    let mut per_room = std::collections::BTreeMap::<&str, u32>::new();
+    for r in &moved {
+        *per_room.entry(r.group_id.as_str()).or_default() += 1;
+    }
+    assert!(per_room.values().all(|&n| n == 4), "{per_room:?}");
+}
+
+#[test]
+fn all_or_nothing_parties_giving_up_are_todays_run() {
+    let (a, rows_a) = simulate(&whole_parties(""));
+    let (b, rows_b) = simulate(&whole_parties("retry = { room_full = \"give_up\" }"));
+    assert_eq!(rows_a, rows_b);
+    assert_eq!(a.summary.joins.turned_away, b.summary.joins.turned_away);
+    assert_eq!(a.summary.joins.attempted, b.summary.joins.attempted);
+    // A policy for another reason: the party still gives up on room full,
+    // now counted as members that gave up.
+    let (c, _) = simulate(&whole_parties(
+        "retry = { daily_quota = { action = \"same_room\", delay = \"1m\", max = 1 } }",
+    ));
+    let j = &c.summary.joins;
+    assert_eq!(j.turned_away, a.summary.joins.turned_away);
+    assert_eq!(j.members.gave_up, j.turned_away);
+    assert_eq!(
+        j.members.admitted + j.members.gave_up + j.members.waiting_at_end,
+        j.members.arrived
+    );
+}
+
+#[test]
+fn all_or_nothing_same_room_retries_wait_for_seats() {
+    let (o, _) = simulate(&whole_parties(
+        "retry = { room_full = { action = \"same_room\", delay = { exponential = \"1m\" }, max = 3 } }",
+    ));
+    let j = &o.summary.joins;
+    let m = j.members;
+    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived, "{m:?}");
+    assert_eq!(j.rejected.total, 0, "{j:?}");
+    // Some parties get in on a later offer (more members admitted than
+    // without retries, where every accepted join is a member let in on
+    // its party's only offer), some run out of offers, whole.
+    let (plain, _) = simulate(&whole_parties(""));
+    assert!(m.admitted > plain.summary.joins.accepted, "{j:?}");
+    assert!(m.gave_up > 0 && m.gave_up % 4 == 0, "{j:?}");
+}

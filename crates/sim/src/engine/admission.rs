@@ -7,6 +7,9 @@
 //! still on their way (a `stagger`) hold a promised seat until they join,
 //! so a later party cannot take it. Out of line: only workloads that ask
 //! for it come here, so the partial-admission loop stays as it was.
+//!
+//! A party turned away whose workload retries room-full refusals is held
+//! and offered again later, whole (see `retry`), instead of given up.
 
 use super::super::Stopwatch;
 use super::super::members::{Planned, Ready};
@@ -19,6 +22,10 @@ impl<W: Stopwatch> Engine<'_, W> {
     #[inline(never)]
     pub(super) fn admit_whole(&mut self, app: usize, group_id: &str, members: &mut Vec<Planned>) {
         if !self.has_seats(app, group_id, members.len()) {
+            if self.hold_party(app, members, 1) {
+                members.clear();
+                return;
+            }
             self.turn_away(app, members);
             members.clear();
             return;
@@ -32,7 +39,7 @@ impl<W: Stopwatch> Engine<'_, W> {
     /// Whether the room of `group_id` (scenario app `app`) has `seats`
     /// free now, counting seats promised to members on their way: an
     /// absent room has all of its capacity.
-    fn has_seats(&self, app: usize, group_id: &str, seats: usize) -> bool {
+    pub(super) fn has_seats(&self, app: usize, group_id: &str, seats: usize) -> bool {
         let idx = self.apps[app].idx;
         let capacity = self.service.settings(idx).capacity as usize;
         let seated = self
@@ -64,7 +71,7 @@ impl<W: Stopwatch> Engine<'_, W> {
     /// attempted or counted as signed; the joins made ready ahead are
     /// taken off the signing pipeline and dropped, the users go back to
     /// the pool, and the members count as turned away.
-    fn turn_away(&mut self, app: usize, members: &[Planned]) {
+    pub(super) fn turn_away(&mut self, app: usize, members: &[Planned]) {
         let idx = self.apps[app].idx;
         for planned in members {
             if let Ready::Ticket(ticket) = planned.member.next_join {
