@@ -132,6 +132,21 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             thousands(j.turned_away),
         );
     }
+    if !j.members.is_zero() {
+        // Only with a retry policy: people, apart from attempts.
+        let m = &j.members;
+        let _ = writeln!(
+            out,
+            "- **Retries**: {} ({} after room full); of {} members arrived, {} admitted ({}), {} gave up, {} still waiting at the end.",
+            thousands(j.retries.total),
+            thousands(j.retries.room_full),
+            thousands(m.arrived),
+            thousands(m.admitted),
+            percent(m.admitted, m.arrived),
+            thousands(m.gave_up),
+            thousands(m.waiting_at_end),
+        );
+    }
     let _ = writeln!(
         out,
         "- **Rooms**: {} created ({:.3} per accepted join), peak {}; members peak {}.",
@@ -391,6 +406,25 @@ mod tests {
         s.joins.turned_away = 1200;
         let text = summary(&s, None);
         assert!(text.contains("**Turned away**: 1,200 members"), "{text}");
+    }
+
+    #[test]
+    fn retries_and_members_are_named_only_with_a_retry_policy() {
+        let mut s = crate::report::summary::tests_support::sample();
+        assert!(!summary(&s, None).contains("Retries"));
+        s.joins.retries.total = 30;
+        s.joins.retries.room_full = 20;
+        s.joins.members = crate::report::members::MemberOutcomes {
+            arrived: 1000,
+            admitted: 990,
+            gave_up: 7,
+            waiting_at_end: 3,
+        };
+        let text = summary(&s, None);
+        assert!(
+            text.contains("**Retries**: 30 (20 after room full); of 1,000 members arrived, 990 admitted (99.00%), 7 gave up, 3 still waiting at the end."),
+            "{text}"
+        );
     }
 
     #[test]

@@ -162,6 +162,15 @@ mod tests {
                 signatures: 0,
                 faults: Default::default(),
             });
+        // Only a run with a retry policy has `joins.retries` and
+        // `joins.members`, in the whole run, its apps and its workloads.
+        let with_retries = |j: &mut crate::report::summary::Joins| {
+            j.retries.total = 1;
+            j.members.arrived = 1;
+        };
+        with_retries(&mut summary.joins);
+        summary.apps.iter_mut().for_each(|a| with_retries(&mut a.joins));
+        summary.workloads.iter_mut().for_each(|w| with_retries(&mut w.joins));
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),

@@ -743,7 +743,7 @@ mod tests {
         for (bad, says) in [
             (
                 "joins < 1",
-                "name one of its fields: accepted, attempted, rejected",
+                "name one of its fields: accepted, attempted, members, rejected, retries",
             ),
             ("signing.latency_ns < 1", "p(N)"),
             ("apps < 1", "`apps[0]` or `apps.NAME`"),
