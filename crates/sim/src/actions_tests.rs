@@ -84,7 +84,10 @@ fn rows_match_the_summary_and_come_in_time_order() {
         .count() as u64;
     assert_eq!(gone, s.leaves);
     // (Retries need a retry policy: see `retry_tests`.)
-    for kind in ActionKind::ALL.into_iter().filter(|k| *k != ActionKind::Retry) {
+    for kind in ActionKind::ALL
+        .into_iter()
+        .filter(|k| *k != ActionKind::Retry)
+    {
         assert!(rows.iter().any(|r| r.kind == kind), "no {kind:?} row");
     }
     assert!(rows.windows(2).all(|w| w[0].elapsed_us <= w[1].elapsed_us));

@@ -62,8 +62,16 @@ fn overfull(retry: &str, admission: &str) -> String {
 fn assert_balanced(j: &Joins) {
     let m = j.members;
     assert!(m.arrived > 0, "{m:?}");
-    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived, "{m:?}");
-    assert_eq!(j.attempted + m.waiting_at_end, m.arrived + j.retries.total, "{j:?}");
+    assert_eq!(
+        m.admitted + m.gave_up + m.waiting_at_end,
+        m.arrived,
+        "{m:?}"
+    );
+    assert_eq!(
+        j.attempted + m.waiting_at_end,
+        m.arrived + j.retries.total,
+        "{j:?}"
+    );
 }
 
 #[test]
@@ -82,8 +90,14 @@ fn fresh_room_retries_admit_every_member_of_an_overfull_party() {
     assert_eq!(j.retries.room_full, j.rejected.room_full);
     assert_eq!(j.retries.total, j.rejected.total);
     // Retry rows go to rooms of their own, never the pool's.
-    let retries: Vec<_> = rows.iter().filter(|r| r.kind == ActionKind::Retry).collect();
-    assert_eq!(retries.len() as u64 + j.members.waiting_at_end, j.retries.total);
+    let retries: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == ActionKind::Retry)
+        .collect();
+    assert_eq!(
+        retries.len() as u64 + j.members.waiting_at_end,
+        j.retries.total
+    );
     assert!(retries.iter().all(|r| r.group_id != "workload-1-0"));
     // The workload's figures are the whole run's (one workload).
     let w = &o.summary.workloads[0].joins;
@@ -104,7 +118,10 @@ fn with_max_one_the_third_room_is_never_tried() {
     // refused at most twice, and its second refusal is the end: every
     // refusal is a retry or a member giving up.
     assert!(j.members.gave_up > 0, "{j:?}");
-    assert_eq!(j.retries.room_full + j.members.gave_up, j.rejected.room_full);
+    assert_eq!(
+        j.retries.room_full + j.members.gave_up,
+        j.rejected.room_full
+    );
 }
 
 #[test]
@@ -121,7 +138,10 @@ fn a_fixed_delay_puts_each_retry_exactly_after_its_refusal() {
         }
         // The user's previous row is its refusal, 7 s earlier, same room.
         let before = rows[..i].iter().rev().find(|p| p.user == r.user).unwrap();
-        assert_eq!(before.outcome, ActionOutcome::Refused(RejectReason::RoomFull));
+        assert_eq!(
+            before.outcome,
+            ActionOutcome::Refused(RejectReason::RoomFull)
+        );
         assert_eq!(r.elapsed_us - before.elapsed_us, 7_000_000);
         assert_eq!(r.group_id, before.group_id);
         checked += 1;
@@ -159,7 +179,10 @@ fn retried_faults_follow_the_geometric_law() {
 #[test]
 fn give_up_is_todays_run_to_the_byte() {
     let plain = overfull("", "partial");
-    let given_up = overfull("retry = { room_full = \"give_up\", daily_quota = { action = \"give_up\" } }", "partial");
+    let given_up = overfull(
+        "retry = { room_full = \"give_up\", daily_quota = { action = \"give_up\" } }",
+        "partial",
+    );
     let (a, rows_a) = simulate(&plain);
     let (b, rows_b) = simulate(&given_up);
     assert_eq!(rows_a, rows_b);
@@ -214,7 +237,11 @@ fn all_or_nothing_parties_turned_away_move_to_fresh_rooms_whole() {
     ));
     let j = &o.summary.joins;
     let m = j.members;
-    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived, "{m:?}");
+    assert_eq!(
+        m.admitted + m.gave_up + m.waiting_at_end,
+        m.arrived,
+        "{m:?}"
+    );
     // A fresh room is empty: a party offered there is let in, so no party
     // is lost, and nothing is refused (seats are checked first).
     assert_eq!(m.gave_up, 0, "{j:?}");
@@ -264,7 +291,11 @@ fn all_or_nothing_same_room_retries_wait_for_seats() {
     ));
     let j = &o.summary.joins;
     let m = j.members;
-    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived, "{m:?}");
+    assert_eq!(
+        m.admitted + m.gave_up + m.waiting_at_end,
+        m.arrived,
+        "{m:?}"
+    );
     assert_eq!(j.rejected.total, 0, "{j:?}");
     // Some parties get in on a later offer (more members admitted than
     // without retries, where every accepted join is a member let in on

@@ -81,7 +81,10 @@ impl ActionKind {
 
     /// Whether the row is a join attempt (first, rejoin or retry).
     pub fn is_join(self) -> bool {
-        matches!(self, ActionKind::Join | ActionKind::Rejoin | ActionKind::Retry)
+        matches!(
+            self,
+            ActionKind::Join | ActionKind::Rejoin | ActionKind::Retry
+        )
     }
 }
 

@@ -169,8 +169,14 @@ mod tests {
             j.members.arrived = 1;
         };
         with_retries(&mut summary.joins);
-        summary.apps.iter_mut().for_each(|a| with_retries(&mut a.joins));
-        summary.workloads.iter_mut().for_each(|w| with_retries(&mut w.joins));
+        summary
+            .apps
+            .iter_mut()
+            .for_each(|a| with_retries(&mut a.joins));
+        summary
+            .workloads
+            .iter_mut()
+            .for_each(|w| with_retries(&mut w.joins));
         // Only a merged report has `merged` (`voipsim merge`).
         summary.merged = Some(crate::report::summary::Merged {
             from: Vec::new(),

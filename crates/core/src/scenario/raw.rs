@@ -653,7 +653,9 @@ impl<'de> Visitor<'de> for RetryRuleVisitor {
     type Value = RawRetryRule;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"give_up\" or a table like { action = \"fresh_room\", delay = \"5s\", max = 3 }")
+        f.write_str(
+            "\"give_up\" or a table like { action = \"fresh_room\", delay = \"5s\", max = 3 }",
+        )
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {

@@ -16,7 +16,11 @@ use crate::rules::RejectReason;
 const ACTIONS: [&str; 3] = ["same_room", "fresh_room", "give_up"];
 
 /// The `retry` table of a workload (`s` names it in messages).
-pub(crate) fn convert_retry(raw: &Located<RawRetry>, s: &str, ctx: &mut Ctx<'_>) -> Option<RetryPolicy> {
+pub(crate) fn convert_retry(
+    raw: &Located<RawRetry>,
+    s: &str,
+    ctx: &mut Ctx<'_>,
+) -> Option<RetryPolicy> {
     let r = &raw.value;
     let given = [
         (RejectReason::RoomFull, &r.room_full),
@@ -88,7 +92,12 @@ fn convert_table(
                 ("max", t.max.as_ref().map(|m| &m.span)),
             ] {
                 if let Some(extra) = extra {
-                    ctx.error(extra, format!("`{key}.{name}`{s} does not apply to action \"give_up\"; remove it"));
+                    ctx.error(
+                        extra,
+                        format!(
+                            "`{key}.{name}`{s} does not apply to action \"give_up\"; remove it"
+                        ),
+                    );
                 }
             }
             return (t.delay.is_none() && t.max.is_none()).then_some(None);
@@ -152,9 +161,12 @@ mod tests {
     const BASE: &str = "name = \"m\"\nduration = \"1h\"\n[[workloads]]\narrivals = { poisson = \"6/min\" }\nstay = \"12m\"\n";
 
     fn retry(table: &str) -> Result<RetryPolicy, Vec<String>> {
-        parse(&format!("{BASE}[workloads.retry]\n{table}"), Path::new("t.toml"))
-            .map(|s| s.workloads[0].retry.clone())
-            .map_err(|e| e.errors().iter().map(ToString::to_string).collect())
+        parse(
+            &format!("{BASE}[workloads.retry]\n{table}"),
+            Path::new("t.toml"),
+        )
+        .map(|s| s.workloads[0].retry.clone())
+        .map_err(|e| e.errors().iter().map(ToString::to_string).collect())
     }
 
     #[test]
@@ -199,23 +211,44 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.len(), 5, "{e:?}");
-        assert!(e[0].starts_with("t.toml:7:24") && e[0].contains("did you mean \"fresh_room\""), "{e:?}");
-        assert!(e[1].starts_with("t.toml:8:59") && e[1].contains("1 to 255"), "{e:?}");
-        assert!(e[2].starts_with("t.toml:9:") && e[2].contains("retry.invalid_signature.delay"), "{e:?}");
-        assert!(e[3].starts_with("t.toml:10:19") && e[3].contains("did you mean \"give_up\""), "{e:?}");
-        assert!(e[4].starts_with("t.toml:11:19") && e[4].contains("missing key `delay`"), "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:7:24") && e[0].contains("did you mean \"fresh_room\""),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("t.toml:8:59") && e[1].contains("1 to 255"),
+            "{e:?}"
+        );
+        assert!(
+            e[2].starts_with("t.toml:9:") && e[2].contains("retry.invalid_signature.delay"),
+            "{e:?}"
+        );
+        assert!(
+            e[3].starts_with("t.toml:10:19") && e[3].contains("did you mean \"give_up\""),
+            "{e:?}"
+        );
+        assert!(
+            e[4].starts_with("t.toml:11:19") && e[4].contains("missing key `delay`"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn an_unknown_reason_is_located_and_named() {
         let e = retry("quota = { action = \"same_room\", delay = \"1s\", max = 1 }\n").unwrap_err();
         assert_eq!(e.len(), 1, "{e:?}");
-        assert!(e[0].starts_with("t.toml:7:1") && e[0].contains("daily_quota"), "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:7:1") && e[0].contains("daily_quota"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn give_up_takes_no_delay_or_max() {
         let e = retry("room_full = { action = \"give_up\", max = 2 }\n").unwrap_err();
-        assert!(e[0].starts_with("t.toml:7:") && e[0].contains("remove it"), "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:7:") && e[0].contains("remove it"),
+            "{e:?}"
+        );
     }
 }

@@ -18,8 +18,8 @@ use super::model::{
     RetryPolicy, StayOf, Workload,
 };
 use super::planner;
-use super::retry::convert_retry;
 use super::raw::{Located, RawAppChoice, RawFaults, RawGroups, RawParty, RawWorkload};
+use super::retry::convert_retry;
 use super::shared_pool::{SharedUse, check_shared_pools, convert_shared};
 use super::suggest::nearest;
 

@@ -69,7 +69,12 @@ impl Retries {
 
     /// What `life`, refused for `reason` at `now_us`, does next: a retry
     /// while its rule has retries left, else nothing.
-    pub fn after_refusal(&self, life: &mut MemberLife, reason: Option<RejectReason>, now_us: u64) -> Next {
+    pub fn after_refusal(
+        &self,
+        life: &mut MemberLife,
+        reason: Option<RejectReason>,
+        now_us: u64,
+    ) -> Next {
         let Some((action, delay, max)) = reason.and_then(|r| self.rules[r.index()].as_ref()) else {
             return Next::Done;
         };
@@ -93,7 +98,10 @@ impl Retries {
             return None;
         }
         let at_us = now_us + self.delay(delay, party, 0, turned);
-        Some((at_us, (*action == RetryAction::FreshRoom).then(|| self.fresh_slot(party, turned))))
+        Some((
+            at_us,
+            (*action == RetryAction::FreshRoom).then(|| self.fresh_slot(party, turned)),
+        ))
     }
 
     /// The delay of retry number `retry` of member `who` (0: the party as
@@ -166,12 +174,21 @@ mod tests {
         let r = Retries::new(1, &policy(RetryAction::SameRoom, 2), 7).unwrap();
         let mut l = life(5, 0);
         let full = Some(RejectReason::RoomFull);
-        assert!(matches!(r.after_refusal(&mut l, full, 0), Next::Retry { fresh: None, .. }));
-        assert!(matches!(r.after_refusal(&mut l, full, 0), Next::Retry { fresh: None, .. }));
+        assert!(matches!(
+            r.after_refusal(&mut l, full, 0),
+            Next::Retry { fresh: None, .. }
+        ));
+        assert!(matches!(
+            r.after_refusal(&mut l, full, 0),
+            Next::Retry { fresh: None, .. }
+        ));
         assert_eq!(r.after_refusal(&mut l, full, 0), Next::Done);
         // Other reasons, and unknown ones, give up at once.
         let mut l = life(5, 0);
-        assert_eq!(r.after_refusal(&mut l, Some(RejectReason::DailyQuota), 0), Next::Done);
+        assert_eq!(
+            r.after_refusal(&mut l, Some(RejectReason::DailyQuota), 0),
+            Next::Done
+        );
         assert_eq!(r.after_refusal(&mut l, None, 0), Next::Done);
     }
 
@@ -205,7 +222,9 @@ mod tests {
         let fresh = |party, index| {
             let mut l = life(party, index);
             match r.after_refusal(&mut l, full, 0) {
-                Next::Retry { fresh: Some(slot), .. } => slot,
+                Next::Retry {
+                    fresh: Some(slot), ..
+                } => slot,
                 other => panic!("{other:?}"),
             }
         };

@@ -503,8 +503,6 @@ impl WorkloadSource {
         self.retries.as_ref()
     }
 
-
-
     /// An outage drop before `next` ends the member's time in the room, if
     /// one falls there.
     #[inline(never)]

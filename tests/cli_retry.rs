@@ -1,0 +1,178 @@
+//! Retries from the command line: a bad `retry` table is located with its
+//! fix (exit 2); a run with retries counts people apart from attempts,
+//! lists its retries in the events file, repeats byte for byte, and its
+//! shards merge into the sum of their counts.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command as Cmd;
+use serde_json::Value;
+
+fn voipsim() -> Cmd {
+    Cmd::cargo_bin("voipsim").unwrap()
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+/// Groups of up to 12 friends into 20 pooled rooms of 10 (the ones past
+/// the capacity bounce and move to a fresh room), and duos admitted whole
+/// waiting for seats in the same room.
+fn scenario(retry: &str) -> String {
+    format!(
+        r#"
+name = "retries"
+duration = "1h"
+warm_start = false
+[apps.game]
+capacity = 10
+[[workloads]]
+name = "friends"
+app = "game"
+groups = {{ pool = 20 }}
+arrivals = {{ poisson = "2/min" }}
+party = {{ uniform = [3, 12], overfill = true }}
+stay = {{ exponential = "10m" }}
+{retry}
+[[workloads]]
+name = "duos"
+app = "game"
+groups = {{ pool = 5 }}
+arrivals = {{ poisson = "1/min" }}
+party = {{ size = 2, admission = "all_or_nothing" }}
+stay = {{ exponential = "10m" }}
+retry = {{ room_full = {{ action = "same_room", delay = "30s", max = 2 }} }}
+"#
+    )
+}
+
+const FRESH: &str = "retry = { room_full = { action = \"fresh_room\", delay = { exponential = \"3s\" }, max = 3 } }";
+
+fn write(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("retries.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_bad_retry_table_is_located_with_its_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(
+        tmp.path(),
+        &scenario("retry = { room_full = { action = \"new_room\", delay = \"3s\", max = 0 } }"),
+    );
+    let output = voipsim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("retries.toml:14:34")
+            && stderr.contains("`retry.room_full.action`")
+            && stderr.contains("\"fresh_room\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("retries.toml:14:66") && stderr.contains("1 to 255"),
+        "{stderr}"
+    );
+    // An unknown reason names the ones there are.
+    let path = write(tmp.path(), &scenario("retry = { full = \"give_up\" }"));
+    let output = voipsim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("retries.toml:14:11") && stderr.contains("room_full"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn retries_are_counted_listed_and_repeat_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), &scenario(FRESH));
+    let run = |name: &str| {
+        let out = tmp.path().join(name);
+        let events = tmp.path().join(format!("{name}.csv"));
+        voipsim()
+            .arg("simulate")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--events")
+            .arg(&events)
+            .arg("--quiet")
+            .assert()
+            .success();
+        (out, events)
+    };
+    let (a, events_a) = run("a");
+    let (b, events_b) = run("b");
+    let bytes = fs::read(&events_a).unwrap();
+    assert_eq!(bytes, fs::read(&events_b).unwrap());
+    for file in ["timeseries.csv", "signing.hlog"] {
+        assert_eq!(
+            fs::read(a.join(file)).unwrap(),
+            fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let s = summary(&a);
+    let j = &s["joins"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    let m = &j["members"];
+    assert!(n(&m["arrived"]) > 0, "{j}");
+    assert_eq!(
+        n(&m["admitted"]) + n(&m["gave_up"]) + n(&m["waiting_at_end"]),
+        n(&m["arrived"]),
+        "{j}"
+    );
+    assert!(n(&j["retries"]["room_full"]) > 0, "{j}");
+    // Per workload too, and they add up to the whole run.
+    let w = s["workloads"].as_array().unwrap();
+    let arrived: u64 = w.iter().map(|w| n(&w["joins"]["members"]["arrived"])).sum();
+    assert_eq!(arrived, n(&m["arrived"]));
+    // The events file lists the retries, as joins of kind `retry`.
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.lines().any(|l| l.contains(",retry,")), "no retry row");
+    // summary.md says it in words.
+    let md = fs::read_to_string(a.join("summary.md")).unwrap();
+    assert!(md.contains("**Retries**"), "{md}");
+}
+
+#[test]
+fn merged_shards_add_their_retries_and_members() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), &scenario(FRESH));
+    let shards: Vec<_> = (0..2).map(|i| tmp.path().join(format!("s{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        voipsim()
+            .arg("simulate")
+            .arg(&path)
+            .arg("--out")
+            .arg(dir)
+            .args(["--quiet", "--shard", &format!("{i}/2")])
+            .assert()
+            .success();
+    }
+    let merged = tmp.path().join("merged");
+    voipsim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let get = |dir: &Path, a: &str, b: &str| summary(dir)["joins"][a][b].as_u64().unwrap();
+    for (a, b) in [
+        ("members", "arrived"),
+        ("members", "admitted"),
+        ("members", "gave_up"),
+        ("retries", "room_full"),
+        ("retries", "total"),
+    ] {
+        let sum: u64 = shards.iter().map(|d| get(d, a, b)).sum();
+        assert_eq!(get(&merged, a, b), sum, "joins.{a}.{b}");
+    }
+}
