@@ -304,3 +304,39 @@ fn all_or_nothing_same_room_retries_wait_for_seats() {
     assert!(m.admitted > plain.summary.joins.accepted, "{j:?}");
     assert!(m.gave_up > 0 && m.gave_up % 4 == 0, "{j:?}");
 }
+
+#[test]
+fn a_policy_never_used_changes_no_row() {
+    // Matches with reconnects: the retry policy puts the workload on the
+    // special path, which must plan every member as the plain path does.
+    let text = |retry: &str| {
+        format!(
+            r#"
+            name = "unused"
+            duration = "1h"
+            [apps.a]
+            verify_signatures = false
+            [[workloads]]
+            app = "a"
+            arrivals = {{ poisson = "1/s" }}
+            party = {{ uniform = [2, 5] }}
+            stagger = {{ exponential = "2s" }}
+            stay = {{ exponential = "5m" }}
+            stay_of = "match"
+            early_leavers = 0.2
+            reconnect = {{ probability = 0.3, delay = "10s" }}
+            {retry}
+            "#
+        )
+    };
+    let (a, rows_a) = simulate(&text(""));
+    let (b, rows_b) = simulate(&text(
+        "retry = { daily_quota = { action = \"same_room\", delay = \"1m\", max = 2 } }",
+    ));
+    assert_eq!(rows_a, rows_b);
+    assert_eq!(a.summary.joins.attempted, b.summary.joins.attempted);
+    assert_eq!(b.summary.joins.retries.total, 0);
+    let m = b.summary.joins.members;
+    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived);
+    assert!(m.arrived > 0 && m.gave_up == 0, "{m:?}");
+}

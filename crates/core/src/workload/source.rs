@@ -418,15 +418,24 @@ impl WorkloadSource {
                     party: 0,
                 }
             }
-            _ => MemberPlan {
-                join_after_us,
-                stay_us,
-                reconnect: self.probability_plan(stay_us),
-                redraw: None,
-                outage_seed: None,
-                index: 0,
-                party: 0,
-            },
+            _ => {
+                let reconnect = self.probability_plan(stay_us);
+                if self.matches.is_some() && self.outages.is_empty() {
+                    // Retries alone: a match's member is planned as
+                    // without them (outages keep their own rule above).
+                    fit_within(join_after_us, stay_us, reconnect)
+                } else {
+                    MemberPlan {
+                        join_after_us,
+                        stay_us,
+                        reconnect,
+                        redraw: None,
+                        outage_seed: None,
+                        index: 0,
+                        party: 0,
+                    }
+                }
+            }
         };
         if self.retries.is_some() {
             // Parties are planned in the order they are drawn, each from
