@@ -308,11 +308,15 @@ impl WorkloadPlan {
                 m.fault = self.sources[m.source].fault();
                 self.push(at_us, slot, StepKind::Join);
             }
-            Next::Retry { at_us, fresh } => {
+            Next::Retry { at_us } => {
                 // A retry is a new attempt too, to the same group or a
                 // fresh room (of the same app), as the workload decided.
+                let reason = match happened {
+                    Happened::Refused(reason) => reason,
+                    _ => None,
+                };
                 let src = &self.sources[m.source];
-                m.group = src.retry_group(m.group, fresh);
+                m.group = src.retry_group(&m.life, reason, m.group);
                 m.fault = self.sources[m.source].fault();
                 self.push(at_us, slot, StepKind::Join);
             }

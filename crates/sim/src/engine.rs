@@ -666,7 +666,6 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
         let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
-        let retries = src.retries().is_some();
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
@@ -695,9 +694,10 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             Ok(()) => Happened::Joined,
             Err(reason) => Happened::Refused(Some(reason)),
         };
-        let next = match &self.sources[member.workload as usize] {
-            Source::Generated(src) => src.next(&mut life, happened, t),
-            Source::Trace(_) => life.next(happened, t),
+        // (Whether it retries is read here, not kept across the attempt.)
+        let (next, retries) = match &self.sources[member.workload as usize] {
+            Source::Generated(src) => (src.next(&mut life, happened, t), src.retries().is_some()),
+            Source::Trace(_) => (life.next(happened, t), false),
         };
         if retries {
             self.tally(&mut life, (app, source), result.is_ok(), &next);
@@ -711,9 +711,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             // (see `event`), and after a leave the life is always done.
             Next::Leave { at_us } => self.schedule(at_us, Event::Leave(member.user.raw())),
             Next::Done => self.users.release(self.apps[app].idx, member.user),
-            Next::Retry { at_us, fresh } => {
+            Next::Retry { at_us } => {
                 let reason = result.err().unwrap_or(RejectReason::RoomFull);
-                self.retry(Member { life, ..*member }, (app, reason), at_us, fresh);
+                self.retry(Member { life, ..*member }, (app, reason), at_us);
             }
             Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
         }

@@ -113,8 +113,7 @@ mod tests {
             reconnect: None,
             redraw: None,
             outage_seed: None,
-            index: 0,
-            party: 0,
+            retry_key: 0,
         };
         Member {
             user: UserIdx::from_raw(user),

@@ -54,7 +54,7 @@ fn convert_rule(
     match &rule.value {
         RawRetryRule::Word(word) if word == "give_up" => Some(None),
         RawRetryRule::Word(word) => {
-            let near = nearest(word, ["give_up"].into_iter())
+            let near = nearest(word, ["give_up"])
                 .map_or(String::new(), |n| format!("did you mean \"{n}\"? "));
             ctx.error(
                 &rule.span,

@@ -42,12 +42,11 @@ pub struct MemberLife {
     /// What a driver notes about the member's outcome (see
     /// [`MemberLife::note`]): bits it sets and reads, the life keeps.
     notes: u8,
-    /// Its index in its party (retry delays are drawn per member).
-    index: u32,
-    /// Its party's ordinal in its workload: with the index and the retry
-    /// number, it seeds each retry's delay and names each fresh room, so
-    /// both are the same whatever order the driver sees events in.
-    party: u64,
+    /// Its party's ordinal in its workload and its index in the party
+    /// ([`super::source::retry_key`]): with the retry number, they seed
+    /// each retry's delay and name each fresh room, so both are the same
+    /// whatever order the driver sees events in.
+    retry_key: u64,
 }
 
 /// What just happened to a member, as the driver saw it.
@@ -76,10 +75,11 @@ pub enum Next {
     /// Leaves its room for good at `at_us`.
     Leave { at_us: u64 },
     /// Joins again after a refusal at `at_us` (a new attempt: a new fault,
-    /// a new nonce, signed again): to the same group when `fresh` is
-    /// `None`, else to the fresh room `fresh` names (see
-    /// [`WorkloadSource::retry_group`](super::WorkloadSource::retry_group)).
-    Retry { at_us: u64, fresh: Option<u64> },
+    /// a new nonce, signed again), to the group
+    /// [`WorkloadSource::retry_group`](super::WorkloadSource::retry_group)
+    /// says (the same, or a fresh room). The group is not carried here, so
+    /// that `Next` stays two words for the drivers' hot paths.
+    Retry { at_us: u64 },
     /// Nothing: its user goes back to the pool.
     Done,
 }
@@ -97,8 +97,7 @@ impl MemberLife {
             outage_due: false,
             retries: 0,
             notes: 0,
-            index: plan.index,
-            party: plan.party,
+            retry_key: plan.retry_key,
         };
         (life, arrived_us + plan.join_after_us)
     }
@@ -192,7 +191,7 @@ impl MemberLife {
     /// Its party's ordinal and its index in the party.
     #[inline]
     pub fn party(&self) -> (u64, u32) {
-        (self.party, self.index)
+        super::source::unpack_retry_key(self.retry_key)
     }
 
     /// Sets the driver's note bits `bits`; returns whether any of them was
@@ -246,8 +245,7 @@ mod tests {
             }),
             redraw: None,
             outage_seed: None,
-            index: 0,
-            party: 0,
+            retry_key: 0,
         }
     }
 

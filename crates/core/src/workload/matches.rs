@@ -86,8 +86,7 @@ pub fn fit_within(
         reconnect,
         redraw: None,
         outage_seed: None,
-        index: 0,
-        party: 0,
+        retry_key: 0,
     }
 }
 

@@ -75,7 +75,7 @@ impl Retries {
         reason: Option<RejectReason>,
         now_us: u64,
     ) -> Next {
-        let Some((action, delay, max)) = reason.and_then(|r| self.rules[r.index()].as_ref()) else {
+        let Some((_, delay, max)) = reason.and_then(|r| self.rules[r.index()].as_ref()) else {
             return Next::Done;
         };
         if life.retries() >= *max {
@@ -85,8 +85,25 @@ impl Retries {
         let retry = life.retries();
         let (party, index) = life.party();
         let at_us = now_us + self.delay(delay, party, u64::from(index) + 1, retry);
-        let fresh = (*action == RetryAction::FreshRoom).then(|| self.fresh_slot(party, retry));
-        Next::Retry { at_us, fresh }
+        Next::Retry { at_us }
+    }
+
+    /// The group of the retry [`Self::after_refusal`] just answered for
+    /// `life`, refused for `reason` in group `current`: the same group, or
+    /// the fresh room of its party's retry of that number.
+    pub fn group_after(
+        &self,
+        life: &MemberLife,
+        reason: Option<RejectReason>,
+        current: u64,
+    ) -> u64 {
+        match reason.and_then(|r| self.rules[r.index()].as_ref()) {
+            Some((RetryAction::FreshRoom, _, _)) => {
+                let (party, _) = life.party();
+                self.fresh_group(self.fresh_slot(party, life.retries()), current)
+            }
+            _ => current,
+        }
     }
 
     /// A party turned away whole (all-or-nothing admission, its room short
@@ -163,8 +180,7 @@ mod tests {
             reconnect: None,
             redraw: None,
             outage_seed: None,
-            index,
-            party,
+            retry_key: crate::workload::source::retry_key(party, index),
         };
         MemberLife::arrive(&plan, 0).0
     }
@@ -176,11 +192,13 @@ mod tests {
         let full = Some(RejectReason::RoomFull);
         assert!(matches!(
             r.after_refusal(&mut l, full, 0),
-            Next::Retry { fresh: None, .. }
+            Next::Retry { .. }
         ));
+        // Same room: the group stays.
+        assert_eq!(r.group_after(&l, full, 5), 5);
         assert!(matches!(
             r.after_refusal(&mut l, full, 0),
-            Next::Retry { fresh: None, .. }
+            Next::Retry { .. }
         ));
         assert_eq!(r.after_refusal(&mut l, full, 0), Next::Done);
         // Other reasons, and unknown ones, give up at once.
@@ -222,24 +240,25 @@ mod tests {
         let fresh = |party, index| {
             let mut l = life(party, index);
             match r.after_refusal(&mut l, full, 0) {
-                Next::Retry {
-                    fresh: Some(slot), ..
-                } => slot,
+                Next::Retry { .. } => r.group_after(&l, full, 4),
                 other => panic!("{other:?}"),
             }
         };
         assert_eq!(fresh(9, 0), fresh(9, 4));
         assert_ne!(fresh(9, 0), fresh(10, 0));
         for current in [0, 1, 2, 5, 1_000_000] {
-            let g = r.fresh_group(fresh(9, 0), current);
+            let mut l = life(9, 0);
+            r.after_refusal(&mut l, full, 0);
+            let g = r.group_after(&l, full, current);
             assert!(g >= FRESH_BASE);
             assert_eq!(g % 3, current % 3, "{g}");
         }
         // A party's second retry goes to another room than its first.
         let mut l = life(9, 0);
-        let a = r.after_refusal(&mut l, full, 0);
-        let b = r.after_refusal(&mut l, full, 0);
-        assert_ne!(a, b);
+        r.after_refusal(&mut l, full, 0);
+        let a = r.group_after(&l, full, 4);
+        r.after_refusal(&mut l, full, 0);
+        assert_ne!(a, r.group_after(&l, full, 4));
     }
 
     #[test]

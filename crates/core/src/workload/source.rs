@@ -18,6 +18,7 @@ use super::rate::{Cursor, RateCurve};
 use super::retry::Retries;
 use super::rng::{Purpose, Stream, stream};
 use super::shard::PartyKey;
+use crate::rules::RejectReason;
 use crate::scenario::{Admission, Faults, PartySize, StayOf, Workload};
 
 /// A fault a join is given on purpose (the scenario's `faults`).
@@ -60,10 +61,24 @@ pub struct MemberPlan {
     /// The member's seed for its workload's outages (see
     /// [`super::outage`]); none when the workload has no outages.
     pub outage_seed: Option<NonZeroU64>,
-    /// Its index in its party, and its party's ordinal in the workload:
-    /// the seeds of its retries (0 when the workload retries nothing).
-    pub index: u32,
-    pub party: u64,
+    /// Its party's ordinal in the workload and its index in the party,
+    /// packed ([`retry_key`]): the seeds of its retries (0 when the
+    /// workload retries nothing).
+    pub retry_key: u64,
+}
+
+/// Bits of a member's index in its party in [`MemberPlan::retry_key`].
+const INDEX_BITS: u32 = 24;
+
+/// The retry key of member `index` of party `party`: one word, so plans
+/// and lives stay small for the workloads that never retry.
+pub fn retry_key(party: u64, index: u32) -> u64 {
+    (party << INDEX_BITS) | u64::from(index & ((1 << INDEX_BITS) - 1))
+}
+
+/// The party ordinal and member index a [`retry_key`] packs.
+pub fn unpack_retry_key(key: u64) -> (u64, u32) {
+    (key >> INDEX_BITS, (key & ((1 << INDEX_BITS) - 1)) as u32)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,8 +391,7 @@ impl WorkloadSource {
             reconnect,
             redraw: None,
             outage_seed: None,
-            index: 0,
-            party: 0,
+            retry_key: 0,
         }
     }
 
@@ -414,8 +428,7 @@ impl WorkloadSource {
                     reconnect,
                     redraw,
                     outage_seed: None,
-                    index: 0,
-                    party: 0,
+                    retry_key: 0,
                 }
             }
             _ => {
@@ -431,8 +444,7 @@ impl WorkloadSource {
                         reconnect,
                         redraw: None,
                         outage_seed: None,
-                        index: 0,
-                        party: 0,
+                        retry_key: 0,
                     }
                 }
             }
@@ -444,8 +456,7 @@ impl WorkloadSource {
             if index == 0 {
                 self.planned += 1;
             }
-            plan.index = index;
-            plan.party = self.planned.saturating_sub(1);
+            plan.retry_key = retry_key(self.planned.saturating_sub(1), index);
         }
         if !self.outages.is_empty() {
             plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
@@ -496,10 +507,26 @@ impl WorkloadSource {
         }
     }
 
-    /// The group a member now in group `current` retries in: the same, or
-    /// the fresh room a [`Next::Retry`] named.
+    /// The group member `life`, refused for `reason` in group `current`,
+    /// retries in after a [`Next::Retry`]: the same, or a fresh room.
     #[inline(never)]
-    pub fn retry_group(&self, current: u64, fresh: Option<u64>) -> u64 {
+    pub fn retry_group(
+        &self,
+        life: &MemberLife,
+        reason: Option<RejectReason>,
+        current: u64,
+    ) -> u64 {
+        match &self.retries {
+            Some(retries) => retries.group_after(life, reason, current),
+            None => current,
+        }
+    }
+
+    /// The group a held party (all-or-nothing) now in group `current` is
+    /// offered next: the same, or the fresh room `fresh` names
+    /// ([`Retries::party_retry`]).
+    #[inline(never)]
+    pub fn party_group(&self, current: u64, fresh: Option<u64>) -> u64 {
         match (fresh, &self.retries) {
             (Some(slot), Some(retries)) => retries.fresh_group(slot, current),
             _ => current,

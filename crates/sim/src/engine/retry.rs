@@ -115,8 +115,8 @@ impl<W: Stopwatch> Engine<'_, W> {
     }
 
     /// `member` (of scenario app `app`) was refused for `reason` and
-    /// retries at `at_us`, in the same group or the fresh room `fresh`: a
-    /// new attempt, its fault drawn and its join made ready (signed again)
+    /// retries at `at_us`, in the same group or a fresh room: a new
+    /// attempt, its fault drawn and its join made ready (signed again)
     /// now, as a rejoin's is.
     #[inline(never)]
     pub(super) fn retry(
@@ -124,7 +124,6 @@ impl<W: Stopwatch> Engine<'_, W> {
         mut member: Member,
         (app, reason): (usize, RejectReason),
         at_us: Ticks,
-        fresh: Option<u64>,
     ) {
         let source = member.workload as usize;
         let app_idx = self.apps[app].idx;
@@ -136,7 +135,7 @@ impl<W: Stopwatch> Engine<'_, W> {
         let Source::Generated(src) = &mut self.sources[source] else {
             return;
         };
-        member.group = src.retry_group(member.group, fresh);
+        member.group = src.retry_group(&member.life, Some(reason), member.group);
         let fault = src.fault();
         // A fresh room keeps the app (its number does, see `retry_group`).
         let app = src.app_of(member.group);
@@ -174,7 +173,7 @@ impl<W: Stopwatch> Engine<'_, W> {
                     true,
                     retries
                         .party_retry(party, turned, now)
-                        .map(|(at_us, fresh)| (at_us, src.retry_group(first.group, fresh))),
+                        .map(|(at_us, fresh)| (at_us, src.party_group(first.group, fresh))),
                 ),
                 None => (false, None),
             },
