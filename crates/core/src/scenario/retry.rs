@@ -84,8 +84,8 @@ fn convert_table(
         return None;
     };
     let action = match action.value.as_str() {
-        "same_room" => RetryAction::SameRoom,
-        "fresh_room" => RetryAction::FreshRoom,
+        "same_room" => Some(RetryAction::SameRoom),
+        "fresh_room" => Some(RetryAction::FreshRoom),
         "give_up" => {
             for (name, extra) in [
                 ("delay", t.delay.as_ref().map(|d| &d.span)),
@@ -112,7 +112,8 @@ fn convert_table(
                      \"fresh_room\" (a matchmaker opens a new room) or \"give_up\""
                 ),
             );
-            return None;
+            // The delay and max are still checked: every problem at once.
+            None
         }
     };
     let delay = match &t.delay {
@@ -144,7 +145,7 @@ fn convert_table(
         Some(m) => Some(m.value as u32),
     };
     Some(Some(RetryRule {
-        action,
+        action: action?,
         delay: delay?,
         max: max?,
     }))
