@@ -16,6 +16,8 @@
 //! * [`client`] — how a signed join commits its fault: the timestamps sent
 //!   and signed, a corrupted signature, a re-login first.
 //! * [`credentials`] — session keys and nonces, drawn from a stream.
+//! * [`release`] — client releases: when each user logs in again, and
+//!   whether its next join is signed with the old key.
 //! * [`shard`] — one workload split into disjoint parts by party
 //!   (`--shard I/N`), the same partition for every driver.
 
@@ -27,6 +29,7 @@ pub mod lifecycle;
 pub mod matches;
 pub mod outage;
 pub mod rate;
+pub mod release;
 pub mod rng;
 pub mod shard;
 pub mod source;
