@@ -265,3 +265,5 @@ mod theory_tests;
 
 #[cfg(test)]
 mod replication_tests;
+#[cfg(test)]
+mod release_tests;
