@@ -24,6 +24,7 @@ use std::sync::Arc;
 use crate::signature::SessionKey;
 use crate::workload::credentials::{NONCE_LEN, nonce};
 use crate::workload::rng::{Purpose, Stream, stream};
+use crate::workload::release::ReleaseJoin;
 use crate::workload::{Fault, Happened};
 
 /// One scheduled unit of work: usually one request, a whole join flow in
@@ -90,6 +91,9 @@ pub struct JoinWork {
     pub nonce: [u8; NONCE_LEN],
     pub fault: Option<Fault>,
     pub tolerance_s: Option<u32>,
+    /// What a client release does to this join: a re-login first, and
+    /// perhaps a signature with the replaced key (`[[releases]]`).
+    pub release: ReleaseJoin,
 }
 
 /// A leave in room mode.

@@ -282,6 +282,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                     nonce: nonce(&mut self.nonces),
                     fault: row.fault,
                     tolerance_s: self.apps[app].tolerance_s,
+                    release: Default::default(),
                 })
             }
             // A signing request ends with its answer; nothing follows.

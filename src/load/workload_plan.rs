@@ -15,7 +15,10 @@
 //!
 //! Users come from a per-app pool, as in the simulator: a user in no room
 //! is reused (keeping its login), so the user table grows with the most
-//! members active at once. Memory is the heap of pending steps, the
+//! members active at once. Client releases (`[[releases]]`) reach a
+//! user of an app that checks signatures at its next join after its
+//! pickup ([`KeyRotation`], the user identified by its login code): that
+//! join logs in again first, and perhaps signs with the replaced key. Memory is the heap of pending steps, the
 //! members under way and the pool: what is active, never the run's length.
 //!
 //! `--shard I/N` ([`WorkloadPlan::shard`]) is a filter over parties:
@@ -35,6 +38,7 @@ use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
 use crate::scenario::{Admission, Arrivals, Scenario};
 use crate::signature::SessionKey;
 use crate::workload::credentials::nonce;
+use crate::workload::release::{KeyRotation, ReleaseJoin};
 use crate::workload::rng::{Purpose, Stream, stream};
 use crate::workload::{Fault, Happened, MemberLife, Next, PartyKey, ShardSpec, WorkloadSource};
 
@@ -75,12 +79,19 @@ struct Member {
 struct User {
     js_code: String,
     login: Option<(Arc<str>, Arc<SessionKey>)>,
+    /// Its identity for releases (its login code, hashed).
+    identity: u64,
+    /// Scenario µs of its latest login (planned), once it has joined.
+    keyed_us: Option<u64>,
 }
 
 /// Per app: what joins need, and the user pool.
 struct AppState {
     app_id: Arc<str>,
     tolerance_s: Option<u32>,
+    /// Whether its joins are signed and checked (only then does a
+    /// session key, and so a release, matter).
+    verify: bool,
     users: Vec<User>,
     free: Vec<u32>,
 }
@@ -109,6 +120,8 @@ pub struct WorkloadPlan {
     /// `voipsim-load-sI-` in shard I, so shards' users are distinct).
     user_prefix: String,
     group_text: String,
+    /// The scenario's client releases, if any.
+    releases: Option<KeyRotation>,
 }
 
 impl WorkloadPlan {
@@ -160,6 +173,7 @@ impl WorkloadPlan {
                 tolerance_s: a
                     .timestamp_tolerance
                     .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+                verify: a.verify_signatures,
                 users: Vec::new(),
                 free: Vec::new(),
             })
@@ -182,6 +196,7 @@ impl WorkloadPlan {
             keep: Box::new(|_, _| true),
             user_prefix: "voipsim-load-".to_string(),
             group_text: String::new(),
+            releases: KeyRotation::new(scenario, 0),
         };
         for i in 0..plan.sources.len() {
             plan.next_arrival[i] = plan.pull_arrival(i);
@@ -267,9 +282,12 @@ impl WorkloadPlan {
             return u;
         }
         let n = state.users.len() as u32;
+        let js_code = format!("{}{app}-{n}", self.user_prefix);
         state.users.push(User {
-            js_code: format!("{}{app}-{n}", self.user_prefix),
+            identity: KeyRotation::identity_of_code(&js_code),
+            js_code,
             login: None,
+            keyed_us: None,
         });
         n
     }
@@ -351,6 +369,29 @@ impl WorkloadPlan {
         }
     }
 
+    /// What the releases do to member `m`'s join at `at_us`, its user's
+    /// login time moved on as the simulator moves it. Jobs come in time
+    /// order and a user serves one member at a time, so each user's joins
+    /// come here in its own time order.
+    fn release_join(&mut self, m: &Member, at_us: u64) -> ReleaseJoin {
+        let Some(rotation) = &self.releases else {
+            return ReleaseJoin::default();
+        };
+        let app = &mut self.apps[m.app];
+        if !app.verify {
+            return ReleaseJoin::default();
+        }
+        let user = &mut app.users[m.user as usize];
+        let join = rotation.join(m.source, user.identity, user.keyed_us, at_us);
+        let fault_relogin = m.fault == Some(Fault::StaleSessionKey);
+        user.keyed_us = Some(KeyRotation::keyed_after(
+            user.keyed_us,
+            at_us,
+            join.relogin || fault_relogin,
+        ));
+        join
+    }
+
     fn wall(&self, scenario_us: u64) -> u64 {
         (scenario_us as f64 / self.speed) as u64
     }
@@ -366,6 +407,10 @@ impl Plan for WorkloadPlan {
         self.heap.pop();
         let due_us = self.wall(at_us);
         let m = self.members.get(slot as usize)?.clone()?;
+        let release = match kind {
+            StepKind::Join if self.kind == JoinKind::Room => self.release_join(&m, at_us),
+            _ => ReleaseJoin::default(),
+        };
         let step = Step {
             member: slot,
             at_us,
@@ -388,6 +433,7 @@ impl Plan for WorkloadPlan {
                 nonce: nonce(&mut self.nonces[m.source]),
                 fault: m.fault,
                 tolerance_s: app.tolerance_s,
+                release,
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
