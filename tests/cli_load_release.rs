@@ -110,6 +110,9 @@ fn stale_signing_zero_logs_in_again_and_is_never_refused() {
     let r = &s["releases"];
     assert_eq!(n(&s["requests"]["errors"]["total"]), 0, "{s}");
     assert!(n(&r["relogins"]) > 10, "{s}");
-    assert_eq!((n(&r["stale_key_joins"]), n(&r["stale_key_refused"])), (0, 0));
+    assert_eq!(
+        (n(&r["stale_key_joins"]), n(&r["stale_key_refused"])),
+        (0, 0)
+    );
     assert_eq!(n(&s["joins"]["rejected"]["invalid_signature"]), 0, "{s}");
 }

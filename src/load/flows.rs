@@ -353,8 +353,7 @@ impl Context {
             JoinVerdict::Refused { reason, code } => {
                 r.code(code);
                 if let Some(reason) = reason {
-                    let stale_refused =
-                        release_stale && reason == RejectReason::InvalidSignature;
+                    let stale_refused = release_stale && reason == RejectReason::InvalidSignature;
                     let refused = |c: &mut Counters| {
                         c.reject(reason);
                         c.release_stale_refused += u64::from(stale_refused);

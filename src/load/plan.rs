@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use crate::signature::SessionKey;
 use crate::workload::credentials::{NONCE_LEN, nonce};
-use crate::workload::rng::{Purpose, Stream, stream};
 use crate::workload::release::ReleaseJoin;
+use crate::workload::rng::{Purpose, Stream, stream};
 use crate::workload::{Fault, Happened};
 
 /// One scheduled unit of work: usually one request, a whole join flow in

@@ -116,7 +116,10 @@ fn stale_signing_zero_logs_in_again_and_refuses_nothing() {
     let r = s.releases.as_ref().unwrap();
     assert_eq!(r.relogins, expected.len() as u64);
     assert_eq!((r.stale_key_joins, r.stale_key_refused), (0, 0));
-    assert_eq!(s.joins.rejected.total, 0, "no faults, rooms of 10 for pairs");
+    assert_eq!(
+        s.joins.rejected.total, 0,
+        "no faults, rooms of 10 for pairs"
+    );
 }
 
 #[test]

@@ -84,8 +84,8 @@ use super::backend::NONCE_LEN;
 use crate::rules::{SignatureCheck, Verdict};
 use crate::signature::{JoinFields, Signature, Signer};
 use crate::workload::Fault;
-use crate::workload::release::ReleaseJoin;
 use crate::workload::groups::GroupNames;
+use crate::workload::release::ReleaseJoin;
 
 /// Orders in flight at most (the rings' capacity).
 const RING: usize = 1024;

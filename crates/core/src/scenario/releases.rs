@@ -160,7 +160,10 @@ fn scope(
                             format!(
                                 "`releases.apps`{s}: unknown app '{}'; {near}known apps: {}",
                                 name.value,
-                                apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+                                apps.iter()
+                                    .map(|a| a.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         );
                     }
@@ -254,7 +257,10 @@ stay = "5m"
     #[test]
     fn every_problem_is_located_and_says_how_to_fix_it() {
         let e = errors("at = \"+3h\"");
-        assert!(e.contains("r.toml:") && e.contains("after the scenario's end"), "{e}");
+        assert!(
+            e.contains("r.toml:") && e.contains("after the scenario's end"),
+            "{e}"
+        );
         let e = errors("at = \"+1m\"\nworkloads = [\"rankd\"]");
         assert!(e.contains("did you mean 'ranked'"), "{e}");
         let e = errors("at = \"+1m\"\napps = [\"gme\"]");
@@ -267,7 +273,12 @@ stay = "5m"
         assert!(e.contains("needs `at`"), "{e}");
         // Several problems of one release come together.
         let e = errors("at = \"noon\"\nspread = \"ten\"\nstale_signing = 2.0");
-        assert!(e.contains("releases.at") && e.contains("releases.spread") && e.contains("releases.stale_signing"), "{e}");
+        assert!(
+            e.contains("releases.at")
+                && e.contains("releases.spread")
+                && e.contains("releases.stale_signing"),
+            "{e}"
+        );
         let e = errors("at = \"+1m\"\nstale_sign = 0.2");
         assert!(e.contains("stale_signing"), "{e}");
     }

@@ -205,7 +205,8 @@ mod tests {
     #[test]
     fn pickups_are_per_user_and_deterministic() {
         let r = rotation("[[releases]]\nat = \"+30m\"\nspread = \"10m\"\nstale_signing = 0.3\n");
-        let again = rotation("[[releases]]\nat = \"+30m\"\nspread = \"10m\"\nstale_signing = 0.3\n");
+        let again =
+            rotation("[[releases]]\nat = \"+30m\"\nspread = \"10m\"\nstale_signing = 0.3\n");
         let moments: std::collections::HashSet<u64> =
             (0..1000).map(|u| r.pickup(0, u).at_us).collect();
         assert!(moments.len() > 990, "users pick it up apart");
@@ -233,7 +234,13 @@ mod tests {
         assert_eq!(r.join(0, user, None, p + 1), ReleaseJoin::default());
         // Logged in before the pickup, joining after it: a stale re-login.
         let hit = r.join(0, user, Some(p - 1), p);
-        assert_eq!(hit, ReleaseJoin { relogin: true, stale: true });
+        assert_eq!(
+            hit,
+            ReleaseJoin {
+                relogin: true,
+                stale: true
+            }
+        );
         // Joining before its pickup, or logged in after it: nothing.
         assert_eq!(r.join(0, user, Some(0), p - 1), ReleaseJoin::default());
         assert_eq!(r.join(0, user, Some(p), p + MIN), ReleaseJoin::default());
@@ -252,12 +259,18 @@ mod tests {
         // Both passed since the login: one re-login, stale as the later says.
         assert_eq!(
             r.join(0, 3, Some(0), 1_000 + 30 * MIN),
-            ReleaseJoin { relogin: true, stale: true }
+            ReleaseJoin {
+                relogin: true,
+                stale: true
+            }
         );
         // Only the first passed.
         assert_eq!(
             r.join(0, 3, Some(0), 1_000 + 15 * MIN),
-            ReleaseJoin { relogin: true, stale: false }
+            ReleaseJoin {
+                relogin: true,
+                stale: false
+            }
         );
     }
 }
