@@ -478,6 +478,8 @@ impl Plan for WorkloadPlan {
 
 #[cfg(test)]
 mod rate_tests;
+#[cfg(test)]
+mod release_tests;
 
 #[cfg(test)]
 mod tests {
