@@ -396,7 +396,8 @@ pub fn run(args: LoadArgs) -> CliResult {
             let mut plan =
                 WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
                     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-            plan.shard(shard);
+            plan.shard(shard)
+                .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
             Schedule::Paced(Box::new(plan))
         }
         (None, None) => {

@@ -19,7 +19,9 @@
 //! schedule, from request I ([`RatePlan::shard`]): N shards send, between
 //! them, exactly the unsharded schedule's requests at the same instants.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use super::measure::Recorder;
 
 use crate::signature::SessionKey;
 use crate::workload::credentials::{NONCE_LEN, nonce};
@@ -116,7 +118,9 @@ pub struct Reply {
 pub trait Plan: Send {
     /// The intended time of the next job, if one is ready.
     fn next_due(&mut self) -> Option<u64>;
-    /// Takes the next job (the one [`Plan::next_due`] announced).
+    /// Takes the next job (the one [`Plan::next_due`] announced). `None`
+    /// when the plan is done, or when the step due sent nothing (a
+    /// matchmaker's decision): ask [`Plan::next_due`] again.
     fn pop(&mut self) -> Option<Job>;
     /// A flow's outcome.
     fn reply(&mut self, _reply: Reply) {}
@@ -125,6 +129,9 @@ pub trait Plan: Send {
     fn waiting(&self) -> bool {
         false
     }
+    /// Gives the plan the run's recorder, for what it counts itself (the
+    /// members a matchmaker turns away).
+    fn attach(&mut self, _recorder: &Arc<Mutex<Recorder>>) {}
 }
 
 /// What a [`RatePlan`] sends.

@@ -26,11 +26,18 @@
 //! named after their shard (`voipsim-load-sI-…`), so N shard processes
 //! against one service never log in the same user. A replayed events file
 //! is another [`Plan`] ([`super::replay_plan`]).
+//!
+//! Parties admitted all or nothing are decided by the plan itself, the
+//! matchmaker, from its own book of the rooms ([`matchmaker`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use self::matchmaker::{Matchmaker, Seat};
+use super::measure::Recorder;
 use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
 use crate::scenario::{Admission, Arrivals, Scenario};
 use crate::signature::SessionKey;
@@ -49,7 +56,9 @@ pub enum JoinKind {
     Sign,
 }
 
-/// A step in the heap: (scenario µs, sequence, member, kind).
+mod matchmaker;
+
+/// A step in the heap: (scenario µs, sequence, member or party, kind).
 type Queued = Reverse<(u64, u64, u32, StepKind)>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,6 +66,9 @@ enum StepKind {
     Join,
     Drop,
     Leave,
+    /// A party admitted all or nothing is decided (the number is its slot
+    /// in the matchmaker, not a member's).
+    Admit,
 }
 
 /// A member under way.
@@ -68,6 +80,8 @@ struct Member {
     group: u64,
     life: MemberLife,
     fault: Option<Fault>,
+    /// Its place in the matchmaker's book (always free without one).
+    seat: Seat,
 }
 
 /// A pooled user of one app.
@@ -109,6 +123,8 @@ pub struct WorkloadPlan {
     /// `voipsim-load-sI-` in shard I, so shards' users are distinct).
     user_prefix: String,
     group_text: String,
+    /// The matchmaker, when a workload admits parties all or nothing.
+    matchmaker: Option<Matchmaker>,
 }
 
 impl WorkloadPlan {
@@ -130,15 +146,6 @@ impl WorkloadPlan {
                 return Err(format!(
                     "workload '{}' replays a trace, which voipsim load does not play yet; \
                      load-test with a generated workload (poisson, profile or ramp arrivals)",
-                    w.name
-                ));
-            }
-            if w.admission == Admission::AllOrNothing {
-                return Err(format!(
-                    "workload '{}' admits parties all or nothing (party.admission = \"all_or_nothing\"), \
-                     which voipsim load cannot play honestly: the decision needs the room's occupancy \
-                     when the party arrives, and asking the service first races with the joins in \
-                     flight; run it with voipsim simulate, or load-test with admission = \"partial\"",
                     w.name
                 ));
             }
@@ -164,6 +171,14 @@ impl WorkloadPlan {
                 free: Vec::new(),
             })
             .collect();
+        let matchmaker = scenario
+            .workloads
+            .iter()
+            .any(|w| w.admission == Admission::AllOrNothing)
+            .then(|| {
+                let capacities = scenario.apps.iter().map(|a| a.capacity).collect();
+                Matchmaker::new(capacities, scenario.workloads.len())
+            });
         let mut plan = WorkloadPlan {
             kind,
             speed,
@@ -182,6 +197,7 @@ impl WorkloadPlan {
             keep: Box::new(|_, _| true),
             user_prefix: "voipsim-load-".to_string(),
             group_text: String::new(),
+            matchmaker,
         };
         for i in 0..plan.sources.len() {
             plan.next_arrival[i] = plan.pull_arrival(i);
@@ -197,10 +213,21 @@ impl WorkloadPlan {
 
     /// Plays only `shard` of the workload (`--shard I/N`): the parties
     /// whose [`PartyKey`] (workload name, ordinal) the core puts in it, as
-    /// `simulate --shard` does.
-    pub fn shard(&mut self, shard: ShardSpec) {
+    /// `simulate --shard` does. Refused for a workload admitting parties
+    /// all or nothing: a shard's matchmaker would not see the rooms the
+    /// other shards fill.
+    pub fn shard(&mut self, shard: ShardSpec) -> Result<(), String> {
         if shard.is_whole() {
-            return;
+            return Ok(());
+        }
+        if self.matchmaker.is_some() {
+            return Err(format!(
+                "--shard {}/{}: a workload admits parties all or nothing \
+                 (party.admission = \"all_or_nothing\"), and its matchmaker must see every room \
+                 it fills; a shard would not see the seats the other shards take. Run the load \
+                 as one process (drop --shard), or use admission = \"partial\" to shard it",
+                shard.index, shard.count
+            ));
         }
         // Each workload's name hashed once, not once a party.
         let workloads: Vec<u64> = self
@@ -215,6 +242,13 @@ impl WorkloadPlan {
             })
         });
         self.user_prefix = format!("voipsim-load-s{}-", shard.index);
+        Ok(())
+    }
+
+    /// Members the matchmaker turned away so far, by workload (none
+    /// without a matchmaker).
+    pub fn turned_away(&self) -> &[u64] {
+        self.matchmaker.as_ref().map_or(&[], |m| m.turned_away())
     }
 
     fn pull_arrival(&mut self, i: usize) -> Option<u64> {
@@ -239,6 +273,8 @@ impl WorkloadPlan {
         let (group, size) = src.party();
         let app = src.app_of(group);
         let keep = (self.keep)(i, party_index);
+        let whole = keep && self.sources[i].whole_parties;
+        let mut held = Vec::new();
         let mut previous = 0;
         for k in 0..size {
             let plan = self.sources[i].member(previous, k);
@@ -256,8 +292,16 @@ impl WorkloadPlan {
                 group,
                 life,
                 fault,
+                seat: Seat::Free,
             });
-            self.push(join_at, slot, StepKind::Join);
+            if whole {
+                held.push((slot, join_at));
+            } else {
+                self.push(join_at, slot, StepKind::Join);
+            }
+        }
+        if whole {
+            self.await_admission(i, app, group, held, at);
         }
     }
 
@@ -289,6 +333,7 @@ impl WorkloadPlan {
 
     /// The member's life is over: its user goes back to the pool.
     fn retire(&mut self, slot: u32) {
+        self.move_seat(slot, Seat::Free);
         if let Some(m) = self.members.get_mut(slot as usize).and_then(Option::take) {
             self.apps[m.app].free.push(m.user);
             self.free_members.push(slot);
@@ -334,8 +379,11 @@ impl WorkloadPlan {
                         return None;
                     }
                     // A signing test plays stays and leaves silently.
-                    if self.kind == JoinKind::Sign && kind != StepKind::Join {
+                    if self.kind == JoinKind::Sign
+                        && matches!(kind, StepKind::Drop | StepKind::Leave)
+                    {
                         self.heap.pop();
+                        self.move_seat(member, Seat::Free);
                         let happened = if kind == StepKind::Drop {
                             Happened::Dropped
                         } else {
@@ -364,6 +412,15 @@ impl Plan for WorkloadPlan {
     fn pop(&mut self) -> Option<Job> {
         let (at_us, slot, kind) = self.settle()?;
         self.heap.pop();
+        match kind {
+            // A decision, not a request: the pacer asks again.
+            StepKind::Admit => {
+                self.admit(slot);
+                return None;
+            }
+            StepKind::Join => self.move_seat(slot, Seat::Promised),
+            StepKind::Drop | StepKind::Leave => self.move_seat(slot, Seat::Free),
+        }
         let due_us = self.wall(at_us);
         let m = self.members.get(slot as usize)?.clone()?;
         let step = Step {
@@ -422,14 +479,32 @@ impl Plan for WorkloadPlan {
         {
             self.apps[m.app].users[m.user as usize].login = Some(login);
         }
+        if let Some(Some(m)) = self.members.get(slot as usize)
+            && m.seat == Seat::Promised
+        {
+            let to = if reply.happened == Happened::Joined {
+                Seat::Seated
+            } else {
+                Seat::Free
+            };
+            self.move_seat(slot, to);
+        }
         self.follow(slot, reply.happened, reply.step.at_us);
     }
 
     fn waiting(&self) -> bool {
         self.outstanding > 0
     }
+
+    fn attach(&mut self, recorder: &Arc<Mutex<Recorder>>) {
+        if let Some(m) = self.matchmaker.as_mut() {
+            m.attach(recorder);
+        }
+    }
 }
 
+#[cfg(test)]
+mod admission_tests;
 #[cfg(test)]
 mod rate_tests;
 
@@ -581,7 +656,7 @@ reconnect = { probability = 0.5, delay = "5s" }
         let (mut joins, mut exits) = (0, 0);
         for i in 0..3 {
             let mut p = plan(JoinKind::Room);
-            p.shard(ShardSpec::new(i, 3).unwrap());
+            p.shard(ShardSpec::new(i, 3).unwrap()).unwrap();
             let first = p.pop().unwrap();
             let Work::Join(j) = first.work else {
                 panic!("a member's first step is its join: {first:?}");
@@ -601,7 +676,7 @@ reconnect = { probability = 0.5, delay = "5s" }
         assert_eq!((joins, exits), (all, all_exits));
         // The whole workload is one shard: nothing filtered, names as before.
         let mut whole = plan(JoinKind::Room);
-        whole.shard(ShardSpec::WHOLE);
+        whole.shard(ShardSpec::WHOLE).unwrap();
         assert_eq!(play(whole).0, all);
     }
 }
