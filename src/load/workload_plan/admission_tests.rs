@@ -152,7 +152,7 @@ fn load_turns_away_the_members_the_simulator_turns_away() {
     // About 1,800 trios into rooms of ten shared with pairs: many turned
     // away, whole (a multiple of three); pairs are never turned away but
     // find rooms full (and take seats a dropped trio member comes back to).
-    assert!(turned > 300 && turned % 3 == 0, "{turned}");
+    assert!(turned > 300 && turned.is_multiple_of(3), "{turned}");
     assert_eq!(plan.turned_away()[1], 0, "pairs are never turned away");
     assert!(rooms.full[1] > 0, "pairs are admitted partially");
 }
@@ -173,7 +173,7 @@ fn answers_in_flight_hold_their_seats_so_no_party_is_split() {
     for (p, rooms) in [(&at_once, &at_once_rooms), (&late, &late_rooms)] {
         assert_eq!(rooms.full, [0, 0], "no trio member finds its room full");
         let turned = p.turned_away()[0];
-        assert!(turned % 3 == 0 && turned > 300, "{turned}");
+        assert!(turned.is_multiple_of(3) && turned > 300, "{turned}");
     }
     // Held longer, seats turn more parties away, never fewer.
     assert!(late.turned_away()[0] >= at_once.turned_away()[0]);
@@ -232,7 +232,7 @@ stay = "1h"
         let (p, rooms) = play(p, delay);
         assert_eq!(rooms.joins, 8, "two parties of four");
         assert_eq!(rooms.full, [0, 0]);
-        assert!(p.turned_away()[0] > 100 && p.turned_away()[0] % 4 == 0);
+        assert!(p.turned_away()[0] > 100 && p.turned_away()[0].is_multiple_of(4));
     }
 }
 
