@@ -44,6 +44,7 @@ use crate::load::replay_plan::{ReplayApp, ReplayPlan, ReplayTally};
 use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
+use crate::load::trace_rows::trace_plan;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
 use crate::machine::this_machine;
 use crate::report::markdown;
@@ -350,17 +351,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             let facts = replay
                 .as_ref()
                 .map_or_else(ReplayFacts::default, Clone::clone);
-            let apps = scenario
-                .apps
-                .iter()
-                .map(|a| ReplayApp {
-                    name: a.name.clone(),
-                    app_id: a.app_id.as_str().into(),
-                    tolerance_s: a
-                        .timestamp_tolerance
-                        .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
-                })
-                .collect();
+            let apps = replay_apps(&scenario);
             let kind = if mode == LoadMode::Sign {
                 JoinKind::Sign
             } else {
@@ -393,12 +384,22 @@ pub fn run(args: LoadArgs) -> CliResult {
                     "--mode http sends plain GETs at --rate; with a scenario use --mode room or --mode sign",
                 ));
             }
-            let mut plan =
-                WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
+            if scenario.workloads.iter().any(|w| w.is_trace()) {
+                let apps = replay_apps(&scenario);
+                let wall_us = wall.as_micros() as u64;
+                let plan = trace_plan(&scenario, apps, kind, speed, wall_us, shard, sign_key)
                     .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-            plan.shard(shard)
-                .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-            Schedule::Paced(Box::new(plan))
+                Schedule::Paced(Box::new(plan))
+            } else {
+                let mut plan =
+                    WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
+                        .map_err(|e| {
+                            UsageError::new(format!("{}: {e}", scenario.origin.display()))
+                        })?;
+                plan.shard(shard)
+                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
+                Schedule::Paced(Box::new(plan))
+            }
         }
         (None, None) => {
             // A quick look plays none of the scenario's workloads: its
@@ -617,6 +618,21 @@ fn quick_look_scenario(duration: Duration) -> Scenario {
         // Only a duration past the scenario limits could fail here.
         Err(_) => scenario::default_scenario(),
     }
+}
+
+/// The scenario's apps as a replay names them.
+fn replay_apps(scenario: &Scenario) -> Vec<ReplayApp> {
+    scenario
+        .apps
+        .iter()
+        .map(|a| ReplayApp {
+            name: a.name.clone(),
+            app_id: a.app_id.as_str().into(),
+            tolerance_s: a
+                .timestamp_tolerance
+                .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+        })
+        .collect()
 }
 
 /// The recorder the run replaces before the first request.

@@ -11,6 +11,8 @@
 //!   and member lives) as a plan on the wall clock.
 //! * [`replay_plan`] — an events file (`simulate --events`) replayed row
 //!   by row, streamed.
+//! * [`trace_rows`] — a scenario's trace workloads as rows for the replay
+//!   plan, merged in time, faults drawn as the simulator draws them.
 //! * [`replay_file`] — `--events FILE` checked whole before the run, and
 //!   opened for the replay.
 //! * [`pacer`] — the thread that releases each job at its intended time
@@ -48,4 +50,5 @@ pub mod stream;
 pub mod target;
 pub mod template;
 pub mod tickets;
+pub mod trace_rows;
 pub mod workload_plan;

@@ -5,6 +5,7 @@
 use std::io::Cursor;
 
 use super::*;
+use crate::events::EventsReader;
 
 const FILE: &str = "\
 time,elapsed_us,workload,app,user,group_id,kind,fault,outcome,errcode,inner_code,reason
@@ -15,7 +16,7 @@ time,elapsed_us,workload,app,user,group_id,kind,fault,outcome,errcode,inner_code
 2026-11-26T16:00:06.000000Z,6000000,w,game,o0-1,g1,leave,,ok,0,,
 ";
 
-fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<Cursor<Vec<u8>>> {
+fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<EventsReader<Cursor<Vec<u8>>>> {
     let apps = vec![ReplayApp {
         name: "game".into(),
         app_id: "wx0000000000000001".into(),
@@ -37,7 +38,7 @@ fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<Cursor<Vec<u8>>> 
 
 /// Plays the plan, answering every join as accepted with a login; the
 /// jobs as (due µs, what, user or openid).
-fn play(mut plan: ReplayPlan<Cursor<Vec<u8>>>) -> Vec<(u64, String, String)> {
+fn play(mut plan: ReplayPlan<EventsReader<Cursor<Vec<u8>>>>) -> Vec<(u64, String, String)> {
     let mut jobs = Vec::new();
     while let Some(job) = plan.pop() {
         let (what, who) = match job.work {
