@@ -129,3 +129,51 @@ impl Iterator for TraceRows {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario of two traces (`a.csv` with its own faults, `b.csv`
+    /// drawing every join's), written in a temporary folder.
+    fn scenario(dir: &std::path::Path) -> Scenario {
+        std::fs::write(
+            dir.join("a.csv"),
+            "time,group_id,openid,event,fault\n0,g,u1,join,\n1,g,u2,join,stale_timestamp\n2,g,u1,leave,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("b.csv"),
+            "time,group_id,openid,event\n1,h,v1,join\n1.5,h,v2,join\n3,h,v1,leave\n",
+        )
+        .unwrap();
+        let text = "name = \"t\"\nduration = \"10s\"\n[[workloads]]\nname = \"a\"\n\
+                    arrivals = { trace = \"a.csv\" }\n[[workloads]]\nname = \"b\"\n\
+                    arrivals = { trace = \"b.csv\" }\nfaults = { wrong_signature = 1.0 }\n";
+        let path = dir.join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        crate::scenario::parse(text, &path).unwrap()
+    }
+
+    #[test]
+    fn rows_of_all_traces_come_in_time_order_ties_in_workload_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<_> = TraceRows::new(&scenario(dir.path()))
+            .map(Result::unwrap)
+            .map(|r| (r.elapsed_us, r.workload, r.user, r.kind, r.fault))
+            .collect();
+        use crate::workload::Fault::{StaleTimestamp, WrongSignature};
+        let row = |t: i64, w: &str, u: &str, k, f| (t, w.to_string(), u.to_string(), k, f);
+        assert_eq!(
+            rows,
+            vec![
+                row(0, "a", "u1", ActionKind::Join, None),
+                row(1_000_000, "a", "u2", ActionKind::Join, Some(StaleTimestamp)),
+                row(1_000_000, "b", "v1", ActionKind::Join, Some(WrongSignature)),
+                row(1_500_000, "b", "v2", ActionKind::Join, Some(WrongSignature)),
+                row(2_000_000, "a", "u1", ActionKind::Leave, None),
+                row(3_000_000, "b", "v1", ActionKind::Leave, None),
+            ]
+        );
+    }
+}
