@@ -3,9 +3,10 @@
 //! login, signature and join at the row's time (÷ `--speed`), each leave
 //! row an exit, with the faults `simulate` draws; a leave by a user not in
 //! the room it names is counted under `trace.unknown_leaves` and not sent.
-//! The service answers what the simulator's rules answer. Two shards play
-//! the whole trace between them; a scenario mixing traces with generated
-//! workloads is refused (exit 2).
+//! The service answers what the simulator's rules answer, with a
+//! generated workload beside the traces too. Two shards play the whole
+//! trace between them; a trace beside all-or-nothing admission is refused
+//! (exit 2).
 
 mod serve_support;
 
@@ -189,11 +190,35 @@ fn two_shards_play_the_whole_trace_between_them() {
 }
 
 #[test]
-fn traces_mixed_with_a_generated_workload_are_refused_saying_why() {
+fn traces_beside_a_generated_workload_play_as_simulate_plays_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(
         dir.path(),
-        "[[workloads]]\nname = \"walk_ins\"\napp = \"game\"\narrivals = { poisson = \"1/s\" }\nstay = \"2s\"\n",
+        "[[workloads]]\nname = \"walk_ins\"\napp = \"game\"\ngroups = { fresh = true }\n\
+         arrivals = { poisson = \"2/s\" }\nparty = { size = 2 }\nstay = \"2s\"\n",
+    );
+    let server = serve(&path);
+    let s = load(&path, &server, &[], "out");
+    let sim = simulate(&path);
+    assert_eq!(s["joins"], sim["joins"], "load {s}\nsimulate {sim}");
+    assert_eq!(s["trace"], sim["trace"], "load {s}\nsimulate {sim}");
+    for w in 0..3 {
+        assert_eq!(s["workloads"][w]["name"], sim["workloads"][w]["name"]);
+        assert_eq!(s["workloads"][w]["joins"], sim["workloads"][w]["joins"]);
+    }
+    assert!(
+        s["workloads"][2]["joins"]["attempted"].as_u64().unwrap() > 20,
+        "{s}"
+    );
+}
+
+#[test]
+fn a_trace_beside_all_or_nothing_admission_is_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        dir.path(),
+        "[[workloads]]\nname = \"squads\"\napp = \"game\"\narrivals = { poisson = \"1/s\" }\n\
+         party = { size = 2, admission = \"all_or_nothing\" }\nstay = \"2s\"\n",
     );
     let output = Command::cargo_bin("voipsim")
         .unwrap()
@@ -207,7 +232,8 @@ fn traces_mixed_with_a_generated_workload_are_refused_saying_why() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("scenario.toml")
-            && stderr.contains("'walk_ins'")
+            && stderr.contains("'squads'")
+            && stderr.contains("'lobby'")
             && stderr.contains("--events"),
         "{stderr}"
     );

@@ -38,7 +38,8 @@ use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
 use crate::load::measure::Recorder;
-use crate::load::plan::{RatePlan, RateWork};
+use crate::load::paired_plan::PairedPlan;
+use crate::load::plan::{Plan, RatePlan, RateWork};
 use crate::load::replay_file::{self, ReplayFacts};
 use crate::load::replay_plan::{ReplayApp, ReplayPlan, ReplayTally};
 use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
@@ -384,22 +385,33 @@ pub fn run(args: LoadArgs) -> CliResult {
                     "--mode http sends plain GETs at --rate; with a scenario use --mode room or --mode sign",
                 ));
             }
-            if scenario.workloads.iter().any(|w| w.is_trace()) {
-                let apps = replay_apps(&scenario);
-                let wall_us = wall.as_micros() as u64;
-                let plan = trace_plan(&scenario, apps, kind, speed, wall_us, shard, sign_key)
-                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-                Schedule::Paced(Box::new(plan))
-            } else {
-                let mut plan =
-                    WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
-                        .map_err(|e| {
-                            UsageError::new(format!("{}: {e}", scenario.origin.display()))
-                        })?;
-                plan.shard(shard)
-                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-                Schedule::Paced(Box::new(plan))
-            }
+            let located =
+                |e: String| UsageError::new(format!("{}: {e}", scenario.origin.display()));
+            let wall_us = wall.as_micros() as u64;
+            // Generated workloads and traces are two plans, paired when a
+            // scenario has both.
+            let generated: Option<Box<dyn Plan>> =
+                if scenario.workloads.iter().any(|w| !w.is_trace()) {
+                    let mut plan =
+                        WorkloadPlan::new(&scenario, kind, speed, wall_us, sign_key.clone())
+                            .map_err(located)?;
+                    plan.shard(shard).map_err(located)?;
+                    Some(Box::new(plan))
+                } else {
+                    None
+                };
+            let traces: Option<Box<dyn Plan>> =
+                scenario.workloads.iter().any(|w| w.is_trace()).then(|| {
+                    let apps = replay_apps(&scenario);
+                    let plan = trace_plan(&scenario, apps, kind, speed, wall_us, shard, sign_key);
+                    Box::new(plan) as Box<dyn Plan>
+                });
+            let plan: Box<dyn Plan> = match (generated, traces) {
+                (Some(generated), Some(traces)) => Box::new(PairedPlan::new(generated, traces)),
+                (Some(plan), None) | (None, Some(plan)) => plan,
+                (None, None) => return Err(located("the scenario has no workloads".into())),
+            };
+            Schedule::Paced(plan)
         }
         (None, None) => {
             // A quick look plays none of the scenario's workloads: its

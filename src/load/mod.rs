@@ -13,6 +13,8 @@
 //!   by row, streamed.
 //! * [`trace_rows`] — a scenario's trace workloads as rows for the replay
 //!   plan, merged in time, faults drawn as the simulator draws them.
+//! * [`paired_plan`] — two plans as one: a scenario's generated
+//!   workloads beside its traces.
 //! * [`replay_file`] — `--events FILE` checked whole before the run, and
 //!   opened for the replay.
 //! * [`pacer`] — the thread that releases each job at its intended time
@@ -41,6 +43,7 @@ pub mod http1;
 pub mod lanes;
 pub mod measure;
 pub mod pacer;
+pub mod paired_plan;
 pub mod plan;
 pub mod progress;
 pub mod replay_file;

@@ -248,7 +248,8 @@ impl<I: Iterator<Item = Result<ScheduledAction, EventsError>>> ReplayPlan<I> {
         file_accepted: Option<bool>,
         joins: Option<String>,
     ) -> Step {
-        self.next_step = self.next_step.wrapping_add(1);
+        // Below the bit a paired plan marks its second plan's steps with.
+        self.next_step = self.next_step.wrapping_add(1) % super::paired_plan::SECOND;
         *self.busy.entry(user.clone()).or_insert(0) += 1;
         self.pending.insert(
             self.next_step,

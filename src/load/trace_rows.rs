@@ -21,8 +21,7 @@ use crate::workload::{FaultDraw, ShardSpec};
 
 /// The replay of `scenario`'s traces at `speed`, up to `wall_end_us` of
 /// wall clock, shard `shard` (by user, as `simulate --shard` splits a
-/// trace). Refuses a scenario mixing traces with generated workloads.
-#[allow(clippy::too_many_arguments)]
+/// trace). The scenario's generated workloads are another plan's.
 pub fn trace_plan(
     scenario: &Scenario,
     apps: Vec<ReplayApp>,
@@ -31,16 +30,7 @@ pub fn trace_plan(
     wall_end_us: u64,
     shard: ShardSpec,
     sign_key: Option<Arc<SessionKey>>,
-) -> Result<ReplayPlan<TraceRows>, String> {
-    if let Some(w) = scenario.workloads.iter().find(|w| !w.is_trace()) {
-        return Err(format!(
-            "workload '{}' is generated and other workloads replay traces; voipsim load plays \
-             a scenario's traces only when all its workloads are traces (voipsim simulate plays \
-             both together): load-test them in two scenarios, or simulate with --events FILE \
-             and replay the file with voipsim load --events FILE",
-            w.name
-        ));
-    }
+) -> ReplayPlan<TraceRows> {
     let mut plan = ReplayPlan::new(
         TraceRows::new(scenario),
         apps,
@@ -54,7 +44,7 @@ pub fn trace_plan(
     )
     .trace();
     plan.name_workloads(scenario.workloads.iter().map(|w| w.name.clone()).collect());
-    Ok(plan)
+    plan
 }
 
 /// One trace workload being walked.

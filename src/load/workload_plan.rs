@@ -105,6 +105,8 @@ pub struct WorkloadPlan {
     speed: f64,
     end_us: u64,
     sources: Vec<WorkloadSource>,
+    /// Each source's workload in the scenario (traces have no source).
+    workload_of: Vec<usize>,
     nonces: Vec<Stream>,
     next_arrival: Vec<Option<u64>>,
     parties: Vec<u64>,
@@ -141,14 +143,27 @@ impl WorkloadPlan {
         let end_us = scenario_end.min((wall_end_us as f64 * speed) as u64);
         let mut sources = Vec::new();
         let mut nonces = Vec::new();
-        for w in &scenario.workloads {
+        let mut workload_of = Vec::new();
+        let whole = scenario
+            .workloads
+            .iter()
+            .find(|w| w.admission == Admission::AllOrNothing);
+        let trace = scenario.workloads.iter().find(|w| w.is_trace());
+        if let (Some(whole), Some(trace)) = (whole, trace) {
+            return Err(format!(
+                "workload '{}' admits parties all or nothing and workload '{}' replays a trace; \
+                 voipsim load's matchmaker books only the generated workloads' members, so it \
+                 cannot play both honestly: load-test them in two scenarios, or simulate with \
+                 --events FILE and replay the file with voipsim load --events FILE",
+                whole.name, trace.name
+            ));
+        }
+        for (index, w) in scenario.workloads.iter().enumerate() {
+            // A trace is played by its own plan (`super::trace_rows`).
             if matches!(w.arrivals, Arrivals::Trace(_)) {
-                return Err(format!(
-                    "workload '{}' replays a trace, which voipsim load does not play yet; \
-                     load-test with a generated workload (poisson, profile or ramp arrivals)",
-                    w.name
-                ));
+                continue;
             }
+            workload_of.push(index);
             let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
             sources.push(WorkloadSource::new(
                 scenario.seed,
@@ -184,6 +199,7 @@ impl WorkloadPlan {
             speed,
             end_us,
             next_arrival: vec![None; sources.len()],
+            workload_of,
             parties: vec![0; sources.len()],
             sources,
             nonces,
@@ -437,7 +453,7 @@ impl Plan for WorkloadPlan {
             (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
                 step,
                 app: m.app,
-                workload: Some(m.source),
+                workload: Some(self.workload_of[m.source]),
                 app_id: Arc::clone(&app.app_id),
                 js_code: user.js_code.clone(),
                 login: user.login.clone(),
@@ -448,7 +464,7 @@ impl Plan for WorkloadPlan {
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
-                workload: Some(m.source),
+                workload: Some(self.workload_of[m.source]),
                 app_id: Arc::clone(&app.app_id),
                 group_id: self.group_text.clone(),
                 openid: user.js_code.clone(),

@@ -167,7 +167,7 @@ impl WorkloadPlan {
             return;
         };
         let n = party.members.len() as u64;
-        mm.turned_away[party.source] += n;
+        mm.turned_away[self.workload_of[party.source]] += n;
         if let Some(recorder) = &mm.recorder {
             recorder.lock().unwrap_or_else(|p| p.into_inner()).count(
                 Instant::now(),
