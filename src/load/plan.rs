@@ -8,7 +8,8 @@
 //! evenly spaced, as wrk2 paces) and [`super::workload_plan::WorkloadPlan`]
 //! (a scenario's workload, the simulator's arrivals and lives on the wall
 //! clock), and [`super::replay_plan::ReplayPlan`] (an events file written
-//! by `simulate --events`, row by row).
+//! by `simulate --events`, or a scenario's traces, row by row);
+//! [`super::paired_plan::PairedPlan`] plays two of them as one.
 //!
 //! A [`RatePlan`] needs no replies, so a run does not pace it: the
 //! connection workers take its requests themselves, by number
