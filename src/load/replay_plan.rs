@@ -5,8 +5,8 @@
 //! committed it), each drop and leave row an exit; `--mode sign` turns the
 //! join rows into signing requests and plays drops and leaves silently.
 //!
-//! Rows are read one at a time from the core's [`EventsReader`] (the CLI
-//! opens the file), so memory is the logins of the users seen, never the
+//! Rows are read one at a time from the core's
+//! [`crate::events::EventsReader`] (the CLI opens the file), so memory is the logins of the users seen, never the
 //! rows: a simulated day's users are the simulator's pooled users, as many
 //! as its members were at the busiest moment. A row is due at
 //! `(elapsed_us − base) / speed` of wall clock, `base` being the scenario's

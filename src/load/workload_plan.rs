@@ -28,7 +28,7 @@
 //! is another [`Plan`] ([`super::replay_plan`]).
 //!
 //! Parties admitted all or nothing are decided by the plan itself, the
-//! matchmaker, from its own book of the rooms ([`matchmaker`]). Trace
+//! matchmaker, from its own book of the rooms (`matchmaker.rs`). Trace
 //! workloads are not this plan's: they are replayed row by row
 //! ([`super::trace_rows`]), beside it ([`super::paired_plan`]).
 
