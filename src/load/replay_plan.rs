@@ -6,9 +6,10 @@
 //! join rows into signing requests and plays drops and leaves silently.
 //!
 //! Rows are read one at a time from the core's
-//! [`crate::events::EventsReader`] (the CLI opens the file), so memory is the logins of the users seen, never the
-//! rows: a simulated day's users are the simulator's pooled users, as many
-//! as its members were at the busiest moment. A row is due at
+//! [`crate::events::EventsReader`] (the CLI opens the file), so memory is
+//! the logins of the users seen, never the rows: a simulated day's users
+//! are the simulator's pooled users, as many as its members were at the
+//! busiest moment. A row is due at
 //! `(elapsed_us − base) / speed` of wall clock, `base` being the scenario's
 //! start (or the first row of a warm-start pre-roll, which comes before
 //! it), so the replay keeps the file's spacing, compressed by `--speed`.
