@@ -32,6 +32,8 @@
 //! * [`stream`] — the report's time series and interval logs, written as
 //!   rows close (memory stays flat), published whole at the end.
 //! * [`run`] — one run, from runtime to run record.
+//! * [`verdict`] — whether a run measured anything (not one good answer:
+//!   its own exit code).
 
 pub mod connection;
 pub mod flows;
@@ -48,4 +50,5 @@ pub mod stream;
 pub mod target;
 pub mod template;
 pub mod tickets;
+pub mod verdict;
 pub mod workload_plan;
