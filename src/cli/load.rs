@@ -24,6 +24,14 @@
 //! claimed and before a request is sent (exit 2, naming the flag). Ctrl-C
 //! stops sending, waits briefly for what is in flight and writes the
 //! partial report (exit 130), as `simulate` does.
+//!
+//! A run in which requests were sent and not one got a good answer (the
+//! target down, every answer a 500) measured nothing about the service:
+//! unless a threshold failed (exit 1, as ever), it exits
+//! [`EXIT_NOTHING_MEASURED`], 3, never 0, so a CI job does not pass on it;
+//! 3 and not 1 so the job can tell "the service is down, or not the one
+//! meant" from "the service missed its thresholds". Either way stderr
+//! says how the requests failed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -46,6 +54,7 @@ use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
 use crate::load::trace_rows::trace_plan;
+use crate::load::verdict::nothing_but_failures;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
 use crate::machine::this_machine;
 use crate::report::markdown;
@@ -57,6 +66,9 @@ use crate::scenario::{self, JoinSigner, Scenario};
 use crate::secrets::{self, AppSecrets};
 use crate::units::{parse_duration_showing, parse_rate};
 use crate::workload::ShardSpec;
+
+/// Exit code of a run that sent requests and got not one good answer.
+pub const EXIT_NOTHING_MEASURED: u8 = 3;
 
 /// What each scheduled request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,7 +102,9 @@ pub enum Signing {
 Writes summary.json (mode load), summary.md, timeseries.csv (one row per second)\n\
 and requests.hlog, requests_uncorrected.hlog, send_lateness.hlog into --out.\n\
 Exit codes: 0 all thresholds passed; 1 a threshold failed; 2 bad flags, scenario\n\
-or template; 130 interrupted (partial report written).")]
+or template; 3 no threshold failed, but requests were sent and not one got a good\n\
+answer (target down, every answer an error: the run measured nothing; report\n\
+still written); 130 interrupted (partial report written).")]
 pub struct LoadArgs {
     /// The scenario whose workload to play (TOML). Without it, a quick look:
     /// --rate requests a second for --duration.
@@ -555,10 +569,18 @@ pub fn run(args: LoadArgs) -> CliResult {
         ))?;
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    Ok(ExitCode::from(if record.summary.passed {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
+    let nothing = record
+        .summary
+        .requests
+        .as_ref()
+        .and_then(nothing_but_failures);
+    if let Some(why) = &nothing {
+        print_stderr(&format!("voipsim: {why} (report in {shown})\n"))?;
+    }
+    Ok(ExitCode::from(match (record.summary.passed, nothing) {
+        (false, _) => EXIT_FAILED,
+        (true, Some(_)) => EXIT_NOTHING_MEASURED,
+        (true, None) => EXIT_OK,
     }))
 }
 

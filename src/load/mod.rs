@@ -36,6 +36,8 @@
 //! * [`stream`] — the report's time series and interval logs, written as
 //!   rows close (memory stays flat), published whole at the end.
 //! * [`run`] — one run, from runtime to run record.
+//! * [`verdict`] — whether a run measured anything (not one good answer:
+//!   its own exit code).
 
 pub mod connection;
 pub mod flows;
@@ -54,4 +56,5 @@ pub mod target;
 pub mod template;
 pub mod tickets;
 pub mod trace_rows;
+pub mod verdict;
 pub mod workload_plan;
