@@ -550,7 +550,8 @@ pub struct RawParty {
     /// How the party is let in: "partial" (default; members join one by
     /// one and those past the capacity are refused, as WeChat does) or
     /// "all_or_nothing" (a matchmaker sends the party only to a room with
-    /// a seat for every member; otherwise none joins). Simulate only.
+    /// a seat for every member; otherwise none joins). `voipsim load`
+    /// plays it as the matchmaker, from its own table of the rooms.
     pub admission: L<String>,
 }
 
