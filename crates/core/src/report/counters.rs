@@ -2,7 +2,7 @@
 //! simulator for the whole window and for each report interval.
 
 use super::members::MemberOutcomes;
-use super::summary::{FaultCounts, Joins, Rejections};
+use super::summary::{FaultCounts, Joins, Rejections, ReleaseCounts};
 use crate::rules::RejectReason;
 use crate::workload::Fault;
 
@@ -26,6 +26,13 @@ pub struct Counters {
     pub retries: [u64; 7],
     /// Members of workloads with a retry policy (see [`MemberOutcomes`]).
     pub members: MemberOutcomes,
+    /// Re-logins (`code2Session` calls) a client release forced before a
+    /// join (`[[releases]]`).
+    pub release_relogins: u64,
+    /// Joins a release left signed with the replaced key.
+    pub release_stale_joins: u64,
+    /// Of those, the ones refused as `invalid_signature`.
+    pub release_stale_refused: u64,
 }
 
 impl Counters {
@@ -67,6 +74,9 @@ impl Counters {
             *a += b;
         }
         self.members.add(&other.members);
+        self.release_relogins += other.release_relogins;
+        self.release_stale_joins += other.release_stale_joins;
+        self.release_stale_refused += other.release_stale_refused;
     }
 
     /// The `joins` section of the summary.
@@ -78,6 +88,15 @@ impl Counters {
             rejected: by_reason(&self.rejected),
             retries: by_reason(&self.retries),
             members: self.members,
+        }
+    }
+
+    /// The `releases` section of the summary.
+    pub fn release_counts(&self) -> ReleaseCounts {
+        ReleaseCounts {
+            relogins: self.release_relogins,
+            stale_key_joins: self.release_stale_joins,
+            stale_key_refused: self.release_stale_refused,
         }
     }
 
@@ -138,6 +157,9 @@ mod tests {
             unknown_leaves: 5,
             signatures: 3,
             turned_away: 5,
+            release_relogins: 6,
+            release_stale_joins: 2,
+            release_stale_refused: 1,
             ..Default::default()
         };
         a.fault(Fault::StaleSessionKey);
@@ -157,5 +179,10 @@ mod tests {
         assert_eq!(d.joins().retries.room_full, 4);
         assert_eq!(d.joins().retries.total, 4);
         assert_eq!(d.joins().members.arrived, 6);
+        let r = b.release_counts();
+        assert_eq!(
+            (r.relogins, r.stale_key_joins, r.stale_key_refused),
+            (12, 4, 2)
+        );
     }
 }

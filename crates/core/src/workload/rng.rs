@@ -28,6 +28,7 @@ pub enum Purpose {
     WarmStart,
     Outages,
     Retries,
+    Releases,
 }
 
 impl Purpose {
@@ -45,6 +46,7 @@ impl Purpose {
             Purpose::WarmStart => "warm-start",
             Purpose::Outages => "outages",
             Purpose::Retries => "retries",
+            Purpose::Releases => "releases",
         }
     }
 }
