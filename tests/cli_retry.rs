@@ -27,6 +27,7 @@ name = "retries"
 duration = "1h"
 warm_start = false
 [apps.game]
+app_id = "wx20afc706a711eefc"
 capacity = 10
 [[workloads]]
 name = "friends"
@@ -67,13 +68,13 @@ fn a_bad_retry_table_is_located_with_its_fix() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("retries.toml:14:34")
+        stderr.contains("retries.toml:15:34")
             && stderr.contains("`retry.room_full.action`")
             && stderr.contains("\"fresh_room\""),
         "{stderr}"
     );
     assert!(
-        stderr.contains("retries.toml:14:66") && stderr.contains("1 to 255"),
+        stderr.contains("retries.toml:15:66") && stderr.contains("1 to 255"),
         "{stderr}"
     );
     // An unknown reason names the ones there are.
@@ -82,7 +83,7 @@ fn a_bad_retry_table_is_located_with_its_fix() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("retries.toml:14:11") && stderr.contains("room_full"),
+        stderr.contains("retries.toml:15:11") && stderr.contains("room_full"),
         "{stderr}"
     );
 }
@@ -188,4 +189,27 @@ fn merged_shards_add_their_retries_and_members() {
         let sum: u64 = shards.iter().map(|d| get(d, a, b)).sum();
         assert_eq!(get(&merged, a, b), sum, "joins.{a}.{b}");
     }
+}
+
+#[test]
+fn load_refuses_to_drop_a_whole_party_retry_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), &scenario(FRESH));
+    let output = voipsim()
+        .env("VOIPSIM_APP_SECRETS", "wx20afc706a711eefc=0123456789abcdef")
+        .arg("load")
+        .arg(&path)
+        .args(["--target", "http://127.0.0.1:9"])
+        // Refused before anything is sent: a hang is a failure.
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("'duos'")
+            && stderr.contains("retry.room_full")
+            && stderr.contains("simulate"),
+        "{stderr}"
+    );
 }

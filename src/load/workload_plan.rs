@@ -173,6 +173,20 @@ impl WorkloadPlan {
                 whole.name, trace.name
             ));
         }
+        if let Some(w) = scenario.workloads.iter().find(|w| {
+            w.admission == Admission::AllOrNothing
+                && w.retry
+                    .rule(voipsim_core::rules::RejectReason::RoomFull)
+                    .is_some()
+        }) {
+            return Err(format!(
+                "workload '{}' admits parties all or nothing and retries them on room full \
+                 (retry.room_full); voipsim load's matchmaker turns a party away for good, so \
+                 it would not play that retry: simulate the scenario, or remove retry.room_full \
+                 for the load test",
+                w.name
+            ));
+        }
         for (index, w) in scenario.workloads.iter().enumerate() {
             // A trace is played by its own plan (`super::trace_rows`).
             if matches!(w.arrivals, Arrivals::Trace(_)) {
