@@ -490,17 +490,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        let whole_parties = match &self.sources[source] {
-            Source::Generated(src) => src.whole_parties,
-            Source::Trace(_) => return self.replay(source, t),
+        let Source::Generated(src) = &self.sources[source] else {
+            return self.replay(source, t);
         };
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
-            let app = match &self.sources[source] {
-                Source::Generated(src) => src.app_of(party.group),
-                Source::Trace(_) => 0,
-            };
+            let (app, whole_parties) = (src.app_of(party.group), src.whole_parties);
             if party.outside {
                 // Another shard's: its draws are made, nothing is played.
                 if !self.plans_ahead(app)
@@ -643,6 +639,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             return;
         };
         let app = src.app_of(member.group);
+        let plain_steps = src.plain_steps();
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
         let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
@@ -668,17 +665,27 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let source = member.workload as usize;
         let accepted = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;
-        // What the member does next is the workload's to say.
-        let mut life = member.life;
+        // What the member does next is the workload's to say: its life's
+        // own answer, unless the workload has rate reconnects or outages.
         let happened = if accepted {
             Happened::Joined
         } else {
             Happened::Refused
         };
-        let next = match &self.sources[member.workload as usize] {
-            Source::Generated(src) => src.next(&mut life, happened, t),
-            Source::Trace(_) => life.next(happened, t),
-        };
+        if plain_steps {
+            let mut life = member.life;
+            let next = life.next(happened, t);
+            self.follow(member, life, next, app);
+        } else {
+            self.special_follow(member, happened, t, app);
+        }
+    }
+
+    /// What [`Self::join`] does once the member's `next` step is known
+    /// (`life` being what is left of its plan): queue it, or give its
+    /// user back.
+    #[inline(always)]
+    fn follow(&mut self, member: &Member, life: MemberLife, next: Next, app: usize) {
         match next {
             Next::Drop { at_us } => {
                 let slot = self.pending.insert(Member { life, ..*member });
@@ -690,6 +697,20 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             Next::Done => self.users.release(self.apps[app].idx, member.user),
             Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
         }
+    }
+
+    /// [`Self::join`]'s end for a member of a workload with rate
+    /// reconnects or outages, whose next step [`WorkloadSource::next`]
+    /// decides: out of line, so the other workloads' joins keep the
+    /// member's life in registers.
+    #[inline(never)]
+    fn special_follow(&mut self, member: &Member, happened: Happened, t: Ticks, app: usize) {
+        let mut life = member.life;
+        let next = match &self.sources[member.workload as usize] {
+            Source::Generated(src) => src.next(&mut life, happened, t),
+            Source::Trace(_) => life.next(happened, t),
+        };
+        self.follow(member, life, next, app);
     }
 
     /// Counts a room the quota refused: the first refusal of `group_id` on

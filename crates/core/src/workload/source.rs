@@ -337,13 +337,33 @@ impl WorkloadSource {
     /// member i joins after i stagger gaps. In a match
     /// ([`StayOf::Match`]), the stay is what is left of the match, and a
     /// reconnect fits inside it ([`super::matches`]).
-    #[inline]
+    #[inline(always)]
     pub fn member(&mut self, previous_join_after_us: u64, index: u32) -> MemberPlan {
         let join_after_us = if index == 0 {
             0
         } else {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
+        if self.special || self.matches.is_some() {
+            return self.rare_member(join_after_us, index);
+        }
+        let stay_us = self.stay.sample(&mut self.streams.stay);
+        MemberPlan {
+            join_after_us,
+            stay_us,
+            reconnect: self.probability_plan(stay_us),
+            redraw: None,
+            outage_seed: None,
+        }
+    }
+
+    /// [`Self::member`] in a match, with reconnects as a rate or with
+    /// outages: the stay, then the drops. Kept out of line so that
+    /// `member` stays small enough to inline where parties are planned
+    /// (each of these paths, inline, cost the engine 1-3% of its
+    /// instructions on workloads that use none of them).
+    #[inline(never)]
+    fn rare_member(&mut self, join_after_us: u64, index: u32) -> MemberPlan {
         let stay_us = match &mut self.matches {
             None => self.stay.sample(&mut self.streams.stay),
             Some(clock) => clock.presence(index, join_after_us, &self.stay, &mut self.streams.stay),
@@ -351,7 +371,7 @@ impl WorkloadSource {
         if self.special {
             // In a match, rate reconnects and outages fall inside the
             // member's presence; a rejoin's delay is not fitted into it.
-            return self.rare_member(join_after_us, stay_us);
+            return self.special_member(join_after_us, stay_us);
         }
         let reconnect = self.probability_plan(stay_us);
         if self.matches.is_some() {
@@ -384,11 +404,9 @@ impl WorkloadSource {
 
     /// A member's plan when reconnects are a rate (its first drop, and the
     /// seed of its own stream for the rest) or the workload has outages
-    /// (the member's outage seed). Kept out of [`Self::member`] so that
-    /// stays small enough to inline where parties are planned (it fell out
-    /// of line and cost the engine 1.3% of its instructions).
-    #[inline(never)]
-    fn rare_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
+    /// (the member's outage seed), its stay drawn.
+    #[inline]
+    fn special_member(&mut self, join_after_us: u64, stay_us: u64) -> MemberPlan {
         let mut plan = match (self.reconnect_rate_per_us, &self.reconnect) {
             (Some(per_us), Some((_, delay))) => {
                 let seed = self.streams.reconnect.next_u64();
@@ -413,6 +431,15 @@ impl WorkloadSource {
             plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
         }
         plan
+    }
+
+    /// Whether [`Self::next`] is only the life's own [`MemberLife::next`]
+    /// (no reconnects as a rate, no outages): a driver that knows it
+    /// before a join may ask the life itself on its hot path and keep
+    /// [`Self::next`] for the rest.
+    #[inline]
+    pub fn plain_steps(&self) -> bool {
+        !self.special
     }
 
     /// What member `life` does after `happened` at `now_us`: its
