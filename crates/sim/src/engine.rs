@@ -634,15 +634,44 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// was planned. Accepted, it is scheduled to drop or leave; refused,
     /// its user returns to the pool. `group_id` is its group's text when
     /// the caller has it (a party arriving).
+    #[inline(always)]
     fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>, kind: ActionKind) {
+        let Source::Generated(src) = &self.sources[member.workload as usize] else {
+            return;
+        };
+        // Two copies of the join: one for workloads that use none of the
+        // per-join features (one app, partial admission, plain steps),
+        // where they fold away, and one for the rest.
+        if src.plain_joins() {
+            self.join_as::<true>(member, t, group_id, kind);
+        } else {
+            self.join_as::<false>(member, t, group_id, kind);
+        }
+    }
+
+    /// [`Self::join`], `PLAIN` when the member's workload has
+    /// [`WorkloadSource::plain_joins`].
+    #[inline(never)]
+    fn join_as<const PLAIN: bool>(
+        &mut self,
+        member: &Member,
+        t: Ticks,
+        group_id: Option<&str>,
+        kind: ActionKind,
+    ) {
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
-        let app = src.app_of(member.group);
-        let plain_steps = src.plain_steps();
+        let app = if PLAIN {
+            src.app
+        } else {
+            src.app_of(member.group)
+        };
+        let plain_steps = PLAIN || src.plain_steps();
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
-        let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
+        let promised =
+            !PLAIN && src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,

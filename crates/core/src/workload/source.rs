@@ -210,6 +210,9 @@ pub struct WorkloadSource {
     /// Reconnects as a rate or outages: members need more than the plain
     /// plan. One flag, so the common case costs one branch per step.
     special: bool,
+    /// One app, partial admission and not `special`: see
+    /// [`Self::plain_joins`].
+    plain_joins: bool,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -231,11 +234,17 @@ impl WorkloadSource {
             from_us,
             to_us,
         );
+        let special = workload
+            .reconnect
+            .as_ref()
+            .is_some_and(|r| r.rate_per_s.is_some())
+            || !workload.outages.is_empty();
+        let whole_parties = workload.admission == Admission::AllOrNothing;
         WorkloadSource {
             name: workload.name.clone(),
             group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
-            whole_parties: workload.admission == Admission::AllOrNothing,
+            whole_parties,
             apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
@@ -259,11 +268,8 @@ impl WorkloadSource {
             // Sources are made with `from_us` at the driver's clock zero:
             // the simulator's pre-roll start, the load tester's start.
             outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
-            special: workload
-                .reconnect
-                .as_ref()
-                .is_some_and(|r| r.rate_per_s.is_some())
-                || !workload.outages.is_empty(),
+            special,
+            plain_joins: !special && !whole_parties && workload.apps.len() <= 1,
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -440,6 +446,16 @@ impl WorkloadSource {
     #[inline]
     pub fn plain_steps(&self) -> bool {
         !self.special
+    }
+
+    /// Whether a driver's join of this workload's member needs none of
+    /// the per-join features: its app is [`Self::app`], its party is not
+    /// let in whole ([`Self::whole_parties`] is false), and its next step
+    /// is its life's own ([`Self::plain_steps`]). One flag, read once per
+    /// join, so a driver can take a lean path for such workloads.
+    #[inline]
+    pub fn plain_joins(&self) -> bool {
+        self.plain_joins
     }
 
     /// What member `life` does after `happened` at `now_us`: its
