@@ -247,7 +247,7 @@ impl<O: RoomObserver> RoomService<O> {
     /// `verdict` is [`SignatureCheck`]'s for this very request. Without
     /// one, or with one given under a key the user has since replaced, or
     /// for another user, the signature is checked here. Always inline (it
-    /// and [`Self::try_join`]): the simulator's one join path calls it on
+    /// and `try_join`): the simulator's one join path calls it on
     /// every join, and out of line the call, the request's copy and the
     /// result's cost it 3% of its instructions.
     #[inline(always)]

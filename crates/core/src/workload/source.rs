@@ -684,6 +684,60 @@ mod tests {
     }
 
     #[test]
+    fn plain_joins_only_without_per_join_features() {
+        let stay = Distribution::Fixed(Duration::from_secs(60));
+        let new = |w: &Workload| WorkloadSource::new(1, w, 0.0, 0, 3_600_000_000);
+        let plain = super::single_joins(stay.clone());
+        // Reconnects with a probability and matches change the plan, not
+        // the join: still plain.
+        let mut with_probability = workload();
+        with_probability.apps = vec![0];
+        let matches = Workload {
+            stay_of: StayOf::Match { early_leavers: 0.0 },
+            ..plain.clone()
+        };
+        for w in [&plain, &with_probability, &matches] {
+            let src = new(w);
+            assert!(src.plain_joins() && src.plain_steps(), "{}", w.name);
+        }
+        let whole = Workload {
+            admission: Admission::AllOrNothing,
+            ..plain.clone()
+        };
+        let spread = Workload {
+            apps: vec![0, 1],
+            ..plain.clone()
+        };
+        let rate = Workload {
+            reconnect: Some(Reconnect {
+                probability: 0.0,
+                rate_per_s: Some(0.01),
+                delay: stay.clone(),
+            }),
+            ..plain.clone()
+        };
+        let outages = Workload {
+            outages: vec![crate::scenario::Outage {
+                at: Duration::from_secs(10),
+                over: Duration::ZERO,
+                share: 0.5,
+                rejoin: stay.clone(),
+            }],
+            ..plain.clone()
+        };
+        for (w, steps) in [
+            (&whole, true),
+            (&spread, true),
+            (&rate, false),
+            (&outages, false),
+        ] {
+            let src = new(w);
+            assert!(!src.plain_joins());
+            assert_eq!(src.plain_steps(), steps);
+        }
+    }
+
+    #[test]
     fn spread_apps_are_balanced_and_fixed_per_group() {
         let mut w = workload();
         w.groups = Groups::Fresh;
