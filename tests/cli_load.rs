@@ -195,7 +195,8 @@ fn a_stall_shows_in_the_corrected_p99_and_the_summary_says_the_uncorrected_hides
 }
 
 /// Runs a one-second quick look against a bad target; returns the
-/// summary's `requests` and how long the run took.
+/// summary's `requests` and how long the run took. Not one request is
+/// answered well, so the run exits 3 (it measured nothing).
 fn against(url: &str) -> (Value, Duration) {
     let began = Instant::now();
     let (code, out, stdout) = quick_look(
@@ -211,7 +212,7 @@ fn against(url: &str) -> (Value, Duration) {
             "300ms",
         ],
     );
-    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(code, 3, "{stdout}");
     (summary(out.path())["requests"].clone(), began.elapsed())
 }
 
@@ -240,6 +241,49 @@ fn bad_targets_give_counted_errors_of_their_class_and_the_run_still_ends() {
         // One second of schedule, then at most the timeout's grace: never
         // a hang. (A bound, not a speed measurement.)
         assert!(took < Duration::from_secs(15), "{class}: took {took:?}");
+    }
+}
+
+#[test]
+fn a_closed_port_exits_3_unless_a_threshold_failed_and_still_writes_the_report() {
+    // Nothing listening: a port that was just free.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    // No threshold, or one that holds: the run measured nothing and says
+    // so (3) rather than passing (0); a gate that failed keeps its 1.
+    for (gate, expected) in [
+        (None, 3),
+        (Some("requests.sent > 0"), 3),
+        (Some("requests.errors.total == 0"), 1),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let output = voipsim()
+            .args([
+                "load",
+                "--target",
+                &url,
+                "--rate",
+                "20/s",
+                "--duration",
+                "1s",
+            ])
+            .args(["--connections", "2", "--timeout", "300ms", "-q", "--out"])
+            .arg(out.path())
+            .args(gate.map(|g| ["--threshold", g]).into_iter().flatten())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(expected), "{gate:?}: {stderr}");
+        // Either way stderr says how the requests failed.
+        assert!(
+            stderr.contains("got a good answer (")
+                && stderr.contains("could not connect): the run measured nothing"),
+            "{stderr}"
+        );
+        let r = &summary(out.path())["requests"];
+        assert!(r["sent"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(r["errors"]["total"], r["sent"], "{r}");
     }
 }
 

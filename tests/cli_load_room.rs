@@ -267,7 +267,11 @@ fn a_wrong_app_secret_is_counted_as_refused_logins_not_a_hang() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    // Every login refused: not one good answer, so the run measured
+    // nothing of the service and exits 3 (its report still written).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("answered a non-2xx status"), "{stderr}");
     let s: Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert!(

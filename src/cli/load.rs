@@ -24,6 +24,14 @@
 //! claimed and before a request is sent (exit 2, naming the flag). Ctrl-C
 //! stops sending, waits briefly for what is in flight and writes the
 //! partial report (exit 130), as `simulate` does.
+//!
+//! A run in which requests were sent and not one got a good answer (the
+//! target down, every answer a 500) measured nothing about the service:
+//! unless a threshold failed (exit 1, as ever), it exits
+//! [`EXIT_NOTHING_MEASURED`], 3, never 0, so a CI job does not pass on it;
+//! 3 and not 1 so the job can tell "the service is down, or not the one
+//! meant" from "the service missed its thresholds". Either way stderr
+//! says how the requests failed.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -38,12 +46,15 @@ use super::simulate::EXIT_INTERRUPTED;
 use super::{CliResult, EXIT_FAILED, EXIT_OK, UsageError};
 use crate::load::flows::{Context, SignVia};
 use crate::load::measure::Recorder;
-use crate::load::plan::{RatePlan, RateWork};
+use crate::load::paired_plan::PairedPlan;
+use crate::load::plan::{Plan, RatePlan, RateWork};
 use crate::load::replay_file::{self, ReplayFacts};
 use crate::load::replay_plan::{ReplayApp, ReplayPlan, ReplayTally};
 use crate::load::run::{ReportOut, RunSettings, Schedule, run as run_load};
 use crate::load::target::Target;
 use crate::load::template::SignTemplate;
+use crate::load::trace_rows::trace_plan;
+use crate::load::verdict::nothing_but_failures;
 use crate::load::workload_plan::{JoinKind, WorkloadPlan};
 use crate::machine::this_machine;
 use crate::report::markdown;
@@ -55,6 +66,9 @@ use crate::scenario::{self, JoinSigner, Scenario};
 use crate::secrets::{self, AppSecrets};
 use crate::units::{parse_duration_showing, parse_rate};
 use crate::workload::ShardSpec;
+
+/// Exit code of a run that sent requests and got not one good answer.
+pub const EXIT_NOTHING_MEASURED: u8 = 3;
 
 /// What each scheduled request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,7 +102,9 @@ pub enum Signing {
 Writes summary.json (mode load), summary.md, timeseries.csv (one row per second)\n\
 and requests.hlog, requests_uncorrected.hlog, send_lateness.hlog into --out.\n\
 Exit codes: 0 all thresholds passed; 1 a threshold failed; 2 bad flags, scenario\n\
-or template; 130 interrupted (partial report written).")]
+or template; 3 no threshold failed, but requests were sent and not one got a good\n\
+answer (target down, every answer an error: the run measured nothing; report\n\
+still written); 130 interrupted (partial report written).")]
 pub struct LoadArgs {
     /// The scenario whose workload to play (TOML). Without it, a quick look:
     /// --rate requests a second for --duration.
@@ -350,17 +366,7 @@ pub fn run(args: LoadArgs) -> CliResult {
             let facts = replay
                 .as_ref()
                 .map_or_else(ReplayFacts::default, Clone::clone);
-            let apps = scenario
-                .apps
-                .iter()
-                .map(|a| ReplayApp {
-                    name: a.name.clone(),
-                    app_id: a.app_id.as_str().into(),
-                    tolerance_s: a
-                        .timestamp_tolerance
-                        .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
-                })
-                .collect();
+            let apps = replay_apps(&scenario);
             let kind = if mode == LoadMode::Sign {
                 JoinKind::Sign
             } else {
@@ -393,11 +399,33 @@ pub fn run(args: LoadArgs) -> CliResult {
                     "--mode http sends plain GETs at --rate; with a scenario use --mode room or --mode sign",
                 ));
             }
-            let mut plan =
-                WorkloadPlan::new(&scenario, kind, speed, wall.as_micros() as u64, sign_key)
-                    .map_err(|e| UsageError::new(format!("{}: {e}", scenario.origin.display())))?;
-            plan.shard(shard);
-            Schedule::Paced(Box::new(plan))
+            let located =
+                |e: String| UsageError::new(format!("{}: {e}", scenario.origin.display()));
+            let wall_us = wall.as_micros() as u64;
+            // Generated workloads and traces are two plans, paired when a
+            // scenario has both.
+            let generated: Option<Box<dyn Plan>> =
+                if scenario.workloads.iter().any(|w| !w.is_trace()) {
+                    let mut plan =
+                        WorkloadPlan::new(&scenario, kind, speed, wall_us, sign_key.clone())
+                            .map_err(located)?;
+                    plan.shard(shard).map_err(located)?;
+                    Some(Box::new(plan))
+                } else {
+                    None
+                };
+            let traces: Option<Box<dyn Plan>> =
+                scenario.workloads.iter().any(|w| w.is_trace()).then(|| {
+                    let apps = replay_apps(&scenario);
+                    let plan = trace_plan(&scenario, apps, kind, speed, wall_us, shard, sign_key);
+                    Box::new(plan) as Box<dyn Plan>
+                });
+            let plan: Box<dyn Plan> = match (generated, traces) {
+                (Some(generated), Some(traces)) => Box::new(PairedPlan::new(generated, traces)),
+                (Some(plan), None) | (None, Some(plan)) => plan,
+                (None, None) => return Err(located("the scenario has no workloads".into())),
+            };
+            Schedule::Paced(plan)
         }
         (None, None) => {
             // A quick look plays none of the scenario's workloads: its
@@ -541,10 +569,18 @@ pub fn run(args: LoadArgs) -> CliResult {
         ))?;
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    Ok(ExitCode::from(if record.summary.passed {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
+    let nothing = record
+        .summary
+        .requests
+        .as_ref()
+        .and_then(nothing_but_failures);
+    if let Some(why) = &nothing {
+        print_stderr(&format!("voipsim: {why} (report in {shown})\n"))?;
+    }
+    Ok(ExitCode::from(match (record.summary.passed, nothing) {
+        (false, _) => EXIT_FAILED,
+        (true, Some(_)) => EXIT_NOTHING_MEASURED,
+        (true, None) => EXIT_OK,
     }))
 }
 
@@ -616,6 +652,21 @@ fn quick_look_scenario(duration: Duration) -> Scenario {
         // Only a duration past the scenario limits could fail here.
         Err(_) => scenario::default_scenario(),
     }
+}
+
+/// The scenario's apps as a replay names them.
+fn replay_apps(scenario: &Scenario) -> Vec<ReplayApp> {
+    scenario
+        .apps
+        .iter()
+        .map(|a| ReplayApp {
+            name: a.name.clone(),
+            app_id: a.app_id.as_str().into(),
+            tolerance_s: a
+                .timestamp_tolerance
+                .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+        })
+        .collect()
 }
 
 /// The recorder the run replaces before the first request.

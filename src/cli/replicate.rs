@@ -237,9 +237,12 @@ pub fn run_point(
     let mut inner = scenario.clone();
     inner.thresholds = thresholds.iter().map(|t| t.inner.clone()).collect();
     let done = replicate(&inner, count, out, stop, |_| {})?;
-    let report = done
+    let mut report = done
         .aggregate
         .finish(&scenario.name, scenario.seed, confidence, thresholds);
+    // Stopped between replications, every run summed up is whole, but the
+    // point still has fewer than asked: partial too.
+    report.partial |= done.interrupted;
     let shown = out.display().to_string();
     let charts: Vec<String> = done
         .bands

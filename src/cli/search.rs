@@ -13,6 +13,11 @@
 //!
 //! Exit codes: 0 a largest value was found (or the whole range holds), 1
 //! not even the first value holds, 2 bad input, 130 interrupted.
+//!
+//! Interrupted (Ctrl-C, SIGTERM), a search has no answer: `search.json`
+//! says `"interrupted": true` (`largest` and `first_failing` null) and
+//! lists the probes so far, the one the interrupt cut short last with
+//! `"partial": true`; `search.md` says so and marks that probe.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,7 +44,8 @@ use voipsim_core::bisect::largest_passing;
     --while 'upper(joins.rejected.room_full / joins.attempted) < 5%; share(quota.exhausted_days > 0) <= 5%'\n\n\
 Writes search.md, search.json and point-NNN/ (each probe's replications) into\n\
 --out (default reports/<scenario name>-search/). Exit codes: 0 found; 1 not even\n\
-the first value holds; 2 bad scenario or flags; 130 interrupted.")]
+the first value holds; 2 bad scenario or flags; 130 interrupted (no answer; the\n\
+probes so far written, the one cut short marked partial).")]
 pub struct SearchArgs {
     /// The scenario file (TOML); without it, the built-in default.
     pub scenario: Option<PathBuf>,
@@ -106,6 +112,11 @@ struct Probe {
     index: usize,
     value: String,
     passed: bool,
+    /// Cut short by an interrupt: fewer replications than asked, or a run
+    /// stopped before its end; its verdict decided nothing.
+    partial: bool,
+    /// Replications summed up (fewer than asked when partial).
+    replications: usize,
     thresholds: Vec<RepThresholdResult>,
 }
 
@@ -122,9 +133,12 @@ struct SearchReport {
     /// The smallest value found to fail (null: none in the range): the
     /// answer lies between `largest` and this, the grid's resolution.
     first_failing: Option<String>,
+    /// Stopped by Ctrl-C or SIGTERM before the search ended: no answer
+    /// (`largest` and `first_failing` null), the probes so far below.
+    interrupted: bool,
     /// Probes in the order run.
     probes: Vec<Probe>,
-    /// Simulation runs it took (probes × replications).
+    /// Simulation runs it took (probes × replications, fewer when interrupted).
     runs: usize,
 }
 
@@ -166,17 +180,23 @@ pub fn run(args: SearchArgs) -> CliResult {
             &out.join(point_dir(k)),
             &stop,
         )?;
-        if point.interrupted || stop.load(Ordering::Relaxed) {
-            interrupted = true;
-            return Err(UsageError::new("interrupted"));
-        }
+        let passed = point.report.passed;
+        // `report.partial`: this probe's replications were cut short; the
+        // stop flag alone (set after they all ended) leaves it whole.
+        let partial = point.interrupted || point.report.partial;
         probes.push(Probe {
             index: k,
             value: param.values[k].clone(),
-            passed: point.report.passed,
+            passed,
+            partial,
+            replications: point.report.replications,
             thresholds: point.report.thresholds,
         });
-        Ok(point.report.passed)
+        if partial || stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            return Err(UsageError::new("interrupted"));
+        }
+        Ok(passed)
     });
     let bisection = match bisection {
         Ok(b) => Some(b),
@@ -196,7 +216,8 @@ pub fn run(args: SearchArgs) -> CliResult {
             .as_ref()
             .and_then(|b| b.first_failing)
             .map(|k| param.values[k].clone()),
-        runs: probes.len() * count as usize,
+        runs: probes.iter().map(|p| p.replications).sum(),
+        interrupted,
         probes,
     };
     let md = search_md(&report, &out);
@@ -238,6 +259,11 @@ pub fn run(args: SearchArgs) -> CliResult {
 fn search_md(r: &SearchReport, out: &Path) -> String {
     let pct = r.confidence * 100.0;
     let answer = match (&r.largest, &r.first_failing) {
+        _ if r.interrupted => format!(
+            "**Interrupted**: the search stopped after {} probes, before it ended, so there is \
+             no answer; a probe marked *(partial)* was cut short and decided nothing.",
+            r.probes.len()
+        ),
         (Some(l), Some(f)) => format!(
             "**{} = {l}** is the largest value at which every threshold holds at {pct:.0}% confidence; \
              {f} (the next value tried above it) fails, so the limit lies in [{l}, {f}).",
@@ -254,7 +280,7 @@ fn search_md(r: &SearchReport, out: &Path) -> String {
         ),
     };
     let mut md = format!(
-        "# Search of `{}`\n\n{answer}\n\n{} probes × {} replications = {} runs; \
+        "# Search of `{}`\n\n{answer}\n\n{} probes of {} replications, {} runs in all; \
          each probe's report: `{}/point-NNN/`.\n\n\
          | probe | value | result | thresholds (observed) |\n|---|---|---|---|\n",
         r.param,
@@ -280,11 +306,15 @@ fn search_md(r: &SearchReport, out: &Path) -> String {
                 )
             })
             .collect();
+        let result = match (p.partial, p.passed) {
+            (true, _) => "*(partial)*",
+            (false, true) => "holds",
+            (false, false) => "fails",
+        };
         md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {result} | {} |\n",
             i + 1,
             p.value,
-            if p.passed { "holds" } else { "fails" },
             observed.join("; ")
         ));
     }

@@ -8,6 +8,11 @@
 //! Every point's scenario is checked before the first runs, so a value
 //! the format refuses costs no run. Exit codes: 0 the sweep ran (whatever
 //! its thresholds said: each row says), 2 bad input, 130 interrupted.
+//!
+//! Interrupted (Ctrl-C, SIGTERM), a sweep still writes the points so far;
+//! the point the interrupt cut short (a replication stopped mid-run, or
+//! fewer replications than asked) says so in its row: `partial` true in
+//! `sweep.csv`, marked in `sweep.md`, whose note says how many points ran.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -30,7 +35,8 @@ use crate::scenario::param::{Param, parse_param};
     voipsim sweep scenarios/quickstart.toml --param 'workloads[0].arrivals.poisson=10/min..60/min by 10'\n\n\
 Writes sweep.csv, sweep.md and point-NNN/ (each point's replications) into --out\n\
 (default reports/<scenario name>-sweep/). Exit codes: 0 the sweep ran; 2 bad\n\
-scenario or flags; 130 interrupted.")]
+scenario or flags; 130 interrupted (the points so far written, the one cut\n\
+short marked partial).")]
 pub struct SweepArgs {
     /// The scenario file (TOML); without it, the built-in default.
     pub scenario: Option<PathBuf>,
@@ -143,6 +149,8 @@ pub fn run(args: SweepArgs) -> CliResult {
             &stop,
         )?;
         // Only the figures' aggregates are kept, never a run's report.
+        // `report.partial` already says whether the interrupt cut this
+        // point short: its row says so.
         points.push(report);
         if stopped || stop.load(std::sync::atomic::Ordering::Relaxed) {
             interrupted = true;
@@ -150,7 +158,13 @@ pub fn run(args: SweepArgs) -> CliResult {
         }
     }
     let csv = sweep_csv(&param, &points);
-    let md = sweep_md(&param, &points, confidence, &out.display().to_string());
+    let md = sweep_md(
+        &param,
+        &points,
+        args.replications,
+        confidence,
+        &out.display().to_string(),
+    );
     report_dir
         .write(&[
             ReportFile {
@@ -191,8 +205,9 @@ fn cell(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| v.to_string())
 }
 
-/// `sweep.csv`: one row per point; each threshold's observed value and
-/// verdict, then each figure's mean and half-width.
+/// `sweep.csv`: one row per point; whether an interrupt cut it short
+/// (`partial`), each threshold's observed value and verdict, then each
+/// figure's mean and half-width.
 pub fn sweep_csv(param: &Param, points: &[ReplicationsReport]) -> String {
     let figures: BTreeSet<&str> = points
         .iter()
@@ -203,6 +218,7 @@ pub fn sweep_csv(param: &Param, points: &[ReplicationsReport]) -> String {
         field(&param.path),
         "replications".into(),
         "passed".into(),
+        "partial".into(),
     ];
     if let Some(first) = points.first() {
         for t in &first.thresholds {
@@ -222,6 +238,7 @@ pub fn sweep_csv(param: &Param, points: &[ReplicationsReport]) -> String {
             field(&param.values[i]),
             p.replications.to_string(),
             p.passed.to_string(),
+            p.partial.to_string(),
         ];
         for t in &p.thresholds {
             row.push(cell(t.observed));
@@ -238,14 +255,16 @@ pub fn sweep_csv(param: &Param, points: &[ReplicationsReport]) -> String {
     out
 }
 
-/// `sweep.md`: a row per point with the thresholds and the main figures.
+/// `sweep.md`: a row per point with the thresholds and the main figures;
+/// a point cut short by an interrupt is marked *(partial)*, and a note
+/// after the table says how far an interrupted sweep got.
 pub fn sweep_md(
     param: &Param,
     points: &[ReplicationsReport],
+    reps: u32,
     confidence: f64,
     out: &str,
 ) -> String {
-    let reps = points.first().map_or(0, |p| p.replications);
     let mut md = format!(
         "# Sweep of `{}` — {} points × {reps} replications\n\n\
          Mean ± half-width of the {:.0}% interval (Student t); the same seeds at every point. \
@@ -280,7 +299,8 @@ pub fn sweep_md(
                 .collect();
             format!("**FAIL** {}", failed.join(", "))
         };
-        let mut row = format!("| {} | {verdict} |", param.values[i]);
+        let marker = if p.partial { " *(partial)*" } else { "" };
+        let mut row = format!("| {}{marker} | {verdict} |", param.values[i]);
         for f in &shown {
             let text = p
                 .figures
@@ -291,7 +311,32 @@ pub fn sweep_md(
         md.push_str(&row);
         md.push('\n');
     }
+    md.push_str(&interrupted_note(param, points, reps));
     md
+}
+
+/// What an interrupted sweep's table leaves out: how many points ran, and
+/// which row an interrupt cut short. Empty when the sweep ran through.
+fn interrupted_note(param: &Param, points: &[ReplicationsReport], reps: u32) -> String {
+    let cut = points.iter().position(|p| p.partial);
+    if points.len() == param.values.len() && cut.is_none() {
+        return String::new();
+    }
+    let mut note = format!(
+        "\n**Interrupted** after {} of {} points.",
+        points.len(),
+        param.values.len()
+    );
+    if let Some(i) = cut {
+        note.push_str(&format!(
+            " The row of {} *(partial)* was cut short: it sums up {} of {reps} \
+             replications, a run among them possibly stopped before its end, so its \
+             figures are not comparable with the other rows'.",
+            param.values[i], points[i].replications
+        ));
+    }
+    note.push('\n');
+    note
 }
 
 #[cfg(test)]
@@ -322,13 +367,60 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with(
-            "point,apps.game.capacity,replications,passed,share(joins.attempted >= 0) >= 50% [observed],"
+            "point,apps.game.capacity,replications,passed,partial,share(joins.attempted >= 0) >= 50% [observed],"
         ), "{}", lines[0]);
-        assert!(lines[1].starts_with("0,4,2,true,1,true,"), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("0,4,2,true,false,1,true,"),
+            "{}",
+            lines[1]
+        );
         // Two equal replications: mean 20, half-width 0.
         assert!(lines[2].contains(",20,0,"), "{}", lines[2]);
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // Run through: no row marked, no note.
+        let md = sweep_md(&param, &[point(10), point(20)], 2, 0.95, "out");
+        assert!(
+            !md.contains("partial") && !md.contains("Interrupted"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_sweep_marks_the_point_it_cut_short() {
+        let param = parse_param("apps.game.capacity=4,8,12", None).unwrap();
+        let point = |runs: u32, partial: bool| {
+            let mut reps = Replications::new();
+            for _ in 0..runs {
+                let mut s = sample();
+                s.partial = partial;
+                reps.add(&s, "rep".into());
+            }
+            reps.finish("s", 1, 0.95, &[])
+        };
+        // Point 8 ran one of its two replications, stopped mid-run; 12
+        // never ran.
+        let points = [point(2, false), point(1, true)];
+        let csv = sweep_csv(&param, &points);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[1].starts_with("0,4,2,true,false,"), "{}", lines[1]);
+        assert!(lines[2].starts_with("1,8,1,true,true,"), "{}", lines[2]);
+        let md = sweep_md(&param, &points, 2, 0.95, "out");
+        assert!(md.contains("| 8 *(partial)* |"), "{md}");
+        assert!(!md.contains("| 4 *(partial)*"), "{md}");
+        assert!(
+            md.contains("**Interrupted** after 2 of 3 points. The row of 8 *(partial)* was cut short: it sums up 1 of 2 replications"),
+            "{md}"
+        );
+        // Interrupted between points: every row whole, the note still says
+        // the sweep stopped early.
+        let md = sweep_md(&param, &points[..1], 2, 0.95, "out");
+        assert!(
+            md.contains("**Interrupted** after 1 of 3 points.\n"),
+            "{md}"
+        );
+        assert!(!md.contains("*(partial)*"), "{md}");
     }
 
     /// The summary of a one-minute run (the core's sample is private).

@@ -216,7 +216,11 @@ impl Context {
         let mut fresh = None;
         // The key the backend signs with: the one it holds. A re-login
         // first replaces the service's key, and the backend signs this
-        // once with the old one (the stale-session-key fault).
+        // once with the old one (the stale-session-key fault). A client
+        // release's re-login gives the backend the new key, unless the
+        // release says its cache is stale.
+        let relogin = client.relogin_first || work.release.relogin;
+        let stale_signing = client.relogin_first || work.release.stale;
         let mut held = work.login.clone();
         if held.is_none() {
             // A user's first login (its `wx.login` before it ever joins,
@@ -225,13 +229,15 @@ impl Context {
             next_intended = done;
             held = Some(login.ok_or(None)?);
         }
-        if client.relogin_first {
+        if relogin {
             let (login, done) = self.login(conn, next_intended, work).await;
             next_intended = done;
             fresh = Some(login.ok_or_else(|| held.clone())?);
         }
         let (openid, signing_key) = match (&held, &fresh) {
-            (Some(held), Some(fresh)) => (Arc::clone(&fresh.0), Arc::clone(&held.1)),
+            (Some(held), Some(fresh)) if stale_signing => {
+                (Arc::clone(&fresh.0), Arc::clone(&held.1))
+            }
             (_, Some(fresh)) => (Arc::clone(&fresh.0), Arc::clone(&fresh.1)),
             (Some(held), None) => (Arc::clone(&held.0), Arc::clone(&held.1)),
             (None, None) => return Err(None),
@@ -249,6 +255,9 @@ impl Context {
             .get(work.app)
             .copied()
             .unwrap_or(SignVia::Local);
+        // Only a backend signing with its own copy of the key can hold a
+        // stale one; the service's `getvoipsign` signs with the current.
+        let release_stale = work.release.stale && fresh.is_some() && sign_via == SignVia::Local;
         let signature = match sign_via {
             SignVia::Local => Signer::new(&signing_key).sign(&fields),
             SignVia::Service => {
@@ -320,6 +329,10 @@ impl Context {
             if let Some(fault) = work.fault {
                 c.fault(fault);
             }
+            if work.release.relogin {
+                c.release_relogins += 1;
+                c.release_stale_joins += u64::from(release_stale);
+            }
         };
         r.count(done, work.app, attempted);
         r.count_workload(work.workload, attempted);
@@ -340,8 +353,13 @@ impl Context {
             JoinVerdict::Refused { reason, code } => {
                 r.code(code);
                 if let Some(reason) = reason {
-                    r.count(done, work.app, |c| c.reject(reason));
-                    r.count_workload(work.workload, |c| c.reject(reason));
+                    let stale_refused = release_stale && reason == RejectReason::InvalidSignature;
+                    let refused = |c: &mut Counters| {
+                        c.reject(reason);
+                        c.release_stale_refused += u64::from(stale_refused);
+                    };
+                    r.count(done, work.app, refused);
+                    r.count_workload(work.workload, refused);
                 }
                 Happened::Refused
             }

@@ -208,10 +208,18 @@ impl Recorder {
         }
     }
 
-    /// A signature was issued at `at` (the per-second signing peak).
+    /// A signature was issued at `at`: it counts toward the peak of the
+    /// row [`Self::count`] counts it in. The rows are one second long, so a
+    /// row's busiest second is its own count, by the same instants as its
+    /// `signatures` column: a late instant (a connection thread that took
+    /// the lock after another's later one) lands in the open row for both,
+    /// and a row's peak is never below its mean. (Calendar seconds, as the
+    /// simulator counts them, straddle two of these rows: the peak came out
+    /// cut at the row's end, below the mean.)
     pub fn signature(&mut self, at: Instant) {
         let t = self.tick(at);
-        self.timeline.signature_at(t);
+        self.reach(t);
+        self.timeline.signature_in_row();
     }
 
     /// Members now in rooms changed by `delta`.
@@ -284,6 +292,11 @@ pub(crate) mod tests {
     /// A recorder over ten one-second intervals (also used by
     /// `stream`'s tests).
     pub(crate) fn recorder(start: Instant) -> Recorder {
+        recorder_at(start, 1_700_000_000_000_000)
+    }
+
+    /// [`recorder`] whose run starts at UNIX µs `start_unix_us`.
+    fn recorder_at(start: Instant, start_unix_us: i64) -> Recorder {
         Recorder::new(
             start,
             Timeline::new(TimelineSpec {
@@ -291,12 +304,81 @@ pub(crate) mod tests {
                 window_from: 0,
                 end: 10_000_000,
                 interval_us: 1_000_000,
-                start_unix_us: 1_700_000_000_000_000,
+                start_unix_us,
                 offset: time::UtcOffset::UTC,
                 apps: 1,
                 latencies: TRACKS.to_vec(),
             }),
         )
+    }
+
+    /// Each row's (signatures, signatures_peak_per_s), and the busiest
+    /// second (signatures, its UNIX µs).
+    type Peaks = (Vec<(u64, u64)>, Option<(u64, i64)>);
+
+    /// Signs at each of `ticks` (µs since the start, in the order given,
+    /// as connection threads take the lock) the way the flows count a
+    /// signature, and returns the rows' peaks.
+    fn signed(start_unix_us: i64, ticks: &[u64]) -> Peaks {
+        let start = Instant::now();
+        let mut r = recorder_at(start, start_unix_us);
+        for &t in ticks {
+            let at = start + Duration::from_micros(t);
+            r.count(at, 0, |c| c.signatures += 1);
+            r.signature(at);
+        }
+        let (timeline, _, closed) = r.finish(10_000_000);
+        let rows = closed
+            .rows
+            .iter()
+            .map(|row| (row.counts.signatures, row.signatures_peak_per_s))
+            .collect();
+        (rows, timeline.busiest_second())
+    }
+
+    #[test]
+    fn a_steady_rate_peaks_at_its_mean_whatever_the_second_the_run_starts_in() {
+        // 10 a second for ten seconds, the run starting 0.3 s into a
+        // calendar second: every one-second row signs 10, so its busiest
+        // second cannot be fewer (it was 3: the calendar second that
+        // began in the row, cut at the row's end).
+        let ticks: Vec<u64> = (0..100).map(|i| 50_000 + i * 100_000).collect();
+        for start_unix_us in [1_700_000_000_300_000, 1_700_000_000_000_000] {
+            let (rows, busiest) = signed(start_unix_us, &ticks);
+            assert_eq!(rows, vec![(10, 10); 10], "start {start_unix_us}");
+            assert_eq!(busiest, Some((10, start_unix_us)));
+        }
+    }
+
+    #[test]
+    fn out_of_order_signatures_count_in_one_row_for_the_count_and_the_peak() {
+        // 200 signatures over ten seconds at a rate that rises row by
+        // row, taken in the order of their instant plus up to 150 ms of
+        // lock wait (a fixed shuffle): instants go back and forth across
+        // each row's start.
+        let mut ticks: Vec<u64> = Vec::new();
+        for row in 0..10u64 {
+            let n = 11 + row * 2;
+            ticks.extend((0..n).map(|i| row * 1_000_000 + i * (1_000_000 / n)));
+        }
+        let mut taken: Vec<(u64, u64)> = ticks
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| (t + (i as u64 * 7_919 % 150_000), t))
+            .collect();
+        taken.sort_unstable();
+        let order: Vec<u64> = taken.iter().map(|&(_, t)| t).collect();
+        assert_ne!(order, ticks, "the shuffle must reorder");
+        let (rows, busiest) = signed(1_700_000_000_000_000, &order);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows.iter().map(|r| r.0).sum::<u64>(), ticks.len() as u64);
+        for (i, &(count, peak)) in rows.iter().enumerate() {
+            // A one-second row: its mean per second is its count, and its
+            // busiest second is that count, never a piece of it.
+            assert_eq!(peak, count, "row {i}: {rows:?}");
+        }
+        let most = rows.iter().map(|r| r.0).max().unwrap();
+        assert_eq!(busiest.map(|b| b.0), Some(most));
     }
 
     #[test]

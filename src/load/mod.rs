@@ -11,6 +11,10 @@
 //!   and member lives) as a plan on the wall clock.
 //! * [`replay_plan`] — an events file (`simulate --events`) replayed row
 //!   by row, streamed.
+//! * [`trace_rows`] — a scenario's trace workloads as rows for the replay
+//!   plan, merged in time, faults drawn as the simulator draws them.
+//! * [`paired_plan`] — two plans as one: a scenario's generated
+//!   workloads beside its traces.
 //! * [`replay_file`] — `--events FILE` checked whole before the run, and
 //!   opened for the replay.
 //! * [`pacer`] — the thread that releases each job at its intended time
@@ -32,6 +36,8 @@
 //! * [`stream`] — the report's time series and interval logs, written as
 //!   rows close (memory stays flat), published whole at the end.
 //! * [`run`] — one run, from runtime to run record.
+//! * [`verdict`] — whether a run measured anything (not one good answer:
+//!   its own exit code).
 
 pub mod connection;
 pub mod flows;
@@ -39,6 +45,7 @@ pub mod http1;
 pub mod lanes;
 pub mod measure;
 pub mod pacer;
+pub mod paired_plan;
 pub mod plan;
 pub mod progress;
 pub mod replay_file;
@@ -48,4 +55,6 @@ pub mod stream;
 pub mod target;
 pub mod template;
 pub mod tickets;
+pub mod trace_rows;
+pub mod verdict;
 pub mod workload_plan;

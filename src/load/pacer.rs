@@ -76,7 +76,8 @@ pub fn pace(
             while backlog.load(Ordering::Relaxed) < MAX_BACKLOG
                 && plan.next_due().is_some_and(|d| d < end_us)
             {
-                let Some(job) = plan.pop() else { break };
+                // None: a step that sent nothing (a matchmaker's decision).
+                let Some(job) = plan.pop() else { continue };
                 let at = start + Duration::from_micros(job.due_us);
                 released += 1;
                 backlog.fetch_add(1, Ordering::Relaxed);

@@ -8,7 +8,8 @@
 //! evenly spaced, as wrk2 paces) and [`super::workload_plan::WorkloadPlan`]
 //! (a scenario's workload, the simulator's arrivals and lives on the wall
 //! clock), and [`super::replay_plan::ReplayPlan`] (an events file written
-//! by `simulate --events`, row by row).
+//! by `simulate --events`, or a scenario's traces, row by row);
+//! [`super::paired_plan::PairedPlan`] plays two of them as one.
 //!
 //! A [`RatePlan`] needs no replies, so a run does not pace it: the
 //! connection workers take its requests themselves, by number
@@ -19,10 +20,13 @@
 //! schedule, from request I ([`RatePlan::shard`]): N shards send, between
 //! them, exactly the unsharded schedule's requests at the same instants.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use super::measure::Recorder;
 
 use crate::signature::SessionKey;
 use crate::workload::credentials::{NONCE_LEN, nonce};
+use crate::workload::release::ReleaseJoin;
 use crate::workload::rng::{Purpose, Stream, stream};
 use crate::workload::{Fault, Happened};
 
@@ -90,6 +94,9 @@ pub struct JoinWork {
     pub nonce: [u8; NONCE_LEN],
     pub fault: Option<Fault>,
     pub tolerance_s: Option<u32>,
+    /// What a client release does to this join: a re-login first, and
+    /// perhaps a signature with the replaced key (`[[releases]]`).
+    pub release: ReleaseJoin,
 }
 
 /// A leave in room mode.
@@ -116,7 +123,9 @@ pub struct Reply {
 pub trait Plan: Send {
     /// The intended time of the next job, if one is ready.
     fn next_due(&mut self) -> Option<u64>;
-    /// Takes the next job (the one [`Plan::next_due`] announced).
+    /// Takes the next job (the one [`Plan::next_due`] announced). `None`
+    /// when the plan is done, or when the step due sent nothing (a
+    /// matchmaker's decision): ask [`Plan::next_due`] again.
     fn pop(&mut self) -> Option<Job>;
     /// A flow's outcome.
     fn reply(&mut self, _reply: Reply) {}
@@ -125,6 +134,9 @@ pub trait Plan: Send {
     fn waiting(&self) -> bool {
         false
     }
+    /// Gives the plan the run's recorder, for what it counts itself (the
+    /// members a matchmaker turns away).
+    fn attach(&mut self, _recorder: &Arc<Mutex<Recorder>>) {}
 }
 
 /// What a [`RatePlan`] sends.

@@ -5,10 +5,11 @@
 //! committed it), each drop and leave row an exit; `--mode sign` turns the
 //! join rows into signing requests and plays drops and leaves silently.
 //!
-//! Rows are read one at a time from the core's [`EventsReader`] (the CLI
-//! opens the file), so memory is the logins of the users seen, never the
-//! rows: a simulated day's users are the simulator's pooled users, as many
-//! as its members were at the busiest moment. A row is due at
+//! Rows are read one at a time from the core's
+//! [`crate::events::EventsReader`] (the CLI opens the file), so memory is
+//! the logins of the users seen, never the rows: a simulated day's users
+//! are the simulator's pooled users, as many as its members were at the
+//! busiest moment. A row is due at
 //! `(elapsed_us − base) / speed` of wall clock, `base` being the scenario's
 //! start (or the first row of a warm-start pre-roll, which comes before
 //! it), so the replay keeps the file's spacing, compressed by `--speed`.
@@ -29,14 +30,23 @@
 //! tallies the service's answers beside the file's ([`ReplayTally`]), so a
 //! QA engineer sees at once whether the service under test refuses what
 //! the model refused.
+//!
+//! A scenario's trace workloads (`arrivals = { trace = "file.csv" }`) are
+//! played by the same plan ([`ReplayPlan::trace`]): their rows, merged in
+//! time and with faults drawn as the simulator draws them, come from
+//! [`super::trace_rows`]. A trace says nothing of outcomes, and a leave
+//! row may name a room its user is not in: such a leave is counted
+//! (`trace.unknown_leaves`) and not sent, as the simulator counts it,
+//! judged by the service's own answers to the user's joins.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use super::measure::Recorder;
 use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
 use super::workload_plan::JoinKind;
-use crate::events::{ActionKind, ActionOutcome, EventsError, EventsReader, ScheduledAction};
+use crate::events::{ActionKind, ActionOutcome, EventsError, ScheduledAction};
 use crate::signature::SessionKey;
 use crate::workload::credentials::nonce;
 use crate::workload::rng::{Purpose, Stream, stream};
@@ -76,11 +86,26 @@ type Login = (Arc<str>, Arc<SessionKey>);
 struct Pending {
     user: (usize, Arc<str>),
     file_accepted: Option<bool>,
+    /// A trace's join: the group it asks for (the user is in it once
+    /// accepted).
+    joins: Option<String>,
 }
 
-/// An events file as a [`Plan`]. See the [module docs](self).
-pub struct ReplayPlan<R> {
-    rows: EventsReader<R>,
+/// Playing a scenario's traces: where each user is, by the service's
+/// answers, and where unknown leaves are counted.
+#[derive(Default)]
+struct TraceRooms {
+    /// Per (app, user): the group its last accepted join put it in.
+    room_of: HashMap<(usize, Arc<str>), String>,
+    recorder: Option<Arc<Mutex<Recorder>>>,
+    /// Leave rows not played (for the tests; the report counts them too).
+    unknown_leaves: u64,
+}
+
+/// Rows of an events file (or of a scenario's traces) as a [`Plan`]. See
+/// the [module docs](self).
+pub struct ReplayPlan<I> {
+    rows: I,
     /// The next row of this shard, read ahead.
     next: Option<ScheduledAction>,
     base_us: i64,
@@ -104,14 +129,16 @@ pub struct ReplayPlan<R> {
     /// file before the run, so only a file changed since can have one).
     error: Arc<Mutex<Option<EventsError>>>,
     tally: Arc<Mutex<ReplayTally>>,
+    /// Set when the rows are a scenario's traces.
+    trace: Option<TraceRooms>,
 }
 
-impl<R: BufRead> ReplayPlan<R> {
+impl<I: Iterator<Item = Result<ScheduledAction, EventsError>>> ReplayPlan<I> {
     /// Replays `rows` at `speed`, up to `wall_end_us` of wall clock; the
     /// scenario's start is at `base_us` (elapsed µs) on the wall clock's 0.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        rows: EventsReader<R>,
+        rows: I,
         apps: Vec<ReplayApp>,
         kind: JoinKind,
         speed: f64,
@@ -120,7 +147,7 @@ impl<R: BufRead> ReplayPlan<R> {
         shard: ShardSpec,
         seed: u64,
         sign_key: Option<Arc<SessionKey>>,
-    ) -> ReplayPlan<R> {
+    ) -> ReplayPlan<I> {
         let mut plan = ReplayPlan {
             rows,
             next: None,
@@ -139,9 +166,23 @@ impl<R: BufRead> ReplayPlan<R> {
             workloads: Vec::new(),
             error: Arc::new(Mutex::new(None)),
             tally: Arc::new(Mutex::new(ReplayTally::default())),
+            trace: None,
         };
         plan.advance();
         plan
+    }
+
+    /// Plays the rows as a scenario's traces: a leave row of a user the
+    /// service's answers did not put in that room is counted
+    /// (`trace.unknown_leaves`), not sent.
+    pub fn trace(mut self) -> Self {
+        self.trace = Some(TraceRooms::default());
+        self
+    }
+
+    /// Leave rows of traces not played so far.
+    pub fn unknown_leaves(&self) -> u64 {
+        self.trace.as_ref().map_or(0, |t| t.unknown_leaves)
     }
 
     /// Where the first bad row met is left (none if the file stayed good).
@@ -201,14 +242,22 @@ impl<R: BufRead> ReplayPlan<R> {
     }
 
     /// A flow of `user` sent: remembered until its reply.
-    fn sent(&mut self, at_us: u64, user: (usize, Arc<str>), file_accepted: Option<bool>) -> Step {
-        self.next_step = self.next_step.wrapping_add(1);
+    fn sent(
+        &mut self,
+        at_us: u64,
+        user: (usize, Arc<str>),
+        file_accepted: Option<bool>,
+        joins: Option<String>,
+    ) -> Step {
+        // Below the bit a paired plan marks its second plan's steps with.
+        self.next_step = self.next_step.wrapping_add(1) % super::paired_plan::SECOND;
         *self.busy.entry(user.clone()).or_insert(0) += 1;
         self.pending.insert(
             self.next_step,
             Pending {
                 user,
                 file_accepted,
+                joins,
             },
         );
         Step {
@@ -239,7 +288,10 @@ pub fn js_code(user: &str) -> String {
     }
 }
 
-impl<R: BufRead + Send> Plan for ReplayPlan<R> {
+impl<I> Plan for ReplayPlan<I>
+where
+    I: Iterator<Item = Result<ScheduledAction, EventsError>> + Send,
+{
     fn next_due(&mut self) -> Option<u64> {
         if self.held() {
             return None;
@@ -258,9 +310,29 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
         let user: Arc<str> = row.user.as_str().into();
         let login = self.logins.get(&(app, Arc::clone(&user))).cloned();
         let at_us = row.elapsed_us.max(0) as u64;
+        if self.kind == JoinKind::Room
+            && !row.kind.is_join()
+            && let Some(trace) = self.trace.as_mut()
+        {
+            // Known only by the answers: a user's earlier flows are all
+            // answered before its next row is due (see `held`).
+            let key = (app, Arc::clone(&user));
+            if trace.room_of.get(&key) != Some(&row.group_id) {
+                trace.unknown_leaves += 1;
+                if let Some(r) = &trace.recorder {
+                    r.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .count(Instant::now(), app, |c| c.unknown_leaves += 1);
+                }
+                // A row that sends nothing: the pacer asks again.
+                return None;
+            }
+            trace.room_of.remove(&key);
+        }
         let work = match (row.kind.is_join(), self.kind) {
             (true, JoinKind::Room) => {
                 let file_accepted = row.outcome == ActionOutcome::Ok;
+                let joins = self.trace.is_some().then(|| row.group_id.clone());
                 {
                     let mut t = self.tally.lock().unwrap_or_else(|p| p.into_inner());
                     t.joins += 1;
@@ -270,7 +342,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                         t.file_refused += 1;
                     }
                 }
-                let step = self.sent(at_us, (app, user), Some(file_accepted));
+                let step = self.sent(at_us, (app, user), Some(file_accepted), joins);
                 Work::Join(JoinWork {
                     step,
                     app,
@@ -282,6 +354,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                     nonce: nonce(&mut self.nonces),
                     fault: row.fault,
                     tolerance_s: self.apps[app].tolerance_s,
+                    release: Default::default(),
                 })
             }
             // A signing request ends with its answer; nothing follows.
@@ -299,7 +372,7 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
                 self.tally.lock().unwrap_or_else(|p| p.into_inner()).exits += 1;
                 let openid = login.map_or_else(|| js_code(&row.user).into(), |l| l.0);
                 Work::Exit(ExitWork {
-                    step: self.sent(at_us, (app, user), None),
+                    step: self.sent(at_us, (app, user), None, None),
                     app,
                     app_id,
                     openid,
@@ -319,6 +392,11 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
             if *n == 0 {
                 self.busy.remove(&pending.user);
             }
+        }
+        if let (Some(trace), Some(group)) = (self.trace.as_mut(), pending.joins)
+            && reply.happened == Happened::Joined
+        {
+            trace.room_of.insert(pending.user.clone(), group);
         }
         if let Some(login) = reply.login {
             self.logins.insert(pending.user, login);
@@ -340,6 +418,12 @@ impl<R: BufRead + Send> Plan for ReplayPlan<R> {
 
     fn waiting(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    fn attach(&mut self, recorder: &Arc<Mutex<Recorder>>) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.recorder = Some(Arc::clone(recorder));
+        }
     }
 }
 

@@ -351,7 +351,7 @@ async fn drive(settings: RunSettings) -> Ran {
 /// The pacer thread and a worker per connection taking its jobs from the
 /// shared queue.
 fn start_paced(
-    plan: Box<dyn Plan>,
+    mut plan: Box<dyn Plan>,
     mut context: Context,
     start: Instant,
     end_us: u64,
@@ -365,6 +365,7 @@ fn start_paced(
     let (queue_tx, queue_rx) = tokio::sync::mpsc::unbounded_channel::<Released>();
     let (reply_tx, reply_rx) = std::sync::mpsc::channel();
     context.replies = Some(reply_tx);
+    plan.attach(&context.recorder);
     let context = Arc::new(context);
     let queue = Arc::new(tokio::sync::Mutex::new(queue_rx));
     let backlog = Arc::new(AtomicUsize::new(0));

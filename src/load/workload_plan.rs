@@ -15,7 +15,10 @@
 //!
 //! Users come from a per-app pool, as in the simulator: a user in no room
 //! is reused (keeping its login), so the user table grows with the most
-//! members active at once. Memory is the heap of pending steps, the
+//! members active at once. Client releases (`[[releases]]`) reach a
+//! user of an app that checks signatures at its next join after its
+//! pickup ([`KeyRotation`], the user identified by its login code): that
+//! join logs in again first, and perhaps signs with the replaced key. Memory is the heap of pending steps, the
 //! members under way and the pool: what is active, never the run's length.
 //!
 //! `--shard I/N` ([`WorkloadPlan::shard`]) is a filter over parties:
@@ -26,15 +29,25 @@
 //! named after their shard (`voipsim-load-sI-…`), so N shard processes
 //! against one service never log in the same user. A replayed events file
 //! is another [`Plan`] ([`super::replay_plan`]).
+//!
+//! Parties admitted all or nothing are decided by the plan itself, the
+//! matchmaker, from its own book of the rooms (`matchmaker.rs`). Trace
+//! workloads are not this plan's: they are replayed row by row
+//! ([`super::trace_rows`]), beside it ([`super::paired_plan`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use self::matchmaker::{Matchmaker, Seat};
+use super::measure::Recorder;
 use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
 use crate::scenario::{Admission, Arrivals, Scenario};
 use crate::signature::SessionKey;
 use crate::workload::credentials::nonce;
+use crate::workload::release::{KeyRotation, ReleaseJoin};
 use crate::workload::rng::{Purpose, Stream, stream};
 use crate::workload::{Fault, Happened, MemberLife, Next, PartyKey, ShardSpec, WorkloadSource};
 
@@ -49,7 +62,9 @@ pub enum JoinKind {
     Sign,
 }
 
-/// A step in the heap: (scenario µs, sequence, member, kind).
+mod matchmaker;
+
+/// A step in the heap: (scenario µs, sequence, member or party, kind).
 type Queued = Reverse<(u64, u64, u32, StepKind)>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,6 +72,9 @@ enum StepKind {
     Join,
     Drop,
     Leave,
+    /// A party admitted all or nothing is decided (the number is its slot
+    /// in the matchmaker, not a member's).
+    Admit,
 }
 
 /// A member under way.
@@ -68,6 +86,8 @@ struct Member {
     group: u64,
     life: MemberLife,
     fault: Option<Fault>,
+    /// Its place in the matchmaker's book (always free without one).
+    seat: Seat,
 }
 
 /// A pooled user of one app.
@@ -75,12 +95,19 @@ struct Member {
 struct User {
     js_code: String,
     login: Option<(Arc<str>, Arc<SessionKey>)>,
+    /// Its identity for releases (its login code, hashed).
+    identity: u64,
+    /// Scenario µs of its latest login (planned), once it has joined.
+    keyed_us: Option<u64>,
 }
 
 /// Per app: what joins need, and the user pool.
 struct AppState {
     app_id: Arc<str>,
     tolerance_s: Option<u32>,
+    /// Whether its joins are signed and checked (only then does a
+    /// session key, and so a release, matter).
+    verify: bool,
     users: Vec<User>,
     free: Vec<u32>,
 }
@@ -91,6 +118,8 @@ pub struct WorkloadPlan {
     speed: f64,
     end_us: u64,
     sources: Vec<WorkloadSource>,
+    /// Each source's workload in the scenario (traces have no source).
+    workload_of: Vec<usize>,
     nonces: Vec<Stream>,
     next_arrival: Vec<Option<u64>>,
     parties: Vec<u64>,
@@ -109,6 +138,10 @@ pub struct WorkloadPlan {
     /// `voipsim-load-sI-` in shard I, so shards' users are distinct).
     user_prefix: String,
     group_text: String,
+    /// The scenario's client releases, if any.
+    releases: Option<KeyRotation>,
+    /// The matchmaker, when a workload admits parties all or nothing.
+    matchmaker: Option<Matchmaker>,
 }
 
 impl WorkloadPlan {
@@ -125,23 +158,27 @@ impl WorkloadPlan {
         let end_us = scenario_end.min((wall_end_us as f64 * speed) as u64);
         let mut sources = Vec::new();
         let mut nonces = Vec::new();
-        for w in &scenario.workloads {
+        let mut workload_of = Vec::new();
+        let whole = scenario
+            .workloads
+            .iter()
+            .find(|w| w.admission == Admission::AllOrNothing);
+        let trace = scenario.workloads.iter().find(|w| w.is_trace());
+        if let (Some(whole), Some(trace)) = (whole, trace) {
+            return Err(format!(
+                "workload '{}' admits parties all or nothing and workload '{}' replays a trace; \
+                 voipsim load's matchmaker books only the generated workloads' members, so it \
+                 cannot play both honestly: load-test them in two scenarios, or simulate with \
+                 --events FILE and replay the file with voipsim load --events FILE",
+                whole.name, trace.name
+            ));
+        }
+        for (index, w) in scenario.workloads.iter().enumerate() {
+            // A trace is played by its own plan (`super::trace_rows`).
             if matches!(w.arrivals, Arrivals::Trace(_)) {
-                return Err(format!(
-                    "workload '{}' replays a trace, which voipsim load does not play yet; \
-                     load-test with a generated workload (poisson, profile or ramp arrivals)",
-                    w.name
-                ));
+                continue;
             }
-            if w.admission == Admission::AllOrNothing {
-                return Err(format!(
-                    "workload '{}' admits parties all or nothing (party.admission = \"all_or_nothing\"), \
-                     which voipsim load cannot play honestly: the decision needs the room's occupancy \
-                     when the party arrives, and asking the service first races with the joins in \
-                     flight; run it with voipsim simulate, or load-test with admission = \"partial\"",
-                    w.name
-                ));
-            }
+            workload_of.push(index);
             let start_tod = scenario.time_of_day_secs(std::time::Duration::ZERO);
             sources.push(WorkloadSource::new(
                 scenario.seed,
@@ -160,15 +197,25 @@ impl WorkloadPlan {
                 tolerance_s: a
                     .timestamp_tolerance
                     .map(|t| t.as_secs().min(u64::from(u32::MAX)) as u32),
+                verify: a.verify_signatures,
                 users: Vec::new(),
                 free: Vec::new(),
             })
             .collect();
+        let matchmaker = scenario
+            .workloads
+            .iter()
+            .any(|w| w.admission == Admission::AllOrNothing)
+            .then(|| {
+                let capacities = scenario.apps.iter().map(|a| a.capacity).collect();
+                Matchmaker::new(capacities, scenario.workloads.len())
+            });
         let mut plan = WorkloadPlan {
             kind,
             speed,
             end_us,
             next_arrival: vec![None; sources.len()],
+            workload_of,
             parties: vec![0; sources.len()],
             sources,
             nonces,
@@ -182,6 +229,8 @@ impl WorkloadPlan {
             keep: Box::new(|_, _| true),
             user_prefix: "voipsim-load-".to_string(),
             group_text: String::new(),
+            releases: KeyRotation::new(scenario, 0),
+            matchmaker,
         };
         for i in 0..plan.sources.len() {
             plan.next_arrival[i] = plan.pull_arrival(i);
@@ -197,10 +246,21 @@ impl WorkloadPlan {
 
     /// Plays only `shard` of the workload (`--shard I/N`): the parties
     /// whose [`PartyKey`] (workload name, ordinal) the core puts in it, as
-    /// `simulate --shard` does.
-    pub fn shard(&mut self, shard: ShardSpec) {
+    /// `simulate --shard` does. Refused for a workload admitting parties
+    /// all or nothing: a shard's matchmaker would not see the rooms the
+    /// other shards fill.
+    pub fn shard(&mut self, shard: ShardSpec) -> Result<(), String> {
         if shard.is_whole() {
-            return;
+            return Ok(());
+        }
+        if self.matchmaker.is_some() {
+            return Err(format!(
+                "--shard {}/{}: a workload admits parties all or nothing \
+                 (party.admission = \"all_or_nothing\"), and its matchmaker must see every room \
+                 it fills; a shard would not see the seats the other shards take. Run the load \
+                 as one process (drop --shard), or use admission = \"partial\" to shard it",
+                shard.index, shard.count
+            ));
         }
         // Each workload's name hashed once, not once a party.
         let workloads: Vec<u64> = self
@@ -215,6 +275,13 @@ impl WorkloadPlan {
             })
         });
         self.user_prefix = format!("voipsim-load-s{}-", shard.index);
+        Ok(())
+    }
+
+    /// Members the matchmaker turned away so far, by workload (none
+    /// without a matchmaker).
+    pub fn turned_away(&self) -> &[u64] {
+        self.matchmaker.as_ref().map_or(&[], |m| m.turned_away())
     }
 
     fn pull_arrival(&mut self, i: usize) -> Option<u64> {
@@ -239,6 +306,8 @@ impl WorkloadPlan {
         let (group, size) = src.party();
         let app = src.app_of(group);
         let keep = (self.keep)(i, party_index);
+        let whole = keep && self.sources[i].whole_parties;
+        let mut held = Vec::new();
         let mut previous = 0;
         for k in 0..size {
             let plan = self.sources[i].member(previous, k);
@@ -256,8 +325,16 @@ impl WorkloadPlan {
                 group,
                 life,
                 fault,
+                seat: Seat::Free,
             });
-            self.push(join_at, slot, StepKind::Join);
+            if whole {
+                held.push((slot, join_at));
+            } else {
+                self.push(join_at, slot, StepKind::Join);
+            }
+        }
+        if whole {
+            self.await_admission(i, app, group, held, at);
         }
     }
 
@@ -267,9 +344,12 @@ impl WorkloadPlan {
             return u;
         }
         let n = state.users.len() as u32;
+        let js_code = format!("{}{app}-{n}", self.user_prefix);
         state.users.push(User {
-            js_code: format!("{}{app}-{n}", self.user_prefix),
+            identity: KeyRotation::identity_of_code(&js_code),
+            js_code,
             login: None,
+            keyed_us: None,
         });
         n
     }
@@ -289,6 +369,7 @@ impl WorkloadPlan {
 
     /// The member's life is over: its user goes back to the pool.
     fn retire(&mut self, slot: u32) {
+        self.move_seat(slot, Seat::Free);
         if let Some(m) = self.members.get_mut(slot as usize).and_then(Option::take) {
             self.apps[m.app].free.push(m.user);
             self.free_members.push(slot);
@@ -334,8 +415,11 @@ impl WorkloadPlan {
                         return None;
                     }
                     // A signing test plays stays and leaves silently.
-                    if self.kind == JoinKind::Sign && kind != StepKind::Join {
+                    if self.kind == JoinKind::Sign
+                        && matches!(kind, StepKind::Drop | StepKind::Leave)
+                    {
                         self.heap.pop();
+                        self.move_seat(member, Seat::Free);
                         let happened = if kind == StepKind::Drop {
                             Happened::Dropped
                         } else {
@@ -351,6 +435,29 @@ impl WorkloadPlan {
         }
     }
 
+    /// What the releases do to member `m`'s join at `at_us`, its user's
+    /// login time moved on as the simulator moves it. Jobs come in time
+    /// order and a user serves one member at a time, so each user's joins
+    /// come here in its own time order.
+    fn release_join(&mut self, m: &Member, at_us: u64) -> ReleaseJoin {
+        let Some(rotation) = &self.releases else {
+            return ReleaseJoin::default();
+        };
+        let app = &mut self.apps[m.app];
+        if !app.verify {
+            return ReleaseJoin::default();
+        }
+        let user = &mut app.users[m.user as usize];
+        let join = rotation.join(m.source, user.identity, user.keyed_us, at_us);
+        let fault_relogin = m.fault == Some(Fault::StaleSessionKey);
+        user.keyed_us = Some(KeyRotation::keyed_after(
+            user.keyed_us,
+            at_us,
+            join.relogin || fault_relogin,
+        ));
+        join
+    }
+
     fn wall(&self, scenario_us: u64) -> u64 {
         (scenario_us as f64 / self.speed) as u64
     }
@@ -364,8 +471,21 @@ impl Plan for WorkloadPlan {
     fn pop(&mut self) -> Option<Job> {
         let (at_us, slot, kind) = self.settle()?;
         self.heap.pop();
+        match kind {
+            // A decision, not a request: the pacer asks again.
+            StepKind::Admit => {
+                self.admit(slot);
+                return None;
+            }
+            StepKind::Join => self.move_seat(slot, Seat::Promised),
+            StepKind::Drop | StepKind::Leave => self.move_seat(slot, Seat::Free),
+        }
         let due_us = self.wall(at_us);
         let m = self.members.get(slot as usize)?.clone()?;
+        let release = match kind {
+            StepKind::Join if self.kind == JoinKind::Room => self.release_join(&m, at_us),
+            _ => ReleaseJoin::default(),
+        };
         let step = Step {
             member: slot,
             at_us,
@@ -380,7 +500,7 @@ impl Plan for WorkloadPlan {
             (StepKind::Join, JoinKind::Room) => Work::Join(JoinWork {
                 step,
                 app: m.app,
-                workload: Some(m.source),
+                workload: Some(self.workload_of[m.source]),
                 app_id: Arc::clone(&app.app_id),
                 js_code: user.js_code.clone(),
                 login: user.login.clone(),
@@ -388,10 +508,11 @@ impl Plan for WorkloadPlan {
                 nonce: nonce(&mut self.nonces[m.source]),
                 fault: m.fault,
                 tolerance_s: app.tolerance_s,
+                release,
             }),
             (StepKind::Join, JoinKind::Sign) => Work::Sign(SignWork {
                 app: m.app,
-                workload: Some(m.source),
+                workload: Some(self.workload_of[m.source]),
                 app_id: Arc::clone(&app.app_id),
                 group_id: self.group_text.clone(),
                 openid: user.js_code.clone(),
@@ -422,16 +543,36 @@ impl Plan for WorkloadPlan {
         {
             self.apps[m.app].users[m.user as usize].login = Some(login);
         }
+        if let Some(Some(m)) = self.members.get(slot as usize)
+            && m.seat == Seat::Promised
+        {
+            let to = if reply.happened == Happened::Joined {
+                Seat::Seated
+            } else {
+                Seat::Free
+            };
+            self.move_seat(slot, to);
+        }
         self.follow(slot, reply.happened, reply.step.at_us);
     }
 
     fn waiting(&self) -> bool {
         self.outstanding > 0
     }
+
+    fn attach(&mut self, recorder: &Arc<Mutex<Recorder>>) {
+        if let Some(m) = self.matchmaker.as_mut() {
+            m.attach(recorder);
+        }
+    }
 }
 
 #[cfg(test)]
+mod admission_tests;
+#[cfg(test)]
 mod rate_tests;
+#[cfg(test)]
+mod release_tests;
 
 #[cfg(test)]
 mod tests {
@@ -581,7 +722,7 @@ reconnect = { probability = 0.5, delay = "5s" }
         let (mut joins, mut exits) = (0, 0);
         for i in 0..3 {
             let mut p = plan(JoinKind::Room);
-            p.shard(ShardSpec::new(i, 3).unwrap());
+            p.shard(ShardSpec::new(i, 3).unwrap()).unwrap();
             let first = p.pop().unwrap();
             let Work::Join(j) = first.work else {
                 panic!("a member's first step is its join: {first:?}");
@@ -601,7 +742,7 @@ reconnect = { probability = 0.5, delay = "5s" }
         assert_eq!((joins, exits), (all, all_exits));
         // The whole workload is one shard: nothing filtered, names as before.
         let mut whole = plan(JoinKind::Room);
-        whole.shard(ShardSpec::WHOLE);
+        whole.shard(ShardSpec::WHOLE).unwrap();
         assert_eq!(play(whole).0, all);
     }
 }

@@ -17,6 +17,9 @@
 //! * `trace` — replaying a recorded trace.
 //! * `admission` — all-or-nothing party admission: a party is let in
 //!   only where all of it fits.
+//! * `release` — client releases: the re-logins and stale signing they
+//!   cause, applied at each user's next join; only scenarios with
+//!   `[[releases]]` pay for it.
 //! * `actions` — telling the run's [`ActionSink`] each join, rejoin, drop
 //!   and leave (the events file), when one listens.
 //!
@@ -28,6 +31,7 @@
 mod actions;
 mod admission;
 mod intervals;
+mod release;
 mod trace;
 
 use rustc_hash::FxHashMap;
@@ -159,6 +163,9 @@ pub(super) struct Engine<'s, W: Stopwatch> {
     /// Seats promised by all-or-nothing admission to members still on
     /// their way (staggered), per (scenario app, groupId); see `admission`.
     promised: FxHashMap<(usize, String), u32>,
+    /// The scenario's client releases and each user's login time; `None`
+    /// without releases (see `release`).
+    releases: Option<Box<release::UserKeys>>,
 }
 
 impl<'s, W: Stopwatch> Engine<'s, W> {
@@ -226,6 +233,7 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             actions: scope.actions,
             action_workload: Vec::new(),
             promised: FxHashMap::default(),
+            releases: release::UserKeys::new(scenario, preroll_us),
         };
         for i in 0..engine.sources.len() {
             engine.next_arrival[i] = engine.pull_arrival(i);
@@ -413,7 +421,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// says the fault is committed ([`ClientJoin`]). A re-login is carried
     /// out here: a new `wx.login` replaces the key (the room service
     /// learns it at once), and the backend signs with the old one this
-    /// once, then learns the new one.
+    /// once, then learns the new one. A client release's re-login
+    /// (`release`) is the same, except that the backend signs with the
+    /// new key unless the release says it signs stale.
     fn prepare(&mut self, join: JoinPlan) -> (Prepared, Option<SignOrder>) {
         let JoinPlan {
             user,
@@ -432,23 +442,37 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             let nonce = runtime.random_nonce.then(|| self.backend.nonce());
             return (Prepared::new(nonce, client.sent_timestamp, fault), None);
         }
-        let relogin = client.relogin_first.then(|| {
+        let release = if self.releases.is_some() {
+            self.release_join(user, source, t, client.relogin_first)
+        } else {
+            Default::default()
+        };
+        let stale_backend = client.relogin_first || release.stale;
+        let relogin = (client.relogin_first || release.relogin).then(|| {
             let key = self.backend.new_key();
             self.service
                 .login(user, &key)
                 .expect("the engine only holds live users");
             key
         });
+        if let Some(key) = &relogin
+            && !stale_backend
+        {
+            self.backend.set_key(user, key);
+        }
         let check = self
             .service
             .signature_check(user)
             .expect("the engine only holds live users");
-        let (prepared, order) =
+        let (mut prepared, order) =
             self.backend
                 .order(user, app as u32, source as u32, group, client, fault, check);
-        if let Some(key) = relogin {
+        if let Some(key) = relogin
+            && stale_backend
+        {
             self.backend.set_key(user, &key);
         }
+        prepared.release = release;
         (prepared, Some(order))
     }
 
@@ -843,6 +867,9 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
                 Err(reject) => c.reject(reject.reason()),
             }
         });
+        if prepared.release.relogin {
+            self.count_release(app_idx, prepared.release, &result);
+        }
         if self.actions.is_some() {
             self.tell_join(
                 user,

@@ -264,4 +264,6 @@ mod actions_tests;
 mod theory_tests;
 
 #[cfg(test)]
+mod release_tests;
+#[cfg(test)]
 mod replication_tests;

@@ -85,6 +85,7 @@ use crate::rules::{SignatureCheck, Verdict};
 use crate::signature::{JoinFields, Signature, Signer};
 use crate::workload::Fault;
 use crate::workload::groups::GroupNames;
+use crate::workload::release::ReleaseJoin;
 
 /// Orders in flight at most (the rings' capacity).
 const RING: usize = 1024;
@@ -170,6 +171,8 @@ pub struct Prepared {
     pub nonce: Option<[u8; NONCE_LEN]>,
     pub timestamp: u32,
     pub fault: Option<Fault>,
+    /// What a client release does to it (a re-login first, stale signing).
+    pub release: ReleaseJoin,
     /// `None` until made; stays `None` for an app that does not sign.
     pub signed: Option<Signed>,
 }
@@ -182,6 +185,7 @@ impl Prepared {
             nonce,
             timestamp,
             fault,
+            release: ReleaseJoin::default(),
             signed: None,
         }
     }

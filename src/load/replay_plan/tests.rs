@@ -5,6 +5,8 @@
 use std::io::Cursor;
 
 use super::*;
+use crate::events::EventsReader;
+use crate::workload::ShardSpec;
 
 const FILE: &str = "\
 time,elapsed_us,workload,app,user,group_id,kind,fault,outcome,errcode,inner_code,reason
@@ -15,7 +17,7 @@ time,elapsed_us,workload,app,user,group_id,kind,fault,outcome,errcode,inner_code
 2026-11-26T16:00:06.000000Z,6000000,w,game,o0-1,g1,leave,,ok,0,,
 ";
 
-fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<Cursor<Vec<u8>>> {
+fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<EventsReader<Cursor<Vec<u8>>>> {
     let apps = vec![ReplayApp {
         name: "game".into(),
         app_id: "wx0000000000000001".into(),
@@ -37,7 +39,7 @@ fn plan(text: &str, kind: JoinKind, shard: &str) -> ReplayPlan<Cursor<Vec<u8>>> 
 
 /// Plays the plan, answering every join as accepted with a login; the
 /// jobs as (due µs, what, user or openid).
-fn play(mut plan: ReplayPlan<Cursor<Vec<u8>>>) -> Vec<(u64, String, String)> {
+fn play(mut plan: ReplayPlan<EventsReader<Cursor<Vec<u8>>>>) -> Vec<(u64, String, String)> {
     let mut jobs = Vec::new();
     while let Some(job) = plan.pop() {
         let (what, who) = match job.work {
@@ -179,4 +181,67 @@ fn odd_users_get_a_usable_login_code() {
     assert_eq!(js_code("o0-3"), "voipsim-replay-o0-3");
     let odd = js_code("a user, with spaces");
     assert!(odd.starts_with("voipsim-replay-h") && odd.is_ascii() && !odd.contains(' '));
+}
+
+#[test]
+fn a_traces_leave_is_sent_only_for_a_user_its_answers_put_in_that_room() {
+    let row = |t: i64, user: &str, group: &str, kind| {
+        Ok(ScheduledAction {
+            unix_us: 0,
+            elapsed_us: t,
+            workload: "w".into(),
+            app: "game".into(),
+            user: user.into(),
+            group_id: group.into(),
+            kind,
+            fault: None,
+            outcome: ActionOutcome::Ok,
+        })
+    };
+    let rows = vec![
+        row(0, "u1", "g", ActionKind::Join),
+        row(1, "u2", "g", ActionKind::Join),
+        row(2, "u1", "h", ActionKind::Leave), // another room
+        row(3, "u2", "g", ActionKind::Leave), // refused: in no room
+        row(4, "u1", "g", ActionKind::Leave),
+        row(5, "u1", "g", ActionKind::Leave), // left already
+        row(6, "u3", "g", ActionKind::Leave), // never joined
+    ];
+    let apps = vec![ReplayApp {
+        name: "game".into(),
+        app_id: "wx0000000000000001".into(),
+        tolerance_s: None,
+    }];
+    let mut p = ReplayPlan::new(
+        rows.into_iter(),
+        apps,
+        JoinKind::Room,
+        1.0,
+        0,
+        u64::MAX,
+        ShardSpec::WHOLE,
+        1,
+        None,
+    )
+    .trace();
+    let mut exits = Vec::new();
+    while p.next_due().is_some() {
+        let Some(job) = p.pop() else { continue };
+        let (step, happened) = match job.work {
+            Work::Join(j) if j.js_code.ends_with("u1") => (j.step, Happened::Joined),
+            Work::Join(j) => (j.step, Happened::Refused),
+            Work::Exit(e) => {
+                exits.push(e.step.at_us);
+                (e.step, Happened::Left)
+            }
+            other => panic!("{other:?}"),
+        };
+        p.reply(Reply {
+            step,
+            happened,
+            login: None,
+        });
+    }
+    assert_eq!(exits, [4]);
+    assert_eq!(p.unknown_leaves(), 4);
 }

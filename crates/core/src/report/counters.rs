@@ -1,7 +1,7 @@
 //! Running counts of what the room service did, by reason, kept by the
 //! simulator for the whole window and for each report interval.
 
-use super::summary::{FaultCounts, Joins, Rejections};
+use super::summary::{FaultCounts, Joins, Rejections, ReleaseCounts};
 use crate::rules::RejectReason;
 use crate::workload::Fault;
 
@@ -21,6 +21,13 @@ pub struct Counters {
     /// Members of parties a matchmaker did not send, their room lacking a
     /// seat for the whole party (`party.admission = "all_or_nothing"`).
     pub turned_away: u64,
+    /// Re-logins (`code2Session` calls) a client release forced before a
+    /// join (`[[releases]]`).
+    pub release_relogins: u64,
+    /// Joins a release left signed with the replaced key.
+    pub release_stale_joins: u64,
+    /// Of those, the ones refused as `invalid_signature`.
+    pub release_stale_refused: u64,
 }
 
 impl Counters {
@@ -58,6 +65,9 @@ impl Counters {
             *a += b;
         }
         self.turned_away += other.turned_away;
+        self.release_relogins += other.release_relogins;
+        self.release_stale_joins += other.release_stale_joins;
+        self.release_stale_refused += other.release_stale_refused;
     }
 
     /// The `joins` section of the summary.
@@ -77,6 +87,15 @@ impl Counters {
                 replayed_nonce: r(RejectReason::ReplayedNonce),
                 invalid_request: r(RejectReason::InvalidRequest),
             },
+        }
+    }
+
+    /// The `releases` section of the summary.
+    pub fn release_counts(&self) -> ReleaseCounts {
+        ReleaseCounts {
+            relogins: self.release_relogins,
+            stale_key_joins: self.release_stale_joins,
+            stale_key_refused: self.release_stale_refused,
         }
     }
 
@@ -122,6 +141,9 @@ mod tests {
             unknown_leaves: 5,
             signatures: 3,
             turned_away: 5,
+            release_relogins: 6,
+            release_stale_joins: 2,
+            release_stale_refused: 1,
             ..Default::default()
         };
         a.fault(Fault::StaleSessionKey);
@@ -133,5 +155,10 @@ mod tests {
         assert_eq!(b.faults[3], 2);
         assert_eq!(b.turned_away, 10);
         assert_eq!(b.joins().turned_away, 10);
+        let r = b.release_counts();
+        assert_eq!(
+            (r.relogins, r.stale_key_joins, r.stale_key_refused),
+            (12, 4, 2)
+        );
     }
 }

@@ -234,6 +234,15 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
             thousands(f.stale_session_key)
         );
     }
+    if let Some(r) = &s.releases {
+        let _ = writeln!(
+            out,
+            "- **Client releases**: {} re-logins (`code2Session` calls through the backend); {} joins signed with the replaced key, {} of them refused as invalid signatures.",
+            thousands(r.relogins),
+            thousands(r.stale_key_joins),
+            thousands(r.stale_key_refused)
+        );
+    }
     if let Some(trace) = &s.trace {
         let _ = writeln!(
             out,

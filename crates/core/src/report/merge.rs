@@ -400,6 +400,12 @@ fn merge_summaries(summaries: &[Summary]) -> Summary {
         m.faults.millisecond_timestamp += f.millisecond_timestamp;
         m.faults.stale_timestamp += f.stale_timestamp;
         m.faults.stale_session_key += f.stale_session_key;
+        if let Some(theirs) = &s.releases {
+            let r = m.releases.get_or_insert_with(Default::default);
+            r.relogins += theirs.relogins;
+            r.stale_key_joins += theirs.stale_key_joins;
+            r.stale_key_refused += theirs.stale_key_refused;
+        }
         if let Some(theirs) = &s.trace {
             m.trace.get_or_insert_with(Default::default).unknown_leaves += theirs.unknown_leaves;
         }

@@ -261,6 +261,7 @@ impl RunRecord {
             signing,
             requests: facts.requests,
             faults: totals.fault_counts(),
+            releases: (!scenario.releases.is_empty()).then(|| totals.release_counts()),
             trace: scenario
                 .workloads
                 .iter()

@@ -58,6 +58,10 @@ pub struct Summary {
     pub requests: Option<Requests>,
     /// Join attempts made wrong on purpose by the scenario's `faults`.
     pub faults: FaultCounts,
+    /// What the scenario's client releases (`[[releases]]`) did: re-logins
+    /// and joins signed with a replaced key; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releases: Option<ReleaseCounts>,
     /// What a trace replay did not play; absent when no workload replays a
     /// trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,6 +490,21 @@ pub struct FaultCounts {
     pub stale_session_key: u64,
 }
 
+/// What client releases did in the window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ReleaseCounts {
+    /// Re-logins a release forced before a user's join: each one a
+    /// `wx.login` and a `code2Session` call through the backend, its
+    /// extra load.
+    pub relogins: u64,
+    /// Joins signed with the session key the release had replaced (the
+    /// backend's cache not refreshed, `stale_signing`).
+    pub stale_key_joins: u64,
+    /// Of those, the joins refused as `invalid_signature` (in the
+    /// simulator, all of them; in a load test, as the service answered).
+    pub stale_key_refused: u64,
+}
+
 /// One app's figures.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AppSummary {
@@ -592,6 +611,7 @@ pub(crate) mod tests_support {
             },
             requests: None,
             faults: FaultCounts::default(),
+            releases: None,
             trace: None,
             apps: Vec::new(),
             workloads: Vec::new(),

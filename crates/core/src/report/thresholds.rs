@@ -171,6 +171,8 @@ mod tests {
         });
         // Only a run with a trace workload has `trace`.
         summary.trace = Some(crate::report::summary::TraceReplay { unknown_leaves: 2 });
+        // Only a scenario with client releases has `releases`.
+        summary.releases = Some(Default::default());
         let root = serde_json::to_value(&summary).unwrap();
         let paths = crate::report::paths::summary_shape().numeric_paths();
         assert!(paths.len() > 40, "{paths:?}");

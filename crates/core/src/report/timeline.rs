@@ -135,6 +135,8 @@ pub struct Timeline {
     interval_peak_per_s: u64,
     /// The busiest second of the window: (signatures, its UNIX µs).
     window_peak_per_s: (u64, i64),
+    /// Signatures counted in the open row by [`Self::signature_in_row`].
+    row_signatures: u64,
     rooms_peak: u64,
     members_peak: u64,
     latencies: Vec<LatencyTrack>,
@@ -161,6 +163,7 @@ impl Timeline {
             second_count: 0,
             interval_peak_per_s: 0,
             window_peak_per_s: (0, 0),
+            row_signatures: 0,
             rooms_peak: 0,
             members_peak: 0,
             latencies: spec
@@ -211,6 +214,7 @@ impl Timeline {
         self.interval = Counters::default();
         self.interval_peak_per_s = 0;
         self.second_count = 0;
+        self.row_signatures = 0;
         true
     }
 
@@ -285,6 +289,22 @@ impl Timeline {
             self.second = second;
         }
         self.second_count += 1;
+    }
+
+    /// Counts one signature toward the open row's peak, for a driver whose
+    /// rows are one second long and whose instants arrive out of order (a
+    /// load test's connection threads, each reporting when its answer came):
+    /// the row is the second, so its busiest second is its own count, by
+    /// the same instants as its `signatures` column. [`Self::signature_at`]
+    /// would count calendar seconds instead, which straddle two such rows
+    /// (the row's peak then taken from the part before its end) and break
+    /// into pieces when instants go back and forth across a second's start.
+    /// Ignored outside the window, as the rows' counts are.
+    #[inline]
+    pub fn signature_in_row(&mut self) {
+        if self.in_window {
+            self.row_signatures += 1;
+        }
     }
 
     /// Records a measured latency (ns) on track `track` (the index of its
@@ -381,6 +401,14 @@ impl Timeline {
         let second_start = self.second.saturating_mul(1_000_000);
         if second_start >= self.unix_us(start) && second_start < self.unix_us(end) {
             self.interval_peak_per_s = self.interval_peak_per_s.max(self.second_count);
+        }
+        // A one-second row's own count (see `signature_in_row`).
+        let row_signatures = std::mem::take(&mut self.row_signatures);
+        if row_signatures > 0 {
+            self.interval_peak_per_s = self.interval_peak_per_s.max(row_signatures);
+            if row_signatures > self.window_peak_per_s.0 {
+                self.window_peak_per_s = (row_signatures, self.unix_us(start));
+            }
         }
         let mut quota_left = gauges.quota_left.clone();
         quota_left.resize(self.spec.apps, 0);
@@ -542,6 +570,42 @@ mod tests {
         let peaks: Vec<u64> = tl.rows().iter().map(|r| r.signatures_peak_per_s).collect();
         assert_eq!(peaks, [3, 0, 0]);
         assert_eq!(tl.busiest_second(), Some((3, 1_002_000_000)));
+    }
+
+    #[test]
+    fn one_second_rows_take_their_own_count_as_their_peak() {
+        // Rows of one second starting 0.3 s into a calendar second, as a
+        // load test's do: each calendar second straddles two rows.
+        let mut tl = Timeline::new(TimelineSpec {
+            start: 0,
+            window_from: 0,
+            end: 3_000_000,
+            interval_us: 1_000_000,
+            start_unix_us: 1_000_300_000,
+            offset: UtcOffset::UTC,
+            apps: 1,
+            latencies: vec![],
+        });
+        let g = Gauges::default();
+        // 4, 6 and 2 signatures in the three rows, the instants of each
+        // row out of order.
+        for (row, n) in [(0u64, 4u64), (1, 6), (2, 2)] {
+            for i in (0..n).rev() {
+                let t = row * 1_000_000 + i * 100_000;
+                tl.cross(t, &g);
+                tl.count(0, |c| c.signatures += 1);
+                tl.signature_in_row();
+            }
+        }
+        tl.finish(3_000_000, &g);
+        let rows: Vec<(u64, u64)> = tl
+            .rows()
+            .iter()
+            .map(|r| (r.counts.signatures, r.signatures_peak_per_s))
+            .collect();
+        assert_eq!(rows, [(4, 4), (6, 6), (2, 2)]);
+        // The busiest second is the second row, from its start.
+        assert_eq!(tl.busiest_second(), Some((6, 1_001_300_000)));
     }
 
     #[test]

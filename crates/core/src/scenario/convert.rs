@@ -336,6 +336,16 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
         );
         ok.then_some(list)
     });
+    let releases = workloads.as_ref().and_then(|list| {
+        super::releases::convert(
+            raw.releases.unwrap_or_default(),
+            list,
+            &apps,
+            start.unwrap_or(DEFAULT_START),
+            duration,
+            ctx,
+        )
+    });
     let apps = apps_ok.then_some(apps);
     let thresholds = convert_thresholds(raw.thresholds.unwrap_or_default(), ctx);
     let quota_headroom = match &raw.quota_headroom {
@@ -362,6 +372,7 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
         apps: apps?,
         workloads: workloads?,
         thresholds: thresholds?,
+        releases: releases?,
         quota_headroom: quota_headroom?,
         origin: ctx.file.to_path_buf(),
     };

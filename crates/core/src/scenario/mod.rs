@@ -6,7 +6,7 @@
 //! `diagnose` (TOML and serde messages → located errors with hints),
 //! `every_problem` (the passes that report all problems at once), `convert`, `app`, `workload`, `arrivals` and `distribution`
 //! (raw → model, collecting every semantic error with its location), `trace` and
-//! `empirical` (CSV files a scenario names), `threshold` (k6-style pass/fail
+//! `empirical` (CSV files a scenario names), `outages` and `releases` (events at a time), `threshold` (k6-style pass/fail
 //! expressions), `overrides` (`--set PATH=VALUE` on the parsed tree), and `model` (the validated result, free of spans, that the
 //! workload generator and simulator use).
 //!
@@ -43,6 +43,7 @@ pub mod overrides;
 pub mod param;
 pub mod planner;
 pub mod raw;
+mod releases;
 pub mod rep_threshold;
 mod shared_pool;
 pub mod suggest;

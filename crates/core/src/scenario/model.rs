@@ -52,6 +52,8 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Pass/fail checks over the summary (evaluated by the report).
     pub thresholds: Vec<Threshold>,
+    /// Client releases that rotate session keys, in scenario order.
+    pub releases: Vec<Release>,
     /// The share of each app's daily quota kept free when the report says
     /// how many apps a day needs (`quota_headroom`, default
     /// [`DEFAULT_QUOTA_HEADROOM`]), in `[0, 1)`.
@@ -487,6 +489,20 @@ pub struct Outage {
     pub over: Duration,
     pub share: f64,
     pub rejoin: Distribution,
+}
+
+/// A client release: each user of the workloads it reaches logs in again
+/// at its own moment of `[at, at + spread]` (since the start), which
+/// replaces its session key; its next join needs that login and, with
+/// probability `stale_signing`, is still signed with the old key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Release {
+    pub at: Duration,
+    pub spread: Duration,
+    pub stale_signing: f64,
+    /// Indexes into [`Scenario::workloads`] of the workloads it reaches
+    /// (never a trace), ascending.
+    pub workloads: Vec<usize>,
 }
 
 /// Fractions of join attempts made wrong on purpose, each in `[0, 1]`,

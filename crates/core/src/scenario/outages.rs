@@ -64,20 +64,7 @@ fn convert_outage(
         ctx.error(&o.span, format!("an outage{s} needs `at`, `share` and `rejoin`, like {{ at = \"+30m\", over = \"1m\", share = 0.3, rejoin = {{ exponential = \"30s\" }} }}"));
         return None;
     };
-    let when = if at.value.trim_start().starts_with('+') {
-        ctx.parse(at, "outages.at", s, units::parse_offset_from_start)
-    } else {
-        ctx.parse(at, "outages.at", s, |text| {
-            let tod = units::parse_time_of_day(text).map_err(|_| {
-                format!("`{text}` is neither an offset from the start (\"+30m\") nor a time of day (\"20:30\")")
-            })?;
-            // The first time the clock shows it at or after the start.
-            let start_tod = Duration::from_secs(u64::from(start.hour()) * 3600 + u64::from(start.minute()) * 60 + u64::from(start.second()))
-                + Duration::from_nanos(u64::from(start.nanosecond()));
-            let day = Duration::from_secs(86_400);
-            Ok(if tod >= start_tod { tod - start_tod } else { tod + day - start_tod })
-        })
-    };
+    let when = parse_at(at, "outages.at", s, start, ctx);
     let over = match &t.over {
         None => Some(Duration::ZERO),
         Some(over) => ctx.duration(over, "outages.over", s),
@@ -97,6 +84,32 @@ fn convert_outage(
         share: share_ok?,
         rejoin: rejoin?,
     })
+}
+
+/// When an event of the scenario strikes (`outages.at`, `releases.at`):
+/// an offset from the start ("+30m") or a time of day ("20:30", its first
+/// occurrence at or after the start), as a duration since the start.
+pub(super) fn parse_at(
+    at: &Located<String>,
+    key: &str,
+    s: &str,
+    start: OffsetDateTime,
+    ctx: &mut Ctx<'_>,
+) -> Option<Duration> {
+    if at.value.trim_start().starts_with('+') {
+        ctx.parse(at, key, s, units::parse_offset_from_start)
+    } else {
+        ctx.parse(at, key, s, |text| {
+            let tod = units::parse_time_of_day(text).map_err(|_| {
+                format!("`{text}` is neither an offset from the start (\"+30m\") nor a time of day (\"20:30\")")
+            })?;
+            // The first time the clock shows it at or after the start.
+            let start_tod = Duration::from_secs(u64::from(start.hour()) * 3600 + u64::from(start.minute()) * 60 + u64::from(start.second()))
+                + Duration::from_nanos(u64::from(start.nanosecond()));
+            let day = Duration::from_secs(86_400);
+            Ok(if tod >= start_tod { tod - start_tod } else { tod + day - start_tod })
+        })
+    }
 }
 
 /// The indexes of the workloads outage `o` hits.

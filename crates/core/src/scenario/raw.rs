@@ -176,6 +176,10 @@ pub struct RawScenario {
     /// Network or service outages: at `at`, a share of the members in rooms
     /// drop within `over` and rejoin after `rejoin`.
     pub outages: Option<Vec<Located<RawOutage>>>,
+    /// Client releases: from `at`, over `spread`, every user logs in again
+    /// and gets a new session key; a share of their next joins is still
+    /// signed with the old one.
+    pub releases: Option<Vec<Located<RawRelease>>>,
     /// The share of each app's daily quota kept free when the report says
     /// how many apps a day's traffic needs: in [0, 1), default 0.2 (plan
     /// for 80% of the quota).
@@ -206,6 +210,33 @@ pub struct RawOutage {
     pub workloads: L<Vec<Located<String>>>,
     /// Or: every workload of this app.
     pub app: L<String>,
+}
+
+/// One client release (`[[releases]]`): every user in its scope logs in
+/// again (`wx.login`, then the backend's `code2Session`) at its own moment
+/// of the spread, which replaces its session key.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Release")]
+pub struct RawRelease {
+    /// When it ships: an offset from the start "+30m", or a time of day
+    /// "20:00" (its first occurrence at or after the start).
+    #[schemars(required, example = &"20:00")]
+    pub at: L<String>,
+    /// The window users pick it up in, each at its own uniform moment of
+    /// it; "0s" (the default) rotates every key at `at`.
+    #[schemars(example = &"10m")]
+    pub spread: L<String>,
+    /// Chance in [0, 1] that a user's first join after its new login is
+    /// still signed with the old key (the backend's cache not refreshed),
+    /// and so refused as `invalid_signature`. Default 0.
+    #[schemars(range(min = 0, max = 1))]
+    pub stale_signing: L<f64>,
+    /// The workloads whose users it reaches, by name (default: every
+    /// workload that is not a trace).
+    pub workloads: L<Vec<Located<String>>>,
+    /// Or: every workload of these apps, by name.
+    pub apps: L<Vec<Located<String>>>,
 }
 
 /// One Mini Program's service settings; every key overrides a WeChat default.
@@ -519,7 +550,8 @@ pub struct RawParty {
     /// How the party is let in: "partial" (default; members join one by
     /// one and those past the capacity are refused, as WeChat does) or
     /// "all_or_nothing" (a matchmaker sends the party only to a room with
-    /// a seat for every member; otherwise none joins). Simulate only.
+    /// a seat for every member; otherwise none joins). `voipsim load`
+    /// plays it as the matchmaker, from its own table of the rooms.
     pub admission: L<String>,
 }
 

@@ -16,6 +16,10 @@
 //! * [`client`] — how a signed join commits its fault: the timestamps sent
 //!   and signed, a corrupted signature, a re-login first.
 //! * [`credentials`] — session keys and nonces, drawn from a stream.
+//! * [`release`] — client releases: when each user logs in again, and
+//!   whether its next join is signed with the old key.
+//! * [`room_book`] — a matchmaker's own room table (seated and promised
+//!   seats) for all-or-nothing admission when the service cannot be read.
 //! * [`shard`] — one workload split into disjoint parts by party
 //!   (`--shard I/N`), the same partition for every driver.
 
@@ -27,11 +31,14 @@ pub mod lifecycle;
 pub mod matches;
 pub mod outage;
 pub mod rate;
+pub mod release;
 pub mod rng;
+pub mod room_book;
 pub mod shard;
 pub mod source;
 
 pub use client::ClientJoin;
 pub use lifecycle::{Happened, MemberLife, Next};
+pub use room_book::{RoomBook, Seats};
 pub use shard::{PartyKey, ShardError, ShardSpec};
 pub use source::{Fault, FaultDraw, MemberPlan, ReconnectPlan, WorkloadSource};

@@ -27,6 +27,7 @@ pub enum Purpose {
     Nonces,
     WarmStart,
     Outages,
+    Releases,
 }
 
 impl Purpose {
@@ -43,6 +44,7 @@ impl Purpose {
             Purpose::Nonces => "nonces",
             Purpose::WarmStart => "warm-start",
             Purpose::Outages => "outages",
+            Purpose::Releases => "releases",
         }
     }
 }

@@ -7,7 +7,6 @@ use super::Run;
 use super::latency::{Curve, MAX_NINES};
 use super::series::Bucket;
 use super::svg::{Chart, HLine, Mark, PALETTE, Point, Series, XAxis};
-use crate::report::summary::RunMode;
 use crate::rules::RejectReason;
 
 /// The x axis shared by every time chart: the first run's window, the
@@ -240,27 +239,23 @@ pub fn rejections(runs: &[Run<'_>]) -> Chart {
     }
 }
 
-/// Signatures per second: each bucket's mean, and (for a simulation) its
-/// busiest second. A load test's `signatures_peak_per_s` cells were seen
-/// below the same row's mean (about 120 against 430 a second in a
-/// one-second row), which a busiest second cannot be, so they are not
-/// drawn until that column is understood.
+/// Signatures per second: each bucket's mean and its busiest second (a
+/// load test's rows are one second each, so its busiest second is its
+/// busiest row: the mean's line until a bucket holds several rows).
 pub fn signatures(runs: &[Run<'_>]) -> Chart {
     let mut series = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        if run.summary.mode == RunMode::Simulate {
-            series.push(Series {
-                name: named(runs, run, "busiest second"),
-                color: PALETTE[3],
-                dashed: dashed(runs, i),
-                points: run
-                    .series
-                    .buckets
-                    .iter()
-                    .map(|b| Point::new(b.mid_s(), b.signatures_peak_per_s))
-                    .collect(),
-            });
-        }
+        series.push(Series {
+            name: named(runs, run, "busiest second"),
+            color: PALETTE[3],
+            dashed: dashed(runs, i),
+            points: run
+                .series
+                .buckets
+                .iter()
+                .map(|b| Point::new(b.mid_s(), b.signatures_peak_per_s))
+                .collect(),
+        });
         series.push(Series {
             name: named(runs, run, "mean"),
             color: PALETTE[0],

@@ -252,3 +252,33 @@ fn unknown_trace_leaves_add_up() {
             .is_none()
     );
 }
+
+#[test]
+fn client_release_counts_add_up() {
+    let with = |relogins: u64, stale: u64| {
+        move |v: &mut serde_json::Value| {
+            v["releases"] = serde_json::json!({
+                "relogins": relogins, "stale_key_joins": stale, "stale_key_refused": stale
+            })
+        }
+    };
+    let inputs = [
+        edit(folder("s0", Some("0/2"), 10, &[100]), with(5, 1)),
+        edit(folder("s1", Some("1/2"), 10, &[100]), with(7, 2)),
+    ];
+    let s = summary_of(&merge(&inputs, "out").unwrap());
+    assert_eq!(
+        s["releases"],
+        serde_json::json!({"relogins": 12, "stale_key_joins": 3, "stale_key_refused": 3})
+    );
+    // Without releases the section stays absent.
+    let plain = [
+        folder("s0", Some("0/2"), 10, &[100]),
+        folder("s1", Some("1/2"), 10, &[100]),
+    ];
+    assert!(
+        summary_of(&merge(&plain, "out").unwrap())
+            .get("releases")
+            .is_none()
+    );
+}
