@@ -528,17 +528,13 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// when it was drawn, or now) with a stagger are queued; those without
     /// try to join at once.
     fn arrive(&mut self, source: usize, t: Ticks) {
-        let whole_parties = match &self.sources[source] {
-            Source::Generated(src) => src.whole_parties,
-            Source::Trace(_) => return self.replay(source, t),
+        let Source::Generated(src) = &self.sources[source] else {
+            return self.replay(source, t);
         };
         let mut name = std::mem::take(&mut self.party_name);
         let mut members = std::mem::take(&mut self.arriving);
         if let Some(party) = self.ahead[source].pop_into(&mut name, &mut members) {
-            let app = match &self.sources[source] {
-                Source::Generated(src) => src.app_of(party.group),
-                Source::Trace(_) => 0,
-            };
+            let (app, whole_parties) = (src.app_of(party.group), src.whole_parties);
             if party.outside {
                 // Another shard's: its draws are made, nothing is played.
                 if !self.plans_ahead(app)
@@ -682,14 +678,44 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
     /// was planned. Accepted, it is scheduled to drop or leave; refused,
     /// its user returns to the pool. `group_id` is its group's text when
     /// the caller has it (a party arriving).
+    #[inline(always)]
     fn join(&mut self, member: &Member, t: Ticks, group_id: Option<&str>, kind: ActionKind) {
+        let Source::Generated(src) = &self.sources[member.workload as usize] else {
+            return;
+        };
+        // Two copies of the join: one for workloads that use none of the
+        // per-join features (one app, partial admission, plain steps),
+        // where they fold away, and one for the rest.
+        if src.plain_joins() {
+            self.join_as::<true>(member, t, group_id, kind);
+        } else {
+            self.join_as::<false>(member, t, group_id, kind);
+        }
+    }
+
+    /// [`Self::join`], `PLAIN` when the member's workload has
+    /// [`WorkloadSource::plain_joins`].
+    #[inline(never)]
+    fn join_as<const PLAIN: bool>(
+        &mut self,
+        member: &Member,
+        t: Ticks,
+        group_id: Option<&str>,
+        kind: ActionKind,
+    ) {
         let Source::Generated(src) = &mut self.sources[member.workload as usize] else {
             return;
         };
-        let app = src.app_of(member.group);
+        let app = if PLAIN {
+            src.app
+        } else {
+            src.app_of(member.group)
+        };
+        let plain_steps = PLAIN || src.plain_steps();
         // A staggered member of a party let in whole takes the seat its
         // matchmaker promised.
-        let promised = src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
+        let promised =
+            !PLAIN && src.whole_parties && group_id.is_none() && kind == ActionKind::Join;
         let mut written = std::mem::take(&mut self.group_text);
         let group_id = match group_id {
             Some(text) => text,
@@ -712,20 +738,33 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
         let source = member.workload as usize;
         let result = self.attempt(member.user, (app, source, kind), group_id, &prepared, t);
         self.group_text = written;
-        // What the member does next is the workload's to say.
-        let mut life = member.life;
+        // What the member does next is the workload's to say: its life's
+        // own answer, unless the workload has rate reconnects, outages or
+        // retries.
         let happened = match result {
             Ok(()) => Happened::Joined,
             Err(reason) => Happened::Refused(Some(reason)),
         };
-        // (Whether it retries is read here, not kept across the attempt.)
-        let (next, retries) = match &self.sources[member.workload as usize] {
-            Source::Generated(src) => (src.next(&mut life, happened, t), src.retries().is_some()),
-            Source::Trace(_) => (life.next(happened, t), false),
-        };
-        if retries {
-            self.tally(&mut life, (app, source), result.is_ok(), &next);
+        if plain_steps {
+            let mut life = member.life;
+            let next = life.next(happened, t);
+            self.follow(member, life, next, (app, result));
+        } else {
+            self.special_follow(member, happened, t, (app, result));
         }
+    }
+
+    /// What [`Self::join`] does once the member's `next` step is known
+    /// (`life` being what is left of its plan, `result` the attempt's):
+    /// queue it, or give its user back.
+    #[inline(always)]
+    fn follow(
+        &mut self,
+        member: &Member,
+        life: MemberLife,
+        next: Next,
+        (app, result): (usize, Result<(), RejectReason>),
+    ) {
         match next {
             Next::Drop { at_us } => {
                 let slot = self.pending.insert(Member { life, ..*member });
@@ -741,6 +780,31 @@ impl<'s, W: Stopwatch> Engine<'s, W> {
             }
             Next::Rejoin { .. } => unreachable!("a join is never followed by a rejoin"),
         }
+    }
+
+    /// [`Self::join`]'s end for a member of a workload with rate
+    /// reconnects, outages or retries, whose next step [`WorkloadSource::next`]
+    /// decides: out of line, so the other workloads' joins keep the
+    /// member's life in registers.
+    #[inline(never)]
+    fn special_follow(
+        &mut self,
+        member: &Member,
+        happened: Happened,
+        t: Ticks,
+        (app, result): (usize, Result<(), RejectReason>),
+    ) {
+        let mut life = member.life;
+        // (Whether it retries is read here, not kept across the attempt.)
+        let (next, retries) = match &self.sources[member.workload as usize] {
+            Source::Generated(src) => (src.next(&mut life, happened, t), src.retries().is_some()),
+            Source::Trace(_) => (life.next(happened, t), false),
+        };
+        if retries {
+            let source = member.workload as usize;
+            self.tally(&mut life, (app, source), result.is_ok(), &next);
+        }
+        self.follow(member, life, next, (app, result));
     }
 
     /// Counts a room the quota refused: the first refusal of `group_id` on

@@ -29,6 +29,7 @@ impl UserPool {
 
     /// A user of `app` who is in no room; a new one (logged in when the app
     /// verifies signatures) when none is free.
+    #[inline]
     pub fn acquire<O: RoomObserver>(
         &mut self,
         service: &mut RoomService<O>,
@@ -39,6 +40,21 @@ impl UserPool {
         if let Some(user) = self.free[app.index()].pop() {
             return Ok(user);
         }
+        self.create(service, backend, app, logs_in)
+    }
+
+    /// A new user of `app`: the pool's rare path (once per user the run
+    /// ever has at once), out of line so that [`Self::acquire`] inlines
+    /// where members are planned.
+    #[cold]
+    #[inline(never)]
+    fn create<O: RoomObserver>(
+        &mut self,
+        service: &mut RoomService<O>,
+        backend: &mut Backend,
+        app: AppIdx,
+        logs_in: bool,
+    ) -> Result<UserIdx, PoolError> {
         let n = self.created[app.index()];
         self.created[app.index()] += 1;
         let openid = format!("o{}-{n}", app.index());

@@ -233,6 +233,9 @@ pub struct WorkloadSource {
     /// the plain plan. One flag, so the common case costs one branch per
     /// step.
     special: bool,
+    /// One app, partial admission and not `special`: see
+    /// [`Self::plain_joins`].
+    plain_joins: bool,
     faults: FaultDraw,
     streams: Streams,
     /// [`PartyKey::workload_hash`] of the name, for shards.
@@ -256,11 +259,18 @@ impl WorkloadSource {
             from_us,
             to_us,
         );
+        let special = workload
+            .reconnect
+            .as_ref()
+            .is_some_and(|r| r.rate_per_s.is_some())
+            || !workload.outages.is_empty()
+            || !workload.retry.is_empty();
+        let whole_parties = workload.admission == Admission::AllOrNothing;
         WorkloadSource {
             name: workload.name.clone(),
             group_names: GroupNames::new(workload.shared_pool.as_deref().unwrap_or(&workload.name)),
             app: workload.app,
-            whole_parties: workload.admission == Admission::AllOrNothing,
+            whole_parties,
             apps: workload.apps.clone(),
             cursor: curve.cursor(),
             curve,
@@ -285,12 +295,8 @@ impl WorkloadSource {
             // the simulator's pre-roll start, the load tester's start.
             outages: Outages::new(&workload.outages, from_us.min(0).unsigned_abs()),
             retries: Retries::new(seed, workload, PartyKey::workload_hash(&workload.name)),
-            special: workload
-                .reconnect
-                .as_ref()
-                .is_some_and(|r| r.rate_per_s.is_some())
-                || !workload.outages.is_empty()
-                || !workload.retry.is_empty(),
+            special,
+            plain_joins: !special && !whole_parties && workload.apps.len() <= 1,
             faults: FaultDraw::new(seed, workload),
             streams: Streams {
                 arrivals: s(Purpose::Arrivals),
@@ -365,13 +371,34 @@ impl WorkloadSource {
     /// member i joins after i stagger gaps. In a match
     /// ([`StayOf::Match`]), the stay is what is left of the match, and a
     /// reconnect fits inside it ([`super::matches`]).
-    #[inline]
+    #[inline(always)]
     pub fn member(&mut self, previous_join_after_us: u64, index: u32) -> MemberPlan {
         let join_after_us = if index == 0 {
             0
         } else {
             previous_join_after_us + self.stagger.sample(&mut self.streams.stagger)
         };
+        if self.special || self.matches.is_some() {
+            return self.rare_member(join_after_us, index);
+        }
+        let stay_us = self.stay.sample(&mut self.streams.stay);
+        MemberPlan {
+            join_after_us,
+            stay_us,
+            reconnect: self.probability_plan(stay_us),
+            redraw: None,
+            outage_seed: None,
+            retry_key: 0,
+        }
+    }
+
+    /// [`Self::member`] in a match, with reconnects as a rate or with
+    /// outages: the stay, then the drops. Kept out of line so that
+    /// `member` stays small enough to inline where parties are planned
+    /// (each of these paths, inline, cost the engine 1-3% of its
+    /// instructions on workloads that use none of them).
+    #[inline(never)]
+    fn rare_member(&mut self, join_after_us: u64, index: u32) -> MemberPlan {
         let stay_us = match &mut self.matches {
             None => self.stay.sample(&mut self.streams.stay),
             Some(clock) => clock.presence(index, join_after_us, &self.stay, &mut self.streams.stay),
@@ -379,7 +406,7 @@ impl WorkloadSource {
         if self.special {
             // In a match, rate reconnects and outages fall inside the
             // member's presence; a rejoin's delay is not fitted into it.
-            return self.rare_member(join_after_us, stay_us, index);
+            return self.special_member(join_after_us, stay_us, index);
         }
         let reconnect = self.probability_plan(stay_us);
         if self.matches.is_some() {
@@ -413,11 +440,10 @@ impl WorkloadSource {
 
     /// A member's plan when reconnects are a rate (its first drop, and the
     /// seed of its own stream for the rest), the workload has outages
-    /// (the member's outage seed) or retries (its index and party). Kept out of [`Self::member`] so that
-    /// stays small enough to inline where parties are planned (it fell out
-    /// of line and cost the engine 1.3% of its instructions).
-    #[inline(never)]
-    fn rare_member(&mut self, join_after_us: u64, stay_us: u64, index: u32) -> MemberPlan {
+    /// (the member's outage seed) or retries (its index and party), its
+    /// stay drawn.
+    #[inline]
+    fn special_member(&mut self, join_after_us: u64, stay_us: u64, index: u32) -> MemberPlan {
         let mut plan = match (self.reconnect_rate_per_us, &self.reconnect) {
             (Some(per_us), Some((_, delay))) => {
                 let seed = self.streams.reconnect.next_u64();
@@ -462,6 +488,25 @@ impl WorkloadSource {
             plan.outage_seed = NonZeroU64::new(self.streams.outages.next_u64() | 1);
         }
         plan
+    }
+
+    /// Whether [`Self::next`] is only the life's own [`MemberLife::next`]
+    /// (no reconnects as a rate, no outages): a driver that knows it
+    /// before a join may ask the life itself on its hot path and keep
+    /// [`Self::next`] for the rest.
+    #[inline]
+    pub fn plain_steps(&self) -> bool {
+        !self.special
+    }
+
+    /// Whether a driver's join of this workload's member needs none of
+    /// the per-join features: its app is [`Self::app`], its party is not
+    /// let in whole ([`Self::whole_parties`] is false), and its next step
+    /// is its life's own ([`Self::plain_steps`]). One flag, read once per
+    /// join, so a driver can take a lean path for such workloads.
+    #[inline]
+    pub fn plain_joins(&self) -> bool {
+        self.plain_joins
     }
 
     /// What member `life` does after `happened` at `now_us`: its
@@ -725,6 +770,60 @@ mod tests {
             (850..1150).contains(&wrong) && (1800..2200).contains(&stale),
             "{wrong} {stale}"
         );
+    }
+
+    #[test]
+    fn plain_joins_only_without_per_join_features() {
+        let stay = Distribution::Fixed(Duration::from_secs(60));
+        let new = |w: &Workload| WorkloadSource::new(1, w, 0.0, 0, 3_600_000_000);
+        let plain = super::single_joins(stay.clone());
+        // Reconnects with a probability and matches change the plan, not
+        // the join: still plain.
+        let mut with_probability = workload();
+        with_probability.apps = vec![0];
+        let matches = Workload {
+            stay_of: StayOf::Match { early_leavers: 0.0 },
+            ..plain.clone()
+        };
+        for w in [&plain, &with_probability, &matches] {
+            let src = new(w);
+            assert!(src.plain_joins() && src.plain_steps(), "{}", w.name);
+        }
+        let whole = Workload {
+            admission: Admission::AllOrNothing,
+            ..plain.clone()
+        };
+        let spread = Workload {
+            apps: vec![0, 1],
+            ..plain.clone()
+        };
+        let rate = Workload {
+            reconnect: Some(Reconnect {
+                probability: 0.0,
+                rate_per_s: Some(0.01),
+                delay: stay.clone(),
+            }),
+            ..plain.clone()
+        };
+        let outages = Workload {
+            outages: vec![crate::scenario::Outage {
+                at: Duration::from_secs(10),
+                over: Duration::ZERO,
+                share: 0.5,
+                rejoin: stay.clone(),
+            }],
+            ..plain.clone()
+        };
+        for (w, steps) in [
+            (&whole, true),
+            (&spread, true),
+            (&rate, false),
+            (&outages, false),
+        ] {
+            let src = new(w);
+            assert!(!src.plain_joins());
+            assert_eq!(src.plain_steps(), steps);
+        }
     }
 
     #[test]
