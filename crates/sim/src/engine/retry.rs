@@ -284,13 +284,15 @@ impl<W: Stopwatch> Engine<'_, W> {
     }
 
     /// At the end of the run: counts the members still waiting to retry
-    /// (refused, never admitted, a retry queued; or in a party held).
+    /// (refused, never admitted, a retry queued; in a party held; or in a
+    /// party offered again and let in, its join still ahead: a stagger).
+    /// A held party's carrier is counted with its party, not twice.
     #[inline(never)]
     pub(super) fn count_waiting(&mut self) {
         let mut waiting: Vec<(usize, usize)> = Vec::new();
         for member in self.pending.live() {
             let life = &member.life;
-            if life.noted(COUNTED | RETRYING) && !life.noted(ADMITTED) {
+            if life.noted(COUNTED) && !life.noted(ADMITTED) && !life.noted(OFFER) {
                 let Source::Generated(src) = &self.sources[member.workload as usize] else {
                     continue;
                 };
