@@ -4,35 +4,19 @@
 //! the whole run's joins; merging one folder gives it back; mismatched and
 //! bad input exits 2.
 
+mod run_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command as Cmd;
+use run_support::{repo, summary, voipsim};
 use serde_json::Value;
 use voipsim::events::{ActionKind, EventsReader, ScheduledAction};
 
-fn voipsim() -> Cmd {
-    Cmd::cargo_bin("voipsim").unwrap()
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn summary(dir: &Path) -> Value {
-    serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
-}
-
+/// `voipsim simulate` of the shipped `scenario`, quietly, which must
+/// succeed.
 fn simulate(scenario: &str, out: &Path, extra: &[&str]) {
-    voipsim()
-        .arg("simulate")
-        .arg(repo(scenario))
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .assert()
-        .success();
+    run_support::simulate(&repo(scenario), out, &[&["--quiet"], extra].concat());
 }
 
 fn read_events(path: &Path) -> Vec<ScheduledAction> {

@@ -6,14 +6,14 @@
 //! members coming and going no party is ever split (no join finds the
 //! room full). Sharding such a workload is refused (exit 2).
 
+mod run_support;
 mod serve_support;
 
 use std::path::Path;
-use std::time::Duration;
 
-use assert_cmd::Command;
+use run_support::summary;
 use serde_json::Value;
-use serve_support::{SECRET, Server, secrets_for};
+use serve_support::{Server, load_refused};
 
 const APP_ID: &str = "wx20afc706a711eefc";
 
@@ -48,50 +48,19 @@ fn write(dir: &Path, text: &str) -> std::path::PathBuf {
 /// `voipsim load` of `path` against `server` at `speed`; its summary.
 fn load(path: &Path, server: &Server, speed: &str) -> Value {
     let out = path.parent().unwrap().join(format!("out-{speed}"));
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .timeout(Duration::from_secs(60))
-        .arg("load")
-        .arg(path)
-        .args(["--target", &format!("http://{}", server.addr)])
-        .args(["--speed", speed, "--connections", "4"])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    server.load(
+        path,
+        APP_ID,
+        &["--speed", speed, "--connections", "4"],
+        &out,
+    )
 }
 
 /// `voipsim simulate` of `path`; its summary.
 fn simulate(path: &Path) -> Value {
     let out = path.parent().unwrap().join("sim");
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .arg("simulate")
-        .arg(path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
-}
-
-fn serve(path: &Path) -> Server {
-    Server::start_with(
-        &["--config", path.to_str().unwrap()],
-        &secrets_for(&[APP_ID]),
-        tempfile::tempdir().unwrap(),
-    )
+    run_support::simulate(path, &out, &[]);
+    summary(&out)
 }
 
 fn n(v: &Value) -> u64 {
@@ -103,7 +72,7 @@ fn two_parties_of_four_are_seated_and_the_rest_turned_away_as_simulate_says() {
     // Nobody leaves within the run: the count does not depend on timing.
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &scenario("\"1h\"", "\"1s\""));
-    let server = serve(&path);
+    let server = Server::for_scenario(&path, APP_ID);
     let s = load(&path, &server, "10");
     let sim = simulate(&path);
     let joins = &s["joins"];
@@ -133,7 +102,7 @@ fn with_members_coming_and_going_no_party_is_ever_split() {
         dir.path(),
         &scenario("{ exponential = \"6s\" }", "{ exponential = \"1s\" }"),
     );
-    let server = serve(&path);
+    let server = Server::for_scenario(&path, APP_ID);
     let s = load(&path, &server, "5");
     let joins = &s["joins"];
     assert_eq!(n(&joins["rejected"]["room_full"]), 0, "{s}");
@@ -148,16 +117,11 @@ fn with_members_coming_and_going_no_party_is_ever_split() {
 fn sharding_an_all_or_nothing_workload_is_refused_saying_why() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &scenario("\"1h\"", "\"1s\""));
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .arg("load")
-        .arg(&path)
-        .args(["--target", "http://127.0.0.1:9", "--shard", "1/2"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = load_refused(
+        &path,
+        APP_ID,
+        &["--target", "http://127.0.0.1:9", "--shard", "1/2"],
+    );
     assert!(
         stderr.contains("scenario.toml")
             && stderr.contains("--shard 1/2")

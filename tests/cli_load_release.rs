@@ -7,11 +7,8 @@
 
 mod serve_support;
 
-use std::time::Duration;
-
-use assert_cmd::Command;
 use serde_json::Value;
-use serve_support::{SECRET, Server, secrets_for};
+use serve_support::Server;
 
 const APP_ID: &str = "wx20afc706a711eefc";
 
@@ -44,37 +41,17 @@ fn load(stale: f64) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, scenario(stale)).unwrap();
-    let service = Server::start_with(
-        &["--config", file.to_str().unwrap()],
-        &secrets_for(&[APP_ID]),
-        tempfile::tempdir().unwrap(),
-    );
+    let service = Server::for_scenario(&file, APP_ID);
     let out = dir.path().join("out");
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .timeout(Duration::from_secs(60))
-        .arg("load")
-        .arg(&file)
-        .args([
-            "--target",
-            &format!("http://{}", service.addr),
-            "--speed",
-            "20",
-            "--connections",
-            "8",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    let summary = service.load(
+        &file,
+        APP_ID,
+        &["--speed", "20", "--connections", "8"],
+        &out,
+    );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("**Client releases**"), "{md}");
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    summary
 }
 
 fn n(v: &Value) -> u64 {

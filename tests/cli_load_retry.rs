@@ -7,14 +7,12 @@
 //! counts `joins.retries` and `joins.members` per app and per workload, and
 //! `admitted + gave_up + waiting_at_end = arrived` holds in each.
 
+mod run_support;
 mod serve_support;
 
-use std::path::Path;
-use std::time::Duration;
-
-use assert_cmd::Command;
+use run_support::{simulate, summary};
 use serde_json::Value;
-use serve_support::{SECRET, Server, secrets_for};
+use serve_support::Server;
 
 const APP_ID: &str = "wx20afc706a711eefc";
 
@@ -60,45 +58,20 @@ fn assert_members_add_up(joins: &Value, what: &str) {
     );
 }
 
-fn summary(out: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
-}
-
 #[test]
 fn load_plays_and_counts_member_and_party_retries_as_simulate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("retries.toml");
     std::fs::write(&path, SCENARIO).unwrap();
-    let server = Server::start_with(
-        &["--config", path.to_str().unwrap()],
-        &secrets_for(&[APP_ID]),
-        tempfile::tempdir().unwrap(),
+    let server = Server::for_scenario(&path, APP_ID);
+    let s = server.load(
+        &path,
+        APP_ID,
+        &["--speed", "10", "--connections", "4"],
+        &dir.path().join("load"),
     );
-    let out = dir.path().join("load");
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .timeout(Duration::from_secs(60))
-        .arg("load")
-        .arg(&path)
-        .args(["--target", &format!("http://{}", server.addr)])
-        .args(["--speed", "10", "--connections", "4"])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let s = summary(&out);
     let sim_out = dir.path().join("sim");
-    Command::cargo_bin("voipsim")
-        .unwrap()
-        .arg("simulate")
-        .arg(&path)
-        .arg("--out")
-        .arg(&sim_out)
-        .assert()
-        .code(0);
+    simulate(&path, &sim_out, &[]);
     let sim = summary(&sim_out);
 
     let joins = &s["joins"];

@@ -6,11 +6,8 @@
 
 mod serve_support;
 
-use std::time::Duration;
-
-use assert_cmd::Command;
 use serde_json::Value;
-use serve_support::{SECRET, Server, secrets_for};
+use serve_support::Server;
 
 const APP_ID: &str = "wx20afc706a711eefc";
 
@@ -32,46 +29,16 @@ reconnect = { probability = 0.3, delay = "2s" }
 faults = { wrong_signature = 0.1, stale_session_key = 0.1, stale_timestamp = 0.05, millisecond_timestamp = 0.05 }
 "#;
 
-/// `voipsim serve --config DIR/scenario.toml`, with the scenario app's
-/// secret; killed when dropped.
-fn serve(dir: &std::path::Path) -> Server {
-    let config = dir.join("scenario.toml").to_str().unwrap().to_string();
-    Server::start_with(
-        &["--config", &config],
-        &secrets_for(&[APP_ID]),
-        tempfile::tempdir().unwrap(),
-    )
-}
-
+/// `voipsim load` of the scenario (20 times real time: 2 s of wall clock)
+/// with `extra` flags against a fresh `serve` configured with it, killed
+/// when done; returns summary.json.
 fn load(extra: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("scenario.toml"), SCENARIO).unwrap();
-    let service = serve(dir.path());
-    let out = dir.path().join("out");
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .timeout(Duration::from_secs(60))
-        .arg("load")
-        .arg(dir.path().join("scenario.toml"))
-        .args([
-            "--target",
-            &format!("http://{}", service.addr),
-            "--speed",
-            "20",
-            "--connections",
-            "8",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let service = Server::for_scenario(&scenario, APP_ID);
+    let args = [&["--speed", "20", "--connections", "8"], extra].concat();
+    service.load(&scenario, APP_ID, &args, &dir.path().join("out"))
 }
 
 fn check(s: &Value) {

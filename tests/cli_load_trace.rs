@@ -8,14 +8,14 @@
 //! trace between them; a trace beside all-or-nothing admission is refused
 //! (exit 2).
 
+mod run_support;
 mod serve_support;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use assert_cmd::Command;
+use run_support::summary;
 use serde_json::Value;
-use serve_support::{SECRET, Server, secrets_for};
+use serve_support::{Server, load_refused};
 
 const APP_ID: &str = "wx20afc706a711eefc";
 
@@ -82,56 +82,23 @@ faults = {{ wrong_signature = 0.7 }}
     path
 }
 
-fn serve(path: &Path) -> Server {
-    Server::start_with(
-        &["--config", path.to_str().unwrap()],
-        &secrets_for(&[APP_ID]),
-        tempfile::tempdir().unwrap(),
-    )
-}
-
 fn load(path: &Path, server: &Server, extra: &[&str], out: &str) -> Value {
     let out = path.parent().unwrap().join(out);
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .timeout(Duration::from_secs(60))
-        .arg("load")
-        .arg(path)
-        .args(["--target", &format!("http://{}", server.addr)])
-        .args(["--speed", "4", "--connections", "4"])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    let args = [&["--speed", "4", "--connections", "4"], extra].concat();
+    server.load(path, APP_ID, &args, &out)
 }
 
 fn simulate(path: &Path) -> Value {
     let out = path.parent().unwrap().join("sim");
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .arg("simulate")
-        .arg(path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    run_support::simulate(path, &out, &[]);
+    summary(&out)
 }
 
 #[test]
 fn load_plays_the_traces_as_simulate_does() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(dir.path(), "");
-    let server = serve(&path);
+    let server = Server::for_scenario(&path, APP_ID);
     let s = load(&path, &server, &[], "out");
     let sim = simulate(&path);
     // What the service answered is what the rules answered, row for row.
@@ -168,7 +135,7 @@ fn two_shards_play_the_whole_trace_between_them() {
     for i in 0..2 {
         // One service a shard: a user's rows are all in one shard, but
         // a room is shared, so one service would see both shards' joins.
-        let server = serve(&path);
+        let server = Server::for_scenario(&path, APP_ID);
         let s = load(
             &path,
             &server,
@@ -197,7 +164,7 @@ fn traces_beside_a_generated_workload_play_as_simulate_plays_them() {
         "[[workloads]]\nname = \"walk_ins\"\napp = \"game\"\ngroups = { fresh = true }\n\
          arrivals = { poisson = \"2/s\" }\nparty = { size = 2 }\nstay = \"2s\"\n",
     );
-    let server = serve(&path);
+    let server = Server::for_scenario(&path, APP_ID);
     let s = load(&path, &server, &[], "out");
     let sim = simulate(&path);
     assert_eq!(s["joins"], sim["joins"], "load {s}\nsimulate {sim}");
@@ -220,16 +187,7 @@ fn a_trace_beside_all_or_nothing_admission_is_refused_saying_why() {
         "[[workloads]]\nname = \"squads\"\napp = \"game\"\narrivals = { poisson = \"1/s\" }\n\
          party = { size = 2, admission = \"all_or_nothing\" }\nstay = \"2s\"\n",
     );
-    let output = Command::cargo_bin("voipsim")
-        .unwrap()
-        .env("VOIPSIM_APP_SECRETS", format!("{APP_ID}={SECRET}"))
-        .arg("load")
-        .arg(&path)
-        .args(["--target", "http://127.0.0.1:9"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = load_refused(&path, APP_ID, &["--target", "http://127.0.0.1:9"]);
     assert!(
         stderr.contains("scenario.toml")
             && stderr.contains("'squads'")

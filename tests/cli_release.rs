@@ -3,15 +3,13 @@
 //! report names the release's re-logins and refusals, and a bad release
 //! table exits 2 saying where and how to fix it.
 
+mod run_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use run_support::{deterministic_part, summary, voipsim};
 use serde_json::Value;
-
-fn voipsim() -> Command {
-    Command::cargo_bin("voipsim").unwrap()
-}
 
 const SCENARIO: &str = r#"
 name = "release"
@@ -35,22 +33,6 @@ fn write(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("release.toml");
     fs::write(&path, text).unwrap();
     path
-}
-
-/// summary.json without what is measured on the real CPU.
-fn deterministic(dir: &Path) -> Value {
-    let mut v: Value =
-        serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap();
-    v.as_object_mut().unwrap().remove("machine");
-    for (section, field) in [
-        ("engine", "wall_s"),
-        ("engine", "events_per_s"),
-        ("signing", "ops_per_s"),
-        ("signing", "latency_ns"),
-    ] {
-        v[section].as_object_mut().unwrap().remove(field);
-    }
-    v
 }
 
 #[test]
@@ -78,8 +60,8 @@ fn same_seed_same_files_and_the_report_names_the_release() {
             "{file}"
         );
     }
-    let s = deterministic(&a);
-    assert_eq!(s, deterministic(&b));
+    let s = deterministic_part(summary(&a));
+    assert_eq!(s, deterministic_part(summary(&b)));
     let r = &s["releases"];
     let n = |v: &Value| v.as_u64().unwrap();
     assert!(n(&r["relogins"]) > 100, "{s}");

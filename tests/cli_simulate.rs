@@ -2,41 +2,15 @@
 //! schema, reproducibility, thresholds and exit codes, bad input, and an
 //! interrupted run.
 
+mod run_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command as Cmd;
+use run_support::{deterministic_part, interrupt, repo, summary, voipsim};
 use serde_json::Value;
-
-fn voipsim() -> Cmd {
-    Cmd::cargo_bin("voipsim").unwrap()
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn summary(dir: &Path) -> Value {
-    serde_json::from_slice(&fs::read(dir.join("summary.json")).unwrap()).unwrap()
-}
-
-/// summary.json without the figures measured on the real CPU, and without
-/// the machine they were measured on (another build or machine writes
-/// another `machine`).
-fn deterministic_part(mut v: Value) -> Value {
-    v.as_object_mut().unwrap().remove("machine");
-    for (section, field) in [
-        ("engine", "wall_s"),
-        ("engine", "events_per_s"),
-        ("signing", "ops_per_s"),
-        ("signing", "latency_ns"),
-    ] {
-        v[section].as_object_mut().unwrap().remove(field);
-    }
-    v
-}
 
 const SMALL: &str = r#"
 name = "small"
@@ -412,7 +386,7 @@ fn interrupted_run_writes_a_partial_report(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     // The 100,000-group day takes far longer than this test waits.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voipsim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_voipsim"))
         .arg("simulate")
         .arg(repo("scenarios/bench-100k.toml"))
         .arg("--out")
@@ -421,21 +395,7 @@ fn interrupted_run_writes_a_partial_report(signal: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let _ = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("voipsim did not stop within 60 s of {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = interrupt(child, signal, "voipsim simulate");
     assert_eq!(status.code(), Some(130));
     let s = summary(&out);
     assert_eq!(s["partial"], true);

@@ -4,21 +4,19 @@
 //! no answer in search.json and search.md) instead of a row that looks
 //! whole.
 
-use std::path::{Path, PathBuf};
+mod run_support;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use run_support::{interrupt, repo};
 use serde_json::Value;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 /// Runs voipsim with `args`, sends SIGINT after 1.5 s (the 100,000-group
 /// day of bench-100k takes far longer, so the first point is mid-run),
 /// and returns its exit code.
 fn interrupted(args: &[&str], out: &Path) -> Option<i32> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voipsim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_voipsim"))
         .args(args)
         .arg("--out")
         .arg(out)
@@ -26,22 +24,7 @@ fn interrupted(args: &[&str], out: &Path) -> Option<i32> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("voipsim {} did not stop within 60 s of SIGINT", args[0]);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    status.code()
+    interrupt(child, "-INT", &format!("voipsim {}", args[0])).code()
 }
 
 #[test]

@@ -2,15 +2,13 @@
 //! own column names, no `app` column with one app, a row's own fault, and
 //! leaves by users not in the room they name counted exactly, not played.
 
+mod run_support;
+
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use run_support::{simulate, summary, voipsim};
 use serde_json::Value;
-
-fn voipsim() -> Command {
-    Command::cargo_bin("voipsim").unwrap()
-}
 
 const SCENARIO: &str = r#"
 name = "log"
@@ -54,17 +52,9 @@ fn run(dir: &Path) -> (Value, String) {
     fs::write(dir.join("log.toml"), SCENARIO).unwrap();
     fs::write(dir.join("log.csv"), LOG).unwrap();
     let out = dir.join("out");
-    voipsim()
-        .arg("simulate")
-        .arg(dir.join("log.toml"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(0);
-    let summary = serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    simulate(&dir.join("log.toml"), &out, &["--quiet"]);
     let report = fs::read_to_string(out.join("summary.md")).unwrap();
-    (summary, report)
+    (summary(&out), report)
 }
 
 #[test]
@@ -100,15 +90,8 @@ fn a_scenario_without_a_trace_has_no_trace_section() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    voipsim()
-        .arg("simulate")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(0);
-    let s: Value = serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    simulate(&path, &out, &["--quiet"]);
+    let s = summary(&out);
     assert!(s.get("trace").is_none(), "{s:#}");
 }
 

@@ -1,9 +1,10 @@
-//! Shared by the `cli_serve*` tests: start the real `voipsim serve` on an
-//! ephemeral loopback port (`--listen 127.0.0.1:0`, the port read from the
-//! "listening on" line), talk HTTP/1.1 to it over plain `TcpStream`s, sign
-//! joins with the library's signer, and stop it by signal. Every read has
-//! a timeout and the child is killed when dropped, so no test can hang or
-//! leave a process behind.
+//! Shared by the `cli_serve*` and `cli_load*` tests: start the real
+//! `voipsim serve` on an ephemeral loopback port (`--listen 127.0.0.1:0`,
+//! the port read from the "listening on" line), configured with a
+//! scenario or not, talk HTTP/1.1 to it over plain `TcpStream`s, sign
+//! joins with the library's signer, run `voipsim load` against it, and
+//! stop it by signal. Every read has a timeout and the child is killed
+//! when dropped, so no test can hang or leave a process behind.
 
 #![allow(dead_code)]
 
@@ -108,6 +109,40 @@ impl Server {
             dir,
             stderr,
         }
+    }
+
+    /// `voipsim serve --config SCENARIO` knowing `app_id`'s secret, in a
+    /// fresh temporary directory.
+    pub fn for_scenario(scenario: &Path, app_id: &str) -> Server {
+        Self::start_with(
+            &["--config", scenario.to_str().unwrap()],
+            &secrets_for(&[app_id]),
+            tempfile::tempdir().unwrap(),
+        )
+    }
+
+    /// `voipsim load SCENARIO --target <this server> ARGS --out OUT` with
+    /// `app_id`'s secret in `VOIPSIM_APP_SECRETS`, for at most 60 s. It
+    /// must exit 0 (its output shown when it does not) and print no
+    /// secret; returns OUT's summary.json.
+    pub fn load(&self, scenario: &Path, app_id: &str, args: &[&str], out: &Path) -> Value {
+        let output = assert_cmd::Command::cargo_bin("voipsim")
+            .unwrap()
+            .env("VOIPSIM_APP_SECRETS", format!("{app_id}={SECRET}"))
+            .timeout(Duration::from_secs(60))
+            .arg("load")
+            .arg(scenario)
+            .args(["--target", &format!("http://{}", self.addr)])
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
     }
 
     pub fn pid(&self) -> u32 {
@@ -226,6 +261,23 @@ impl Server {
     pub fn kill(self) -> tempfile::TempDir {
         self.signal("KILL").1
     }
+}
+
+/// `voipsim load SCENARIO ARGS` with `app_id`'s secret in
+/// `VOIPSIM_APP_SECRETS`, which must refuse the run before any request
+/// (exit 2); returns its stderr.
+pub fn load_refused(scenario: &Path, app_id: &str, args: &[&str]) -> String {
+    let output = assert_cmd::Command::cargo_bin("voipsim")
+        .unwrap()
+        .env("VOIPSIM_APP_SECRETS", format!("{app_id}={SECRET}"))
+        .arg("load")
+        .arg(scenario)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
 }
 
 impl Drop for Server {
