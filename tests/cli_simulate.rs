@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use run_support::{deterministic_part, interrupt, repo, summary, voipsim};
+use run_support::{assert_exit_0, deterministic_part, interrupt, repo, summary, voipsim};
 use serde_json::Value;
 
 const SMALL: &str = r#"
@@ -52,12 +52,7 @@ fn writes_a_report_that_matches_its_schema() {
     let scenario = write_scenario(dir.path(), SMALL);
     let out = dir.path().join("report");
     let output = simulate_into(&scenario, &out);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit_0(&output);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         stdout.contains("## voipsim simulate: small (seed 1)"),
@@ -355,12 +350,7 @@ fn the_built_in_default_runs_without_a_file() {
         .arg("simulate")
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit_0(&output);
     let report = dir.path().join("reports");
     let name = fs::read_dir(&report)
         .unwrap()

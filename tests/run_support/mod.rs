@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -57,6 +57,11 @@ pub fn simulate(scenario: &Path, out: &Path, extra: &[&str]) {
         .args(extra)
         .output()
         .unwrap();
+    assert_exit_0(&output);
+}
+
+/// The run exited 0; its stderr is shown when it did not.
+pub fn assert_exit_0(output: &Output) {
     assert_eq!(
         output.status.code(),
         Some(0),
