@@ -4,7 +4,8 @@
 //! window its first attempt fell in: one that arrived before it is not
 //! counted at all, whatever it does later, so
 //! `admitted + gave_up + waiting_at_end = arrived` holds for the window.
-//! Turn-aways count per workload as well as per app.
+//! Turn-aways count per workload as well as per app, and only a retry
+//! policy adds the retry columns to `timeseries.csv`.
 
 use std::path::Path;
 
@@ -183,4 +184,16 @@ fn the_identity_holds_with_a_warm_start_whatever_the_party_does() {
         "20m",
     );
     assert_members_balanced(&simulate(&faulty), "faults");
+}
+
+#[test]
+fn only_a_retry_policy_puts_the_retry_columns_in_the_time_series() {
+    let with = simulate(&overfull_warm(
+        "retry = { room_full = { action = \"same_room\", delay = \"1m\", max = 1 } }",
+    ));
+    assert!(with.retry_columns);
+    // Giving up is no policy: the file stays as it was.
+    let give_up = simulate(&overfull_warm("retry = { room_full = \"give_up\" }"));
+    assert!(!give_up.retry_columns);
+    assert!(!simulate(&overfull_warm("")).retry_columns);
 }
