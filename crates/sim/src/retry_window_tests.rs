@@ -98,7 +98,11 @@ fn turned_away_counts_per_workload() {
         "#,
     );
     let total = o.summary.joins.turned_away;
-    assert!(total > 0 && total % 4 == 0, "{:?}", o.summary.joins);
+    assert!(
+        total > 0 && total.is_multiple_of(4),
+        "{:?}",
+        o.summary.joins
+    );
     let per: Vec<u64> = o
         .summary
         .workloads

@@ -58,7 +58,7 @@ pub fn to_csv(app_names: &[String], rows: &[IntervalRow]) -> Vec<u8> {
     to_csv_with(app_names, rows, false)
 }
 
-/// [`to_csv`], with the retry columns ([`RETRY_COLUMNS`]) when `retries`
+/// [`to_csv`], with the retry columns ([`retry_columns`]) when `retries`
 /// (the scenario has a retry policy): a scenario without one keeps its
 /// file as it was, byte for byte.
 pub fn to_csv_with(app_names: &[String], rows: &[IntervalRow], retries: bool) -> Vec<u8> {
