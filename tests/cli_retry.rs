@@ -2,13 +2,16 @@
 //! fix (exit 2); a run with retries counts people apart from attempts,
 //! lists its retries in the events file and `timeseries.csv` (drawn in
 //! `report.html`), repeats byte for byte, and its shards merge into the
-//! sum of their counts.
+//! sum of their counts; `load` plays an all-or-nothing party's retry (more
+//! in `cli_load_retry.rs`).
 
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command as Cmd;
 use serde_json::Value;
+
+mod serve_support;
 
 fn voipsim() -> Cmd {
     Cmd::cargo_bin("voipsim").unwrap()
@@ -225,24 +228,41 @@ fn merged_shards_add_their_retries_and_members() {
 }
 
 #[test]
-fn load_refuses_to_drop_a_whole_party_retry_silently() {
+fn load_plays_a_whole_party_retry_and_counts_its_people() {
+    // Once refused (exit 2: load's matchmaker turned parties away for
+    // good); now load holds a turned-away party and offers it again, as
+    // simulate does. Against `voipsim serve`, one scenario minute at 60x.
     let tmp = tempfile::tempdir().unwrap();
     let path = write(tmp.path(), &scenario(FRESH));
+    let server = serve_support::Server::start_with(
+        &["--config", path.to_str().unwrap()],
+        &serve_support::secrets_for(&["wx20afc706a711eefc"]),
+        tempfile::tempdir().unwrap(),
+    );
+    let out = tmp.path().join("load");
     let output = voipsim()
-        .env("VOIPSIM_APP_SECRETS", "wx20afc706a711eefc=0123456789abcdef")
+        .env(
+            "VOIPSIM_APP_SECRETS",
+            format!("wx20afc706a711eefc={}", serve_support::SECRET),
+        )
         .arg("load")
         .arg(&path)
-        .args(["--target", "http://127.0.0.1:9"])
-        // Refused before anything is sent: a hang is a failure.
+        .args(["--target", &format!("http://{}", server.addr)])
+        .args(["--speed", "60", "--duration", "1s", "--connections", "4"])
+        .arg("--out")
+        .arg(&out)
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("'duos'")
-            && stderr.contains("retry.room_full")
-            && stderr.contains("simulate"),
-        "{stderr}"
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let s = summary(&out);
+    let m = &s["joins"]["members"];
+    let get = |k: &str| m[k].as_u64().unwrap();
+    assert!(get("arrived") > 0, "{s}");
+    assert_eq!(
+        get("admitted") + get("gave_up") + get("waiting_at_end"),
+        get("arrived"),
+        "{m}"
     );
 }

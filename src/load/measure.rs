@@ -199,6 +199,20 @@ impl Recorder {
         self.timeline.count(app, bump);
     }
 
+    /// Whether `at` falls in the statistics window (after `--warmup`).
+    pub fn window_at(&mut self, at: Instant) -> bool {
+        let t = self.tick(at);
+        self.reach(t);
+        self.timeline.in_window()
+    }
+
+    /// Applies `bump` to the member outcomes (`joins.members`) of app
+    /// `app` and workload `workload`, in or out of the window: a member's
+    /// first attempt decided whether it counts.
+    pub fn count_members(&mut self, app: usize, workload: usize, bump: impl Fn(&mut Counters)) {
+        self.timeline.count_members(app, workload, bump);
+    }
+
     /// Applies `bump` to the counts of the scenario's workload `workload`
     /// (its index), after [`Self::count`] has counted the same at the same
     /// instant; `None` (a quick look, a replayed file) counts nothing.

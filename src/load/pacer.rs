@@ -125,6 +125,7 @@ pub fn pace(
             }
         }
     }
+    plan.finish();
     released
 }
 

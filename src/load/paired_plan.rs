@@ -82,6 +82,11 @@ impl Plan for PairedPlan {
         self.first.attach(recorder);
         self.second.attach(recorder);
     }
+
+    fn finish(&mut self) {
+        self.first.finish();
+        self.second.finish();
+    }
 }
 
 #[cfg(test)]

@@ -135,8 +135,12 @@ pub trait Plan: Send {
         false
     }
     /// Gives the plan the run's recorder, for what it counts itself (the
-    /// members a matchmaker turns away).
+    /// members a matchmaker turns away, retries, member outcomes).
     fn attach(&mut self, _recorder: &Arc<Mutex<Recorder>>) {}
+    /// The run's schedule is over (its end, the plan run out, or Ctrl-C):
+    /// the plan counts what was still under way (members waiting to
+    /// retry). Answers that come later are not the plan's.
+    fn finish(&mut self) {}
 }
 
 /// What a [`RatePlan`] sends.

@@ -31,7 +31,10 @@
 //! is another [`Plan`] ([`super::replay_plan`]).
 //!
 //! Parties admitted all or nothing are decided by the plan itself, the
-//! matchmaker, from its own book of the rooms (`matchmaker.rs`). Trace
+//! matchmaker, from its own book of the rooms (`matchmaker.rs`), and held
+//! to be offered again when their workload retries room-full refusals.
+//! Retries, turn-aways and member outcomes are counted by the plan as the
+//! simulator counts them (`retry_tally.rs`). Trace
 //! workloads are not this plan's: they are replayed row by row
 //! ([`super::trace_rows`]), beside it ([`super::paired_plan`]).
 
@@ -42,6 +45,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 
 use self::matchmaker::{Matchmaker, Seat};
+use self::retry_tally::Tally;
 use super::measure::Recorder;
 use super::plan::{ExitWork, Job, JoinWork, Plan, Reply, SignWork, Step, Work};
 use crate::scenario::{Admission, Arrivals, Scenario};
@@ -63,6 +67,7 @@ pub enum JoinKind {
 }
 
 mod matchmaker;
+mod retry_tally;
 
 /// A step in the heap: (scenario µs, sequence, member or party, kind).
 type Queued = Reverse<(u64, u64, u32, StepKind)>;
@@ -142,6 +147,8 @@ pub struct WorkloadPlan {
     releases: Option<KeyRotation>,
     /// The matchmaker, when a workload admits parties all or nothing.
     matchmaker: Option<Matchmaker>,
+    /// Retries, turn-aways and member outcomes, counted here.
+    tally: Tally,
 }
 
 impl WorkloadPlan {
@@ -171,20 +178,6 @@ impl WorkloadPlan {
                  cannot play both honestly: load-test them in two scenarios, or simulate with \
                  --events FILE and replay the file with voipsim load --events FILE",
                 whole.name, trace.name
-            ));
-        }
-        if let Some(w) = scenario.workloads.iter().find(|w| {
-            w.admission == Admission::AllOrNothing
-                && w.retry
-                    .rule(voipsim_core::rules::RejectReason::RoomFull)
-                    .is_some()
-        }) {
-            return Err(format!(
-                "workload '{}' admits parties all or nothing and retries them on room full \
-                 (retry.room_full); voipsim load's matchmaker turns a party away for good, so \
-                 it would not play that retry: simulate the scenario, or remove retry.room_full \
-                 for the load test",
-                w.name
             ));
         }
         for (index, w) in scenario.workloads.iter().enumerate() {
@@ -222,7 +215,7 @@ impl WorkloadPlan {
             .any(|w| w.admission == Admission::AllOrNothing)
             .then(|| {
                 let capacities = scenario.apps.iter().map(|a| a.capacity).collect();
-                Matchmaker::new(capacities, scenario.workloads.len())
+                Matchmaker::new(capacities)
             });
         let mut plan = WorkloadPlan {
             kind,
@@ -245,6 +238,7 @@ impl WorkloadPlan {
             group_text: String::new(),
             releases: KeyRotation::new(scenario, 0),
             matchmaker,
+            tally: Tally::new(scenario.apps.len(), scenario.workloads.len()),
         };
         for i in 0..plan.sources.len() {
             plan.next_arrival[i] = plan.pull_arrival(i);
@@ -292,10 +286,15 @@ impl WorkloadPlan {
         Ok(())
     }
 
-    /// Members the matchmaker turned away so far, by workload (none
-    /// without a matchmaker).
-    pub fn turned_away(&self) -> &[u64] {
-        self.matchmaker.as_ref().map_or(&[], |m| m.turned_away())
+    /// Members the matchmaker turned away so far, by workload (each
+    /// turn-away of a party held and offered again counts anew, as in the
+    /// simulator).
+    pub fn turned_away(&self) -> Vec<u64> {
+        self.tally
+            .per_workload()
+            .iter()
+            .map(|c| c.turned_away)
+            .collect()
     }
 
     fn pull_arrival(&mut self, i: usize) -> Option<u64> {
@@ -395,7 +394,21 @@ impl WorkloadPlan {
         let Some(m) = self.members.get_mut(slot as usize).and_then(Option::as_mut) else {
             return;
         };
-        match self.sources[m.source].next(&mut m.life, happened, at) {
+        let src = &self.sources[m.source];
+        let next = src.next(&mut m.life, happened, at);
+        let workload = self.workload_of[m.source];
+        if src.retries().is_some() {
+            let accepted = match happened {
+                Happened::Joined => Some(true),
+                Happened::Refused(_) => Some(false),
+                Happened::Dropped | Happened::Left => None,
+            };
+            if let Some(accepted) = accepted {
+                self.tally
+                    .join_answered(&mut m.life, (m.app, workload), accepted, &next);
+            }
+        }
+        match next {
             Next::Drop { at_us } => self.push(at_us, slot, StepKind::Drop),
             Next::Leave { at_us } => self.push(at_us, slot, StepKind::Leave),
             Next::Rejoin { at_us } => {
@@ -410,6 +423,10 @@ impl WorkloadPlan {
                     Happened::Refused(reason) => reason,
                     _ => None,
                 };
+                if let Some(reason) = reason {
+                    let i = reason.index();
+                    self.tally.count(m.app, workload, |c| c.retries[i] += 1);
+                }
                 let src = &self.sources[m.source];
                 m.group = src.retry_group(&m.life, reason, m.group);
                 m.fault = self.sources[m.source].fault();
@@ -587,8 +604,15 @@ impl Plan for WorkloadPlan {
     }
 
     fn attach(&mut self, recorder: &Arc<Mutex<Recorder>>) {
-        if let Some(m) = self.matchmaker.as_mut() {
-            m.attach(recorder);
+        self.tally.attach(recorder);
+    }
+
+    /// Counts the members still under way that never got in as waiting
+    /// (their retry scheduled or in flight, or their party held).
+    fn finish(&mut self) {
+        for m in self.members.iter().flatten() {
+            let workload = self.workload_of[m.source];
+            self.tally.at_end(&m.life, m.app, workload);
         }
     }
 }

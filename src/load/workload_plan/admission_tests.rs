@@ -3,11 +3,14 @@
 //! turns away exactly the members the engine turns away reading the
 //! rules' occupancy, when the service answers at once. Answered late, the
 //! book still never splits a party: promised seats cover the joins in
-//! flight.
+//! flight. With retries (member retries, and parties held and offered
+//! again), the plan counts the retries, turn-aways and member outcomes the
+//! engine counts.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::*;
+use crate::rules::RejectReason;
 use crate::sim::{self, RunOptions, Stopwatch};
 
 /// Trios (staggered, so seats are promised ahead) and pairs sharing ten
@@ -70,7 +73,7 @@ impl Rooms {
                     (j.step, Happened::Joined)
                 } else {
                     self.full[j.workload.unwrap()] += 1;
-                    (j.step, Happened::Refused(None))
+                    (j.step, Happened::Refused(Some(RejectReason::RoomFull)))
                 }
             }
             Work::Exit(e) => {
@@ -114,6 +117,7 @@ fn play(mut plan: WorkloadPlan, delay: usize) -> (WorkloadPlan, Rooms) {
             plan.reply(in_flight.pop_front().unwrap());
         }
     }
+    plan.finish();
     (plan, rooms)
 }
 
@@ -246,4 +250,146 @@ fn sharding_an_all_or_nothing_workload_is_refused_saying_why() {
     );
     // The whole workload is no shard: accepted.
     assert!(p.shard(ShardSpec::WHOLE).is_ok());
+}
+
+/// [`SCENARIO`] with retries: the trios' room-full rule (`trios`) retries
+/// parties whole, the pairs' (`pairs`) retries members.
+fn with_retries(trios: &str, pairs: &str) -> Scenario {
+    let text = SCENARIO
+        .replace(
+            "reconnect = { probability = 0.2, delay = \"3s\" }\n",
+            &format!(
+                "reconnect = {{ probability = 0.2, delay = \"3s\" }}\n\
+                 retry = {{ room_full = {{ {trios} }} }}\n"
+            ),
+        )
+        .replace(
+            "stay = { exponential = \"30s\" }\n",
+            &format!(
+                "stay = {{ exponential = \"30s\" }}\nretry = {{ room_full = {{ {pairs} }} }}\n"
+            ),
+        );
+    crate::scenario::parse(&text, std::path::Path::new("t.toml")).unwrap()
+}
+
+#[test]
+fn load_counts_the_retries_and_members_the_simulator_counts() {
+    let options = || RunOptions {
+        signing_thread: false,
+    };
+    let variants = [
+        (
+            "action = \"same_room\", delay = { exponential = \"20s\" }, max = 2",
+            "action = \"fresh_room\", delay = { exponential = \"5s\" }, max = 2",
+        ),
+        (
+            "action = \"fresh_room\", delay = { exponential = \"5s\" }, max = 3",
+            "action = \"same_room\", delay = { exponential = \"10s\" }, max = 1",
+        ),
+    ];
+    for (trios, pairs) in variants {
+        let scenario = with_retries(trios, pairs);
+        let outcome = sim::run(&scenario, options(), &mut Ticks(0), |_| {}, || false).unwrap();
+        let s = &outcome.summary.joins;
+        let p = WorkloadPlan::new(&scenario, JoinKind::Room, 1.0, u64::MAX / 2, None).unwrap();
+        let (p, rooms) = play(p, 0);
+        let load = p.tally.per_app()[0].joins();
+        assert_eq!(rooms.joins, s.attempted, "{trios} / {pairs}");
+        assert_eq!(rooms.full.iter().sum::<u64>(), s.rejected.room_full);
+        assert_eq!(load.turned_away, s.turned_away);
+        assert_eq!(load.retries.room_full, s.retries.room_full);
+        assert_eq!(load.members, s.members, "{trios} / {pairs}");
+        // Per workload too (turned_away per workload: simulate counts it
+        // per app only so far).
+        for (w, sim_w) in outcome.summary.workloads.iter().enumerate() {
+            let load_w = p.tally.per_workload()[w].joins();
+            assert_eq!(load_w.retries.room_full, sim_w.joins.retries.room_full);
+            assert_eq!(load_w.members, sim_w.joins.members, "{}", sim_w.name);
+        }
+        assert_eq!(p.turned_away().iter().sum::<u64>(), s.turned_away);
+        assert_eq!(p.turned_away()[1], 0, "pairs are never turned away");
+        // Both kinds of retry happened, and people add up.
+        let m = load.members;
+        assert!(
+            p.tally.per_workload()[0].retries[RejectReason::RoomFull.index()] > 100,
+            "party retries"
+        );
+        assert!(
+            p.tally.per_workload()[1].retries[RejectReason::RoomFull.index()] > 10,
+            "member retries"
+        );
+        assert!(m.gave_up > 0 && m.admitted > 1000, "{m:?}");
+        assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived);
+    }
+}
+
+#[test]
+fn answered_late_the_members_still_add_up() {
+    // Answers 20 jobs late: decisions differ from the simulator's (seats
+    // held longer), but every member counted is admitted, gave up, or is
+    // waiting (its retry scheduled, in flight, or its party held).
+    let scenario = with_retries(
+        "action = \"same_room\", delay = { exponential = \"20s\" }, max = 2",
+        "action = \"fresh_room\", delay = { exponential = \"5s\" }, max = 2",
+    );
+    let p = WorkloadPlan::new(&scenario, JoinKind::Room, 1.0, u64::MAX / 2, None).unwrap();
+    let (p, _) = play(p, 20);
+    for c in p.tally.per_workload() {
+        let m = c.members;
+        assert!(m.arrived > 0);
+        assert_eq!(
+            m.admitted + m.gave_up + m.waiting_at_end,
+            m.arrived,
+            "{m:?}"
+        );
+    }
+}
+
+#[test]
+fn a_party_held_at_the_end_is_waiting() {
+    // One room of ten; parties of four staying the whole run, retrying
+    // in a long while: past the two seated, every party is held at the
+    // end (its retry not yet due) or gave up.
+    let text = r#"
+name = "t"
+duration = "10m"
+warm_start = false
+[apps.a]
+capacity = 10
+verify_signatures = false
+[[workloads]]
+app = "a"
+groups = { pool = 1 }
+arrivals = { poisson = "6/min" }
+party = { size = 4, admission = "all_or_nothing" }
+stay = "1h"
+retry = { room_full = { action = "same_room", delay = "3m", max = 2 } }
+"#;
+    let scenario = crate::scenario::parse(text, std::path::Path::new("t.toml")).unwrap();
+    let p = WorkloadPlan::new(&scenario, JoinKind::Room, 1.0, u64::MAX / 2, None).unwrap();
+    let (p, rooms) = play(p, 0);
+    assert_eq!(rooms.joins, 8, "two parties of four");
+    let c = &p.tally.per_workload()[0];
+    let m = c.members;
+    assert_eq!(m.admitted, 8);
+    assert!(m.waiting_at_end > 0 && m.gave_up > 0, "{m:?}");
+    assert_eq!(m.admitted + m.gave_up + m.waiting_at_end, m.arrived);
+    // Each party is turned away up to three times, retried up to twice.
+    assert!(
+        c.turned_away > c.retries[RejectReason::RoomFull.index()]
+            && c.retries[RejectReason::RoomFull.index()] > 0,
+        "{c:?}"
+    );
+    let outcome = sim::run(
+        &scenario,
+        RunOptions {
+            signing_thread: false,
+        },
+        &mut Ticks(0),
+        |_| {},
+        || false,
+    )
+    .unwrap();
+    assert_eq!(m, outcome.summary.joins.members);
+    assert_eq!(c.turned_away, outcome.summary.joins.turned_away);
 }

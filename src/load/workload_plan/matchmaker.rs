@@ -8,22 +8,24 @@
 //! clock: an admission step in the plan's heap, handed out by `pop` as no
 //! job. By then every exit due before it has been sent and every answer
 //! that came is booked. Admitted, the party's seats are promised and its
-//! joins queued; turned away ([`WorkloadPlan::turn_away`], the one place a
-//! retry policy would hook in), nothing is sent, its users go back to the
-//! pool and its members count as `turned_away`, as the simulator counts
-//! them.
+//! joins queued; turned away ([`WorkloadPlan::turn_away`]), nothing is
+//! sent and its members count as `turned_away` (per app and per workload).
+//! If its workload retries room-full refusals (`retry.room_full`), the
+//! party is held, as the simulator holds it: its users kept, offered again
+//! whole after the party's own delay, to the same group or a fresh room
+//! (both from the core's [`Retries::party_retry`]), and given up after
+//! `max` turn-aways; else its users go back to the pool at once.
 //!
 //! Every member of every workload is booked while a matchmaker is on
 //! (partial-admission members share rooms too): a join promises a seat
 //! when it is sent, its answer seats or releases it, an exit frees it when
 //! sent. The book is exact when this process is the service's only client;
 //! `--shard` is refused for that reason (see [`WorkloadPlan::shard`]).
-
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+//!
+//! [`Retries::party_retry`]: voipsim_core::workload::retry::Retries::party_retry
 
 use super::{StepKind, WorkloadPlan};
-use crate::load::measure::Recorder;
+use crate::rules::RejectReason;
 use crate::workload::RoomBook;
 
 /// Where a member stands in the matchmaker's book.
@@ -44,8 +46,12 @@ pub(super) struct Party {
     source: usize,
     app: usize,
     group: u64,
-    /// (member slot, scenario µs of its first join).
+    /// Scenario µs it is offered (arrives, or is offered again).
+    at: u64,
+    /// (member slot, µs from the offer to its join: its stagger).
     members: Vec<(u32, u64)>,
+    /// Times it was turned away so far.
+    turned: u8,
 }
 
 /// The matchmaker's state. See the [module docs](self).
@@ -55,31 +61,16 @@ pub(super) struct Matchmaker {
     capacities: Vec<u32>,
     parties: Vec<Option<Party>>,
     free_parties: Vec<u32>,
-    /// Where turned-away members are counted (the run's recorder).
-    recorder: Option<Arc<Mutex<Recorder>>>,
-    /// Members turned away, by workload (index).
-    turned_away: Vec<u64>,
 }
 
 impl Matchmaker {
-    pub(super) fn new(capacities: Vec<u32>, workloads: usize) -> Matchmaker {
+    pub(super) fn new(capacities: Vec<u32>) -> Matchmaker {
         Matchmaker {
             book: RoomBook::new(),
             capacities,
             parties: Vec::new(),
             free_parties: Vec::new(),
-            recorder: None,
-            turned_away: vec![0; workloads],
         }
-    }
-
-    pub(super) fn attach(&mut self, recorder: &Arc<Mutex<Recorder>>) {
-        self.recorder = Some(Arc::clone(recorder));
-    }
-
-    /// Members turned away so far, by workload.
-    pub(super) fn turned_away(&self) -> &[u64] {
-        &self.turned_away
     }
 
     /// Holds `party` until its admission step; returns its slot.
@@ -107,7 +98,8 @@ impl Matchmaker {
 
 impl WorkloadPlan {
     /// Queues the admission of a party of workload `source` (app `app`,
-    /// group `group`) arriving at `at`, whose members are already drawn.
+    /// group `group`) arriving at `at`, whose members are already drawn
+    /// (with the scenario µs of their first joins).
     pub(super) fn await_admission(
         &mut self,
         source: usize,
@@ -116,15 +108,27 @@ impl WorkloadPlan {
         members: Vec<(u32, u64)>,
         at: u64,
     ) {
-        let Some(mm) = self.matchmaker.as_mut() else {
-            return;
-        };
-        let slot = mm.hold(Party {
+        let members = members
+            .into_iter()
+            .map(|(slot, join_at)| (slot, join_at.saturating_sub(at)))
+            .collect();
+        self.hold(Party {
             source,
             app,
             group,
+            at,
             members,
+            turned: 0,
         });
+    }
+
+    /// Holds `party` until its admission step, at its `at`.
+    fn hold(&mut self, party: Party) {
+        let Some(mm) = self.matchmaker.as_mut() else {
+            return;
+        };
+        let at = party.at;
+        let slot = mm.hold(party);
         self.push(at, slot, StepKind::Admit);
     }
 
@@ -147,33 +151,65 @@ impl WorkloadPlan {
         if !mm.book.admit(party.app, &self.group_text, size, capacity) {
             return self.turn_away(party);
         }
-        for &(member, join_at) in &party.members {
+        for &(member, offset) in &party.members {
             if let Some(Some(m)) = self.members.get_mut(member as usize) {
                 m.seat = Seat::Promised;
+                // Offered again, each join is a new attempt: a new fault,
+                // drawn now in the members' order (as the simulator
+                // draws it).
+                if party.turned > 0 {
+                    m.fault = self.sources[party.source].fault();
+                }
             }
-            self.push(join_at, member, StepKind::Join);
+            self.push(party.at + offset, member, StepKind::Join);
         }
     }
 
-    /// The party does not fit: nothing is sent, its members' users go back
-    /// to the pool, and they count as turned away (per app, as the
-    /// simulator counts). The one place a turned-away party ends; a retry
-    /// policy would reschedule it here.
-    fn turn_away(&mut self, party: Party) {
+    /// The party does not fit: nothing is sent and its members count as
+    /// turned away. Held to be offered again if its workload's room-full
+    /// rule still allows (the core's [`Retries::party_retry`] decides when
+    /// and where); else given up, its users back to the pool.
+    ///
+    /// [`Retries::party_retry`]: voipsim_core::workload::retry::Retries::party_retry
+    fn turn_away(&mut self, mut party: Party) {
+        let n = party.members.len() as u64;
+        let (app, workload) = (party.app, self.workload_of[party.source]);
+        self.tally.count(app, workload, |c| c.turned_away += n);
+        let src = &self.sources[party.source];
+        if let Some(retries) = src.retries() {
+            for &(slot, _) in &party.members {
+                if let Some(Some(m)) = self.members.get_mut(slot as usize) {
+                    self.tally.arrive(&mut m.life, app, workload);
+                }
+            }
+            let ordinal = party
+                .members
+                .first()
+                .and_then(|&(slot, _)| self.members.get(slot as usize)?.as_ref())
+                .map(|m| m.life.party().0);
+            party.turned = party.turned.saturating_add(1);
+            let decision = ordinal.and_then(|p| retries.party_retry(p, party.turned, party.at));
+            if let Some((at_us, fresh)) = decision {
+                let group = src.party_group(party.group, fresh);
+                let full = RejectReason::RoomFull.index();
+                self.tally.count(app, workload, |c| c.retries[full] += n);
+                for &(slot, _) in &party.members {
+                    if let Some(Some(m)) = self.members.get_mut(slot as usize) {
+                        m.group = group;
+                    }
+                }
+                party.group = group;
+                party.at = at_us;
+                return self.hold(party);
+            }
+            for &(slot, _) in &party.members {
+                if let Some(Some(m)) = self.members.get(slot as usize) {
+                    self.tally.gave_up(&m.life, app, workload);
+                }
+            }
+        }
         for &(member, _) in &party.members {
             self.retire(member);
-        }
-        let Some(mm) = self.matchmaker.as_mut() else {
-            return;
-        };
-        let n = party.members.len() as u64;
-        mm.turned_away[self.workload_of[party.source]] += n;
-        if let Some(recorder) = &mm.recorder {
-            recorder.lock().unwrap_or_else(|p| p.into_inner()).count(
-                Instant::now(),
-                party.app,
-                |c| c.turned_away += n,
-            );
         }
     }
 
