@@ -1,8 +1,9 @@
 //! Retries from the command line: a bad `retry` table is located with its
 //! fix (exit 2); a run with retries counts people apart from attempts,
-//! lists its retries in the events file, repeats byte for byte, and its
-//! shards merge into the sum of their counts; `load` plays an
-//! all-or-nothing party's retry (more in `cli_load_retry.rs`).
+//! lists its retries in the events file and `timeseries.csv` (drawn in
+//! `report.html`), repeats byte for byte, and its shards merge into the
+//! sum of their counts; `load` plays an all-or-nothing party's retry (more
+//! in `cli_load_retry.rs`).
 
 use std::fs;
 use std::path::Path;
@@ -149,6 +150,27 @@ fn retries_are_counted_listed_and_repeat_byte_for_byte() {
     let w = s["workloads"].as_array().unwrap();
     let arrived: u64 = w.iter().map(|w| n(&w["joins"]["members"]["arrived"])).sum();
     assert_eq!(arrived, n(&m["arrived"]));
+    // Turn-aways are the duos' (admitted whole), counted per workload.
+    let turned: Vec<u64> = w.iter().map(|w| n(&w["joins"]["turned_away"])).collect();
+    assert_eq!(turned.iter().sum::<u64>(), n(&j["turned_away"]), "{j}");
+    assert!(turned[0] == 0 && turned[1] > 0, "{turned:?}");
+    // timeseries.csv has the retries per interval, adding up to the
+    // window's, and report.html draws them.
+    let csv = fs::read_to_string(a.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| names.iter().position(|c| *c == name).unwrap();
+    let (all, full) = (column("retries"), column("retries_room_full"));
+    let (mut sum_all, mut sum_full) = (0, 0);
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        sum_all += cells[all].parse::<u64>().unwrap();
+        sum_full += cells[full].parse::<u64>().unwrap();
+    }
+    assert_eq!(sum_all, n(&j["retries"]["total"]), "{j}");
+    assert_eq!(sum_full, n(&j["retries"]["room_full"]), "{j}");
+    let html = fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(html.contains("retried (all reasons)"));
     // The events file lists the retries, as joins of kind `retry`.
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.lines().any(|l| l.contains(",retry,")), "no retry row");
@@ -192,6 +214,17 @@ fn merged_shards_add_their_retries_and_members() {
         let sum: u64 = shards.iter().map(|d| get(d, a, b)).sum();
         assert_eq!(get(&merged, a, b), sum, "joins.{a}.{b}");
     }
+    // The merged time series adds the shards' retries, row by row.
+    let retries = |dir: &Path| -> u64 {
+        let csv = fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+        let mut lines = csv.lines();
+        let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = names.iter().position(|c| *c == "retries").unwrap();
+        lines
+            .map(|l| l.split(',').nth(at).unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(retries(&merged), get(&merged, "retries", "total"));
 }
 
 #[test]

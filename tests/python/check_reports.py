@@ -7,7 +7,8 @@ check_reports.sh, which makes the folder and the files compared here):
     max and mean equal summary.json's (see docs/reports.md for how a
     percentile's rank is defined, and how Python's reader differs);
 (c) timeseries.csv with pandas, every column typed, adding up to
-    summary.json's totals.
+    summary.json's totals; a run with retries (match-day, cut short) has
+    the retry columns, adding up to joins.retries.
 
 Exit 1 with one line per failed check.
 """
@@ -143,11 +144,35 @@ def check_timeseries(work):
           "busiest second of the rows is the summary's")
 
 
+def check_retry_timeseries(work):
+    """A run with a retry policy: the retry columns come right after the
+    refusals, typed, and add up to joins.retries by reason."""
+    summary = json.load(open(work / "retries" / "summary.json"))
+    reasons = ["invalid_request", "invalid_signature", "stale_timestamp", "replayed_nonce",
+               "already_in_room", "room_full", "daily_quota"]
+    retries = ["retries"] + [f"retries_{r}" for r in reasons]
+    frame = pd.read_csv(work / "retries" / "timeseries.csv",
+                        dtype={c: "int64" for c in retries}, parse_dates=["time"])
+    columns = list(frame.columns)
+    at = columns.index("rejected_daily_quota") + 1
+    check(columns[at:at + len(retries)] == retries, f"retry columns after the refusals: {columns}")
+    wrong = {c: str(frame[c].dtype) for c in retries if str(frame[c].dtype) != "int64"}
+    check(not wrong, f"every retry column is an integer (wrong: {wrong})")
+    got = summary["joins"]["retries"]
+    check(int(frame["retries"].sum()) == got["total"],
+          f"sum of retries {int(frame['retries'].sum())} == summary {got['total']}")
+    check(got["total"] > 0, "match-day retried some joins")
+    for r in reasons:
+        column = int(frame[f"retries_{r}"].sum())
+        check(column == got.get(r, 0), f"sum of retries_{r} {column} == summary {got.get(r, 0)}")
+
+
 def main():
     work = Path(sys.argv[1])
     check_junit(work)
     check_hlog(work)
     check_timeseries(work)
+    check_retry_timeseries(work)
     if FAILED:
         print(f"{len(FAILED)} report checks failed", file=sys.stderr)
         sys.exit(1)

@@ -55,4 +55,9 @@ code=$?
 set -e
 [ "$code" -eq 1 ] || { echo "compare of a planted regression exited $code, not 1"; exit 1; }
 
+# A run with retries (match-day's duos and groups retry room-full
+# refusals), cut to two hours: its timeseries.csv has the retry columns.
+"$VOIPSIM" simulate scenarios/match-day.toml --set duration=2h --quiet --out "$work/retries" \
+  2>/dev/null || true
+
 "$venv/bin/python" "$here/check_reports.py" "$work"

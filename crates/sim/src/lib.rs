@@ -258,6 +258,8 @@ mod match_tests;
 #[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
+mod retry_window_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

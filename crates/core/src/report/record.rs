@@ -63,6 +63,9 @@ pub struct RunRecord {
     /// interval; they add up to the summary's totals.
     pub rows: Vec<IntervalRow>,
     pub app_names: Vec<String>,
+    /// Whether some workload has a retry policy: `timeseries.csv` then
+    /// has the retry columns (without one, the file stays as it was).
+    pub retry_columns: bool,
     /// The latencies that were measured (none for a run that measured
     /// nothing), each with one histogram per row.
     pub latency_logs: Vec<LatencyLog>,
@@ -340,6 +343,7 @@ impl RunRecord {
             summary,
             rows: timeline.take_rows(),
             app_names: scenario.apps.iter().map(|a| a.name.clone()).collect(),
+            retry_columns: scenario.workloads.iter().any(|w| !w.retry.is_empty()),
             latency_logs,
             start,
         }

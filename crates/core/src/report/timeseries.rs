@@ -55,17 +55,40 @@ pub const REQUEST_COLUMNS: [&str; 7] = [
 /// `quota_left.<name>` columns (names are restricted to `[A-Za-z0-9._-]`
 /// by the scenario format, so no quoting is ever needed).
 pub fn to_csv(app_names: &[String], rows: &[IntervalRow]) -> Vec<u8> {
+    to_csv_with(app_names, rows, false)
+}
+
+/// [`to_csv`], with the retry columns ([`retry_columns`]) when `retries`
+/// (the scenario has a retry policy): a scenario without one keeps its
+/// file as it was, byte for byte.
+pub fn to_csv_with(app_names: &[String], rows: &[IntervalRow], retries: bool) -> Vec<u8> {
     let mut out = String::with_capacity(256 + rows.len() * 128);
-    out.push_str(&header(app_names, false));
+    out.push_str(&header_with(app_names, false, retries));
     for row in rows {
-        push_row(&mut out, row, None);
+        push_row_with(&mut out, row, None, retries);
     }
     out.into_bytes()
+}
+
+/// The retry columns' names, after the `rejected_*` ones: `retries`, all
+/// the interval's retries, then `retries_<reason>` per refusal reason
+/// each follows (the order of `rejected_*`).
+pub fn retry_columns() -> impl Iterator<Item = String> {
+    std::iter::once("retries".to_string()).chain(
+        RejectReason::ALL
+            .iter()
+            .map(|r| format!("retries_{}", r.as_str())),
+    )
 }
 
 /// The header line (with its newline); with the request columns for a
 /// load test.
 pub fn header(app_names: &[String], requests: bool) -> String {
+    header_with(app_names, requests, false)
+}
+
+/// [`header`], with the retry columns when `retries`.
+pub fn header_with(app_names: &[String], requests: bool, retries: bool) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(512);
     out.push_str(
@@ -73,6 +96,11 @@ pub fn header(app_names: &[String], requests: bool) -> String {
     );
     for reason in RejectReason::ALL {
         let _ = write!(out, ",rejected_{}", reason.as_str());
+    }
+    if retries {
+        for column in retry_columns() {
+            let _ = write!(out, ",{column}");
+        }
     }
     out.push_str(",leaves,signatures,signatures_peak_per_s");
     if requests {
@@ -90,6 +118,16 @@ pub fn header(app_names: &[String], requests: bool) -> String {
 /// Appends one row's line; `requests` for a load test's row (it must
 /// match the header's `requests`).
 pub fn push_row(out: &mut String, row: &IntervalRow, requests: Option<&RequestRow>) {
+    push_row_with(out, row, requests, false);
+}
+
+/// [`push_row`], with the retry cells when `retries` (as the header's).
+pub fn push_row_with(
+    out: &mut String,
+    row: &IntervalRow,
+    requests: Option<&RequestRow>,
+    retries: bool,
+) {
     use std::fmt::Write;
     let c = &row.counts;
     let _ = write!(
@@ -106,6 +144,12 @@ pub fn push_row(out: &mut String, row: &IntervalRow, requests: Option<&RequestRo
     );
     for n in c.rejected {
         let _ = write!(out, ",{n}");
+    }
+    if retries {
+        let _ = write!(out, ",{}", c.retries.iter().sum::<u64>());
+        for n in c.retries {
+            let _ = write!(out, ",{n}");
+        }
     }
     let _ = write!(
         out,
@@ -161,6 +205,41 @@ mod tests {
         assert!(lines.iter().all(|l| l.split(',').count() == width));
         assert!(lines[0].ends_with("quota_left.game,quota_left.chat"));
         assert!(lines[1].starts_with("2026-11-27T00:00:00+08:00,0,3,7,0,0,9,7,"));
+    }
+
+    #[test]
+    fn retry_columns_come_only_when_asked_and_add_up() {
+        let mut counts = Counters::default();
+        counts.retries[RejectReason::RoomFull.index()] = 3;
+        counts.retries[RejectReason::InvalidSignature.index()] = 2;
+        let row = IntervalRow {
+            time: "2026-11-27T00:00:00Z".into(),
+            elapsed_s: 60.0,
+            rooms_active: 1,
+            members_active: 4,
+            counts,
+            signatures_peak_per_s: 0,
+            quota_left: vec![7],
+        };
+        let apps = ["app".to_string()];
+        let plain = to_csv(&apps, std::slice::from_ref(&row));
+        assert_eq!(plain, to_csv_with(&apps, std::slice::from_ref(&row), false));
+        assert!(!String::from_utf8(plain).unwrap().contains("retries"));
+        let text = String::from_utf8(to_csv_with(&apps, &[row], true)).unwrap();
+        let mut lines = text.lines();
+        let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let cells: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(names.len(), cells.len());
+        let cell = |name: &str| cells[names.iter().position(|n| *n == name).unwrap()];
+        assert_eq!(cell("retries"), "5");
+        assert_eq!(cell("retries_room_full"), "3");
+        assert_eq!(cell("retries_invalid_signature"), "2");
+        assert_eq!(cell("retries_daily_quota"), "0");
+        assert_eq!(cell("leaves"), "0");
+        assert_eq!(cell("quota_left.app"), "7");
+        // Right after the refusals they follow.
+        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(at("retries"), at("rejected_daily_quota") + 1);
     }
 
     #[test]

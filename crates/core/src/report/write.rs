@@ -34,7 +34,7 @@ pub struct ReportFile {
 /// Renders every file of `record`'s report, `summary.json` last.
 /// `report_dir` is the folder the Markdown mentions.
 pub fn render(record: &RunRecord, report_dir: &str) -> std::io::Result<Vec<ReportFile>> {
-    let csv = timeseries::to_csv(&record.app_names, &record.rows);
+    let csv = timeseries::to_csv_with(&record.app_names, &record.rows, record.retry_columns);
     let series = html_series(&record.summary, &csv);
     let mut files = vec![ReportFile {
         name: "timeseries.csv".into(),

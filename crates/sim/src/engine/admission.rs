@@ -70,7 +70,8 @@ impl<W: Stopwatch> Engine<'_, W> {
     /// The party of `members` (scenario app `app`) is not sent: nothing is
     /// attempted or counted as signed; the joins made ready ahead are
     /// taken off the signing pipeline and dropped, the users go back to
-    /// the pool, and the members count as turned away.
+    /// the pool, and the members count as turned away (for their app and
+    /// their workload).
     pub(super) fn turn_away(&mut self, app: usize, members: &[Planned]) {
         let idx = self.apps[app].idx;
         for planned in members {
@@ -84,5 +85,10 @@ impl<W: Stopwatch> Engine<'_, W> {
         self.service
             .observer_mut()
             .count(idx, |c| c.turned_away += turned);
+        // A party is drawn from one workload: its members share it.
+        if let Some(first) = members.first() {
+            self.timeline_mut()
+                .count_workload(first.member.workload as usize, |c| c.turned_away += turned);
+        }
     }
 }

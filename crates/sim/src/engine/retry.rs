@@ -207,6 +207,7 @@ impl<W: Stopwatch> Engine<'_, W> {
             c.retries[RejectReason::RoomFull.index()] += n;
         });
         self.timeline_mut().count_workload(source, |c| {
+            c.turned_away += n;
             c.retries[RejectReason::RoomFull.index()] += n;
         });
         // The first member carries the party's event.
@@ -283,10 +284,14 @@ impl<W: Stopwatch> Engine<'_, W> {
         }
     }
 
-    /// At the end of the run: counts the members still waiting to retry
-    /// (refused, never admitted, a retry queued; in a party held; or in a
-    /// party offered again and let in, its join still ahead: a stagger).
-    /// A held party's carrier is counted with its party, not twice.
+    /// At the end of the run: counts the members still waiting, counted
+    /// (arrived in the window) but never admitted: a retry queued, in a
+    /// party held, or a member of a party let in on a later offer still
+    /// on its way (`stagger`) to its seat. The last were counted as
+    /// arriving when their party was first turned away, before their own
+    /// first attempt; left out, they would fall through the identity.
+    /// A held party's carrier is a copy of its first member, counted with
+    /// the party.
     #[inline(never)]
     pub(super) fn count_waiting(&mut self) {
         let mut waiting: Vec<(usize, usize)> = Vec::new();

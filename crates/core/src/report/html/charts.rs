@@ -204,7 +204,9 @@ pub fn quota_used(runs: &[Run<'_>], app: &str) -> Option<Chart> {
 }
 
 /// Refused joins per minute (or second), one line per reason that
-/// refused any.
+/// refused any; and, for a run whose members retried, one line of all
+/// its retries (`timeseries.csv`'s `retries` column), drawn over the
+/// refusals they follow.
 pub fn rejections(runs: &[Run<'_>]) -> Chart {
     let (unit, per_s) = rate_unit(runs);
     let mut series = Vec::new();
@@ -227,8 +229,32 @@ pub fn rejections(runs: &[Run<'_>]) -> Chart {
             });
         }
     }
+    let mut retried = false;
+    for (i, run) in runs.iter().enumerate() {
+        if run.series.buckets.iter().all(|b| b.retries == 0.0) {
+            continue;
+        }
+        retried = true;
+        series.push(Series {
+            name: named(runs, run, "retried (all reasons)"),
+            // The reasons take the palette's first seven colours.
+            color: PALETTE[RejectReason::ALL.len() % PALETTE.len()],
+            dashed: dashed(runs, i),
+            points: run
+                .series
+                .buckets
+                .iter()
+                .map(|b| rate(b, b.retries, per_s))
+                .collect(),
+        });
+    }
+    let title = if retried {
+        format!("Joins refused per {unit}, by reason, and retried")
+    } else {
+        format!("Joins refused per {unit}, by reason")
+    };
     Chart {
-        title: format!("Joins refused per {unit}, by reason"),
+        title,
         y_label: format!("refusals per {unit}"),
         x: clock(runs),
         series,

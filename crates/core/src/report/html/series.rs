@@ -63,6 +63,9 @@ pub struct Bucket {
     pub joins_attempted: f64,
     /// By [`RejectReason::ALL`] order.
     pub rejected: [f64; 7],
+    /// Retries, whatever they follow (zero in a file without the retry
+    /// columns: a scenario without a retry policy, a load test's).
+    pub retries: f64,
     pub signatures: f64,
     /// The most signatures in one second of any row.
     pub signatures_peak_per_s: f64,
@@ -99,6 +102,7 @@ struct Columns {
     rooms_created: Option<usize>,
     joins_attempted: Option<usize>,
     rejected: [Option<usize>; 7],
+    retries: Option<usize>,
     signatures: Option<usize>,
     signatures_peak_per_s: Option<usize>,
     requests_sent: Option<usize>,
@@ -159,6 +163,7 @@ impl SeriesBuilder {
             members_active: at("members_active"),
             rooms_created: at("rooms_created"),
             joins_attempted: at("joins_attempted"),
+            retries: at("retries"),
             signatures: at("signatures"),
             signatures_peak_per_s: at("signatures_peak_per_s"),
             requests_sent: at("requests_sent"),
@@ -226,6 +231,7 @@ impl SeriesBuilder {
             rooms_created: count(c.rooms_created),
             joins_attempted: count(c.joins_attempted),
             rejected,
+            retries: count(c.retries),
             signatures: count(c.signatures),
             signatures_peak_per_s: count(c.signatures_peak_per_s),
             quota_left,
@@ -293,6 +299,7 @@ fn fold(bucket: &mut Bucket, row: &Bucket) {
     for (a, b) in bucket.rejected.iter_mut().zip(row.rejected) {
         *a += b;
     }
+    bucket.retries += row.retries;
     bucket.signatures += row.signatures;
     bucket.signatures_peak_per_s = bucket.signatures_peak_per_s.max(row.signatures_peak_per_s);
     bucket.quota_left.clone_from(&row.quota_left);
@@ -346,9 +353,20 @@ c,120,4,8,3,0,5,2,0,0,0,0,0,0,3,0,5,4,94
             .position(|r| r.as_str() == "room_full")
             .unwrap();
         assert_eq!(b.rejected[full], 2.0);
+        // No retry columns: no retries.
+        assert_eq!(b.retries, 0.0);
         let last = &s.buckets[1];
         assert_eq!((last.from_s, last.to_s, last.rows), (120.0, 180.0, 1));
         assert_eq!(last.quota_left, [94.0]);
+    }
+
+    #[test]
+    fn the_retries_column_is_summed_into_buckets() {
+        let head = "time,elapsed_s,rejected_room_full,retries,retries_room_full,signatures";
+        let csv = format!("{head}\na,0,4,3,3,1\nb,60,2,2,2,1\nc,120,0,1,1,1\n");
+        let s = DaySeries::from_csv(csv.as_bytes(), 60.0, 2);
+        let retries: Vec<f64> = s.buckets.iter().map(|b| b.retries).collect();
+        assert_eq!(retries, [5.0, 1.0]);
     }
 
     #[test]

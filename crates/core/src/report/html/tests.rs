@@ -7,7 +7,7 @@ use super::svg::Chart;
 use super::*;
 use crate::report::summary::tests_support::sample;
 use crate::report::summary::{AppSummary, Joins, QuotaDay, ThresholdResult};
-use crate::report::timeseries::{IntervalRow, to_csv};
+use crate::report::timeseries::{IntervalRow, to_csv, to_csv_with};
 use crate::report::{counters::Counters, latency_histogram};
 
 /// A summary of a 10-minute run of one app with a quota of 100 rooms that
@@ -326,4 +326,48 @@ fn replications_chart_the_mean_of_their_points_with_the_interval_shaded() {
     assert!(page.contains("sample — 3 replications"));
     assert!(page.contains("mean of 3 replications, 95% interval shaded"));
     assert_eq!(page, page_reps::replications(&report, &svg));
+}
+
+#[test]
+fn retries_are_drawn_over_the_refusals_they_follow() {
+    use crate::rules::RejectReason;
+    let rows: Vec<IntervalRow> = (0..4u64)
+        .map(|m| {
+            let mut counts = Counters {
+                joins_attempted: 10,
+                ..Counters::default()
+            };
+            counts.rejected[RejectReason::RoomFull.index()] = 4;
+            counts.retries[RejectReason::RoomFull.index()] = m;
+            IntervalRow {
+                time: format!("2026-01-01T00:{m:02}:00+08:00"),
+                elapsed_s: (m * 60) as f64,
+                rooms_active: 1,
+                members_active: 10,
+                counts,
+                signatures_peak_per_s: 1,
+                quota_left: vec![100],
+            }
+        })
+        .collect();
+    let s = summary();
+    let with = to_csv_with(&["game".into()], &rows, true);
+    let run = Run::new("", &s, DaySeries::from_csv(&with, 60.0, 1), Vec::new());
+    let chart = charts::rejections(&[run]);
+    assert!(chart_has(&chart, "room_full"));
+    assert!(chart_has(&chart, "retried (all reasons)"));
+    assert!(chart.title.ends_with("and retried"));
+    let retried = chart
+        .series
+        .iter()
+        .find(|s| s.name.starts_with("retried"))
+        .unwrap();
+    let per_minute: Vec<f64> = retried.points.iter().map(|p| p.y).collect();
+    assert_eq!(per_minute, [0.0, 1.0, 2.0, 3.0]);
+    // The same rows without the retry columns: refusals only, as before.
+    let without = to_csv(&["game".into()], &rows);
+    let run = Run::new("", &s, DaySeries::from_csv(&without, 60.0, 1), Vec::new());
+    let chart = charts::rejections(&[run]);
+    assert!(!chart_has(&chart, "retried (all reasons)"));
+    assert_eq!(chart.title, "Joins refused per minute, by reason");
 }
