@@ -101,6 +101,21 @@ fn load_plays_and_counts_member_and_party_retries_as_simulate() {
     assert_eq!(q["retries"], sq["retries"], "{q}\n{sq}");
     assert_eq!(q["members"], sq["members"], "{q}\n{sq}");
     assert_eq!(joins["turned_away"], sim["joins"]["turned_away"]);
+    // timeseries.csv carries the retry columns, as simulate's does: its
+    // rows add up to the summary's retries.
+    let csv = std::fs::read_to_string(dir.path().join("load/timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (total, room_full) = (column("retries"), column("retries_room_full"));
+    let (mut sum_total, mut sum_room_full) = (0, 0);
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        sum_total += cells[total].parse::<u64>().unwrap();
+        sum_room_full += cells[room_full].parse::<u64>().unwrap();
+    }
+    assert_eq!(sum_total, n(&joins["retries"]["total"]), "{csv}");
+    assert_eq!(sum_room_full, n(&joins["retries"]["room_full"]), "{csv}");
 
     // The crowds: past the room's ten, members bounce and retry in a
     // fresh room, where they get in.

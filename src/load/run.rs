@@ -146,6 +146,7 @@ async fn drive(settings: RunSettings) -> Ran {
             let begun = ReportStream::begin(
                 out.staging,
                 &app_names,
+                scenario.workloads.iter().any(|w| !w.retry.is_empty()),
                 started,
                 // One row a second (the timeline's interval above).
                 1.0,

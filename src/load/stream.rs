@@ -48,6 +48,9 @@ pub struct ReportStream {
     text: String,
     /// The rows, folded for `report.html`'s charts.
     series: SeriesBuilder,
+    /// Whether rows carry the retry columns (a workload has a retry
+    /// policy), as `simulate`'s `timeseries.csv` does.
+    retry_columns: bool,
     /// Each track's intervals added up (in [`TRACKS`] order): the
     /// window's histogram, for `report.html`'s percentile curves.
     windows: Vec<Histogram<u64>>,
@@ -57,16 +60,18 @@ impl ReportStream {
     /// Opens `timeseries.csv` (with the request columns) and one interval
     /// log per track in `staging`, headers written: `start` is the run's
     /// start (the logs' StartTime), `row_s` the seconds of a row, the rest
-    /// names the logs.
+    /// names the logs. `retry_columns`: whether a workload has a retry
+    /// policy (the rows then carry the retry columns).
     pub fn begin(
         mut staging: Staging,
         app_names: &[String],
+        retry_columns: bool,
         start: SystemTime,
         row_s: f64,
         scenario: &str,
         seed: u64,
     ) -> Result<ReportStream, ReportDirError> {
-        let header = timeseries::header(app_names, true);
+        let header = timeseries::header_with(app_names, true, retry_columns);
         staging.create(TIMESERIES, header.as_bytes())?;
         for name in TRACKS {
             let comment = latency_log_comment(name, scenario, seed);
@@ -85,6 +90,7 @@ impl ReportStream {
             // The run's length is not known ahead: the builder folds
             // further as rows keep coming.
             series: SeriesBuilder::new(&header, row_s, 1),
+            retry_columns,
             windows: TRACKS.iter().map(|_| latency_histogram()).collect(),
         })
     }
@@ -112,7 +118,7 @@ impl ReportStream {
             requests.latency_p99_ms = ms(0, 0.99);
             requests.latency_uncorrected_p99_ms = ms(1, 0.99);
             requests.send_lateness_p99_ms = ms(2, 0.99);
-            timeseries::push_row(&mut self.text, row, Some(&requests));
+            timeseries::push_row_with(&mut self.text, row, Some(&requests), self.retry_columns);
         }
         self.series.push_text(&self.text);
         let text = std::mem::take(&mut self.text);
@@ -225,6 +231,7 @@ mod tests {
         let mut stream = ReportStream::begin(
             dir.stage().unwrap(),
             &["app".into()],
+            false,
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             1.0,
             "quick-look",
@@ -288,6 +295,7 @@ mod tests {
         let mut stream = ReportStream::begin(
             dir.stage().unwrap(),
             &[],
+            false,
             SystemTime::UNIX_EPOCH,
             1.0,
             "quick-look",

@@ -137,7 +137,7 @@ pub fn summary(s: &Summary, report_dir: Option<&str>) -> String {
         let m = &j.members;
         let _ = writeln!(
             out,
-            "- **Retries**: {} ({} after room full); of {} members arrived, {} admitted ({}), {} gave up, {} still waiting at the end.",
+            "- **Retries**: {} ({} after room full); of {} members arrived in workloads with a retry policy, {} admitted ({}), {} gave up, {} still waiting at the end.",
             thousands(j.retries.total),
             thousands(j.retries.room_full),
             thousands(m.arrived),
@@ -431,7 +431,7 @@ mod tests {
         };
         let text = summary(&s, None);
         assert!(
-            text.contains("**Retries**: 30 (20 after room full); of 1,000 members arrived, 990 admitted (99.00%), 7 gave up, 3 still waiting at the end."),
+            text.contains("**Retries**: 30 (20 after room full); of 1,000 members arrived in workloads with a retry policy, 990 admitted (99.00%), 7 gave up, 3 still waiting at the end."),
             "{text}"
         );
     }

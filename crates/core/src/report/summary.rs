@@ -247,6 +247,30 @@ impl Rejections {
     pub fn is_zero(&self) -> bool {
         self.total == 0
     }
+
+    /// Adds `other`'s counts, reason by reason (merging shards, adding up
+    /// workloads).
+    pub fn add(&mut self, other: &Rejections) {
+        // Destructured, so a reason added to the struct must be added here.
+        let Rejections {
+            total,
+            room_full,
+            daily_quota,
+            already_in_room,
+            invalid_signature,
+            stale_timestamp,
+            replayed_nonce,
+            invalid_request,
+        } = *other;
+        self.total += total;
+        self.room_full += room_full;
+        self.daily_quota += daily_quota;
+        self.already_in_room += already_in_room;
+        self.invalid_signature += invalid_signature;
+        self.stale_timestamp += stale_timestamp;
+        self.replayed_nonce += replayed_nonce;
+        self.invalid_request += invalid_request;
+    }
 }
 
 /// Rejected joins by reason (the rules' `Reject`), in the order the rules

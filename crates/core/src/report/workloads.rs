@@ -86,24 +86,8 @@ pub fn add_joins(a: &mut Joins, b: &Joins) {
     a.attempted += b.attempted;
     a.accepted += b.accepted;
     a.turned_away += b.turned_away;
-    let (r, s) = (&mut a.rejected, &b.rejected);
-    r.total += s.total;
-    r.room_full += s.room_full;
-    r.daily_quota += s.daily_quota;
-    r.already_in_room += s.already_in_room;
-    r.invalid_signature += s.invalid_signature;
-    r.stale_timestamp += s.stale_timestamp;
-    r.replayed_nonce += s.replayed_nonce;
-    r.invalid_request += s.invalid_request;
-    let (r, s) = (&mut a.retries, &b.retries);
-    r.total += s.total;
-    r.room_full += s.room_full;
-    r.daily_quota += s.daily_quota;
-    r.already_in_room += s.already_in_room;
-    r.invalid_signature += s.invalid_signature;
-    r.stale_timestamp += s.stale_timestamp;
-    r.replayed_nonce += s.replayed_nonce;
-    r.invalid_request += s.invalid_request;
+    a.rejected.add(&b.rejected);
+    a.retries.add(&b.retries);
     a.members.add(&b.members);
 }
 
