@@ -7,7 +7,7 @@ check_reports.sh, which makes the folder and the files compared here):
     max and mean equal summary.json's (see docs/reports.md for how a
     percentile's rank is defined, and how Python's reader differs);
 (c) timeseries.csv with pandas, every column typed, adding up to
-    summary.json's totals; a run with retries (match-day, cut short) has
+    summary.json's totals; a run with retries (match-day, the whole day) has
     the retry columns, adding up to joins.retries.
 
 Exit 1 with one line per failed check.
