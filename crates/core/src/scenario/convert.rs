@@ -325,6 +325,17 @@ pub(crate) fn convert(raw: RawScenario, ctx: &mut Ctx<'_>) -> Option<Scenario> {
             ctx,
         ),
     };
+    if workloads.is_none() {
+        // Their scopes need the workloads; the rest is still checked, so
+        // every problem is reported at once.
+        let start = start.unwrap_or(DEFAULT_START);
+        if let Some(outages) = &raw.outages {
+            super::outages::check_alone(outages, start, duration, ctx);
+        }
+        if let Some(releases) = &raw.releases {
+            super::releases::check_alone(releases, start, duration, ctx);
+        }
+    }
     let workloads = workloads.and_then(|mut list| {
         let ok = super::outages::attach(
             raw.outages.unwrap_or_default(),

@@ -188,6 +188,28 @@ mod tests {
         assert!(got[2].contains("party of 12"), "{got:#?}");
     }
 
+    /// A workload that fails does not hide what the outages and releases
+    /// say on their own (their times, shares, windows).
+    #[test]
+    fn a_bad_workload_hides_no_outage_or_release_problem() {
+        let text = "name = 't'\nduration = '1h'\n[apps.a]\napp_id = 'wx1234567890abcdef'\n\
+                    [[workloads]]\nname = 'w'\napp = 'a'\narrivals = { poisson = '1/s' }\n\
+                    stay = '1m'\nparty = { size = 12 }\n\
+                    [[outages]]\nat = '+10m'\nshare = 2.0\nrejoin = '10s'\n\
+                    [[releases]]\nat = '+5m'\nstale_signing = 1.5\n";
+        let got = problems(text);
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].contains("party of 12"), "{got:#?}");
+        assert!(
+            got[1].starts_with("s.toml:13:9: `outages.share` in outage 1"),
+            "{got:#?}"
+        );
+        assert!(
+            got[2].starts_with("s.toml:17:17: `releases.stale_signing` in release 1"),
+            "{got:#?}"
+        );
+    }
+
     #[test]
     fn every_wrong_type_is_reported_and_not_also_as_missing() {
         let text = "name = 't'\nduration = 3\nseed = 'x'\n[[workloads]]\n\

@@ -52,6 +52,20 @@ pub(crate) fn attach(
     ctx.errors.len() == before
 }
 
+/// When the workloads could not be read: checks what each outage says
+/// that does not depend on them (its time, window, share and rejoin), so
+/// one run still reports those problems too.
+pub(crate) fn check_alone(
+    raw: &[Located<RawOutage>],
+    start: OffsetDateTime,
+    duration: Option<Duration>,
+    ctx: &mut Ctx<'_>,
+) {
+    for (i, o) in raw.iter().enumerate().take(MAX_OUTAGES) {
+        convert_outage(o, start, duration, &format!(" in outage {}", i + 1), ctx);
+    }
+}
+
 fn convert_outage(
     o: &Located<RawOutage>,
     start: OffsetDateTime,

@@ -60,6 +60,20 @@ pub(crate) fn convert(
     ok.then_some(out)
 }
 
+/// When the workloads could not be read: checks what each release says
+/// that does not depend on them (`at`, `spread`, `stale_signing`), so one
+/// run still reports those problems too.
+pub(crate) fn check_alone(
+    raw: &[Located<RawRelease>],
+    start: OffsetDateTime,
+    duration: Option<Duration>,
+    ctx: &mut Ctx<'_>,
+) {
+    for (i, r) in raw.iter().enumerate().take(MAX_RELEASES) {
+        convert_timing(r, start, duration, &format!(" in release {}", i + 1), ctx);
+    }
+}
+
 /// `at`, `spread` and `stale_signing` of release `r`.
 fn convert_timing(
     r: &Located<RawRelease>,
