@@ -4,22 +4,8 @@
 //! members bounce as room full) and parties admitted all or nothing
 //! (Erlang's loss formula counted in parties).
 
-use std::path::Path;
-
-use super::{FakeClock, Outcome, RunOptions, run};
-use crate::scenario::parse;
-
-fn simulate(toml: &str) -> Outcome {
-    let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
-    run(
-        &scenario,
-        RunOptions::default(),
-        &mut FakeClock(0),
-        |_| {},
-        || false,
-    )
-    .unwrap()
-}
+use super::Outcome;
+use super::tests::simulate;
 
 /// Rooms and members active, averaged over the rows' end-of-interval
 /// gauges (a warm-started run samples the steady state).

@@ -7,22 +7,8 @@
 //! Turn-aways count per workload as well as per app, and only a retry
 //! policy adds the retry columns to `timeseries.csv`.
 
-use std::path::Path;
-
-use super::{FakeClock, Outcome, RunOptions, run};
-use crate::scenario::parse;
-
-fn simulate(toml: &str) -> Outcome {
-    let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
-    run(
-        &scenario,
-        RunOptions::default(),
-        &mut FakeClock(0),
-        |_| {},
-        || false,
-    )
-    .unwrap()
-}
+use super::Outcome;
+use super::tests::simulate;
 
 /// Parties of 12 into one pooled room of 10, warm started, with a warm-up:
 /// the bounced members retry after a delay long enough that some of the

@@ -7,7 +7,9 @@ use std::path::Path;
 use super::{FakeClock, Outcome, RunOptions, run};
 use crate::scenario::parse;
 
-fn simulate(toml: &str) -> Outcome {
+/// Runs the scenario `toml` to its end on a fake clock (the model checks
+/// of `match_tests`, `theory_tests` and `retry_window_tests` use it too).
+pub(super) fn simulate(toml: &str) -> Outcome {
     let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
     run(
         &scenario,

@@ -2,23 +2,9 @@
 //! fits, the simulated figures agree with its predictions within their
 //! batch-means half-widths (fixed seeds, so these are deterministic).
 
-use std::path::Path;
-
-use super::{FakeClock, Outcome, RunOptions, run};
+use super::Outcome;
+use super::tests::simulate;
 use crate::report::theory::Theory;
-use crate::scenario::parse;
-
-fn simulate(toml: &str) -> Outcome {
-    let scenario = parse(toml, Path::new("test.toml")).unwrap_or_else(|e| panic!("{e}"));
-    run(
-        &scenario,
-        RunOptions::default(),
-        &mut FakeClock(0),
-        |_| {},
-        || false,
-    )
-    .unwrap()
-}
 
 fn theory(o: &Outcome) -> &Theory {
     o.summary

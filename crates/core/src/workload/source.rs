@@ -702,21 +702,9 @@ mod tests {
 
     fn workload() -> Workload {
         Workload {
-            name: "w".into(),
-            app: 0,
-            apps: vec![0],
-            demand: None,
-            groups: Groups::Pool { size: 10 },
-            shared_pool: None,
             arrivals: Arrivals::Poisson { rate: 2.0 },
-            bursts: vec![],
             party: PartySize::Weighted(vec![(2, 0.25), (4, 0.75)]),
-            admission: Admission::Partial,
             stagger: Distribution::Fixed(Duration::from_secs(3)),
-            stay: Distribution::Exponential {
-                mean: Duration::from_secs(60),
-            },
-            stay_of: StayOf::Member,
             reconnect: Some(Reconnect {
                 probability: 0.5,
                 rate_per_s: None,
@@ -727,8 +715,9 @@ mod tests {
                 stale_session_key: 0.2,
                 ..Faults::default()
             },
-            outages: vec![],
-            retry: crate::scenario::RetryPolicy::default(),
+            ..single_joins(Distribution::Exponential {
+                mean: Duration::from_secs(60),
+            })
         }
     }
 
